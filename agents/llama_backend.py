@@ -1,0 +1,104 @@
+"""llama.cpp backend (llama-cpp-python): any GGUF file, CPU by default."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.errors import DramatisError
+
+
+class LlamaCppModel(LanguageModel):
+    """A GGUF model run by llama.cpp in this process.
+
+    `n_threads` matters on small machines: two busy llama.cpp threads on two
+    cores shared with anything else collapse throughput, one thread holds up.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise DramatisError(f"model file not found: {path} (pass --model with a .gguf path)")
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:  # pragma: no cover - install problem
+            raise DramatisError("llama-cpp-python is not installed: run `make install`") from err
+        threads = n_threads or max(1, min(4, os.cpu_count() or 1))
+        try:
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as err:
+            raise DramatisError(f"cannot load model {path}: not a readable GGUF file ({err})") from err
+        self.path = path
+        self.name = path.stem
+        self.n_threads = threads
+        self._lock = threading.Lock()  # one llama context: one generation at a time
+        self._template = self._llm.metadata.get("tokenizer.chat_template")
+
+    @property
+    def context_length(self) -> int:
+        return int(self._llm.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def render_chat(self, messages: Sequence[Message]) -> str | None:
+        if not self._template:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        vocab = self._llm
+        formatter = Jinja2ChatFormatter(
+            template=self._template,
+            eos_token=vocab.detokenize([vocab.token_eos()]).decode("utf-8", "ignore"),
+            bos_token=vocab.detokenize([vocab.token_bos()]).decode("utf-8", "ignore"),
+            add_generation_prompt=True,
+        )
+        rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        return rendered.prompt
+
+    def _kwargs(self, sampling: Sampling) -> dict:
+        return {
+            "max_tokens": sampling.max_tokens,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "stop": list(sampling.stop) or None,
+            "seed": sampling.seed,
+        }
+
+    def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
+        with self._lock:
+            for chunk in self._llm.create_completion(prompt, stream=True, **self._kwargs(sampling)):
+                text = chunk["choices"][0]["text"]
+                if text:
+                    yield text
+
+    def generate(self, prompt: str, sampling: Sampling) -> Completion:
+        with self._lock:
+            out = self._llm.create_completion(prompt, **self._kwargs(sampling))
+        choice = out["choices"][0]
+        return Completion(
+            text=choice["text"],
+            tokens=int(out["usage"]["completion_tokens"]),
+            finish_reason=choice.get("finish_reason") or "stop",
+        )
+
+    @property
+    def llama(self):  # the underlying llama_cpp.Llama, for benchmarks
+        return self._llm

@@ -1,0 +1,64 @@
+"""The language-model interface every backend implements.
+
+Two methods, as small as we can keep it: `generate` returns a whole completion,
+`stream` yields it in pieces. Options are keyword-only. Prompt formatting is the
+agent's job; a backend only says whether it carries a chat template.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling options shared by every backend."""
+
+    max_tokens: int = 64
+    temperature: float = 0.8
+    top_p: float = 0.95
+    seed: int | None = None
+    stop: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: int  # generated tokens, as the backend's tokenizer counts them
+    finish_reason: str = "stop"  # "stop" | "length"
+
+
+class LanguageModel(abc.ABC):
+    """A text-completion model. Implementations: LlamaCppModel, FakeModel."""
+
+    name: str = "model"
+
+    @abc.abstractmethod
+    def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
+        """Yield the completion of `prompt` piece by piece."""
+
+    def generate(self, prompt: str, sampling: Sampling) -> Completion:
+        """The whole completion of `prompt`."""
+        pieces = list(self.stream(prompt, sampling))
+        return Completion(text="".join(pieces), tokens=len(pieces))
+
+    @abc.abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens `text` takes in this model's vocabulary."""
+
+    def render_chat(self, messages: Sequence[Message]) -> str | None:
+        """The prompt text for `messages` under the model's chat template, or None
+        when the model has no template (a base model: use the script format)."""
+        return None
+
+    @property
+    def context_length(self) -> int:
+        return 2048

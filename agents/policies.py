@@ -1,0 +1,84 @@
+"""Speaker policies: who speaks next.
+
+A policy is a pure function of the cast, the turns so far and a seeded random
+generator, so a resumed scene picks exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from dramatis.agents.turn import Turn
+from dramatis.errors import DramatisError
+
+
+class SpeakerPolicy(Protocol):
+    name: str
+
+    def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str: ...
+
+
+class RoundRobin:
+    """Cast order, starting after whoever spoke last."""
+
+    name = "round-robin"
+
+    def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
+        last = turns[-1]["speaker"] if turns else None
+        if last in cast:
+            return cast[(list(cast).index(last) + 1) % len(cast)]
+        return cast[0]
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` names `name` (or its first word: "Lady" alone does not count).
+
+    mentions("Good Horatio, come.", "Horatio") -> True
+    """
+    forms = {name} | ({name.split()[-1]} if " " in name and not name.startswith("Lady") else set())
+    return any(re.search(rf"\b{re.escape(f)}\b", text, re.IGNORECASE) for f in forms)
+
+
+class AddressedName:
+    """Weighted draw: a character named by the last speaker is likelier to answer.
+
+    Nobody speaks twice in a row unless alone on stage.
+    """
+
+    name = "addressed"
+
+    def __init__(self, addressed_weight: float = 6.0) -> None:
+        self.addressed_weight = addressed_weight
+
+    def weights(self, cast: Sequence[str], turns: Sequence[Turn]) -> list[float]:
+        """Draw weights per cast member.
+
+        weights(["Hamlet", "Ophelia", "Horatio"], [Hamlet: "Nymph, ... Ophelia?"]) -> [0, 6, 1]
+        """
+        if not turns:
+            return [1.0] * len(cast)
+        last = turns[-1]
+        out = []
+        for name in cast:
+            if name == last["speaker"] and len(cast) > 1:
+                out.append(0.0)
+            elif mentions(last["text"], name):
+                out.append(self.addressed_weight)
+            else:
+                out.append(1.0)
+        return out
+
+    def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
+        return rng.choices(list(cast), weights=self.weights(cast, turns), k=1)[0]
+
+
+POLICIES = {"round-robin": RoundRobin, "addressed": AddressedName}
+
+
+def make_policy(name: str) -> SpeakerPolicy:
+    if name not in POLICIES:
+        raise DramatisError(f"unknown speaker policy {name!r}: use one of {', '.join(POLICIES)}")
+    return POLICIES[name]()

@@ -1,0 +1,36 @@
+"""A turn of a scene: plain JSON-like data, so checkpoints need no pickle."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class Turn(TypedDict):
+    index: int  # 0-based position in the scene
+    speaker: str
+    text: str
+    source: str  # "model" | "play" (opening lines from the text) | "fallback" | "human"
+    present: list[str]  # who saw it: the characters on stage when it was spoken
+    tokens: int  # generated tokens (0 for lines not generated)
+    seconds: float  # wall time spent producing it
+
+
+def make_turn(
+    index: int,
+    speaker: str,
+    text: str,
+    *,
+    source: str = "model",
+    present: list[str] | None = None,
+    tokens: int = 0,
+    seconds: float = 0.0,
+) -> Turn:
+    return Turn(
+        index=index,
+        speaker=speaker,
+        text=text,
+        source=source,
+        present=list(present or []),
+        tokens=tokens,
+        seconds=round(seconds, 4),
+    )

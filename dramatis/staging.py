@@ -1,0 +1,94 @@
+"""Wiring: settings + personas + model -> a runnable scene, new or resumed."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from dramatis.agents.catalog import resolve_model
+from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.model import LanguageModel
+from dramatis.agents.policies import make_policy
+from dramatis.agents.scene import SceneGraph
+from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.agents.turn import Turn, make_turn
+from dramatis.config import Settings
+from dramatis.errors import DramatisError
+from dramatis.personas import find_persona, load_play
+
+OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run
+
+
+def parse_cast(text: str) -> list[str]:
+    """Cast names from a comma list, deduplicated, order kept.
+
+    parse_cast("Hamlet, Ophelia,hamlet") -> ["Hamlet", "Ophelia"]
+    """
+    names: list[str] = []
+    for raw in text.split(","):
+        name = " ".join(raw.split())
+        if name and name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    if not names:
+        raise DramatisError("--cast is empty: give names like --cast 'Hamlet,Ophelia'")
+    return names
+
+
+def new_thread_id(cast: list[str]) -> str:
+    """hamlet-ophelia-1a2b3c4d"""
+    slug = "-".join(re.sub(r"[^a-z]+", "", n.lower().split()[-1]) for n in cast)[:40]
+    return f"{slug}-{uuid.uuid4().hex[:8]}"
+
+
+def opening_from_play(scene_ref: str) -> tuple[str, list[Turn]]:
+    """(setting, opening turns) for "hamlet:3.1"."""
+    if ":" not in scene_ref:
+        raise DramatisError(f"--scene {scene_ref!r}: write PLAY:ACT.SCENE, e.g. hamlet:3.1")
+    play_key, scene_id = scene_ref.split(":", 1)
+    play = load_play(play_key)
+    scene = play.scene(scene_id)
+    setting = f"{play.title}, act {scene.act}, scene {scene.number}. {scene.setting}".strip()
+    turns = [
+        make_turn(i, s.speaker, s.text, source="play", present=list(s.on_stage))
+        for i, s in enumerate(scene.speeches[:OPENING_SPEECHES])
+    ]
+    return setting, turns
+
+
+def default_setting(cast: list[str]) -> str:
+    return f"A hall in a castle, late at night. {', '.join(cast)} meet."
+
+
+@dataclass
+class Staged:
+    spec: SceneSpec
+    scene: SceneGraph
+    model: LanguageModel
+
+
+def build_scene(
+    spec: SceneSpec, store: SceneStore, settings: Settings, model: LanguageModel | None = None
+) -> Staged:
+    """Agents for every cast member over one shared model, in a checkpointed graph."""
+    personas = [find_persona(name) for name in spec.cast]
+    if model is None:
+        from dramatis.agents.llama_backend import LlamaCppModel
+
+        path = resolve_model(spec.model, settings.cache_dir)
+        model = LlamaCppModel(
+            path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=spec.seed
+        )
+    agent_settings = AgentSettings(**spec.agent)
+    names = [p.name for p in personas]
+    agents = {
+        p.name: CharacterAgent(p, model, cast=names, settings=agent_settings) for p in personas
+    }
+    scene = SceneGraph(
+        agents,
+        make_policy(spec.policy),
+        setting=spec.setting,
+        seed=spec.seed,
+        checkpointer=store.checkpointer,
+    )
+    return Staged(spec, scene, model)

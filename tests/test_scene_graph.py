@@ -1,0 +1,136 @@
+"""The scene graph on a fake model: real LangGraph, real SQLite checkpoints."""
+
+import json
+import subprocess
+import sys
+
+from conftest import StubPersona
+
+from dramatis.agents.character import CharacterAgent
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.policies import AddressedName, RoundRobin
+from dramatis.agents.scene import Partial, SceneGraph
+from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.agents.turn import make_turn
+
+CAST = ["Hamlet", "Ophelia"]
+
+
+def make_scene(store, model, policy=None, seed=3):
+    agents = {n: CharacterAgent(StubPersona(n), model, cast=CAST) for n in CAST}
+    return SceneGraph(
+        agents, policy or RoundRobin(), setting="A hall.", seed=seed, checkpointer=store.checkpointer
+    )
+
+
+def test_runs_turns_in_order_and_checkpoints(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    scene = make_scene(store, FakeModel(["To be.", "My lord?", "Or not.", "Good night."]))
+    events = list(scene.run("t1", 4))
+    turns = [e for e in events if not isinstance(e, Partial)]
+    assert [t["speaker"] for t in turns] == ["Hamlet", "Ophelia", "Hamlet", "Ophelia"]
+    assert [t["text"] for t in turns] == ["To be.", "My lord?", "Or not.", "Good night."]
+    assert [t["index"] for t in turns] == [0, 1, 2, 3]
+    assert any(isinstance(e, Partial) and e.text == "To" for e in events)  # it streams
+    assert scene.turns("t1") == turns
+
+
+def test_impersonation_is_cut_and_empty_replies_retry(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    model = FakeModel(["Get thee to a nunnery.\nOPHELIA: O, help him!", "HAMLET: Go to.", "", "Rest."])
+    scene = make_scene(store, model)
+    turns = [e for e in scene.run("t", 2) if not isinstance(e, Partial)]
+    assert turns[0]["text"] == "Get thee to a nunnery."
+    # Ophelia's first reply only spoke as Hamlet: cleaned to nothing, retried, then "Rest."
+    assert turns[1] == {**turns[1], "speaker": "Ophelia", "text": "Rest.", "source": "model"}
+    assert len(model.prompts) == 4  # Hamlet once; Ophelia three times (two empty replies)
+
+
+def test_all_attempts_empty_falls_back_to_a_marked_play_line(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    scene = make_scene(store, FakeModel(["", "", ""]))
+    (turn,) = [e for e in scene.run("t", 1) if not isinstance(e, Partial)]
+    assert turn["source"] == "fallback" and turn["text"] == "Words, words, words."
+
+
+def test_opening_lines_seed_a_new_scene_once(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    scene = make_scene(store, FakeModel(["Ay.", "No."]))
+    opening = [make_turn(0, "Claudius", "How fares our cousin Hamlet?", source="play", present=CAST)]
+    list(scene.run("t", 1, opening))
+    list(scene.run("t", 1, opening))  # a second run must not add the opening again
+    turns = scene.turns("t")
+    assert [t["source"] for t in turns] == ["play", "model", "model"]
+    assert turns[1]["speaker"] == "Hamlet"  # round robin after a speaker outside the cast
+
+
+def test_agent_sees_only_what_it_witnessed():
+    model = FakeModel()
+    agent = CharacterAgent(StubPersona("Macbeth"), model, cast=["Macbeth", "Hamlet"])
+    turns = [
+        make_turn(0, "Claudius", "Secret of Denmark.", present=["Claudius", "Hamlet"]),
+        make_turn(1, "Hamlet", "Hail, Scot.", present=["Hamlet", "Macbeth"]),
+    ]
+    prompt, fmt = agent.prompt(turns, "A heath.")
+    assert fmt == "chat"
+    assert "Hail, Scot." in prompt and "Secret of Denmark" not in prompt
+
+
+def test_script_format_for_models_without_a_chat_template():
+    agent = CharacterAgent(StubPersona("Hamlet"), FakeModel(chat=False), cast=CAST)
+    prompt, fmt = agent.prompt([make_turn(0, "Ophelia", "My lord?", present=CAST)], "A hall.")
+    assert fmt == "script"
+    assert prompt.endswith("OPHELIA: My lord?\nHAMLET:")
+
+
+def test_history_window_keeps_the_newest_turns():
+    agent = CharacterAgent(StubPersona("Hamlet"), FakeModel(), cast=CAST)
+    turns = [make_turn(i, "Ophelia", f"line {i} " + "word " * 50, present=CAST) for i in range(100)]
+    window = agent.visible(turns)
+    assert window[-1]["index"] == 99
+    assert 5 < len(window) < 100
+
+
+RESUME_CHILD = """
+import sys, json
+sys.path.insert(0, {tests!r})
+from test_scene_graph import make_scene
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.policies import AddressedName
+from dramatis.agents.scene_store import SceneStore
+store = SceneStore(__import__("pathlib").Path({db!r}))
+scene = make_scene(store, FakeModel(), AddressedName(), seed=11)
+list(scene.run("thread", int(sys.argv[1])))
+print(json.dumps(scene.turns("thread")))
+"""
+
+
+def test_resume_in_a_new_process_matches_an_uninterrupted_run(tmp_path):
+    tests = str(__import__("pathlib").Path(__file__).parent)
+
+    def child(db, n):
+        code = RESUME_CHILD.format(tests=tests, db=str(db))
+        out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    first = child(tmp_path / "a.sqlite", 3)
+    resumed = child(tmp_path / "a.sqlite", 3)
+    straight = child(tmp_path / "b.sqlite", 6)
+    assert resumed[:3] == first
+    strip = [{k: v for k, v in t.items() if k != "seconds"} for t in resumed]
+    assert strip == [{k: v for k, v in t.items() if k != "seconds"} for t in straight]
+    assert [t["index"] for t in resumed] == list(range(6))
+
+
+def test_spec_round_trip_and_unknown_thread(tmp_path):
+    import pytest
+
+    from dramatis.errors import DramatisError
+
+    store = SceneStore(tmp_path / "s.sqlite")
+    spec = SceneSpec(thread_id="hamlet-ophelia-1", cast=CAST, setting="A hall.", seed=5)
+    store.save(spec)
+    assert store.load("hamlet-ophelia-1") == spec
+    with pytest.raises(DramatisError, match="hamlet-ophelia-1"):
+        store.load("hamlet-ophelia-2")
