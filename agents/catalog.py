@@ -70,6 +70,8 @@ def resolve_model(spec: str | None, cache_dir: Path) -> Path:
     if path.is_dir():
         ggufs = sorted(path.glob("*.gguf"))
         if len(ggufs) != 1:
-            raise DramatisError(f"model folder {path} must hold exactly one .gguf file, found {len(ggufs)}")
+            raise DramatisError(
+                f"model folder {path} must hold exactly one .gguf file, found {len(ggufs)}"
+            )
         return ggufs[0]
     return path

@@ -117,7 +117,9 @@ class CharacterAgent:
                     on_text(clean_utterance(raw, self.name, self.others))
             text = clean_utterance(raw, self.name, self.others)
             if text:
-                return Utterance(text, tokens, "model", attempt + 1, time.perf_counter() - start, fmt)
+                return Utterance(
+                    text, tokens, "model", attempt + 1, time.perf_counter() - start, fmt
+                )
         text = self._fallback(turns)
         if on_text is not None:
             on_text(text)

@@ -26,7 +26,20 @@ class FakeModel(LanguageModel):
         if self.replies:
             return self.replies.pop(0)
         rng = random.Random(sampling.seed)
-        words = ["my", "lord", "the", "night", "is", "cold", "and", "I", "am", "sick", "at", "heart"]
+        words = [
+            "my",
+            "lord",
+            "the",
+            "night",
+            "is",
+            "cold",
+            "and",
+            "I",
+            "am",
+            "sick",
+            "at",
+            "heart",
+        ]
         return " ".join(rng.choice(words) for _ in range(8)) + "."
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:

@@ -44,7 +44,9 @@ class LlamaCppModel(LanguageModel):
                 verbose=False,
             )
         except (ValueError, RuntimeError) as err:
-            raise DramatisError(f"cannot load model {path}: not a readable GGUF file ({err})") from err
+            raise DramatisError(
+                f"cannot load model {path}: not a readable GGUF file ({err})"
+            ) from err
         self.path = path
         self.name = path.stem
         self.n_threads = threads

@@ -52,7 +52,9 @@ def scene_phase(model: LlamaCppModel, settings: Settings, turns: int, seed: int)
     recording = Recording(model)
     with tempfile.TemporaryDirectory() as tmp:
         store = SceneStore(Path(tmp) / "bench.sqlite")
-        spec = SceneSpec(thread_id="bench", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=seed)
+        spec = SceneSpec(
+            thread_id="bench", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=seed
+        )
         staged = build_scene(spec, store, settings, model=recording)
         seconds = []
         for _ in range(turns):
@@ -72,8 +74,12 @@ def raw_phase(model: LlamaCppModel, calls) -> tuple[list[float], int]:
     for prompt, s in calls:
         start = time.perf_counter()
         out = llm.create_completion(
-            prompt, max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p,
-            stop=list(s.stop) or None, seed=s.seed,
+            prompt,
+            max_tokens=s.max_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            stop=list(s.stop) or None,
+            seed=s.seed,
         )
         seconds.append(time.perf_counter() - start)
         tokens += out["usage"]["completion_tokens"]
@@ -97,14 +103,24 @@ def main() -> None:
         scene_s, calls, _ = scene_phase(scene_model, settings, args.turns, seed=100 + r)
         raw_s, tokens = raw_phase(raw_model, calls)
         ratios.append(sum(scene_s) / sum(raw_s))
-        scene_total, raw_total, raw_tokens = scene_total + sum(scene_s), raw_total + sum(raw_s), raw_tokens + tokens
-        print(f"round {r}: {len(calls)} generations for {args.turns} turns, scene {sum(scene_s):.2f}s,"
-              f" raw {sum(raw_s):.2f}s, ratio {ratios[-1]:.3f}")
+        scene_total, raw_total, raw_tokens = (
+            scene_total + sum(scene_s),
+            raw_total + sum(raw_s),
+            raw_tokens + tokens,
+        )
+        print(
+            f"round {r}: {len(calls)} generations for {args.turns} turns, scene {sum(scene_s):.2f}s,"
+            f" raw {sum(raw_s):.2f}s, ratio {ratios[-1]:.3f}"
+        )
     print(f"model {path.name}, threads {args.threads}, {args.turns} turns x {args.rounds} rounds")
-    print(f"turn time / raw generation time: median {statistics.median(ratios):.3f}"
-          f" (overall {scene_total / raw_total:.3f}; target <= 1.05)")
-    print(f"raw llama.cpp: {raw_tokens / raw_total:.1f} tokens/s; "
-          f"scene: {raw_tokens / scene_total:.1f} tokens/s")
+    print(
+        f"turn time / raw generation time: median {statistics.median(ratios):.3f}"
+        f" (overall {scene_total / raw_total:.3f}; target <= 1.05)"
+    )
+    print(
+        f"raw llama.cpp: {raw_tokens / raw_total:.1f} tokens/s; "
+        f"scene: {raw_tokens / scene_total:.1f} tokens/s"
+    )
 
 
 if __name__ == "__main__":

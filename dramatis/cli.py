@@ -23,7 +23,9 @@ app = typer.Typer(
 )
 COLOURS = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue", "bold red"]
 
-Home = Annotated[Path | None, typer.Option(help="State folder (scenes db, caches); env DRAMATIS_HOME.")]
+Home = Annotated[
+    Path | None, typer.Option(help="State folder (scenes db, caches); env DRAMATIS_HOME.")
+]
 Threads = Annotated[int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")]
 
 
@@ -58,8 +60,14 @@ class TurnPrinter:
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
 
-def _play_scene(spec: SceneSpec, store: SceneStore, settings: Settings, turns: int, out: Path,
-                opening: list | None = None) -> None:
+def _play_scene(
+    spec: SceneSpec,
+    store: SceneStore,
+    settings: Settings,
+    turns: int,
+    out: Path,
+    opening: list | None = None,
+) -> None:
     from dramatis.staging import build_scene
     from dramatis.transcript import write_transcript
 
@@ -77,8 +85,10 @@ def _play_scene(spec: SceneSpec, store: SceneStore, settings: Settings, turns: i
             write_transcript(out, spec, staged.scene.turns(spec.thread_id))
     all_turns = staged.scene.turns(spec.thread_id)
     write_transcript(out, spec, all_turns)
-    console.print(f"\n[dim]{len(all_turns)} turns · transcript in {out} · thread id[/dim] "
-                  f"[bold]{spec.thread_id}[/bold]")
+    console.print(
+        f"\n[dim]{len(all_turns)} turns · transcript in {out} · thread id[/dim] "
+        f"[bold]{spec.thread_id}[/bold]"
+    )
     console.print(f"[dim]continue with:[/dim] dramatis resume {spec.thread_id} --turns 4")
 
 
@@ -86,15 +96,24 @@ def _play_scene(spec: SceneSpec, store: SceneStore, settings: Settings, turns: i
 @user_errors
 def stage(
     cast: Annotated[str, typer.Option(help="Comma-separated characters, e.g. 'Hamlet,Ophelia'.")],
-    scene: Annotated[str | None, typer.Option(help="Seed from a scene of a play: PLAY:ACT.SCENE, e.g. hamlet:3.1.")] = None,
+    scene: Annotated[
+        str | None,
+        typer.Option(help="Seed from a scene of a play: PLAY:ACT.SCENE, e.g. hamlet:3.1."),
+    ] = None,
     setting: Annotated[str | None, typer.Option(help="Describe the setting yourself.")] = None,
     turns: Annotated[int, typer.Option(min=1, help="Turns to generate.")] = 12,
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
-    model: Annotated[str | None, typer.Option(help=f"Bundled model ({', '.join(BUNDLED)}) or a .gguf path.")] = None,
-    policy: Annotated[str, typer.Option(help="Speaker policy: addressed | round-robin.")] = "addressed",
+    model: Annotated[
+        str | None, typer.Option(help=f"Bundled model ({', '.join(BUNDLED)}) or a .gguf path.")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option(help="Speaker policy: addressed | round-robin.")
+    ] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.8,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
+    ] = None,
     home: Home = None,
     threads: Threads = None,
 ) -> None:
@@ -131,7 +150,9 @@ def stage(
 def resume(
     thread_id: Annotated[str, typer.Argument(help="Thread id printed by `dramatis stage`.")],
     turns: Annotated[int, typer.Option(min=1, help="Turns to add.")] = 4,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
+    ] = None,
     home: Home = None,
     threads: Threads = None,
 ) -> None:

@@ -1,6 +1,11 @@
 import pytest
 
-from dramatis.agents.guard import clean_utterance, cut_at_other_speaker, heading_stops, strip_own_heading
+from dramatis.agents.guard import (
+    clean_utterance,
+    cut_at_other_speaker,
+    heading_stops,
+    strip_own_heading,
+)
 
 CAST_OTHERS = ["Ophelia", "Lady Macbeth", "Macbeth"]
 

@@ -8,7 +8,7 @@ from conftest import StubPersona
 
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.fake_backend import FakeModel
-from dramatis.agents.policies import AddressedName, RoundRobin
+from dramatis.agents.policies import RoundRobin
 from dramatis.agents.scene import Partial, SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import make_turn
@@ -19,7 +19,11 @@ CAST = ["Hamlet", "Ophelia"]
 def make_scene(store, model, policy=None, seed=3):
     agents = {n: CharacterAgent(StubPersona(n), model, cast=CAST) for n in CAST}
     return SceneGraph(
-        agents, policy or RoundRobin(), setting="A hall.", seed=seed, checkpointer=store.checkpointer
+        agents,
+        policy or RoundRobin(),
+        setting="A hall.",
+        seed=seed,
+        checkpointer=store.checkpointer,
     )
 
 
@@ -37,7 +41,9 @@ def test_runs_turns_in_order_and_checkpoints(tmp_path):
 
 def test_impersonation_is_cut_and_empty_replies_retry(tmp_path):
     store = SceneStore(tmp_path / "s.sqlite")
-    model = FakeModel(["Get thee to a nunnery.\nOPHELIA: O, help him!", "HAMLET: Go to.", "", "Rest."])
+    model = FakeModel(
+        ["Get thee to a nunnery.\nOPHELIA: O, help him!", "HAMLET: Go to.", "", "Rest."]
+    )
     scene = make_scene(store, model)
     turns = [e for e in scene.run("t", 2) if not isinstance(e, Partial)]
     assert turns[0]["text"] == "Get thee to a nunnery."
@@ -56,7 +62,9 @@ def test_all_attempts_empty_falls_back_to_a_marked_play_line(tmp_path):
 def test_opening_lines_seed_a_new_scene_once(tmp_path):
     store = SceneStore(tmp_path / "s.sqlite")
     scene = make_scene(store, FakeModel(["Ay.", "No."]))
-    opening = [make_turn(0, "Claudius", "How fares our cousin Hamlet?", source="play", present=CAST)]
+    opening = [
+        make_turn(0, "Claudius", "How fares our cousin Hamlet?", source="play", present=CAST)
+    ]
     list(scene.run("t", 1, opening))
     list(scene.run("t", 1, opening))  # a second run must not add the opening again
     turns = scene.turns("t")

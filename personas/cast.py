@@ -1,0 +1,103 @@
+"""Casts: named sets of personas saved as JSON; the default cast ships with the package."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from dramatis.errors import DramatisError, closest
+from dramatis.personas.corpus import list_plays, load_play
+from dramatis.personas.persona import Persona, build_persona
+
+DEFAULT_CAST = Path(__file__).parent / "data" / "default_cast.json"
+
+
+def cast_key(name: str) -> str:
+    """Lookup form of a persona name.
+
+    cast_key("Lady Macbeth") -> "lady_macbeth"; cast_key("lady-macbeth") -> "lady_macbeth"
+    """
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+class CastFile(BaseModel):
+    """On-disk form of a cast: {"personas": [...]}."""
+
+    personas: list[Persona]
+
+
+class Cast:
+    """Personas by name; lookup ignores case and accepts key forms ("lady_macbeth")."""
+
+    def __init__(self, personas: dict[str, Persona]):
+        self.personas = personas
+        self._by_key = {cast_key(n): p for n, p in personas.items()}
+        self._by_key.update({f"{p.play}:{cast_key(n)}": p for n, p in personas.items()})
+
+    def get(self, name: str) -> Persona:
+        """The persona called `name` ("Hamlet", "hamlet", "macbeth:Banquo")."""
+        found = self.find(name)
+        if found is None:
+            near = closest(name.split(":")[-1], self.personas)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            names = ", ".join(self.personas)
+            raise DramatisError(f"no persona {name!r} in the cast; {hint}cast: {names}")
+        return found
+
+    def find(self, name: str) -> Persona | None:
+        """The persona called `name`, or None."""
+        key = cast_key(name)
+        if ":" in key:
+            play, _, who = key.partition(":")
+            key = f"{play.strip('_')}:{who.strip('_')}"
+        return self._by_key.get(key)
+
+    def to_json(self) -> str:
+        """The cast file text (stable: sorted keys, 2-space indent, trailing newline)."""
+        data = CastFile(personas=list(self.personas.values())).model_dump(mode="json")
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_cast(path: Path | None = None) -> Cast:
+    """Read a cast file (default: the shipped one); DramatisError naming the file and field."""
+    path = Path(path) if path else DEFAULT_CAST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DramatisError(f"cannot read cast file {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        msg = f"cast file {path} is not JSON: {exc.msg} at line {exc.lineno}"
+        raise DramatisError(msg) from exc
+    try:
+        cast = CastFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        raise DramatisError(f"cast file {path}: field {field}: {err['msg']}") from exc
+    return Cast({p.name: p for p in cast.personas})
+
+
+def find_persona(name: str, play: str | None = None) -> Persona:
+    """A persona by name: "Hamlet", "macbeth:Banquo", or name + play.
+
+    Without a play, the default cast answers first; otherwise every play is searched and the
+    one where the character speaks most wins (slow: parses the plays not yet cached).
+    """
+    if play is None and ":" in name:
+        play, _, name = name.partition(":")
+    if play is not None:
+        return build_persona(load_play(play), name)
+    cast = load_cast()
+    if found := cast.find(name):
+        return found
+    best: tuple[int, str] | None = None
+    for key in list_plays():
+        count = sum(s.speaker.lower() == name.strip().lower() for s in load_play(key).speeches())
+        if count and (best is None or count > best[0]):
+            best = (count, key)
+    if best is None:
+        return cast.get(name)  # raises, naming the closest cast members
+    return build_persona(load_play(best[1]), name)

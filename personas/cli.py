@@ -1,0 +1,114 @@
+"""Typer sub-apps mounted by the main CLI as `dramatis play ...` and `dramatis personas ...`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dramatis.personas.cast import find_persona, load_cast
+from dramatis.personas.corpus import list_plays, load_play
+from dramatis.personas.model import Play
+
+play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse figures.")
+personas_app = typer.Typer(no_args_is_help=True, help="Show the characters built from the plays.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+
+
+def play_stats(play: Play) -> dict[str, Any]:
+    """Parse figures of a play: speeches, resolved fraction, characters with line counts."""
+    speeches = play.speeches()
+    counts = play.line_counts()
+    n_speeches = {name: 0 for name in counts}
+    for speech in speeches:
+        n_speeches[speech.speaker] += 1
+    unresolved = sorted({s.heading for s in speeches if not s.resolved})
+    return {
+        "play": play.key,
+        "title": play.title,
+        "acts": len(play.acts),
+        "scenes": len(play.scenes()),
+        "speeches": len(speeches),
+        "resolved_speeches": sum(s.resolved for s in speeches),
+        "resolved_fraction": round(play.resolved_fraction(), 4),
+        "unresolved_headings": unresolved,
+        "characters": [
+            {"name": name, "lines": lines, "speeches": n_speeches[name]}
+            for name, lines in counts.items()
+        ],
+    }
+
+
+@play_app.command("stats")
+def stats(
+    play: Annotated[str, typer.Argument(help="Play key or name, e.g. hamlet, 'King Lear'.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Per-play parse figures: speeches, resolved fraction, characters with line counts."""
+    figures = play_stats(load_play(play))
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{figures['title']}[/] ({figures['play']}): {figures['acts']} acts, "
+        f"{figures['scenes']} scenes, {figures['speeches']} speeches, "
+        f"{figures['resolved_fraction']:.2%} resolved"
+    )
+    table = Table("character", "lines", "speeches")
+    for row in figures["characters"]:
+        table.add_row(row["name"], str(row["lines"]), str(row["speeches"]))
+    console.print(table)
+
+
+@play_app.command("list")
+def list_command(as_json: JsonFlag = False) -> None:
+    """The play keys (poems are left out: they have no speeches)."""
+    plays = list_plays()
+    typer.echo(json.dumps(plays) if as_json else "\n".join(plays))
+
+
+@personas_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Character, e.g. Hamlet, 'Lady Macbeth', lear:Fool.")],
+    play: Annotated[str | None, typer.Option(help="Play to build the persona from.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print one persona (default cast first, then the plays)."""
+    persona = find_persona(name, play)
+    if as_json:
+        typer.echo(persona.model_dump_json(indent=2))
+        return
+    console = Console()
+    console.print(f"[bold]{persona.name}[/] — {persona.play_title} ({persona.play})")
+    console.print(persona.summary(), markup=False)
+    for lines in persona.sample_lines:
+        console.print("")
+        console.print(lines, markup=False, style="italic")
+
+
+@personas_app.command("list")
+def list_personas(
+    play: Annotated[str | None, typer.Option(help="List a play's speakers instead.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The default cast, or with --play the speaking characters of a play by lines."""
+    if play:
+        counts = load_play(play).line_counts()
+        rows = [{"name": n, "lines": c} for n, c in counts.items()]
+    else:
+        rows = [
+            {"name": p.name, "play": p.play, "lines": p.n_lines}
+            for p in load_cast().personas.values()
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(*rows[0].keys()) if rows else Table("name")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console().print(table)

@@ -1,0 +1,279 @@
+"""parse_play: Gutenberg play text -> Play, tracking who is on stage at every speech."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dramatis.personas.headings import (
+    act_heading,
+    display_name,
+    looks_like_heading,
+    scene_heading,
+    section_heading,
+)
+from dramatis.personas.model import Act, Character, Play, Scene, Speech
+from dramatis.personas.persons import parse_persons, persons_region
+from dramatis.personas.resolve import Resolution, Resolver
+from dramatis.personas.stage import apply_direction, direction_roles
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]?")
+
+
+@dataclass
+class _Draft:
+    """A speech being read: its heading is known, its lines are still coming."""
+
+    res: Resolution
+    heading: str
+    on_stage: tuple[str, ...]
+    lines: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    """Reads blocks of a play body in order and builds acts, scenes and speeches."""
+
+    def __init__(self, resolver: Resolver, first_lines: Counter[str]):
+        self.resolver = resolver
+        self.first_lines = first_lines  # how often each line opens a block: headings repeat
+        self.acts: dict[int, Act] = {}
+        self.act: int | None = None
+        self.scene: Scene | None = None
+        self.stage: list[str] = []
+        self.draft: _Draft | None = None
+        self.speeches = 0
+        self.roles: dict[str, Character] = {}
+        self.setting_open = False  # lines right after a scene heading continue its setting
+
+    # -- structure -------------------------------------------------------------------
+    def _new_scene(self, number: int | None, setting: str, kind: str = "scene") -> None:
+        self._flush()
+        act_no = self.act if self.act is not None else 0
+        act = self.acts.setdefault(act_no, Act(act_no))
+        if act.scenes and not act.scenes[-1].speeches and not act.scenes[-1].directions:
+            act.scenes.pop()  # an empty "INDUCTION." heading right before "SCENE I."
+        if number is None:
+            number = act.scenes[-1].number + 1 if act.scenes else 0
+        if any(s.number == number for s in act.scenes):
+            number = act.scenes[-1].number + 1  # a repeated scene number in the source
+        self.scene = Scene(act_no, number, setting, kind=kind)
+        act.scenes.append(self.scene)
+        self.stage = []
+        self.setting_open = True
+
+    def _new_act(self, number: int) -> None:
+        self._flush()
+        self.act = number
+        self.acts.setdefault(number, Act(number))
+        self.scene = None
+
+    # -- speeches --------------------------------------------------------------------
+    def _members(self, res: Resolution) -> tuple[str, ...]:
+        if res.speaker == "All":
+            return tuple(self.stage)
+        if res.speaker == "Both":
+            if len(self.stage) == 2:
+                return tuple(self.stage)
+            # The pair answering the last speaker: the two latest other speakers on stage.
+            said = self.scene.speeches if self.scene else []
+            last = said[-1].speakers if said else ()
+            recent = [n for s in reversed(said) for n in s.speakers if n not in last]
+            pair = [n for n in dict.fromkeys(recent) if n in self.stage][:2]
+            return tuple(reversed(pair)) if len(pair) == 2 else ()
+        return res.members
+
+    def _start_speech(self, heading: str, res: Resolution) -> None:
+        self._flush()
+        if self.scene is None and self.act is None:
+            return  # front matter, or a poem: no speeches before the first act or section
+        if self.scene is None:
+            self._new_scene(None, "")
+        members = self._members(res)
+        if res.group and res.speaker in ("All", "Both"):
+            res = Resolution(res.speaker, members, bool(members), group=True)
+        for name in members or (res.speaker,):
+            if name not in self.stage:
+                self.stage.append(name)
+            if name not in self.resolver_names and res.resolved:
+                self.roles.setdefault(name, Character(name, listed=False))
+        self.draft = _Draft(res, heading.strip(), tuple(self.stage))
+        self.setting_open = False
+
+    @property
+    def resolver_names(self) -> set[str]:
+        return {c.name for c in self.resolver.characters}
+
+    def _flush(self) -> None:
+        draft, self.draft = self.draft, None
+        text = "\n".join(draft.lines).strip("\n") if draft else ""
+        if not draft or not text.strip() or self.scene is None:
+            return
+        res = draft.res
+        self.scene.speeches.append(
+            Speech(
+                speaker=res.speaker,
+                text=text,
+                act=self.scene.act,
+                scene=self.scene.number,
+                index=self.speeches,
+                on_stage=draft.on_stage,
+                heading=draft.heading,
+                resolved=res.resolved,
+                speakers=res.members or (res.speaker,),
+            )
+        )
+        self.speeches += 1
+
+    def _text(self, text: str, alone: bool = False) -> None:
+        """A line of speech text; with no speech open it belongs to a headless section."""
+        if not text.strip():
+            return
+        if self.draft is None:
+            if self.scene is None:
+                return  # front matter before the first act, or a poem
+            if self.setting_open and not self.scene.speeches and alone:
+                self.scene.setting = f"{self.scene.setting} {text.strip()}".strip()
+                return
+            name = display_name(self.scene.kind if self.scene.kind != "scene" else "Unknown")
+            known = self.resolver.character(name)
+            self._start_speech("", Resolution(known or name, (known or name,), bool(known)))
+        if self.draft is not None:
+            self.draft.lines.append(text.strip())
+
+    def _direction(self, text: str) -> None:
+        text = " ".join(text.split())
+        if not text or self.scene is None:
+            return
+        self.scene.directions.append(text)
+        speaker = self.draft.res.speaker if self.draft else None
+        if speaker is None and self.scene.speeches:
+            speaker = self.scene.speeches[-1].speaker
+        opening = not self.scene.speeches and self.draft is None
+        self.stage = apply_direction(text, self.stage, self.resolver, speaker, opening)
+
+    # -- blocks ----------------------------------------------------------------------
+    def _is_heading(self, line: str, alone: bool) -> Resolution | None:
+        if not looks_like_heading(line):
+            return None
+        res = self.resolver.resolve(line, self.stage)
+        text = line.strip()
+        if alone and len(res.members) > 1:
+            return None  # "TROILUS AND CRESSIDA" alone on a line is a title, not two speakers
+        if res.resolved and (not alone or text.isupper() or text.endswith(".")):
+            return res
+        if not alone and (text.isupper() or self.first_lines[text] >= 2):
+            return res
+        return None
+
+    def feed(self, block: list[str]) -> None:
+        """Read one block of lines (a paragraph between blank lines)."""
+        in_dir, buffer, opening = 0, "", True
+        for i, raw in enumerate(block):
+            text = raw.strip()
+            if opening and not in_dir and self._structure(text):
+                continue
+            scene = self.scene
+            more_setting = opening and not in_dir and self.setting_open and i > 0
+            if scene and more_setting and "[" not in "".join(block[: i + 1]):
+                scene.setting = f"{scene.setting} {text}".strip()
+                continue
+            if not in_dir and (opening or text.isupper()):
+                head, _, after = raw.partition("[")  # "BAPTISTA.  [To TRANIO.]"
+                res = self._is_heading(head.rstrip(), alone=len(block) == 1)
+                if res and (opening or self.resolver.character(head)):
+                    self._start_speech(head, res)
+                    opening = False
+                    if not after:
+                        continue
+                    raw = "[" + after
+            spoken, in_dir, buffer = self._scan(raw, in_dir, buffer)
+            if spoken.strip():
+                self._text(spoken, alone=len(block) <= 2 and not any("[" in b for b in block))
+                opening = False
+        if in_dir:
+            self._direction(buffer)
+
+    def _structure(self, text: str) -> bool:
+        """Handle an act, scene or section heading; False if the line is none of those."""
+        if act := act_heading(text):
+            self._new_act(act[0])
+            rest = act[1]
+            if scene := scene_heading(rest):
+                self._new_scene(scene[0], scene[1])
+            return True
+        if scene := scene_heading(text):
+            self._new_scene(scene[0], scene[1])
+            return True
+        if kind := section_heading(text):
+            if kind == "epilogue" or (self.act is not None and self.acts[self.act].scenes):
+                self._new_scene(None, "", kind)
+            else:
+                self._new_scene(0, "", kind)
+            return True
+        return False
+
+    def _scan(self, line: str, depth: int, buffer: str) -> tuple[str, int, str]:
+        """Split a line into spoken text and stage directions (nested, may span lines)."""
+        spoken: list[str] = []
+        for ch in line:
+            if ch == "[":
+                depth += 1
+                if depth == 1:
+                    continue
+            elif ch == "]" and depth:
+                depth -= 1
+                if depth == 0:
+                    self._direction(buffer)
+                    buffer = ""
+                    continue
+            elif ch == "]":
+                continue  # a stray closing bracket
+            if depth:
+                buffer += ch
+            else:
+                spoken.append(ch)
+        if depth:
+            buffer += " "
+        joined = re.sub(r"\s{2,}", " ", "".join(spoken)).strip()
+        return joined, depth, buffer
+
+    def finish(self, characters: list[Character]) -> tuple[dict[str, Character], list[Act]]:
+        self._flush()
+        chars = {c.name: c for c in characters}
+        for name, role in self.roles.items():
+            chars.setdefault(name, role)
+        acts = [act for act in self.acts.values() if act.scenes]
+        return chars, acts
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Paragraphs of non-blank lines.
+
+    _blocks(["a", "b", "", "c"]) -> [["a", "b"], ["c"]]
+    """
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            blocks[-1].append(line.rstrip())
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def parse_play(text: str, key: str = "", title: str = "") -> Play:
+    """Parse a play text (Gutenberg layout) into a Play; poems give a Play with no speeches."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    first = next((line.strip() for line in lines if line.strip()), "")
+    title = title or display_name(first)
+    start, end = persons_region(lines)
+    persons = parse_persons(lines[start:end], first)
+    body = lines[end:] if start else lines
+    directions = _BRACKETS.findall("\n".join(body))
+    resolver = Resolver(persons.characters, persons.roles | direction_roles(directions))
+    blocks = _blocks(body)
+    builder = _Builder(resolver, Counter(b[0].strip() for b in blocks))
+    for block in blocks:
+        builder.feed(block)
+    characters, acts = builder.finish(persons.characters)
+    return Play(key=key, title=title, characters=characters, acts=acts)

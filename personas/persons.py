@@ -1,0 +1,170 @@
+"""The PERSONS REPRESENTED list: characters with descriptions, and generic role words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dramatis.personas.headings import (
+    act_heading,
+    display_name,
+    scene_heading,
+    section_heading,
+    singular,
+)
+from dramatis.personas.model import Character
+
+_LIST_TITLE = re.compile(r"^(persons represented|dramatis person(ae|æ))\.?$", re.IGNORECASE)
+_GLOBAL_SCENE = re.compile(r"^scene\s*[:.,]", re.IGNORECASE)
+_NUMBER_WORDS = {"two", "three", "four", "five", "several", "other", "another", "sundry", "divers"}
+_CONNECTORS = (",", ";", "-", " the", " and", " of", " in", " to", " on", " by", " with", " a")
+_TITLE_ALIAS = re.compile(
+    r"^(?:the\s+)?(King|Queen|Prince|Princess|Duke|Duchess|Emperor|Empress|Cardinal|"
+    r"Countess|Abbess|Lord Chamberlain)\b",
+    re.IGNORECASE,
+)
+_OR_ALIAS = re.compile(r"\b(?:or|called also|called)\s+([A-Z][A-Za-z'\- ]+)")
+_LOWER_WORD = re.compile(r"(?<=\s)(?!(?:of|the|and|de|la|le|du)\b)[a-z][\w'\-]*")
+_ARTICLE = re.compile(r"^(?:a|an|the|his|her)\s+", re.IGNORECASE)
+
+
+@dataclass
+class PersonsList:
+    """Characters named in the persons list, and singular role words from group lines."""
+
+    characters: list[Character] = field(default_factory=list)
+    roles: set[str] = field(default_factory=set)
+    setting: str = ""  # the "SCENE: Elsinore." line
+
+
+def persons_region(lines: list[str]) -> tuple[int, int]:
+    """Line range [start, end) of the persons list; (0, 0) when the text has none.
+
+    persons_region(["PERSONS REPRESENTED.", "Hamlet.", "ACT I."]) -> (1, 2)
+    """
+    for i, line in enumerate(lines):
+        if _LIST_TITLE.match(line.strip()):
+            for j in range(i + 1, len(lines)):
+                text = lines[j].strip()
+                if act_heading(text) or scene_heading(text) or section_heading(text):
+                    return i + 1, j
+            return i + 1, len(lines)
+    return 0, 0
+
+
+def _entries(lines: list[str], title: str) -> list[str]:
+    """Join wrapped lines of the persons list into one string per entry."""
+    entries: list[str] = []
+    for raw in lines:
+        text = raw.strip()
+        if not text or text.upper() == title.upper():
+            entries.append("")
+            continue
+        prev = entries[-1] if entries else ""
+        wrapped = prev and (
+            raw[0].isspace()
+            or text[0].islower()
+            or prev.endswith(_CONNECTORS)
+            or ("," not in text and len(text.split()) <= 2 and len(prev) > 55)
+        )
+        if wrapped:
+            entries[-1] = f"{prev} {text}"
+        else:
+            entries.append(text)
+    return [e for e in entries if e]
+
+
+def _split_entry(entry: str) -> list[str]:
+    """Split an entry holding several people ("A Porter. An Old Man.") into parts."""
+    parts = re.split(r"\.\s+(?=(?:A|An|The)\s)|;\s*", entry)
+    out = []
+    for part in parts:
+        head, sep, tail = part.partition(",and ")
+        out.append(head)
+        if sep:
+            out.append(tail)
+    return [p.strip() for p in out if p.strip()]
+
+
+def _is_group(name: str, desc: str) -> bool:
+    """Whether a persons-list item names a group ("Two Clowns", "Lords, Ladies...")."""
+    words = name.split()
+    if not words:
+        return True
+    if words[0].lower() in _NUMBER_WORDS:
+        return True
+    if len(words) != 1 or singular(words[0]) == words[0].lower():
+        return False
+    first = desc.split()[0].strip(",") if desc else ""
+    return not desc or (first[:1].isupper() and singular(first) != first.lower())
+
+
+def _names_and_desc(item: str) -> tuple[list[str], str, bool]:
+    """Names and description of one persons-list item.
+
+    _names_and_desc("Claudius, King of Denmark.") -> (["Claudius"], "King of Denmark", False)
+    The flag says the description was cut at a lower-case word, not at a comma.
+    """
+    item = item.strip().rstrip(".")
+    if "}" in item:
+        head, _, desc = item.partition("}")
+        segments = [s.strip() for s in head.split(",")]
+        return [s for s in segments if s], desc.strip(), False
+    segments = [s.strip() for s in re.split(r",|\s{2,}", item) if s.strip()]
+    names = [segments[0]]
+    rest = segments[1:]
+    while rest and rest[0].upper() == rest[0] and any(c.isalpha() for c in rest[0]):
+        names.append(rest.pop(0))
+    desc = ", ".join(rest)
+    cut = len(names) == 1 and _LOWER_WORD.search(names[0])
+    if cut:
+        names[0], desc = names[0][: cut.start()], f"{cut.group(0)}{names[0][cut.end() :]} {desc}"
+        names[0] = re.sub(r"(\s+(and|of|the))+$", "", names[0].strip())
+    split: list[str] = []
+    for name in names:
+        left, sep, right = name.partition(" and ")
+        if sep and left[:1].isupper() and right[:1].isupper():
+            split += [left, right]
+        else:
+            split.append(name)
+    return split, desc.strip(" ,"), bool(cut)
+
+
+def _aliases(desc: str) -> tuple[str, ...]:
+    """Extra names a character goes by, from its description.
+
+    _aliases("King of Denmark.") -> ("King",)
+    _aliases("or ROBIN GOODFELLOW, a Fairy") -> ("Robin Goodfellow",)
+    """
+    found = []
+    if m := _TITLE_ALIAS.match(desc):
+        found.append(display_name(m[1]))
+    found += [display_name(m.strip()) for m in _OR_ALIAS.findall(desc)]
+    return tuple(dict.fromkeys(found))
+
+
+def parse_persons(lines: list[str], title: str = "") -> PersonsList:
+    """Parse the persons-list lines into characters and role words."""
+    result = PersonsList()
+    seen: set[str] = set()
+    for entry in _entries(lines, title):
+        if _GLOBAL_SCENE.match(entry):
+            result.setting = re.sub(_GLOBAL_SCENE, "", entry).strip(" -")
+            continue
+        for item in _split_entry(entry):
+            names, desc, cut = _names_and_desc(item)
+            if desc.lower().startswith("and ") or desc.split()[:1] == ["several"]:
+                desc = desc.removeprefix("and ")
+                if _is_group(desc, ""):
+                    result.roles |= {singular(w) for w in re.findall(r"[A-Z][\w'\-]+", desc)}
+                    desc = ""
+            if _is_group(names[0], "" if cut else desc):
+                result.roles |= {singular(w) for w in re.findall(r"[A-Za-z][A-Za-z'\-]+", item)}
+                continue
+            for raw in names:
+                name = display_name(_ARTICLE.sub("", raw.strip()))
+                if not name or name.lower() in seen:
+                    continue
+                seen.add(name.lower())
+                result.characters.append(Character(name, desc, _aliases(desc)))
+    return result
