@@ -30,8 +30,9 @@ def strip_own_heading(text: str, speaker: str) -> str:
     """Drop a leading "HAMLET:" (or "Hamlet:", "**Hamlet**:") the model wrote for itself.
 
     strip_own_heading("Hamlet: To be.", "Hamlet") -> "To be."
+    strip_own_heading("Hamlet,\nTo be.", "Hamlet") -> "To be."
     """
-    pattern = re.compile(rf"^\s*\**\s*{re.escape(speaker)}\s*\**\s*[:.]\s*", re.IGNORECASE)
+    pattern = re.compile(rf"^\s*\**\s*{re.escape(speaker)}\s*\**\s*([:.]|,\s*$|,\s*\n)\s*", re.IGNORECASE)
     return pattern.sub("", text, count=1)
 
 
@@ -60,8 +61,17 @@ def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     """
     text = strip_own_heading(text, speaker)
     text = cut_at_other_speaker(text, speaker, others)
-    text = re.sub(r"\[[^\]]*\]?", "", text)  # stage directions are not speech
+    text = re.sub(r"\[[^\]]*\]?|\([^)]*\)?|\*[^*]*\*", "", text)  # directions, asides
     lines = [line.strip() for line in text.strip().splitlines()]
     text = "\n".join(line for line in lines if line)
     text = text.strip().strip('"').strip()
     return text if re.search(r"[A-Za-z]", text) else ""
+
+
+def trim_to_sentence(text: str) -> str:
+    """Drop a trailing fragment cut off by the token limit, when a sentence ended earlier.
+
+    trim_to_sentence("I will. And yet the") -> "I will."
+    """
+    ends = [m.end() for m in re.finditer(r"[.!?;](?=\s|$)['\"]?", text)]
+    return text[: ends[-1]].rstrip() if ends and ends[-1] > len(text) // 3 else text

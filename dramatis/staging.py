@@ -36,8 +36,8 @@ def parse_cast(text: str) -> list[str]:
 
 
 def new_thread_id(cast: list[str]) -> str:
-    """hamlet-ophelia-1a2b3c4d"""
-    slug = "-".join(re.sub(r"[^a-z]+", "", n.lower().split()[-1]) for n in cast)[:40]
+    """A fresh id naming the cast: ["Hamlet", "Lady Macbeth"] -> "hamlet-ladymacbeth-1a2b3c4d"."""
+    slug = "-".join(re.sub(r"[^a-z]+", "", n.lower()) for n in cast)[:48]
     return f"{slug}-{uuid.uuid4().hex[:8]}"
 
 

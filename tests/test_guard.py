@@ -5,6 +5,7 @@ from dramatis.agents.guard import (
     cut_at_other_speaker,
     heading_stops,
     strip_own_heading,
+    trim_to_sentence,
 )
 
 CAST_OTHERS = ["Ophelia", "Lady Macbeth", "Macbeth"]
@@ -42,3 +43,27 @@ def test_heading_stops_cover_case_forms():
     stops = heading_stops(["Lady Macbeth"])
     assert "\nLADY MACBETH:" in stops and "\nLady Macbeth:" in stops
     assert len(stops) == len(set(stops))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I will. And yet the", "I will."),
+        ("Soft you now! The fair Ophelia", "Soft you now!"),
+        ("No end here at all", "No end here at all"),
+        ("Hi. A much longer fragment that ran on and on", "Hi. A much longer fragment that ran on and on"),
+    ],
+)
+def test_trim_to_sentence(raw, expected):
+    assert trim_to_sentence(raw) == expected
+
+
+def test_parenthetical_asides_are_dropped():
+    raw = "(Ophelia, as she speaks) I will not resist.\n(her voice with"
+    assert clean_utterance(raw, "Ophelia", ["Hamlet"]) == "I will not resist."
+
+
+def test_own_name_alone_on_the_first_line_is_a_heading():
+    assert clean_utterance("Ophelia,\nI am glad.", "Ophelia", ["Hamlet"]) == "I am glad."
+    assert clean_utterance("Hamlet,", "Hamlet", ["Ophelia"]) == ""
+    assert clean_utterance("Hamlet, my son, is mad.", "Claudius", ["Hamlet"]) == "Hamlet, my son, is mad."
