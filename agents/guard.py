@@ -32,7 +32,9 @@ def strip_own_heading(text: str, speaker: str) -> str:
     strip_own_heading("Hamlet: To be.", "Hamlet") -> "To be."
     strip_own_heading("Hamlet,\nTo be.", "Hamlet") -> "To be."
     """
-    pattern = re.compile(rf"^\s*\**\s*{re.escape(speaker)}\s*\**\s*([:.]|,\s*$|,\s*\n)\s*", re.IGNORECASE)
+    pattern = re.compile(
+        rf"^\s*\**\s*{re.escape(speaker)}\s*\**\s*([:.]|,\s*$|,\s*\n)\s*", re.IGNORECASE
+    )
     return pattern.sub("", text, count=1)
 
 

@@ -51,7 +51,10 @@ def test_heading_stops_cover_case_forms():
         ("I will. And yet the", "I will."),
         ("Soft you now! The fair Ophelia", "Soft you now!"),
         ("No end here at all", "No end here at all"),
-        ("Hi. A much longer fragment that ran on and on", "Hi. A much longer fragment that ran on and on"),
+        (
+            "Hi. A much longer fragment that ran on and on",
+            "Hi. A much longer fragment that ran on and on",
+        ),
     ],
 )
 def test_trim_to_sentence(raw, expected):
@@ -66,4 +69,7 @@ def test_parenthetical_asides_are_dropped():
 def test_own_name_alone_on_the_first_line_is_a_heading():
     assert clean_utterance("Ophelia,\nI am glad.", "Ophelia", ["Hamlet"]) == "I am glad."
     assert clean_utterance("Hamlet,", "Hamlet", ["Ophelia"]) == ""
-    assert clean_utterance("Hamlet, my son, is mad.", "Claudius", ["Hamlet"]) == "Hamlet, my son, is mad."
+    assert (
+        clean_utterance("Hamlet, my son, is mad.", "Claudius", ["Hamlet"])
+        == "Hamlet, my son, is mad."
+    )
