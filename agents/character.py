@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dramatis.agents.guard import clean_utterance, heading_stops
+from dramatis.agents.guard import clean_utterance, echoes, heading_stops, trim_to_sentence
 from dramatis.agents.model import LanguageModel, Sampling
 from dramatis.agents.prompts import PromptInput, build_prompt
 from dramatis.agents.turn import Turn
@@ -27,7 +27,9 @@ class AgentSettings:
     max_tokens: int = 60
     temperature: float = 0.8
     top_p: float = 0.95
-    retries: int = 2  # extra attempts, with other seeds, when a reply comes out empty
+    repeat_penalty: float = 1.2
+    max_lines: int = 4  # a turn is a speech, not a monologue
+    retries: int = 2  # extra attempts, other seeds, when a reply is empty or parrots a turn
     history_tokens: int = 900  # budget for the visible transcript in the prompt
     prompt_format: str = "auto"  # "auto" | "chat" | "script"
     n_samples: int = 4  # voice examples from the persona
@@ -51,6 +53,7 @@ class CharacterAgent:
         *,
         cast: Sequence[str],
         settings: AgentSettings | None = None,
+        adapter: str | None = None,
     ) -> None:
         self.persona = persona
         self.name = persona.name
@@ -58,6 +61,7 @@ class CharacterAgent:
         self.cast = tuple(cast)
         self.others = tuple(c for c in self.cast if c != self.name)
         self.settings = settings or AgentSettings()
+        self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
         self._token_counts: dict[str, int] = {}
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
@@ -106,8 +110,10 @@ class CharacterAgent:
                 max_tokens=self.settings.max_tokens,
                 temperature=self.settings.temperature,
                 top_p=self.settings.top_p,
+                repeat_penalty=self.settings.repeat_penalty,
                 seed=seed + 7919 * attempt,  # a new seed per retry, same sequence on rerun
                 stop=tuple(stops),
+                adapter=self.adapter,
             )
             raw, tokens = "", 0
             for piece in self.model.stream(prompt, sampling):
@@ -115,8 +121,8 @@ class CharacterAgent:
                 tokens += 1
                 if on_text is not None:
                     on_text(clean_utterance(raw, self.name, self.others))
-            text = clean_utterance(raw, self.name, self.others)
-            if text:
+            text = self._finish(raw, cut_off=tokens >= self.settings.max_tokens)
+            if text and not echoes(text, (t["text"] for t in turns)):
                 return Utterance(
                     text, tokens, "model", attempt + 1, time.perf_counter() - start, fmt
                 )
@@ -125,6 +131,13 @@ class CharacterAgent:
             on_text(text)
         elapsed = time.perf_counter() - start
         return Utterance(text, 0, "fallback", self.settings.retries + 1, elapsed, fmt)
+
+    def _finish(self, raw: str, *, cut_off: bool) -> str:
+        """The final text of a completion: cleaned, at most `max_lines`, and ending on
+        a whole sentence when the token limit cut it."""
+        lines = clean_utterance(raw, self.name, self.others).splitlines()
+        text = "\n".join(lines[: self.settings.max_lines])
+        return trim_to_sentence(text) if cut_off or len(lines) > self.settings.max_lines else text
 
     def _fallback(self, turns: Sequence[Turn]) -> str:
         """A line from the character's own play, marked as such in the transcript."""

@@ -66,8 +66,17 @@ def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     text = re.sub(r"\[[^\]]*\]?|\([^)]*\)?|\*[^*]*\*", "", text)  # directions, asides
     lines = [line.strip() for line in text.strip().splitlines()]
     text = "\n".join(line for line in lines if line)
-    text = text.strip().strip('"').strip()
+    text = strip_own_heading(text.strip().strip('"').strip(), speaker)  # "Hamlet,\n(...)"
     return text if re.search(r"[A-Za-z]", text) else ""
+
+
+def echoes(text: str, earlier: Iterable[str], span: int = 40) -> bool:
+    """Whether `text` opens by copying an earlier speech (small models parrot).
+
+    echoes("I am glad to speak of you and your lineage.", ["I am glad to speak of you and your lineage, sir."]) -> True
+    """
+    head = " ".join(text.split())[:span].lower()
+    return len(head) >= span // 2 and any(head in " ".join(e.split()).lower() for e in earlier)
 
 
 def trim_to_sentence(text: str) -> str:

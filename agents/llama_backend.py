@@ -52,6 +52,29 @@ class LlamaCppModel(LanguageModel):
         self.n_threads = threads
         self._lock = threading.Lock()  # one llama context: one generation at a time
         self._template = self._llm.metadata.get("tokenizer.chat_template")
+        self._loras = None  # LoraSet, made when the first adapter is loaded
+
+    @property
+    def adapters(self) -> tuple[str, ...]:
+        return self._loras.names if self._loras else ()
+
+    def load_adapter(
+        self, name: str, path: str | Path, *, base_sha256: str | None = None, **_: object
+    ) -> None:
+        """Load a GGUF LoRA (see agents/lora.py); `Sampling(adapter=name)` applies it."""
+        from dramatis.agents.lora import LoraSet
+
+        with self._lock:
+            self._loras = self._loras or LoraSet(self._llm)
+            self._loras.load(name, path, base_sha256=base_sha256)
+
+    def _use_adapter(self, name: str | None) -> None:
+        """Set the context's adapter for the next generation (caller holds the lock)."""
+        if self._loras is None:
+            if name is not None:
+                raise DramatisError(f"adapter {name!r} is not loaded on {self.name}")
+            return
+        self._loras.apply(name)
 
     @property
     def context_length(self) -> int:
@@ -80,12 +103,14 @@ class LlamaCppModel(LanguageModel):
             "max_tokens": sampling.max_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
+            "repeat_penalty": sampling.repeat_penalty,
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         with self._lock:
+            self._use_adapter(sampling.adapter)
             for chunk in self._llm.create_completion(prompt, stream=True, **self._kwargs(sampling)):
                 text = chunk["choices"][0]["text"]
                 if text:
@@ -93,6 +118,7 @@ class LlamaCppModel(LanguageModel):
 
     def generate(self, prompt: str, sampling: Sampling) -> Completion:
         with self._lock:
+            self._use_adapter(sampling.adapter)
             out = self._llm.create_completion(prompt, **self._kwargs(sampling))
         choice = out["choices"][0]
         return Completion(

@@ -25,8 +25,12 @@ class Sampling:
     max_tokens: int = 64
     temperature: float = 0.8
     top_p: float = 0.95
+    repeat_penalty: float = 1.0  # 1.0: off; small models loop without ~1.2
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
+    # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:
+    # the bare base. Per request, like multi-LoRA servers name one per request.
+    adapter: str | None = None
 
 
 @dataclass
@@ -62,3 +66,12 @@ class LanguageModel(abc.ABC):
     @property
     def context_length(self) -> int:
         return 2048
+
+    @property
+    def adapters(self) -> tuple[str, ...]:
+        """Names of the LoRA adapters loaded on this model (none by default)."""
+        return ()
+
+    def load_adapter(self, name: str, path: str, **options: object) -> None:
+        """Load a LoRA adapter under `name`, for `Sampling(adapter=name)`."""
+        raise NotImplementedError(f"{self.name} does not support LoRA adapters")

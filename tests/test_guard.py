@@ -3,6 +3,7 @@ import pytest
 from dramatis.agents.guard import (
     clean_utterance,
     cut_at_other_speaker,
+    echoes,
     heading_stops,
     strip_own_heading,
     trim_to_sentence,
@@ -73,3 +74,10 @@ def test_own_name_alone_on_the_first_line_is_a_heading():
         clean_utterance("Hamlet, my son, is mad.", "Claudius", ["Hamlet"])
         == "Hamlet, my son, is mad."
     )
+
+
+def test_echoes_catches_parroted_openings_only():
+    earlier = ["I am glad to speak of you and your noble lineage. But I know that my time"]
+    assert echoes("I am glad to speak of you and your noble lineage, truly.", earlier)
+    assert not echoes("I am glad.", earlier)  # too short to call a copy
+    assert not echoes("Get thee to a nunnery: why wouldst thou be a breeder?", earlier)
