@@ -67,7 +67,7 @@ class CharacterAgent:
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns this character witnessed, newest last, within the token budget."""
         seen = [t for t in turns if self.name in t["present"] or t["speaker"] == self.name]
-        budget, window = self.settings.history_tokens, []
+        budget, window = self.settings.history_tokens, list[Turn]()
         for turn in reversed(seen):
             cost = self._count(turn["text"]) + 4
             if cost > budget and window:

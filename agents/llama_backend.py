@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
 from dramatis.errors import DramatisError
@@ -52,7 +53,7 @@ class LlamaCppModel(LanguageModel):
         self.n_threads = threads
         self._lock = threading.Lock()  # one llama context: one generation at a time
         self._template = self._llm.metadata.get("tokenizer.chat_template")
-        self._loras = None  # LoraSet, made when the first adapter is loaded
+        self._loras: Any = None  # a LoraSet, made when the first adapter is loaded
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -111,7 +112,8 @@ class LlamaCppModel(LanguageModel):
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         with self._lock:
             self._use_adapter(sampling.adapter)
-            for chunk in self._llm.create_completion(prompt, stream=True, **self._kwargs(sampling)):
+            chunks = self._llm.create_completion(prompt, stream=True, **self._kwargs(sampling))
+            for chunk in cast(Iterator[dict[str, Any]], chunks):
                 text = chunk["choices"][0]["text"]
                 if text:
                     yield text
@@ -119,7 +121,9 @@ class LlamaCppModel(LanguageModel):
     def generate(self, prompt: str, sampling: Sampling) -> Completion:
         with self._lock:
             self._use_adapter(sampling.adapter)
-            out = self._llm.create_completion(prompt, **self._kwargs(sampling))
+            out = cast(
+                dict[str, Any], self._llm.create_completion(prompt, **self._kwargs(sampling))
+            )
         choice = out["choices"][0]
         return Completion(
             text=choice["text"],

@@ -27,7 +27,7 @@ class RoundRobin:
     name = "round-robin"
 
     def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
-        last = turns[-1]["speaker"] if turns else None
+        last = turns[-1]["speaker"] if turns else ""
         if last in cast:
             return cast[(list(cast).index(last) + 1) % len(cast)]
         return cast[0]

@@ -11,8 +11,9 @@ import operator
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
@@ -116,7 +117,7 @@ class SceneGraph:
             observer.observe(state["turns"][-1])
         return {}
 
-    def config(self, thread_id: str) -> dict:
+    def config(self, thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
 
     def turns(self, thread_id: str) -> list[Turn]:
@@ -142,7 +143,7 @@ class SceneGraph:
             stream_mode=["custom", "updates"],
             durability="sync",
         )
-        for mode, payload in stream:
+        for mode, payload in cast(Iterator[tuple[str, Any]], stream):
             if mode == "custom":
                 yield payload
             elif "speak" in payload:

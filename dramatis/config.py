@@ -28,7 +28,7 @@ class Settings(BaseModel):
         if threads := os.environ.get("DRAMATIS_THREADS"):
             values["n_threads"] = int(threads)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls.model_validate(values)
 
     @property
     def scenes_db(self) -> Path:
