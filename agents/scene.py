@@ -25,7 +25,6 @@ from dramatis.agents.turn import Turn, make_turn
 class SceneState(TypedDict, total=False):
     turns: Annotated[list[Turn], operator.add]  # append-only: a saved turn is never rewritten
     next_speaker: str
-    stop_at: int  # the run ends once this many turns exist
 
 
 class Observer(Protocol):
@@ -82,8 +81,10 @@ class SceneGraph:
         return g
 
     @staticmethod
-    def _route(state: SceneState) -> str:
-        done = len(state.get("turns", [])) >= state.get("stop_at", 0)
+    def _route(state: SceneState, config: RunnableConfig) -> str:
+        # The target lives in the run's config, not the state: a resumed run sets a
+        # new one without rewriting the checkpoint it continues from.
+        done = len(state.get("turns", [])) >= config["configurable"]["stop_at"]
         return END if done else "select_speaker"
 
     def _select_speaker(self, state: SceneState) -> dict:
@@ -117,8 +118,8 @@ class SceneGraph:
             observer.observe(state["turns"][-1])
         return {}
 
-    def config(self, thread_id: str) -> RunnableConfig:
-        return {"configurable": {"thread_id": thread_id}}
+    def config(self, thread_id: str, stop_at: int = 0) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, "stop_at": stop_at}}
 
     def turns(self, thread_id: str) -> list[Turn]:
         """Every saved turn of the scene, oldest first."""
@@ -133,13 +134,20 @@ class SceneGraph:
         Each turn is in the checkpoint before it is yielded, so an interrupted run
         resumes with no saved turn lost or repeated.
         """
-        have = len(self.turns(thread_id))
-        update: SceneState = {"stop_at": have + turns}
-        if opening and not have:  # the play's opening lines seed a new scene only
-            update = {"turns": opening, "stop_at": len(opening) + turns}
+        snapshot = self.graph.get_state(self.config(thread_id))
+        have = list(snapshot.values.get("turns", []))
+        seed_opening = bool(opening) and not have  # the play's lines seed a new scene only
+        stop_at = len(have) + (len(opening or []) if seed_opening else 0) + turns
+        # A run cut off mid-step (Ctrl-C, a crash) continues where it stopped: its
+        # pending tasks, including any whose writes were saved after the cut (a turn
+        # spoken but not yet in a checkpoint), are taken up, not redone. Otherwise a
+        # new run starts from START.
+        update: SceneState | None = None
+        if not snapshot.next and not snapshot.tasks:
+            update = {"turns": list(opening or []) if seed_opening else []}
         stream = self.graph.stream(
             update,
-            self.config(thread_id),
+            self.config(thread_id, stop_at),
             stream_mode=["custom", "updates"],
             durability="sync",
         )

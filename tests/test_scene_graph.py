@@ -142,3 +142,59 @@ def test_spec_round_trip_and_unknown_thread(tmp_path):
     assert store.load("hamlet-ophelia-1") == spec
     with pytest.raises(DramatisError, match="hamlet-ophelia-1"):
         store.load("hamlet-ophelia-2")
+
+
+class Interrupting:
+    """An observer that raises like Ctrl-C while the turn `at` is being observed."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.seen = at, []
+
+    def observe(self, turn):
+        self.seen.append(turn["index"])
+        if turn["index"] == self.at and self.seen.count(self.at) == 1:
+            raise KeyboardInterrupt
+
+
+def test_run_cut_off_mid_step_resumes_without_losing_or_redoing_turns(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    observer = Interrupting(at=2)
+    agents = {n: CharacterAgent(StubPersona(n), FakeModel(), cast=CAST) for n in CAST}
+    scene = SceneGraph(
+        agents,
+        RoundRobin(),
+        setting="A hall.",
+        seed=4,
+        checkpointer=store.checkpointer,
+        observers=(observer,),
+    )
+    got = []
+    try:
+        for event in scene.run("t", 6):
+            if not isinstance(event, Partial):
+                got.append(event)
+    except KeyboardInterrupt:
+        pass
+    saved = scene.turns("t")
+    assert [t["index"] for t in saved] == [0, 1, 2] and saved == got
+    list(scene.run("t", 2))
+    after = scene.turns("t")
+    assert after[:3] == saved  # turn 2 kept as spoken, not generated again
+    assert [t["index"] for t in after] == [0, 1, 2, 3, 4]
+    assert observer.seen == [0, 1, 2, 2, 3, 4]  # the cut-off observation is redone
+
+
+def test_consumer_interrupt_right_after_a_turn_keeps_that_turn(tmp_path):
+    store = SceneStore(tmp_path / "s.sqlite")
+    scene = make_scene(store, FakeModel())
+    try:
+        for event in scene.run("t", 6):
+            if not isinstance(event, Partial) and event["index"] == 2:
+                raise KeyboardInterrupt  # the user presses Ctrl-C as turn 2 prints
+    except KeyboardInterrupt:
+        pass
+    saved = scene.turns("t")
+    list(scene.run("t", 1))
+    after = scene.turns("t")
+    assert after[: len(saved)] == saved
+    assert [t["index"] for t in after] == list(range(len(saved) + 1))
