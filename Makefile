@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.core
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,train]"
 	$(PIP) install --no-deps $(DEV_DATA)
 	touch $@
 
@@ -56,6 +56,15 @@ bench: install-dev
 
 cast: install
 	$(BIN)/python -m dramatis.personas.build_cast
+
+# LoRA adapters for the default cast (10 characters, ADAPTER_MINUTES each; see docs/training.md).
+ADAPTER_MINUTES ?= 10
+$(VENV)/.train: pyproject.toml $(VENV)/.core
+	$(PIP) install -e ".[train]"
+	touch $@
+
+adapters: $(VENV)/.train
+	$(BIN)/dramatis train --default-cast --minutes $(ADAPTER_MINUTES)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from dramatis.agents.guard import clean_utterance, echoes, heading_stops, trim_to_sentence
 from dramatis.agents.model import LanguageModel, Sampling
-from dramatis.agents.prompts import PromptInput, build_prompt
+from dramatis.agents.prompts import PromptInput, build_prompt, fit_history
 from dramatis.agents.turn import Turn
 
 
@@ -19,7 +19,7 @@ class PersonaLike(Protocol):
     name: str
     sample_lines: list[str]
 
-    def summary(self) -> str: ...
+    def card(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,7 @@ class CharacterAgent:
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns this character witnessed, newest last, within the token budget."""
         seen = [t for t in turns if self.name in t["present"] or t["speaker"] == self.name]
-        budget, window = self.settings.history_tokens, list[Turn]()
-        for turn in reversed(seen):
-            cost = self._count(turn["text"]) + 4
-            if cost > budget and window:
-                break
-            window.append(turn)
-            budget -= cost
-        return window[::-1]
+        return fit_history(seen, self.settings.history_tokens, self._count)
 
     def _count(self, text: str) -> int:
         if text not in self._token_counts:
@@ -85,7 +78,7 @@ class CharacterAgent:
         """(prompt text, format) for this character's next speech."""
         p = PromptInput(
             speaker=self.name,
-            summary=self.persona.summary(),
+            summary=self.persona.card(),
             samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
             setting=setting,
             cast=self.cast,

@@ -1,13 +1,18 @@
 """Prompt formats: chat (instruction-tuned models) and script (base models).
 
-A chat model gets a system card and the transcript as a user message; a base
-model continues a play script ("HORATIO: ...\\nHAMLET:"). The format is chosen
-per model: whichever it can follow.
+A chat model gets the scene and the transcript, then who speaks now and how; a base
+model continues a play script ("HORATIO: ...\\nHAMLET:"). The format is chosen per
+model: whichever it can follow.
+
+Everything about the speaker comes last, after the transcript. Consecutive turns by
+different characters then share their prompt up to the newest speech, and llama.cpp
+re-evaluates only the tail instead of the whole prompt (a full prompt costs seconds
+on a small CPU; the tail a fraction of that).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dramatis.agents.model import LanguageModel, Message
@@ -17,11 +22,33 @@ from dramatis.agents.turn import Turn
 @dataclass(frozen=True)
 class PromptInput:
     speaker: str
-    summary: str  # persona summary: who they are, from which play
+    summary: str  # the persona card: who they are, from which play (Persona.card)
     samples: tuple[str, ...]  # a few of the character's own lines, as voice examples
     setting: str
     cast: tuple[str, ...]  # everyone in the scene, speaker included
     history: tuple[Turn, ...]  # what THIS character saw, oldest first, already windowed
+
+
+def fit_history(
+    turns: Sequence[Turn], budget: int, count_tokens: Callable[[str], int], block: int = 8
+) -> list[Turn]:
+    """The newest turns that fit `budget` tokens (each costs its text + 4), oldest first.
+
+    The newest turn is kept even when it alone is over budget. The window's start
+    moves in steps of `block` turns, so that consecutive prompts share their prefix
+    for several turns instead of shifting by one every turn.
+    fit_history([t0..t9], budget fits 5, count, block=4) -> [t8, t9]  (start 5 -> 8)
+    """
+    start, spent = len(turns), 0
+    while start > 0:
+        cost = count_tokens(turns[start - 1]["text"]) + 4
+        if spent + cost > budget and start < len(turns):
+            break
+        spent += cost
+        start -= 1
+    if start > 0:
+        start = min(-(-start // block) * block, len(turns) - 1)
+    return list(turns[start:])
 
 
 def transcript_lines(history: Sequence[Turn]) -> str:
@@ -33,17 +60,18 @@ def transcript_lines(history: Sequence[Turn]) -> str:
 
 
 def chat_messages(p: PromptInput) -> list[Message]:
-    others = [c for c in p.cast if c != p.speaker]
-    samples = "\n".join(f"- {s}" for s in p.samples)
+    """System: the scene, the same for every speaker. User: the transcript, then the
+    speaker's card and the request (see the module docstring for why in that order)."""
     system = (
-        f"You are {p.speaker}. {p.summary}\n"
-        f"Speak only as {p.speaker}, in Shakespeare's English: one short speech of one to "
-        f"three sentences. Never write lines for {', '.join(others) or 'anyone else'}, "
-        f"and no stage directions.\nLines you have spoken before:\n{samples}"
+        "You write one speech at a time for a scene in the style of William Shakespeare: "
+        "one short speech of one to three sentences, in Shakespeare's English, by the "
+        "character named, never lines for anyone else, and no stage directions.\n"
+        f"Scene: {p.setting}\nOn stage: {', '.join(p.cast)}."
     )
-    scene = f"Scene: {p.setting}\nOn stage: {', '.join(p.cast)}."
     said = transcript_lines(p.history) or "(The scene begins.)"
-    user = f"{scene}\n\n{said}\n\nWhat does {p.speaker} say next? Reply with the speech only."
+    samples = "\n".join(f"- {s}" for s in p.samples)
+    card = f"Now {p.speaker} speaks. {p.summary}\nLines {p.speaker} has spoken before:\n{samples}"
+    user = f"{said}\n\n{card}\n\nWhat does {p.speaker} say next? Reply with the speech only."
     return [Message("system", system), Message("user", user)]
 
 

@@ -52,10 +52,13 @@ class TurnPrinter:
             self.live.start()
         self.live.update(self.line(event.speaker, event.text), refresh=True)
 
-    def turn(self, turn: dict) -> None:
+    def stop(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
+
+    def turn(self, turn: dict) -> None:
+        self.stop()
         note = {"play": "from the play", "fallback": "fallback: a line from the play"}
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
@@ -67,22 +70,35 @@ def _play_scene(
     turns: int,
     out: Path,
     opening: list | None = None,
+    adapters: bool = False,
 ) -> None:
     from dramatis.staging import build_scene
     from dramatis.transcript import write_transcript
 
     console = Console()
-    staged = build_scene(spec, store, settings)
+    staged = build_scene(spec, store, settings, adapters=adapters)
+    for note in staged.notes:
+        console.print(f"[dim]{note}[/dim]")
     printer = TurnPrinter(console, spec.cast)
     console.print(Text(spec.setting, style="italic dim"))
     for turn in staged.scene.turns(spec.thread_id):  # what was said before a resume
         printer.turn(turn)
-    for event in staged.scene.run(spec.thread_id, turns, opening):
-        if isinstance(event, Partial):
-            printer.partial(event)
-        else:
-            printer.turn(event)
-            write_transcript(out, spec, staged.scene.turns(spec.thread_id))
+    try:
+        for event in staged.scene.run(spec.thread_id, turns, opening):
+            if isinstance(event, Partial):
+                printer.partial(event)
+            else:
+                printer.turn(event)
+                write_transcript(out, spec, staged.scene.turns(spec.thread_id))
+    except KeyboardInterrupt:
+        printer.stop()
+        saved = staged.scene.turns(spec.thread_id)
+        write_transcript(out, spec, saved)
+        console.print(
+            f"\n[yellow]interrupted[/yellow]: {len(saved)} turns saved; continue with "
+            f"dramatis resume {spec.thread_id}"
+        )
+        raise typer.Exit(130) from None
     all_turns = staged.scene.turns(spec.thread_id)
     write_transcript(out, spec, all_turns)
     console.print(
@@ -116,6 +132,9 @@ def stage(
     ] = None,
     home: Home = None,
     threads: Threads = None,
+    adapters: Annotated[
+        bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
+    ] = False,
 ) -> None:
     """Stage a new scene and stream it."""
     from dramatis.agents.policies import make_policy
@@ -142,7 +161,9 @@ def stage(
     )
     store = SceneStore(settings.scenes_db)
     store.save(spec)
-    _play_scene(spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening)
+    _play_scene(
+        spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening, adapters
+    )
 
 
 @app.command()
@@ -192,6 +213,18 @@ def _mount_personas() -> None:
 
 
 _mount_personas()
+
+
+def _mount_training() -> None:
+    from dramatis.training.cli import adapters_app, train_cmd
+
+    for command in adapters_app.registered_commands:
+        command.callback = user_errors(command.callback)
+    app.command("train")(user_errors(train_cmd))
+    app.add_typer(adapters_app, name="adapters", help="List, activate, roll back, remove adapters.")
+
+
+_mount_training()
 
 
 def main() -> None:

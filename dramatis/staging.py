@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dramatis.agents.catalog import resolve_model
 from dramatis.agents.character import AgentSettings, CharacterAgent
@@ -65,12 +65,21 @@ class Staged:
     spec: SceneSpec
     scene: SceneGraph
     model: LanguageModel
+    notes: list[str] = field(default_factory=list)  # e.g. which adapter each character uses
 
 
 def build_scene(
-    spec: SceneSpec, store: SceneStore, settings: Settings, model: LanguageModel | None = None
+    spec: SceneSpec,
+    store: SceneStore,
+    settings: Settings,
+    model: LanguageModel | None = None,
+    *,
+    adapters: bool = False,
 ) -> Staged:
-    """Agents for every cast member over one shared model, in a checkpointed graph."""
+    """Agents for every cast member over one shared model, in a checkpointed graph.
+
+    `adapters`: each character speaks with its active LoRA adapter (dramatis.training
+    registry), loaded once on the shared model; characters without one use the base."""
     personas = [find_persona(name) for name in spec.cast]
     if model is None:
         from dramatis.agents.llama_backend import LlamaCppModel
@@ -79,10 +88,20 @@ def build_scene(
         model = LlamaCppModel(
             path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=spec.seed
         )
+    chosen: dict[str, str | None] = {}
+    notes: list[str] = []
+    if adapters:
+        from dramatis.training.serving import mount_adapters
+
+        model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
+        chosen, notes = mount_adapters(model, personas, settings, model_path)
     agent_settings = AgentSettings(**spec.agent)
     names = [p.name for p in personas]
     agents = {
-        p.name: CharacterAgent(p, model, cast=names, settings=agent_settings) for p in personas
+        p.name: CharacterAgent(
+            p, model, cast=names, settings=agent_settings, adapter=chosen.get(p.name)
+        )
+        for p in personas
     }
     scene = SceneGraph(
         agents,
@@ -91,4 +110,4 @@ def build_scene(
         seed=spec.seed,
         checkpointer=store.checkpointer,
     )
-    return Staged(spec, scene, model)
+    return Staged(spec, scene, model, notes)

@@ -28,8 +28,21 @@ class Persona(BaseModel):
     first_scene: str
     last_scene: str
 
+    def card(self) -> str:
+        """Who the character is, for prompts: no counts a small model would parrot.
+
+        -> "Hamlet, Son to the former, and Nephew to the present King, in Shakespeare's
+           Hamlet; speaks most with Horatio, Polonius and Rosencrantz."
+        """
+        who = f"{self.name}, {self.description}" if self.description else self.name
+        names = [name for name, _ in self.partners[:3]]
+        talks = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+        return f"{who}, in Shakespeare's {self.play_title}" + (
+            f"; speaks most with {talks}." if talks else "."
+        )
+
     def summary(self) -> str:
-        """A few lines for prompts: who, from where, how much they speak, with whom."""
+        """A few lines for display: who, from where, how much they speak, with whom."""
         who = f"{self.name}, {self.description}" if self.description else self.name
         partners = ", ".join(name for name, _ in self.partners) or "no one in particular"
         return (

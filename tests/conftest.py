@@ -12,7 +12,7 @@ class StubPersona:
     name: str
     sample_lines: list[str] = field(default_factory=lambda: ["Words, words, words."])
 
-    def summary(self) -> str:
+    def card(self) -> str:
         return f"{self.name}, a character in a play."
 
 

@@ -25,6 +25,8 @@ def test_build_persona_hamlet():
     assert persona.partners[0][0] == "Horatio" and len(persona.partners) == 5
     assert len(persona.sample_lines) == 8 and all(persona.sample_lines)
     assert "Hamlet, Son to the former" in persona.summary()
+    assert persona.card().startswith("Hamlet, Son to the former, and Nephew to the present King,")
+    assert "Horatio" in persona.card() and "times" not in persona.card()
 
 
 def test_persona_by_heading_form_and_role():

@@ -143,3 +143,40 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         assert "Traceback" not in run.stderr, run.stderr
         lines = [x for x in run.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and hint in lines[0], lines
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
+def test_interrupted_scene_keeps_every_saved_turn(tmp_path, sig):
+    """Ctrl-C exits cleanly with a resume hint; a hard kill loses nothing saved either."""
+    import signal
+    import time
+
+    home, out = tmp_path / "home", tmp_path / "out"
+    env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "2"}
+    args = ["stage", "--cast", "Hamlet,Horatio", "--turns", "30", "--max-tokens", "30"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramatis", *args, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    transcript = out / "transcript.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (
+        transcript.exists() and transcript.read_text().count("\n") >= 2
+    ):
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, sig))
+    stdout, _ = proc.communicate(timeout=120)
+    saved = read_turns(out)
+    assert 2 <= len(saved) < 30
+    if sig == "SIGINT":
+        assert proc.returncode == 130 and "interrupted" in stdout
+    tid = json.loads((out / "scene.json").read_text())["thread_id"]
+    more = dramatis("resume", tid, "--turns", "1", "--out", str(out), home=home, cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    after = read_turns(out)
+    assert after[: len(saved)] == saved
+    assert [t["index"] for t in after] == list(range(len(after)))

@@ -1,0 +1,95 @@
+"""LoRA adapters on a llama.cpp model: loaded once, switched per speaker, base never reloaded.
+
+llama-cpp-python 0.3.36 low-level API: `llama_adapter_lora_init(model, path)` loads a
+GGUF LoRA next to the model's weights (freed with the model), and
+`llama_set_adapters_lora(ctx, adapters, n, scales)` sets which ones a context applies
+(n = 0: the bare base). A switch costs microseconds: no weights move.
+
+The trap: `Llama` reuses the longest token prefix of its last evaluation, and those
+keys/values were computed under whatever adapter was set then. So every change of
+(adapter, scale) resets the evaluated prefix; within one adapter the prefix cache
+still works. llama-cpp-python's optional state cache (`Llama.set_cache`) keys by
+tokens only, so it is switched off while adapters are in use.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+from dramatis.errors import DramatisError
+
+
+def _meta(adapter, key: str) -> str | None:
+    import llama_cpp
+
+    buf = ctypes.create_string_buffer(256)
+    n = llama_cpp.llama_adapter_meta_val_str(adapter, key.encode(), buf, len(buf))
+    return buf.value.decode("utf-8", "replace") if n >= 0 else None
+
+
+class LoraSet:
+    """The adapters loaded on one `llama_cpp.Llama`, and which one its context applies."""
+
+    def __init__(self, llm) -> None:
+        self._llm = llm
+        self._handles: dict[str, object] = {}
+        self.paths: dict[str, Path] = {}
+        self.current: tuple[str, float] | None = None  # (name, scale); None: bare base
+        self.switches = 0  # applied changes, for benchmarks and tests
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._handles)
+
+    def load(self, name: str, path: str | Path, *, base_sha256: str | None = None) -> None:
+        """Load the GGUF LoRA at `path` as `name` (again under the same name: a no-op)."""
+        import llama_cpp
+
+        if name in self._handles:
+            return
+        path = Path(path)
+        if not path.is_file():
+            raise DramatisError(
+                f"adapter file not found: {path} (export it with `dramatis adapters list`)"
+            )
+        handle = llama_cpp.llama_adapter_lora_init(self._llm.model, str(path).encode())
+        if not handle:
+            raise DramatisError(
+                f"llama.cpp refused adapter {path}: not a LoRA for this model's architecture "
+                "and shapes (retrain it on this base with `dramatis train`)"
+            )
+        trained_on = _meta(handle, "dramatis.base_sha256")
+        if base_sha256 and trained_on and trained_on != base_sha256:
+            raise DramatisError(
+                f"adapter {path} was trained on a base with sha256 {trained_on[:12]}, not this "
+                f"model ({base_sha256[:12]}): retrain it with `dramatis train` on this model"
+            )
+        self._handles[name] = handle
+        self.paths[name] = path
+
+    def apply(self, name: str | None, scale: float = 1.0) -> bool:
+        """Make the context apply adapter `name` (None: none). True when it changed,
+        in which case the evaluated prefix is dropped: it belongs to the old adapter."""
+        import llama_cpp
+
+        wanted = None if name is None else (name, float(scale))
+        if wanted == self.current:
+            return False
+        if name is not None and name not in self._handles:
+            loaded = ", ".join(self._handles) or "none"
+            raise DramatisError(f"adapter {name!r} is not loaded on this model (loaded: {loaded})")
+        if wanted is None:
+            rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, None, 0, None)
+        else:
+            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._handles[name])
+            scales = (ctypes.c_float * 1)(float(scale))
+            rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, arr, 1, scales)
+        if rc != 0:
+            raise RuntimeError(f"llama_set_adapters_lora failed ({rc}) for {name!r}")
+        self._llm.reset()  # the prompt cache was computed under the previous adapter
+        if self._llm.cache is not None:
+            self._llm.set_cache(None)
+        self.current = wanted
+        self.switches += 1
+        return True

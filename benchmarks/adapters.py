@@ -1,0 +1,133 @@
+"""Adapter switching on llama.cpp: speaker-switch time / turn time, and resident memory
+with 4 adapters / with 1, side by side in one run.
+
+    .venv/bin/python benchmarks/adapters.py [--turns 12] [--threads 1] [--home ~/.dramatis]
+
+Adapters: the active ones in HOME/adapters when there are at least 4, else random
+LoRAs shaped like the default config (r=16 on q,k,v,o,gate,up,down; f16 GGUF, ~9.8 MB).
+Memory is measured in fresh child processes (VmRSS after loading the base, the
+adapters, and one generation under each adapter), so the two figures compare alike.
+Targets: switch/turn <= 0.01, RSS(4)/RSS(1) <= 1.10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dramatis.agents.catalog import resolve_model
+from dramatis.agents.llama_backend import LlamaCppModel
+from dramatis.agents.model import Message, Sampling
+from dramatis.config import Settings
+from dramatis.training.export import random_adapter
+
+
+def adapter_files(home: Path, tmp: Path, dtype: str) -> list[Path]:
+    from dramatis.training.registry import AdapterRegistry
+
+    registry = AdapterRegistry(home / "adapters")
+    found = [registry.active(c, p) for c, p in registry.characters()]
+    files = [v.gguf for v in found if v is not None and v.gguf.is_file()]
+    return (
+        files[:4]
+        if len(files) >= 4
+        else [
+            random_adapter(tmp / f"a{i}", i, std_b=0.01, dtype=dtype) / "adapter.gguf"
+            for i in range(4)
+        ]
+    )
+
+
+def prompt_for(model: LlamaCppModel, i: int) -> str:
+    names = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
+    return model.render_chat([
+        Message("system", f"You are {names[i % 4]}. Speak in Shakespeare's English."),
+        Message("user", f"Turn {i}. The scene goes on. What does {names[i % 4]} say next?"),
+    ])  # fmt: skip
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_rss(gguf: Path, files: list[str], threads: int) -> float:
+    """In this (child) process: load base + adapters, generate once under each, RSS in MB."""
+    model = LlamaCppModel(gguf, n_threads=threads)
+    for i, f in enumerate(files):
+        model.load_adapter(f"a{i}", f)
+    for i in range(max(1, len(files))):
+        adapter = f"a{i}" if files else None
+        model.generate(prompt_for(model, i), Sampling(max_tokens=8, seed=0, adapter=adapter))
+    return rss_mb()
+
+
+def measure_rss(gguf: Path, files: list[Path], threads: int) -> float:
+    code = (
+        "import json,sys; sys.path.insert(0, sys.argv[1]); from adapters import child_rss; "
+        "print(child_rss(__import__('pathlib').Path(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])))"
+    )
+    args = [
+        str(Path(__file__).parent),
+        str(gguf),
+        json.dumps([str(f) for f in files]),
+        str(threads),
+    ]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure_switch(gguf: Path, files: list[Path], turns: int, threads: int) -> tuple[float, float]:
+    """(median switch seconds, median turn seconds) over a round-robin of 4 speakers."""
+    model = LlamaCppModel(gguf, n_threads=threads)
+    for i, f in enumerate(files):
+        model.load_adapter(f"a{i}", f)
+    switches, turn_times = [], []
+    for i in range(turns):
+        name = f"a{i % len(files)}"
+        start = time.perf_counter()
+        with model._lock:  # the switch alone: set the adapter, drop the old prefix
+            model._use_adapter(name)
+        switches.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.generate(prompt_for(model, i), Sampling(max_tokens=40, seed=i, adapter=name))
+        turn_times.append(time.perf_counter() - start)
+    return statistics.median(switches), statistics.median(turn_times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--turns", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--dtype", default="f16", help="random adapters' GGUF type: f16 | q8_0 | f32")
+    args = ap.parse_args()
+    settings = Settings.load(home=args.home)
+    gguf = resolve_model(settings.model, settings.cache_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = adapter_files(settings.home, Path(tmp), args.dtype)
+        switch, turn = measure_switch(gguf, files, args.turns, args.threads)
+        rss = {n: measure_rss(gguf, files[:n], args.threads) for n in (0, 1, 4)}
+    print(f"adapters: {', '.join(f.parent.parent.name + '/' + f.parent.name for f in files)}")
+    print(
+        f"switch {switch * 1e3:.3f} ms · turn {turn * 1e3:.0f} ms (40 tokens) · "
+        f"switch/turn {switch / turn:.5f} (target <= 0.01)"
+    )
+    print(
+        f"RSS: base {rss[0]:.0f} MB · 1 adapter {rss[1]:.0f} MB · 4 adapters {rss[4]:.0f} MB · "
+        f"4/1 {rss[4] / rss[1]:.3f} (target <= 1.10)"
+    )
+
+
+if __name__ == "__main__":
+    main()

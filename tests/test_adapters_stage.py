@@ -1,0 +1,48 @@
+"""`stage --adapters`: each character speaks with its active adapter on one shared model."""
+
+from __future__ import annotations
+
+import pytest
+
+from dramatis.agents.catalog import resolve_model
+from dramatis.agents.llama_backend import LlamaCppModel
+from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.config import Settings
+from dramatis.errors import DramatisError
+from dramatis.staging import build_scene
+from dramatis.training.base import file_sha256
+from dramatis.training.export import random_adapter
+from dramatis.training.registry import AdapterMeta, AdapterRegistry
+
+pytestmark = pytest.mark.model
+
+
+def register(settings: Settings, folder, character: str, sha: str) -> None:
+    meta = AdapterMeta(
+        character=character, play="hamlet", base_model="x.gguf", base_sha256=sha, data_sha256="d",
+        ppl_before=30.0, ppl_after=20.0,
+    )  # fmt: skip
+    AdapterRegistry(settings.home / "adapters").add(folder, meta)
+
+
+def test_stage_with_adapters_and_fallback(tmp_path):
+    settings = Settings(home=tmp_path / "home").ensure()
+    gguf = resolve_model("smollm2", settings.cache_dir)
+    register(settings, random_adapter(tmp_path / "h", 5, r=4), "Hamlet", file_sha256(gguf))
+    model = LlamaCppModel(gguf, n_threads=1, seed=0)
+    store = SceneStore(settings.scenes_db)
+    spec = SceneSpec(
+        thread_id="t1", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=3,
+        policy="round-robin", agent={"max_tokens": 8},
+    )  # fmt: skip
+    staged = build_scene(spec, store, settings, model=model, adapters=True)
+    assert staged.scene.agents["Hamlet"].adapter == "hamlet.hamlet@v1"
+    assert staged.scene.agents["Ophelia"].adapter is None
+    assert any(n.startswith("Ophelia: no adapter") for n in staged.notes)
+    assert model.adapters == ("hamlet.hamlet@v1",)
+    turns = [e for e in staged.scene.run("t1", 2) if isinstance(e, dict)]
+    assert [t["speaker"] for t in turns] == ["Hamlet", "Ophelia"]
+
+    register(settings, random_adapter(tmp_path / "o", 6, r=4), "Ophelia", "f" * 64)
+    with pytest.raises(DramatisError, match="was trained on x.gguf"):
+        build_scene(spec, store, settings, model=model, adapters=True)

@@ -1,0 +1,200 @@
+"""`dramatis train NAME...` (a plain command) and `dramatis adapters list|activate|rollback|remove`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dramatis.config import Settings
+
+adapters_app = typer.Typer(
+    help="List, activate, roll back and remove adapters.", no_args_is_help=True
+)
+
+Home = Annotated[Path | None, typer.Option(help="State folder (adapters live in HOME/adapters).")]
+# The cast `make adapters` trains.
+DEFAULT_CAST = (
+    "Hamlet", "Ophelia", "Horatio", "Claudius", "Gertrude", "Polonius",
+    "Macbeth", "Lady Macbeth", "Banquo", "Macduff",
+)  # fmt: skip
+
+
+def _progress_bar(console: Console, name: str):
+    """A rich progress bar with loss; returns (progress, callback)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn(f"[bold]{name}[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = bar.add_task(name, total=None, loss=float("nan"))
+
+    def update(step: int, total: int, loss: float, seconds: float) -> None:
+        bar.update(task, completed=step, total=total, loss=loss)
+
+    return bar, update
+
+
+def train_cmd(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Characters, e.g. Hamlet 'macbeth:Banquo'.")
+    ] = None,
+    play: Annotated[
+        str | None, typer.Option(help="Play key when the name is ambiguous, e.g. hamlet.")
+    ] = None,
+    default_cast: Annotated[
+        bool, typer.Option("--default-cast", help="Train the 10-character default cast.")
+    ] = False,
+    minutes: Annotated[
+        float,
+        typer.Option("--minutes", "--max-minutes", min=0.1, help="Training budget per character."),
+    ] = 10.0,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Optimizer steps (default: one epoch, within the budget)."),
+    ] = None,
+    rank: Annotated[int, typer.Option("--r", min=1, help="LoRA rank.")] = 16,
+    alpha: Annotated[int, typer.Option(min=1, help="LoRA alpha.")] = 32,
+    dropout: Annotated[float, typer.Option(min=0.0, max=0.9, help="LoRA dropout.")] = 0.05,
+    targets: Annotated[
+        str, typer.Option(help="Comma-separated projections to adapt.")
+    ] = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-4,
+    grad_accum: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 8,
+    curriculum: Annotated[bool, typer.Option(help="Order training pairs easy to hard.")] = False,
+    checkpointing: Annotated[
+        bool, typer.Option(help="Gradient checkpointing (less memory, slower).")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for order, init and dropout.")] = 0,
+    model: Annotated[
+        str | None, typer.Option(help="Base model: bundled name or .gguf path.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="torch threads.")] = None,
+    home: Home = None,
+) -> None:
+    """Train an adapter per character and make it the active version."""
+    from dramatis.errors import DramatisError
+    from dramatis.training.dataset import DataConfig
+    from dramatis.training.pipeline import train_character
+    from dramatis.training.trainer import AdapterConfig, TrainConfig
+
+    todo = list(names or []) + (list(DEFAULT_CAST) if default_cast else [])
+    if not todo:
+        raise DramatisError(
+            "name a character to train, e.g. `dramatis train Hamlet`, or pass --default-cast"
+        )
+    settings = Settings.load(home=home, model=model).ensure()
+    cfg = TrainConfig(
+        adapter=AdapterConfig(
+            rank, alpha, dropout, tuple(t.strip() for t in targets.split(",") if t.strip())
+        ),
+        data=DataConfig(curriculum=curriculum, seed=seed),
+        lr=lr,
+        grad_accum=grad_accum,
+        max_steps=steps,
+        max_minutes=minutes,
+        gradient_checkpointing=checkpointing,
+        threads=threads,
+        seed=seed,
+    )
+    console = Console()
+    for name in todo:
+        bar, update = _progress_bar(console, name)
+        with bar:
+            found = train_character(
+                name, settings, cfg, play=play, progress=update, log=console.print
+            )
+        m = found.meta
+        console.print(
+            f"[bold]{found.name}[/bold] active · {m.steps} steps in {m.seconds / 60:.1f} min "
+            f"({m.stopped_by}) · validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
+        )
+
+
+def _registry(home: Path | None):
+    from dramatis.training.pipeline import registry_for
+
+    return registry_for(Settings.load(home=home))
+
+
+@adapters_app.command("list")
+def list_cmd(
+    name: Annotated[str | None, typer.Argument(help="Only this character.")] = None,
+    home: Home = None,
+) -> None:
+    """Every adapter version, its validation perplexity and which one is active."""
+    registry = _registry(home)
+    chars = [registry.find_character(name)] if name else registry.characters()
+    table = Table(
+        "character", "play", "version", "active", "ppl base -> adapter", "steps", "min", "created"
+    )
+    for character, play in chars:
+        active = registry.active(character, play)
+        for v in registry.versions(character, play):
+            m = v.meta
+            ppl = f"{m.ppl_before:.2f} -> {m.ppl_after:.2f}" if m.ppl_after else "-"
+            mark = "*" if active and active.version == v.version else ""
+            table.add_row(
+                character,
+                play,
+                f"v{v.version}",
+                mark,
+                ppl,
+                str(m.steps),
+                f"{m.seconds / 60:.1f}",
+                m.created[:16],
+            )
+    Console().print(table if chars else f"no adapters in {registry.root}")
+
+
+def _version(text: str) -> int:
+    from dramatis.errors import DramatisError
+
+    try:
+        return int(text.lower().lstrip("v"))
+    except ValueError:
+        raise DramatisError(f"version {text!r}: write it like v2 or 2") from None
+
+
+@adapters_app.command("activate")
+def activate_cmd(
+    name: Annotated[str, typer.Argument(help="Character, e.g. Hamlet.")],
+    version: Annotated[str, typer.Argument(help="Version, e.g. v2.")],
+    home: Home = None,
+) -> None:
+    """Make a version the active one."""
+    registry = _registry(home)
+    found = registry.activate(*registry.find_character(name), _version(version))
+    typer.echo(f"{found.name} is active")
+
+
+@adapters_app.command("rollback")
+def rollback_cmd(
+    name: Annotated[str, typer.Argument(help="Character.")], home: Home = None
+) -> None:
+    """Go back to the previously active version."""
+    registry = _registry(home)
+    found = registry.rollback(*registry.find_character(name))
+    typer.echo(f"{found.name} is active")
+
+
+@adapters_app.command("remove")
+def remove_cmd(
+    name: Annotated[str, typer.Argument(help="Character.")],
+    version: Annotated[str, typer.Argument(help="Version, e.g. v1.")],
+    home: Home = None,
+) -> None:
+    """Delete a version (the previous active one takes over if it was active)."""
+    registry = _registry(home)
+    character, play = registry.find_character(name)
+    registry.remove(character, play, _version(version))
+    active = registry.active(character, play)
+    typer.echo(f"removed; active: {active.name if active else 'none (base model)'}")

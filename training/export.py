@@ -1,0 +1,157 @@
+"""peft LoRA (safetensors) -> GGUF LoRA that llama.cpp applies to a llama-architecture base.
+
+What llama.cpp expects (src/llama-adapter.cpp, llama.cpp of llama-cpp-python 0.3.36):
+- metadata `general.type = "adapter"`, `adapter.type = "lora"`, `adapter.lora.alpha`,
+  and `general.architecture` equal to the base's ("llama" for SmolLM2);
+- per adapted weight `blk.{i}.attn_q.weight` two tensors, `...weight.lora_a` with
+  numpy shape [r, n_in] and `...weight.lora_b` with shape [n_out, r] (peft's lora_A /
+  lora_B shapes as they are); llama.cpp scales B·A by alpha / r like peft does.
+- q and k rows in GGUF are permuted for llama.cpp's rotary layout (convert_hf_to_gguf
+  `permute`); transformers undoes that when it loads the GGUF, so peft's lora_B for
+  q_proj/k_proj must be permuted back the same way (A acts on inputs: unchanged).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from dramatis.errors import DramatisError
+
+# transformers module name -> GGUF tensor name, llama architecture
+GGUF_NAMES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+_KEY = re.compile(r"layers\.(\d+)\.(self_attn\.\w+|mlp\.\w+)\.lora_([AB])(?:\.\w+)?\.weight$")
+
+
+def permute_rows(w: np.ndarray, n_head: int) -> np.ndarray:
+    """Rows of a q/k projection from transformers' rotary order to llama.cpp's
+    (convert_hf_to_gguf's `permute`): per head, [pairs interleaved] <- [halves]."""
+    return (
+        w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(w.shape)
+    )
+
+
+def gguf_name(key: str) -> tuple[str, str] | None:
+    """("blk.3.attn_q.weight.lora_a", "q") for a peft key; None for anything else.
+
+    gguf_name("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight")
+      -> ("blk.3.attn_q.weight.lora_a", "self_attn.q_proj")
+    """
+    hit = _KEY.search(key)
+    if not hit or hit.group(2) not in GGUF_NAMES:
+        return None
+    layer, module, ab = hit.groups()
+    return f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{ab.lower()}", module
+
+
+def gguf_tensors(
+    state: dict[str, np.ndarray], n_head: int, n_kv_head: int
+) -> dict[str, np.ndarray]:
+    """GGUF LoRA tensors (fp32) from a peft state dict."""
+    out: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        named = gguf_name(key)
+        if named is None:
+            raise DramatisError(
+                f"cannot export adapter weight {key!r}: only llama attention/MLP LoRA is supported"
+            )
+        name, module = named
+        w = np.asarray(value, dtype=np.float32)
+        if name.endswith(".lora_b") and module == "self_attn.q_proj":
+            w = permute_rows(w, n_head)
+        elif name.endswith(".lora_b") and module == "self_attn.k_proj":
+            w = permute_rows(w, n_kv_head)
+        out[name] = np.ascontiguousarray(w)
+    return out
+
+
+def export_gguf(
+    adapter_dir: Path,
+    out: Path,
+    *,
+    n_head: int,
+    n_kv_head: int,
+    metadata: dict[str, str] | None = None,
+    dtype: str = "f16",
+) -> Path:
+    """Write `adapter_dir` (peft save_pretrained output) as a GGUF LoRA at `out`.
+
+    dtype "f16" halves the size and memory of "f32"; "q8_0" stores lora_a (rows of
+    n_in, a multiple of 32) in 8 bits and lora_b (rows of r) in f16: ~25% less again.
+    llama.cpp computes with any of them.
+    """
+    import gguf
+    from safetensors.numpy import load_file
+
+    config = json.loads((adapter_dir / "adapter_config.json").read_text())
+    state = load_file(str(adapter_dir / "adapter_model.safetensors"))
+    tensors = gguf_tensors(state, n_head, n_kv_head)
+    writer = gguf.GGUFWriter(str(out), arch="llama")
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
+    for key, value in (metadata or {}).items():
+        writer.add_string(f"dramatis.{key}", str(value))
+    for name in sorted(tensors):
+        w = tensors[name]
+        if dtype == "q8_0" and name.endswith(".lora_a") and w.shape[-1] % 32 == 0:
+            kind = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(name, gguf.quants.quantize(w, kind), raw_dtype=kind)
+        else:
+            writer.add_tensor(name, w.astype(np.float32 if dtype == "f32" else np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out
+
+
+# SmolLM2-135M projection sizes (n_in, n_out); 30 layers, 9 heads, 3 key/value heads.
+SMOLLM2_DIMS = {
+    "self_attn.q_proj": (576, 576),
+    "self_attn.k_proj": (576, 192),
+    "self_attn.v_proj": (576, 192),
+    "self_attn.o_proj": (576, 576),
+    "mlp.gate_proj": (576, 1536),
+    "mlp.up_proj": (576, 1536),
+    "mlp.down_proj": (1536, 576),
+}
+
+
+def random_adapter(
+    folder: Path, seed: int, *, r: int = 16, std_b: float = 0.05, dtype: str = "f16"
+) -> Path:
+    """A peft folder + GGUF LoRA for SmolLM2-135M with random A and non-zero random B
+    (peft starts B at zero), so it visibly changes outputs: for tests and benchmarks."""
+    from peft import LoraConfig
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(seed)
+    state = {}
+    for layer in range(30):
+        for module, (n_in, n_out) in SMOLLM2_DIMS.items():
+            key = f"base_model.model.model.layers.{layer}.{module}"
+            a = rng.normal(0, 1 / np.sqrt(n_in), (r, n_in))
+            state[f"{key}.lora_A.weight"] = a.astype(np.float32)
+            state[f"{key}.lora_B.weight"] = rng.normal(0, std_b, (n_out, r)).astype(np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(folder / "adapter_model.safetensors"))
+    targets = [m.split(".")[-1] for m in SMOLLM2_DIMS]
+    LoraConfig(
+        r=r, lora_alpha=2 * r, target_modules=targets, task_type="CAUSAL_LM"
+    ).save_pretrained(str(folder))
+    export_gguf(folder, folder / "adapter.gguf", n_head=9, n_kv_head=3, dtype=dtype)
+    return folder

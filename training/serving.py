@@ -1,0 +1,45 @@
+"""Put each cast member's active adapter on the shared model, for `dramatis stage --adapters`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from dramatis.agents.model import LanguageModel
+from dramatis.config import Settings
+from dramatis.training.registry import AdapterRegistry
+
+
+def mount_adapters(
+    model: LanguageModel, personas: Sequence, settings: Settings, model_path: Path
+) -> tuple[dict[str, str | None], list[str]]:
+    """({character: adapter name or None}, notes for the user).
+
+    Loads every active adapter once on `model` (GGUF for llama.cpp, the peft folder
+    for the reference backend). An adapter trained on another base is refused with
+    a DramatisError; a character without one speaks with the base, and a note says so.
+    """
+    from dramatis.agents.peft_backend import PeftModel
+    from dramatis.training.base import file_sha256
+
+    registry = AdapterRegistry(settings.home / "adapters")
+    sha = file_sha256(model_path, settings.cache_dir)
+    chosen: dict[str, str | None] = {}
+    notes: list[str] = []
+    for persona in personas:
+        found = registry.for_base(persona.name, persona.play, sha, model_path.name)
+        if found is None:
+            chosen[persona.name] = None
+            notes.append(
+                f"{persona.name}: no adapter, speaking with the base model "
+                f"(train one: dramatis train '{persona.play}:{persona.name}')"
+            )
+            continue
+        path = found.folder if isinstance(model, PeftModel) else found.gguf
+        model.load_adapter(found.name, path, base_sha256=sha)
+        chosen[persona.name] = found.name
+        notes.append(
+            f"{persona.name}: adapter {found.name} "
+            f"(validation perplexity {found.meta.ppl_before:.1f} -> {found.meta.ppl_after:.1f})"
+        )
+    return chosen, notes

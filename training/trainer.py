@@ -1,0 +1,214 @@
+"""LoRA training with peft on the fp32 copy of the GGUF base, on CPU.
+
+Micro-batches of one example (no padding work), gradient accumulation, AdamW on the
+adapter weights only, linear warm-up then a constant rate, a wall-clock budget, and
+validation perplexity (validation scenes only) before and after. Loss counts only the
+target speech tokens (and the end-of-turn token that stops generation when serving).
+
+Deterministic for a seed and a step count: the example order, the LoRA initialisation
+and dropout all come from `seed`. A `max_minutes` budget can end a run at a step that
+depends on the machine's speed; the step reached is recorded with the adapter.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dramatis.training.dataset import DataConfig, Dataset, Example
+
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = DEFAULT_TARGETS
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    lr: float = 3e-4
+    grad_accum: int = 8  # examples per optimizer step
+    max_steps: int | None = None  # optimizer steps; None: `epochs` over the training set
+    epochs: float = 1.0
+    max_minutes: float | None = 10.0  # wall-clock budget for the training loop
+    warmup_steps: int = 4
+    max_target_tokens: int = 96  # longer speeches are cut (and get no end-of-turn token)
+    val_examples: int = 24  # validation pairs scored for perplexity (None-like: 0 = all)
+    gradient_checkpointing: bool = False
+    prompt_grad: bool = False  # True: backprop through the prompt too (~2.5x slower)
+    threads: int | None = None  # torch threads; None leaves torch's default
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["adapter"]["target_modules"] = list(self.adapter.target_modules)
+        return out
+
+
+@dataclass
+class Encoded:
+    input_ids: list[int]
+    n_prompt: int  # tokens before the target; they carry no loss
+
+
+@dataclass
+class TrainResult:
+    model: Any  # the peft model, adapter "default" trained
+    steps: int
+    examples_seen: int
+    seconds: float
+    stopped_by: str  # "steps" | "budget"
+    val_loss_before: float
+    val_loss_after: float
+    losses: list[float]
+
+    @property
+    def ppl_before(self) -> float:
+        return math.exp(self.val_loss_before)
+
+    @property
+    def ppl_after(self) -> float:
+        return math.exp(self.val_loss_after)
+
+
+def render_prompt(tokenizer, example: Example) -> str:
+    """The prompt text the agent sends, under the base model's own chat template."""
+    messages = [{"role": m.role, "content": m.content} for m in example.messages]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def encode(tokenizer, example: Example, max_target_tokens: int) -> Encoded:
+    """Prompt tokens + target tokens (+ end-of-turn when the speech fits)."""
+    prompt = tokenizer(render_prompt(tokenizer, example), add_special_tokens=False)["input_ids"]
+    target = tokenizer(example.target, add_special_tokens=False)["input_ids"]
+    if len(target) <= max_target_tokens:
+        target = [*target, tokenizer.eos_token_id]
+    else:
+        target = target[:max_target_tokens]
+    return Encoded(list(prompt) + list(target), len(prompt))
+
+
+def example_loss(model, enc: Encoded, *, prompt_grad: bool = True):
+    """Mean cross-entropy over the target tokens of one example (a scalar tensor).
+
+    With `prompt_grad=False` the prompt runs once without gradients (adapter on) and
+    only the target tokens run with them, attending to the prompt's cached keys and
+    values: ~2.5x faster on our ~550-token prompts, at the cost of not training the
+    adapter through its effect on the prompt's keys and values.
+    """
+    import torch
+
+    ids = torch.tensor([enc.input_ids])
+    if prompt_grad:
+        logits = model(input_ids=ids).logits[0, enc.n_prompt - 1 : -1]  # predicts n_prompt..
+        return torch.nn.functional.cross_entropy(logits, ids[0, enc.n_prompt :])
+    with torch.no_grad():
+        head = model(input_ids=ids[:, : enc.n_prompt], use_cache=True)
+    tail = model(input_ids=ids[:, enc.n_prompt : -1], past_key_values=head.past_key_values)
+    logits = torch.cat([head.logits[0, -1:], tail.logits[0]])  # [n_target, vocab]
+    return torch.nn.functional.cross_entropy(logits, ids[0, enc.n_prompt :])
+
+
+def mean_loss(model, encoded: Sequence[Encoded]) -> float:
+    """Token-weighted mean target loss over `encoded`, no gradients."""
+    import torch
+
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for enc in encoded:
+            n = len(enc.input_ids) - enc.n_prompt
+            total += float(example_loss(model, enc)) * n
+            count += n
+    return total / max(1, count)
+
+
+def attach_lora(base_model, cfg: AdapterConfig, seed: int):
+    """The base wrapped by peft with a fresh adapter named "default"."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    lora = LoraConfig(
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(base_model, lora)
+
+
+Progress = Callable[[int, int, float, float], None]  # step, total steps, loss, seconds
+
+
+def train(
+    base_model, tokenizer, data: Dataset, cfg: TrainConfig, progress: Progress | None = None
+) -> TrainResult:
+    """Train a LoRA adapter on `data.train`; score `data.val` before and after."""
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    train_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in data.train]
+    val_set = data.val[: cfg.val_examples] if cfg.val_examples else data.val
+    val_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in val_set]
+
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        model = attach_lora(base_model, cfg.adapter, cfg.seed)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    model.eval()
+    before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
+
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(train_enc) / cfg.grad_accum))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+    start, seen, losses, stopped = time.perf_counter(), 0, [], "steps"
+    model.train()
+    for step in range(total):
+        if time.perf_counter() - start > budget:
+            stopped = "budget"
+            break
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+        step_loss, done = 0.0, 0
+        for _ in range(cfg.grad_accum):
+            if done and time.perf_counter() - start > budget:
+                stopped = "budget"  # finish this step with the examples it has
+                break
+            enc = train_enc[seen % len(train_enc)]
+            loss = example_loss(model, enc, prompt_grad=cfg.prompt_grad) / cfg.grad_accum
+            loss.backward()
+            step_loss += loss.item()
+            seen, done = seen + 1, done + 1
+        if done < cfg.grad_accum:  # a short last step: average over what it saw
+            for p in params:
+                p.grad.mul_(cfg.grad_accum / done)
+            step_loss *= cfg.grad_accum / done
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(step_loss)
+        if progress:
+            progress(step + 1, total, step_loss, time.perf_counter() - start)
+        if stopped == "budget":
+            break
+    seconds = time.perf_counter() - start
+    model.eval()
+    after = mean_loss(model, val_enc)
+    return TrainResult(model, len(losses), seen, seconds, stopped, before, after, losses)
