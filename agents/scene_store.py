@@ -24,6 +24,7 @@ class SceneSpec(BaseModel):
     seed: int = 0
     policy: str = "addressed"
     agent: dict = Field(default_factory=dict)  # AgentSettings fields
+    adapters: bool = False  # each character speaks with its active LoRA adapter
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
 

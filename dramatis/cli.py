@@ -70,13 +70,12 @@ def _play_scene(
     turns: int,
     out: Path,
     opening: list | None = None,
-    adapters: bool = False,
 ) -> None:
     from dramatis.staging import build_scene
     from dramatis.transcript import write_transcript
 
     console = Console()
-    staged = build_scene(spec, store, settings, adapters=adapters)
+    staged = build_scene(spec, store, settings)
     for note in staged.notes:
         console.print(f"[dim]{note}[/dim]")
     printer = TurnPrinter(console, spec.cast)
@@ -158,12 +157,11 @@ def stage(
         seed=seed,
         policy=policy,
         agent={"max_tokens": max_tokens, "temperature": temperature},
+        adapters=adapters,
     )
     store = SceneStore(settings.scenes_db)
     store.save(spec)
-    _play_scene(
-        spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening, adapters
-    )
+    _play_scene(spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening)
 
 
 @app.command()

@@ -73,13 +73,12 @@ def build_scene(
     store: SceneStore,
     settings: Settings,
     model: LanguageModel | None = None,
-    *,
-    adapters: bool = False,
 ) -> Staged:
     """Agents for every cast member over one shared model, in a checkpointed graph.
 
-    `adapters`: each character speaks with its active LoRA adapter (dramatis.training
-    registry), loaded once on the shared model; characters without one use the base."""
+    With `spec.adapters` each character speaks with its active LoRA adapter (the
+    dramatis.training registry), loaded once on the shared model; characters without
+    one use the base."""
     personas = [find_persona(name) for name in spec.cast]
     if model is None:
         from dramatis.agents.llama_backend import LlamaCppModel
@@ -90,7 +89,7 @@ def build_scene(
         )
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
-    if adapters:
+    if spec.adapters:
         from dramatis.training.serving import mount_adapters
 
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)

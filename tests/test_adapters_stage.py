@@ -33,9 +33,11 @@ def test_stage_with_adapters_and_fallback(tmp_path):
     store = SceneStore(settings.scenes_db)
     spec = SceneSpec(
         thread_id="t1", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=3,
-        policy="round-robin", agent={"max_tokens": 8},
+        policy="round-robin", agent={"max_tokens": 8}, adapters=True,
     )  # fmt: skip
-    staged = build_scene(spec, store, settings, model=model, adapters=True)
+    store.save(spec)
+    spec = store.load("t1")  # as `dramatis resume` gets it: the choice is saved
+    staged = build_scene(spec, store, settings, model=model)
     assert staged.scene.agents["Hamlet"].adapter == "hamlet.hamlet@v1"
     assert staged.scene.agents["Ophelia"].adapter is None
     assert any(n.startswith("Ophelia: no adapter") for n in staged.notes)
@@ -45,4 +47,4 @@ def test_stage_with_adapters_and_fallback(tmp_path):
 
     register(settings, random_adapter(tmp_path / "o", 6, r=4), "Ophelia", "f" * 64)
     with pytest.raises(DramatisError, match="was trained on x.gguf"):
-        build_scene(spec, store, settings, model=model, adapters=True)
+        build_scene(spec, store, settings, model=model)
