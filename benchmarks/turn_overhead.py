@@ -112,7 +112,8 @@ def main() -> None:
         f"median per turn {statistics.median(ratios):.3f} (target <= 1.05)"
     )
     print(
-        f"raw llama.cpp: {tokens / raw_total:.1f} tokens/s; scene: {tokens / scene_total:.1f} tokens/s"
+        f"generated tokens per second of wall time, prompt evaluation included: "
+        f"raw llama.cpp {tokens / raw_total:.1f}, scene {tokens / scene_total:.1f}"
     )
 
 

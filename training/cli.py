@@ -55,7 +55,7 @@ def train_cmd(
     ] = False,
     minutes: Annotated[
         float,
-        typer.Option("--minutes", "--max-minutes", min=0.1, help="Training budget per character."),
+        typer.Option("--minutes", "--max-minutes", min=0.1, help="Wall-clock budget per character, loading, validation and export included."),
     ] = 10.0,
     steps: Annotated[
         int | None,

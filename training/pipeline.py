@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -57,7 +58,10 @@ def train_character(
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
 ) -> AdapterVersion:
-    """Train `name`'s adapter on its play and register it as the active version."""
+    """Train `name`'s adapter on its play and register it as the active version.
+
+    `cfg.max_minutes` bounds the whole call, not only the training loop."""
+    started = time.perf_counter()
     from dramatis.agents.catalog import resolve_model
     from dramatis.personas import find_persona, load_play
     from dramatis.training.base import base_ref, load_base
@@ -73,7 +77,7 @@ def train_character(
     data = build_dataset(the_play, persona, cfg.data, count)
     stats = data.stats(count)
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
-    result = train(model, tokenizer, data, cfg, progress)
+    result = train(model, tokenizer, data, cfg, progress, started=started)
     meta = AdapterMeta(
         character=persona.name,
         play=persona.play,

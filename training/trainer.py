@@ -40,7 +40,9 @@ class TrainConfig:
     grad_accum: int = 8  # examples per optimizer step
     max_steps: int | None = None  # optimizer steps; None: `epochs` over the training set
     epochs: float = 1.0
-    max_minutes: float | None = 10.0  # wall-clock budget for the training loop
+    # Wall-clock budget. With `train(started=...)` it covers the whole run (loading,
+    # validation before and after, export); otherwise the training loop alone.
+    max_minutes: float | None = 10.0
     warmup_steps: int = 4
     max_target_tokens: int = 96  # longer speeches are cut (and get no end-of-turn token)
     val_examples: int = 24  # validation pairs scored for perplexity (None-like: 0 = all)
@@ -152,10 +154,23 @@ def attach_lora(base_model, cfg: AdapterConfig, seed: int):
 Progress = Callable[[int, int, float, float], None]  # step, total steps, loss, seconds
 
 
+EXPORT_SECONDS = 15.0  # reserved for saving + GGUF export after the loop (measured ~5 s)
+
+
 def train(
-    base_model, tokenizer, data: Dataset, cfg: TrainConfig, progress: Progress | None = None
+    base_model,
+    tokenizer,
+    data: Dataset,
+    cfg: TrainConfig,
+    progress: Progress | None = None,
+    *,
+    started: float | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on `data.train`; score `data.val` before and after."""
+    """Train a LoRA adapter on `data.train`; score `data.val` before and after.
+
+    `started` (a time.perf_counter() value): the budget then counts from it, and the
+    loop leaves room for the second validation pass (as long as the first) and export.
+    """
     import torch
 
     torch.manual_seed(cfg.seed)
@@ -172,13 +187,17 @@ def train(
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     model.eval()
+    val_start = time.perf_counter()
     before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
+    val_seconds = time.perf_counter() - val_start
 
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(train_enc) / cfg.grad_accum))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
     start, seen, losses, stopped = time.perf_counter(), 0, [], "steps"
+    if started is not None:  # what came before, and what must follow, share the budget
+        budget -= (start - started) + val_seconds + EXPORT_SECONDS
     model.train()
     for step in range(total):
         if time.perf_counter() - start > budget:
