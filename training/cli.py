@@ -55,7 +55,12 @@ def train_cmd(
     ] = False,
     minutes: Annotated[
         float,
-        typer.Option("--minutes", "--max-minutes", min=0.1, help="Wall-clock budget per character, loading, validation and export included."),
+        typer.Option(
+            "--minutes",
+            "--max-minutes",
+            min=0.1,
+            help="Wall-clock budget per character, loading, validation and export included.",
+        ),
     ] = 10.0,
     steps: Annotated[
         int | None,

@@ -14,23 +14,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from dramatis.agents.character import PersonaLike
 from dramatis.agents.model import Message
 from dramatis.agents.prompts import PromptInput, chat_messages, fit_history
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.errors import DramatisError
 
 CountTokens = Callable[[str], int]
-
-
-class CardLike(Protocol):
-    """What a training pair needs of a persona (dramatis.personas.Persona has it)."""
-
-    name: str
-    sample_lines: list[str]
-
-    def card(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +91,7 @@ def scene_setting(play, scene) -> str:
 
 
 def build_examples(
-    play, card: CardLike, cfg: DataConfig, count_tokens: CountTokens
+    play, card: PersonaLike, cfg: DataConfig, count_tokens: CountTokens
 ) -> list[Example]:
     """Every speech `card.name` gives alone in `play`, with the visible context before it."""
     samples = tuple(card.sample_lines[: cfg.n_samples])
@@ -153,7 +144,7 @@ def split_by_scene(
     return train, val, sorted(held, key=lambda s: tuple(map(int, s.split("."))))
 
 
-def build_dataset(play, card: CardLike, cfg: DataConfig, count_tokens: CountTokens) -> Dataset:
+def build_dataset(play, card: PersonaLike, cfg: DataConfig, count_tokens: CountTokens) -> Dataset:
     """Pairs for `card` from `play`, split by scene, training part in training order."""
     from dramatis.training.curriculum import order_examples
 
