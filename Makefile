@@ -50,6 +50,7 @@ test-all: test
 lint: install-dev
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
+	$(BIN)/mypy dramatis personas agents training
 
 bench: install-dev
 	$(BIN)/python benchmarks/turn_overhead.py

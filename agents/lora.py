@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import Any
 
 from dramatis.errors import DramatisError
 
@@ -33,7 +34,7 @@ class LoraSet:
 
     def __init__(self, llm) -> None:
         self._llm = llm
-        self._handles: dict[str, object] = {}
+        self._handles: dict[str, Any] = {}  # name -> llama_adapter_lora_p
         self.paths: dict[str, Path] = {}
         self.current: tuple[str, float] | None = None  # (name, scale); None: bare base
         self.switches = 0  # applied changes, for benchmarks and tests
@@ -82,7 +83,7 @@ class LoraSet:
         if wanted is None:
             rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, None, 0, None)
         else:
-            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._handles[name])
+            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._handles[wanted[0]])
             scales = (ctypes.c_float * 1)(float(scale))
             rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, arr, 1, scales)
         if rc != 0:

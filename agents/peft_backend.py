@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
 from dramatis.errors import DramatisError
@@ -29,7 +30,7 @@ class PeftModel(LanguageModel):
         self.path = self.ref.path
         self.name = self.ref.path.stem
         self.base, self.tokenizer = load_base(self.ref, cache_dir)
-        self.model = None  # peft wrapper, made by the first load_adapter
+        self.model: Any = None  # peft wrapper, made by the first load_adapter
         self._lock = threading.Lock()
 
     @property

@@ -73,8 +73,8 @@ def _convert(ref: BaseModelRef, target: Path) -> None:
     except (ValueError, KeyError, OSError) as err:
         raise DramatisError(f"transformers cannot open {ref.path} for training ({err})") from err
     # A GGUF-loaded model refuses save_pretrained while it still looks quantized.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types these loosely
+    model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tmp = target.with_name(target.name + ".tmp")

@@ -133,7 +133,7 @@ def split_by_scene(
     order = scenes[:]
     random.Random(cfg.seed).shuffle(order)
     per_scene = {s: sum(e.scene_id == s for e in examples) for s in scenes}
-    want, held = cfg.val_fraction * len(examples), []
+    want, held = cfg.val_fraction * len(examples), list[str]()
     for scene in order:
         if sum(per_scene[s] for s in held) >= want or len(held) == len(scenes) - 1:
             break
