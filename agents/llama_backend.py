@@ -26,6 +26,7 @@ class LlamaCppModel(LanguageModel):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         seed: int = 0,
+        cache_mb: float = 256.0,
     ) -> None:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -54,6 +55,7 @@ class LlamaCppModel(LanguageModel):
         self._lock = threading.Lock()  # one llama context: one generation at a time
         self._template = self._llm.metadata.get("tokenizer.chat_template")
         self._loras: Any = None  # a LoraSet, made when the first adapter is loaded
+        self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -66,7 +68,7 @@ class LlamaCppModel(LanguageModel):
         from dramatis.agents.lora import LoraSet
 
         with self._lock:
-            self._loras = self._loras or LoraSet(self._llm)
+            self._loras = self._loras or LoraSet(self._llm, cache_mb=self.cache_mb)
             self._loras.load(name, path, base_sha256=base_sha256)
 
     def _use_adapter(self, name: str | None) -> None:
@@ -76,6 +78,13 @@ class LlamaCppModel(LanguageModel):
                 raise DramatisError(f"adapter {name!r} is not loaded on {self.name}")
             return
         self._loras.apply(name)
+
+    @property
+    def cache_stats(self) -> dict[str, int]:
+        """Per-adapter prefix cache counters (all zero without adapters)."""
+        if self._loras is None:
+            return {}
+        return {**self._loras.caches.stats.as_dict(), "bytes": self._loras.caches.nbytes}
 
     @property
     def context_length(self) -> int:

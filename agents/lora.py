@@ -7,8 +7,10 @@ GGUF LoRA next to the model's weights (freed with the model), and
 
 The trap: `Llama` reuses the longest token prefix of its last evaluation, and those
 keys/values were computed under whatever adapter was set then. So every change of
-(adapter, scale) resets the evaluated prefix; within one adapter the prefix cache
-still works. llama-cpp-python's optional state cache (`Llama.set_cache`) keys by
+(adapter, scale) takes the evaluated prefix away: it is filed under the adapter it
+was computed with (agents/prefix_cache.py) and the new adapter's own saved prefix,
+if any, is put back. With `cache_mb=0` nothing is kept and each switch starts from
+an empty context. llama-cpp-python's optional state cache (`Llama.set_cache`) keys by
 tokens only, so it is switched off while adapters are in use.
 """
 
@@ -32,8 +34,11 @@ def _meta(adapter, key: str) -> str | None:
 class LoraSet:
     """The adapters loaded on one `llama_cpp.Llama`, and which one its context applies."""
 
-    def __init__(self, llm) -> None:
+    def __init__(self, llm, *, cache_mb: float = 256.0) -> None:
+        from dramatis.agents.prefix_cache import PrefixCaches
+
         self._llm = llm
+        self.caches = PrefixCaches(llm, cache_mb)
         self._handles: dict[str, Any] = {}  # name -> llama_adapter_lora_p
         self.paths: dict[str, Path] = {}
         self.current: tuple[str, float] | None = None  # (name, scale); None: bare base
@@ -70,8 +75,9 @@ class LoraSet:
         self.paths[name] = path
 
     def apply(self, name: str | None, scale: float = 1.0) -> bool:
-        """Make the context apply adapter `name` (None: none). True when it changed,
-        in which case the evaluated prefix is dropped: it belongs to the old adapter."""
+        """Make the context apply adapter `name` (None: none). True when it changed, in
+        which case the evaluated prefix is filed under the old adapter and the new one's
+        saved prefix, if any, is restored: no keys/values cross adapters."""
         import llama_cpp
 
         wanted = None if name is None else (name, float(scale))
@@ -88,7 +94,9 @@ class LoraSet:
             rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, arr, 1, scales)
         if rc != 0:
             raise RuntimeError(f"llama_set_adapters_lora failed ({rc}) for {name!r}")
-        self._llm.reset()  # the prompt cache was computed under the previous adapter
+        # The evaluated prefix was computed under the previous adapter: file it there, and
+        # start from the new adapter's own saved prefix (or an empty context).
+        self.caches.switch(self.current, wanted)
         if self._llm.cache is not None:
             self._llm.set_cache(None)
         self.current = wanted

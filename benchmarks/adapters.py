@@ -1,12 +1,16 @@
-"""Adapter switching on llama.cpp: speaker-switch time / turn time, and resident memory
-with 4 adapters / with 1, side by side in one run.
+"""Adapter switching on llama.cpp: speaker-switch time / turn time, resident memory
+with 4 adapters / with 1, and a four-way scene with the per-adapter prefix cache / without,
+side by side in one run.
 
-    .venv/bin/python benchmarks/adapters.py [--turns 12] [--threads 1] [--home ~/.dramatis]
+    .venv/bin/python benchmarks/adapters.py [--turns 12] [--scene-turns 8] [--threads 1]
 
 Adapters: the active ones in HOME/adapters when there are at least 4, else random
 LoRAs shaped like the default config (r=16 on q,k,v,o,gate,up,down; f16 GGUF, ~9.8 MB).
 Memory is measured in fresh child processes (VmRSS after loading the base, the
 adapters, and one generation under each adapter), so the two figures compare alike.
+The scene part stages Hamlet, Ophelia, Macbeth and Lady Macbeth round-robin, one adapter
+each, twice: with saved prefixes (cache_mb=256) and without (cache_mb=0, every switch
+starts from an empty context); each turn runs on both, back to back.
 Targets: switch/turn <= 0.01, RSS(4)/RSS(1) <= 1.10.
 """
 
@@ -105,9 +109,52 @@ def measure_switch(gguf: Path, files: list[Path], turns: int, threads: int) -> t
     return statistics.median(switches), statistics.median(turn_times)
 
 
+def evaluated_tokens(model: LlamaCppModel) -> int:
+    """Tokens llama.cpp has decoded on this model's context so far (prompt + generated)."""
+    import llama_cpp
+
+    perf = llama_cpp.llama_perf_context(model.llama.ctx)
+    return int(perf.n_p_eval) + int(perf.n_eval)
+
+
+def measure_scene(
+    gguf: Path, files: list[Path], turns: int, threads: int
+) -> tuple[list[float], list[float], dict, list[int]]:
+    """Per-turn seconds of a 4-way adapter scene with and without saved prefixes."""
+    from dramatis.agents.scene_store import SceneSpec, SceneStore
+    from dramatis.staging import build_scene
+
+    cast = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
+    scenes, models = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for cache_mb in (256, 0):
+            model = LlamaCppModel(gguf, n_threads=threads, cache_mb=cache_mb)
+            for i, f in enumerate(files):
+                model.load_adapter(f"a{i}", f)
+            store = SceneStore(Path(tmp) / f"c{cache_mb}.sqlite")
+            spec = SceneSpec(
+                thread_id="bench", cast=cast, setting="A hall.", seed=3, policy="round-robin"
+            )
+            staged = build_scene(spec, store, Settings.load(), model=model)
+            for i, agent in enumerate(staged.scene.agents.values()):
+                agent.adapter = f"a{i % len(files)}"
+            scenes.append(staged.scene)
+            models.append(model)
+        times: list[list[float]] = [[], []]
+        for _ in range(turns):
+            for side, scene in enumerate(scenes):
+                start = time.perf_counter()
+                for _event in scene.run("bench", 1):
+                    pass
+                times[side].append(time.perf_counter() - start)
+    evaluated = [evaluated_tokens(m) for m in models]
+    return times[0], times[1], models[0].cache_stats, evaluated
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=int, default=12)
+    ap.add_argument("--scene-turns", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--dtype", default="f16", help="random adapters' GGUF type: f16 | q8_0 | f32")
@@ -118,6 +165,7 @@ def main() -> None:
         files = adapter_files(settings.home, Path(tmp), args.dtype)
         switch, turn = measure_switch(gguf, files, args.turns, args.threads)
         rss = {n: measure_rss(gguf, files[:n], args.threads) for n in (0, 1, 4)}
+        cached, plain, stats, evaluated = measure_scene(gguf, files, args.scene_turns, args.threads)
     print(f"adapters: {', '.join(f.parent.parent.name + '/' + f.parent.name for f in files)}")
     print(
         f"switch {switch * 1e3:.3f} ms · turn {turn * 1e3:.0f} ms (40 tokens) · "
@@ -126,6 +174,13 @@ def main() -> None:
     print(
         f"RSS: base {rss[0]:.0f} MB · 1 adapter {rss[1]:.0f} MB · 4 adapters {rss[4]:.0f} MB · "
         f"4/1 {rss[4] / rss[1]:.3f} (target <= 1.10)"
+    )
+    print(
+        f"4-way adapter scene, {len(cached)} turns: with saved prefixes {sum(cached):.1f} s, "
+        f"{evaluated[0]} tokens evaluated · without {sum(plain):.1f} s, {evaluated[1]} tokens · "
+        f"time ratio {sum(cached) / sum(plain):.3f}, median per turn "
+        f"{statistics.median(c / p for c, p in zip(cached, plain, strict=True)):.3f} · "
+        f"saved prefixes held {stats['bytes'] / 2**20:.1f} MB"
     )
 
 

@@ -85,7 +85,11 @@ def build_scene(
 
         path = resolve_model(spec.model, settings.cache_dir)
         model = LlamaCppModel(
-            path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, seed=spec.seed
+            path,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            seed=spec.seed,
+            cache_mb=settings.cache_mb,
         )
     chosen: dict[str, str | None] = {}
     notes: list[str] = []

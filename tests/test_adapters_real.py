@@ -125,39 +125,124 @@ FRESH = """
 import json, sys
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Sampling
-gguf, adapter, prompt = sys.argv[1], sys.argv[2], sys.stdin.read()
+gguf, adapter, times, prompt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.stdin.read()
 m = LlamaCppModel(gguf, n_threads=1, seed=0)
 m.load_adapter("A", adapter)
-out = m.generate(prompt, Sampling(max_tokens=24, temperature=0.8, seed=42, adapter="A"))
-print(json.dumps(out.text))
+said = [m.generate(prompt, Sampling(max_tokens=24, temperature=0.8, seed=42, adapter="A")).text
+        for _ in range(times)]
+print(json.dumps(said))
 """
 
 
-def test_switching_adapters_never_reuses_another_adapters_cache(gguf_path, adapters, monkeypatch):
-    """A, then B, then A on one model (same prompt: the worst case for prefix reuse)
-    gives the A output a fresh process gives; without the reset it would not."""
-    model = LlamaCppModel(gguf_path, n_threads=1, seed=0)
-    model.load_adapter("A", adapters["A"] / "adapter.gguf")
-    model.load_adapter("B", adapters["B"] / "adapter.gguf")
-    prompt = model.render_chat(PROMPTS[0])
-
-    def say(adapter: str | None) -> str:
-        return model.generate(
-            prompt, Sampling(max_tokens=24, temperature=0.8, seed=42, adapter=adapter)
-        ).text
-
-    first_a, b, second_a = say("A"), say("B"), say("A")
-    fresh = subprocess.run(
-        [sys.executable, "-c", FRESH, str(gguf_path), str(adapters["A"] / "adapter.gguf")],
+def fresh_a(gguf_path: Path, adapter: Path, prompt: str, times: int) -> list[str]:
+    """What adapter A says to `prompt`, `times` times in a row, in a new process that
+    never loads another adapter."""
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH, str(gguf_path), str(adapter), str(times)],
         input=prompt, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert first_a == second_a == json.loads(fresh.stdout)
-    assert b != first_a  # the adapters differ, so sharing a cache would show
+    return json.loads(out.stdout)
+
+
+def two_adapter_model(gguf_path: Path, adapters, cache_mb: float) -> LlamaCppModel:
+    model = LlamaCppModel(gguf_path, n_threads=1, seed=0, cache_mb=cache_mb)
+    for name in ("A", "B"):
+        model.load_adapter(name, adapters[name] / "adapter.gguf")
+    return model
+
+
+def test_switching_adapters_never_reuses_another_adapters_cache(gguf_path, adapters, monkeypatch):
+    """A, then B, then A on one model (the same prompt: the worst case for prefix reuse).
+
+    With no saved prefixes (cache_mb=0) each A turn starts from an empty context and says
+    what a fresh process says. With the per-adapter cache, A's second turn starts from A's
+    own saved prefix and says exactly what A says on its second turn in a fresh process
+    that never loaded B: B's turn left no trace. (A restored prefix is not compared with
+    a full evaluation: llama.cpp's logits differ in the last bits between batch sizes.)"""
+    adapter_a = adapters["A"] / "adapter.gguf"
+    for cache_mb in (0, 256):
+        model = two_adapter_model(gguf_path, adapters, cache_mb)
+        prompt = model.render_chat(PROMPTS[0])
+
+        def say(adapter: str | None, model=model, prompt=prompt) -> str:
+            sampling = Sampling(max_tokens=24, temperature=0.8, seed=42, adapter=adapter)
+            return model.generate(prompt, sampling).text
+
+        first_a, b, second_a = say("A"), say("B"), say("A")
+        assert b != first_a  # the adapters differ, so sharing a cache would show
+        if cache_mb == 0:
+            assert first_a == second_a == fresh_a(gguf_path, adapter_a, prompt, 1)[0]
+            assert model.cache_stats["restored"] == 0
+        else:
+            assert [first_a, second_a] == fresh_a(gguf_path, adapter_a, prompt, 2)
+            assert model.cache_stats["restored"] == 1
     assert say(None) != first_a
-    # Control: with the prefix reset disabled, A after B reuses B's keys and values.
+    # Control: if a switch left the context as it was, A after B would reuse B's keys
+    # and values (the prompts are identical) and say something else.
     say("B")
-    monkeypatch.setattr(model.llama, "reset", lambda: None)
+    monkeypatch.setattr(model._loras.caches, "switch", lambda leaving, entering: False)
     assert say("A") != first_a
+
+
+SCENE = [
+    "HAMLET: What hour now?",
+    "HORATIO: I think it lacks of twelve.",
+    "MARCELLUS: No, it is struck.",
+    "HAMLET: The air bites shrewdly; it is very cold.",
+    "HORATIO: It is a nipping and an eager air.",
+]
+
+
+def scene_turns(model: LlamaCppModel, speakers: str, only: str | None = None) -> list[str]:
+    """Turn k is spoken by adapter speakers[k] over a growing transcript, as in a scene:
+    each prompt shares the setting and the transcript with that speaker's previous one.
+    With `only`, just that speaker's turns are generated."""
+    said = []
+    for k, who in enumerate(speakers, start=1):
+        if only is not None and who != only:
+            continue
+        prompt = model.render_chat([
+            Message("system", "A platform before the castle of Elsinore, at midnight. " * 6),
+            Message("user", "\n\n".join(SCENE[:k]) + f"\n\nWhat does {who} say next?"),
+        ])  # fmt: skip
+        sampling = Sampling(max_tokens=12, temperature=0.8, seed=k, adapter=who)
+        said.append(model.generate(prompt, sampling).text)
+    return said
+
+
+def test_each_adapter_keeps_its_own_prefix_across_switches(gguf_path, adapters):
+    """Alternating A and B on one shared model says exactly what two private models say,
+    one per adapter, each given only its own speaker's turns: every switch puts back the
+    entering adapter's own evaluated prefix and nothing else."""
+    shared = two_adapter_model(gguf_path, adapters, 256)
+    turns = scene_turns(shared, "ABAB")
+    private = {who: scene_turns(two_adapter_model(gguf_path, adapters, 256), "ABAB", who)
+               for who in "AB"}  # fmt: skip
+    assert turns == [private["A"][0], private["B"][0], private["A"][1], private["B"][1]]
+    stats = shared.cache_stats
+    assert stats["saved"] == 3 and stats["restored"] == 2 and stats["evicted"] == 0
+    assert stats["restored_tokens"] > 200  # the shared setting and transcript came back
+
+
+def test_prefix_cache_budget_evicts_the_oldest_and_stays_correct(gguf_path, adapters, tmp_path):
+    """Three adapters, a budget that holds one saved prefix: by A's second turn its prefix
+    has been evicted, so it starts from an empty context, exactly as with no cache."""
+    adapters = {**adapters, "C": random_adapter(tmp_path / "C", 3, r=8)}
+
+    def model(cache_mb: float) -> LlamaCppModel:
+        m = LlamaCppModel(gguf_path, n_threads=1, seed=0, cache_mb=cache_mb)
+        for name in "ABC":
+            m.load_adapter(name, adapters[name] / "adapter.gguf")
+        return m
+
+    probe = model(256)
+    scene_turns(probe, "AB")
+    one_prefix_mb = probe.cache_stats["bytes"] / 2**20  # A's prefix, filed at the switch
+    tight = model(1.5 * one_prefix_mb)
+    assert scene_turns(tight, "ABCA") == scene_turns(model(0), "ABCA")
+    stats = tight.cache_stats
+    assert stats["evicted"] >= 1 and stats["restored"] == 0
+    assert 0 < stats["bytes"] <= 1.5 * one_prefix_mb * 2**20
 
 
 def test_unknown_or_foreign_adapter_is_refused(gguf_path, tmp_path):

@@ -1,0 +1,31 @@
+"""Settings from the environment: numbers parsed, bad values named in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from dramatis.config import Settings
+from dramatis.errors import DramatisError
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("DRAMATIS_HOME", str(tmp_path))
+    monkeypatch.setenv("DRAMATIS_THREADS", "1")
+    monkeypatch.setenv("DRAMATIS_CACHE_MB", "0")
+    settings = Settings.load()
+    assert (settings.home, settings.n_threads, settings.cache_mb) == (tmp_path, 1, 0.0)
+    assert Settings.load(n_threads=2).n_threads == 2  # the CLI wins over the environment
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("DRAMATIS_THREADS", "two", "DRAMATIS_THREADS='two' is not a number"),
+        ("DRAMATIS_CACHE_MB", "lots", "DRAMATIS_CACHE_MB='lots' is not a number"),
+        ("DRAMATIS_CACHE_MB", "-5", "DRAMATIS_CACHE_MB='-5' is negative"),
+    ],
+)
+def test_bad_environment_values_are_named(monkeypatch, var, value, message):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(DramatisError, match=message):
+        Settings.load()
