@@ -5,9 +5,11 @@ side by side in one run.
     .venv/bin/python benchmarks/adapters.py [--turns 12] [--scene-turns 8] [--threads 1]
 
 Adapters: the active ones in HOME/adapters when there are at least 4, else random
-LoRAs shaped like the default config (r=16 on q,k,v,o,gate,up,down; f16 GGUF, ~9.8 MB).
-Memory is measured in fresh child processes (VmRSS after loading the base, the
-adapters, and one generation under each adapter), so the two figures compare alike.
+LoRAs shaped like the default config (r=8 on q,k,v,o,gate,up,down; f16 GGUF, ~4.9 MB).
+Memory is measured in fresh child processes running the same eight turns of a four-way
+round, where 0, 1 or 4 of the speakers have an adapter (VmRSS at the end), so the
+figures compare alike: switching between an adapter and the base costs what switching
+between adapters does.
 The scene part stages Hamlet, Ophelia, Macbeth and Lady Macbeth round-robin, one adapter
 each, twice: with saved prefixes (cache_mb=256) and without (cache_mb=0, every switch
 starts from an empty context); each turn runs on both, back to back.
@@ -64,13 +66,16 @@ def rss_mb() -> float:
 
 
 def child_rss(gguf: Path, files: list[str], threads: int) -> float:
-    """In this (child) process: load base + adapters, generate once under each, RSS in MB."""
+    """In this (child) process: a four-speaker round (twice) on one model, speaker i with
+    adapter i when there is one and with the bare base otherwise, as in a four-way scene
+    where len(files) characters have adapters. VmRSS in MB at the end."""
     model = LlamaCppModel(gguf, n_threads=threads)
     for i, f in enumerate(files):
         model.load_adapter(f"a{i}", f)
-    for i in range(max(1, len(files))):
-        adapter = f"a{i}" if files else None
-        model.generate(prompt_for(model, i), Sampling(max_tokens=8, seed=0, adapter=adapter))
+    for turn in range(8):
+        speaker = turn % 4
+        adapter = f"a{speaker}" if speaker < len(files) else None
+        model.generate(prompt_for(model, turn), Sampling(max_tokens=8, seed=0, adapter=adapter))
     return rss_mb()
 
 

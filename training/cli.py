@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -66,8 +67,8 @@ def train_cmd(
         int | None,
         typer.Option(min=1, help="Optimizer steps (default: one epoch, within the budget)."),
     ] = None,
-    rank: Annotated[int, typer.Option("--r", min=1, help="LoRA rank.")] = 16,
-    alpha: Annotated[int, typer.Option(min=1, help="LoRA alpha.")] = 32,
+    rank: Annotated[int, typer.Option("--r", min=1, help="LoRA rank.")] = 8,
+    alpha: Annotated[int | None, typer.Option(min=1, help="LoRA alpha (default: 2 × r).")] = None,
     dropout: Annotated[float, typer.Option(min=0.0, max=0.9, help="LoRA dropout.")] = 0.05,
     targets: Annotated[
         str, typer.Option(help="Comma-separated projections to adapt.")
@@ -99,7 +100,10 @@ def train_cmd(
     settings = Settings.load(home=home, model=model).ensure()
     cfg = TrainConfig(
         adapter=AdapterConfig(
-            rank, alpha, dropout, tuple(t.strip() for t in targets.split(",") if t.strip())
+            rank,
+            alpha or 2 * rank,
+            dropout,
+            tuple(t.strip() for t in targets.split(",") if t.strip()),
         ),
         data=DataConfig(curriculum=curriculum, seed=seed),
         lr=lr,
@@ -111,16 +115,43 @@ def train_cmd(
         seed=seed,
     )
     console = Console()
-    for name in todo:
+    started = time.perf_counter()
+    rows: list[tuple[str, str]] = []  # (character, outcome) for the closing summary
+    failed: list[str] = []
+    for i, name in enumerate(todo, start=1):
+        if len(todo) > 1:
+            console.rule(f"[bold]{i}/{len(todo)} {name}[/bold]")
+        began = time.perf_counter()
         bar, update = _progress_bar(console, name)
-        with bar:
-            found = train_character(
-                name, settings, cfg, play=play, progress=update, log=console.print
-            )
+        try:
+            with bar:
+                found = train_character(
+                    name, settings, cfg, play=play, progress=update, log=console.print
+                )
+        except DramatisError as err:
+            if len(todo) == 1:
+                raise
+            console.print(f"[red]error:[/red] {name}: {err} (skipped; the others go on)")
+            failed.append(name)
+            rows.append((name, f"failed: {err}"))
+            continue
         m = found.meta
-        console.print(
-            f"[bold]{found.name}[/bold] active · {m.steps} steps in {m.seconds / 60:.1f} min "
-            f"({m.stopped_by}) · validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
+        wall = (time.perf_counter() - began) / 60
+        outcome = (
+            f"{m.steps} steps ({m.stopped_by}) · {wall:.1f} min · "
+            f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
+        )
+        console.print(f"[bold]{found.name}[/bold] active · {outcome}")
+        rows.append((found.name, outcome))
+    if len(todo) > 1:
+        total = (time.perf_counter() - started) / 60
+        console.rule(f"[bold]{len(todo) - len(failed)} of {len(todo)} trained in {total:.1f} min")
+        for who, outcome in rows:
+            console.print(f"  {who}: {outcome}")
+    if failed:
+        raise DramatisError(
+            f"{len(failed)} character(s) failed: {', '.join(failed)}; the others were saved "
+            "and are active (see `dramatis adapters list`); retrain the failed ones by name"
         )
 
 

@@ -132,7 +132,7 @@ SMOLLM2_DIMS = {
 
 
 def random_adapter(
-    folder: Path, seed: int, *, r: int = 16, std_b: float = 0.05, dtype: str = "f16"
+    folder: Path, seed: int, *, r: int = 8, std_b: float = 0.05, dtype: str = "f16"
 ) -> Path:
     """A peft folder + GGUF LoRA for SmolLM2-135M with random A and non-zero random B
     (peft starts B at zero), so it visibly changes outputs: for tests and benchmarks."""
