@@ -22,7 +22,6 @@ from typing import Any
 
 from dramatis.errors import DramatisError
 
-
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 
 
