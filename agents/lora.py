@@ -60,7 +60,6 @@ class LoraSet:
         self._handles: dict[str, Any] = {}  # name -> llama_adapter_lora_p
         self.paths: dict[str, Path] = {}
         self.current: tuple[str, float] | None = None  # (name, scale); None: bare base
-        self.switches = 0  # applied changes, for benchmarks and tests
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -118,5 +117,4 @@ class LoraSet:
         if self._llm.cache is not None:
             self._llm.set_cache(None)
         self.current = wanted
-        self.switches += 1
         return True

@@ -59,9 +59,6 @@ class PrefixCaches:
     def nbytes(self) -> int:
         return sum(p.nbytes for p in self._saved.values())
 
-    def keys(self) -> list[Hashable]:
-        return list(self._saved)
-
     def switch(self, leaving: Hashable, entering: Hashable) -> bool:
         """At an adapter change: file the context's evaluated prefix under `leaving`, then
         empty the context and put back the prefix saved under `entering`, if any. The
@@ -113,6 +110,3 @@ class PrefixCaches:
         self.stats.restored += 1
         self.stats.restored_tokens += n
         return True
-
-    def clear(self) -> None:
-        self._saved.clear()

@@ -144,9 +144,9 @@ def fresh_a(gguf_path: Path, adapter: Path, prompt: str, times: int) -> list[str
     return json.loads(out.stdout)
 
 
-def two_adapter_model(gguf_path: Path, adapters, cache_mb: float) -> LlamaCppModel:
+def adapter_model(gguf_path: Path, adapters, cache_mb: float, names: str = "AB") -> LlamaCppModel:
     model = LlamaCppModel(gguf_path, n_threads=1, seed=0, cache_mb=cache_mb)
-    for name in ("A", "B"):
+    for name in names:
         model.load_adapter(name, adapters[name] / "adapter.gguf")
     return model
 
@@ -161,7 +161,7 @@ def test_switching_adapters_never_reuses_another_adapters_cache(gguf_path, adapt
     a full evaluation: llama.cpp's logits differ in the last bits between batch sizes.)"""
     adapter_a = adapters["A"] / "adapter.gguf"
     for cache_mb in (0, 256):
-        model = two_adapter_model(gguf_path, adapters, cache_mb)
+        model = adapter_model(gguf_path, adapters, cache_mb)
         prompt = model.render_chat(PROMPTS[0])
 
         def say(adapter: str | None, model=model, prompt=prompt) -> str:
@@ -214,9 +214,9 @@ def test_each_adapter_keeps_its_own_prefix_across_switches(gguf_path, adapters):
     """Alternating A and B on one shared model says exactly what two private models say,
     one per adapter, each given only its own speaker's turns: every switch puts back the
     entering adapter's own evaluated prefix and nothing else."""
-    shared = two_adapter_model(gguf_path, adapters, 256)
+    shared = adapter_model(gguf_path, adapters, 256)
     turns = scene_turns(shared, "ABAB")
-    private = {who: scene_turns(two_adapter_model(gguf_path, adapters, 256), "ABAB", who)
+    private = {who: scene_turns(adapter_model(gguf_path, adapters, 256), "ABAB", who)
                for who in "AB"}  # fmt: skip
     assert turns == [private["A"][0], private["B"][0], private["A"][1], private["B"][1]]
     stats = shared.cache_stats
@@ -230,10 +230,7 @@ def test_prefix_cache_budget_evicts_the_oldest_and_stays_correct(gguf_path, adap
     adapters = {**adapters, "C": random_adapter(tmp_path / "C", 3, r=8)}
 
     def model(cache_mb: float) -> LlamaCppModel:
-        m = LlamaCppModel(gguf_path, n_threads=1, seed=0, cache_mb=cache_mb)
-        for name in "ABC":
-            m.load_adapter(name, adapters[name] / "adapter.gguf")
-        return m
+        return adapter_model(gguf_path, adapters, cache_mb, names="ABC")
 
     probe = model(256)
     scene_turns(probe, "AB")
