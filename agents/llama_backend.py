@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 
 class LlamaCppModel(LanguageModel):

@@ -20,7 +20,7 @@ import ctypes
 from pathlib import Path
 from typing import Any
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 

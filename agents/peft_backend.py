@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 
 class PeftModel(LanguageModel):
     def __init__(self, gguf: str | Path, cache_dir: Path, *, threads: int | None = None) -> None:
         import torch
 
-        from dramatis.training.base import base_ref, load_base
+        from dramatis.agents.hf_base import base_ref, load_base
 
         if threads:
             torch.set_num_threads(threads)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from dramatis.agents.turn import Turn
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 
 class SpeakerPolicy(Protocol):

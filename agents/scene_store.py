@@ -10,7 +10,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, Field
 
-from dramatis.errors import DramatisError, closest
+from dramatis.core.errors import DramatisError, closest
 
 
 class SceneSpec(BaseModel):

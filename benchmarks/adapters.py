@@ -30,7 +30,7 @@ from pathlib import Path
 from dramatis.agents.catalog import resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Message, Sampling
-from dramatis.config import Settings
+from dramatis.core.settings import Settings
 from dramatis.training.export import random_adapter
 
 

@@ -26,7 +26,7 @@ from dramatis.agents.catalog import resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import LanguageModel, Sampling
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.config import Settings
+from dramatis.core.settings import Settings
 from dramatis.staging import build_scene
 
 

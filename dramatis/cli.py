@@ -13,8 +13,8 @@ from rich.text import Text
 from dramatis.agents.catalog import BUNDLED
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.config import Settings
-from dramatis.errors import DramatisError, user_errors
+from dramatis.core.errors import DramatisError, user_errors
+from dramatis.core.settings import Settings
 
 app = typer.Typer(
     help="Stage conversations between character agents.",

@@ -13,8 +13,8 @@ from dramatis.agents.policies import make_policy
 from dramatis.agents.scene import SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn, make_turn
-from dramatis.config import Settings
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
 from dramatis.personas import find_persona, load_play
 
 OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run

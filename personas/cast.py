@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from dramatis.errors import DramatisError, closest
+from dramatis.core.errors import DramatisError, closest
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.persona import Persona, build_persona
 

@@ -8,7 +8,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from dramatis.errors import DramatisError, closest
+from dramatis.core.errors import DramatisError, closest
 from dramatis.personas.model import Play
 from dramatis.personas.parse import parse_play
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 GROUP_SPEAKERS = ("All", "Both")
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
-from dramatis.errors import DramatisError, closest
+from dramatis.core.errors import DramatisError, closest
 from dramatis.personas.model import Play, Speech
 from dramatis.personas.resolve import Resolver
 

@@ -18,7 +18,7 @@ import pytest
 from dramatis.agents.catalog import resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Message, Sampling
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 from dramatis.training.export import random_adapter
 
 pytestmark = pytest.mark.model
@@ -271,7 +271,7 @@ def test_tiny_training_run_end_to_end(cache_dir, gguf_path, tmp_path):
     """A few steps on Horatio's lines -> registered adapter that both backends load."""
     import shutil
 
-    from dramatis.config import Settings
+    from dramatis.core.settings import Settings
     from dramatis.training.dataset import DataConfig
     from dramatis.training.pipeline import registry_for, train_character
     from dramatis.training.trainer import AdapterConfig, TrainConfig

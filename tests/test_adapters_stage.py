@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from dramatis.agents.catalog import resolve_model
+from dramatis.agents.hf_base import file_sha256
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.config import Settings
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
 from dramatis.staging import build_scene
-from dramatis.training.base import file_sha256
 from dramatis.training.export import random_adapter
 from dramatis.training.registry import AdapterMeta, AdapterRegistry
 

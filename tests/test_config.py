@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramatis.config import Settings
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
 
 
 def test_environment_overrides_defaults(monkeypatch, tmp_path):

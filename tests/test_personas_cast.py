@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 from dramatis.personas import build_persona, find_persona, load_cast, load_play
 from dramatis.personas.build_cast import DEFAULT_MEMBERS, build_default_cast
 from dramatis.personas.cast import DEFAULT_CAST

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 from dramatis.personas import parse_play
 from dramatis.personas.headings import (
     act_heading,

@@ -4,7 +4,7 @@ import pytest
 
 from dramatis.agents.policies import AddressedName, RoundRobin, make_policy, mentions
 from dramatis.agents.turn import make_turn
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 CAST = ["Hamlet", "Ophelia", "Horatio", "Lady Macbeth"]
 

@@ -134,7 +134,7 @@ def test_resume_in_a_new_process_matches_an_uninterrupted_run(tmp_path):
 def test_spec_round_trip_and_unknown_thread(tmp_path):
     import pytest
 
-    from dramatis.errors import DramatisError
+    from dramatis.core.errors import DramatisError
 
     store = SceneStore(tmp_path / "s.sqlite")
     spec = SceneSpec(thread_id="hamlet-ophelia-1", cast=CAST, setting="A hall.", seed=5)

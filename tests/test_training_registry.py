@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 from dramatis.training.export import export_gguf, gguf_name, gguf_tensors, permute_rows
 from dramatis.training.registry import WEIGHTS, AdapterMeta, AdapterRegistry, key_of
 

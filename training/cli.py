@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dramatis.config import Settings
+from dramatis.core.settings import Settings
 
 adapters_app = typer.Typer(
     help="List, activate, roll back and remove adapters.", no_args_is_help=True
@@ -87,7 +87,7 @@ def train_cmd(
     home: Home = None,
 ) -> None:
     """Train an adapter per character and make it the active version."""
-    from dramatis.errors import DramatisError
+    from dramatis.core.errors import DramatisError
     from dramatis.training.dataset import DataConfig
     from dramatis.training.pipeline import train_character
     from dramatis.training.trainer import AdapterConfig, TrainConfig
@@ -192,7 +192,7 @@ def list_cmd(
 
 
 def _version(text: str) -> int:
-    from dramatis.errors import DramatisError
+    from dramatis.core.errors import DramatisError
 
     try:
         return int(text.lower().lstrip("v"))

@@ -19,7 +19,7 @@ from dramatis.agents.character import PersonaLike
 from dramatis.agents.model import Message
 from dramatis.agents.prompts import PromptInput, chat_messages, fit_history
 from dramatis.agents.turn import Turn, make_turn
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 CountTokens = Callable[[str], int]
 

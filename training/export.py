@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 # transformers module name -> GGUF tensor name, llama architecture
 GGUF_NAMES = {

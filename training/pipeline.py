@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from dramatis.config import Settings
+from dramatis.core.settings import Settings
 from dramatis.training.dataset import Dataset, build_dataset
 from dramatis.training.registry import WEIGHTS, AdapterMeta, AdapterRegistry, AdapterVersion
 from dramatis.training.trainer import Progress, TrainConfig, TrainResult, train
@@ -63,8 +63,8 @@ def train_character(
     `cfg.max_minutes` bounds the whole call, not only the training loop."""
     started = time.perf_counter()
     from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.hf_base import base_ref, load_base
     from dramatis.personas import find_persona, load_play
-    from dramatis.training.base import base_ref, load_base
 
     persona = find_persona(name, play)
     the_play = load_play(persona.play)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from dramatis.errors import DramatisError, closest
+from dramatis.core.errors import DramatisError, closest
 
 META = "meta.json"
 WEIGHTS = "adapter_model.safetensors"

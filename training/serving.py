@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
-from dramatis.config import Settings
+from dramatis.core.settings import Settings
 from dramatis.training.registry import AdapterRegistry
 
 
@@ -19,8 +19,8 @@ def mount_adapters(
     for the reference backend). An adapter trained on another base is refused with
     a DramatisError; a character without one speaks with the base, and a note says so.
     """
+    from dramatis.agents.hf_base import file_sha256
     from dramatis.agents.peft_backend import PeftModel
-    from dramatis.training.base import file_sha256
 
     registry = AdapterRegistry(settings.home / "adapters")
     sha = file_sha256(model_path, settings.cache_dir)

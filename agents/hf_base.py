@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 
 @dataclass(frozen=True)

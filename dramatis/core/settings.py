@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from dramatis.errors import DramatisError
+from dramatis.core.errors import DramatisError
 
 
 def default_home() -> Path:
