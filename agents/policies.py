@@ -75,7 +75,18 @@ class AddressedName:
         return rng.choices(list(cast), weights=self.weights(cast, turns), k=1)[0]
 
 
-POLICIES = {"round-robin": RoundRobin, "addressed": AddressedName}
+class RandomSpeaker:
+    """Anyone but the last speaker, uniformly: the baseline other policies must beat."""
+
+    name = "random"
+
+    def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
+        last = turns[-1]["speaker"] if turns else ""
+        pool = [name for name in cast if name != last] or list(cast)
+        return rng.choice(pool)
+
+
+POLICIES = {"round-robin": RoundRobin, "addressed": AddressedName, "random": RandomSpeaker}
 
 
 def make_policy(name: str) -> SpeakerPolicy:

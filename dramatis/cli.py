@@ -225,6 +225,17 @@ def _mount_training() -> None:
 _mount_training()
 
 
+def _mount_arena() -> None:
+    from dramatis.arena.cli import arena_app
+
+    for command in arena_app.registered_commands:
+        command.callback = user_errors(command.callback)
+    app.add_typer(arena_app, name="arena", help="Score runs, run suites, write reports.")
+
+
+_mount_arena()
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,83 @@
+"""Knowledge-horizon leaks: a turn that names a character the speaker could not know of
+at the scene's point in the play.
+
+A name leaks when it belongs to the cast's plays (or to another cast member's play),
+is not on stage in this scene, and the speaker has neither been on stage with that
+character nor heard the name in a speech they witnessed before the scene's point, its
+opening lines included (the parsed plays carry presence per speech). Without a source scene the horizon is the
+speaker's last scene. Only proper names count ("Horatio", not "King").
+
+Range 0..1, the share of turns with a leak (lower is better). Checked on known inputs
+in tests/test_arena_metrics.py. Deaths and events are not detected yet: names only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dramatis.arena.context import Context
+from dramatis.arena.metric import Score, rate
+from dramatis.arena.runs import Run
+from dramatis.personas import Play
+
+
+def scene_start(play: Play, scene_id: str | None) -> int:
+    """Index of the first speech of `scene_id` in the play (len(speeches) for None)."""
+    speeches = play.speeches()
+    if scene_id:
+        for s in speeches:
+            if s.scene_id == scene_id:
+                return s.index
+    return len(speeches)
+
+
+def known_names(play: Play, speaker: str, until: int, names: list[str]) -> set[str]:
+    """Names `speaker` met or heard of in the speeches before index `until`."""
+    known = {speaker}
+    for s in play.speeches()[:until]:
+        if speaker not in s.on_stage:
+            continue
+        known |= set(s.on_stage)
+        known |= {n for n in names if _named(s.text, n)}
+    return known
+
+
+def _named(text: str, name: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def _horizon(run: Run, ctx: Context, speaker: str) -> tuple[str, int]:
+    """(play key, speech index) of the speaker's horizon."""
+    play = ctx.play_of(speaker)
+    source = run.source_scene or ""
+    if source.split(":")[0] == play.key:
+        # The scene's opening lines (at least its first speech) are inside the horizon.
+        start = scene_start(play, source.split(":", 1)[1])
+        return play.key, start + max(len(run.opening), 1)
+    return play.key, len(play.speeches())
+
+
+class KnowledgeLeak:
+    """Share of turns naming someone beyond the speaker's horizon."""
+
+    name = "knowledge_leak"
+
+    def score(self, run: Run, ctx: Context) -> Score:
+        names = ctx.proper_names()
+        on_stage = set(run.cast) | {t["speaker"] for t in run.opening}
+        known = {}
+        for speaker in ctx.cast:
+            key, until = _horizon(run, ctx, speaker)
+            cache_key = ("known", speaker, until)
+            if cache_key not in ctx.cache:
+                ctx.cache[cache_key] = known_names(ctx.plays[key], speaker, until, names)
+            known[speaker] = ctx.cache[cache_key]
+        leaks = []
+        for t in run.scored:
+            seen = known.get(t["speaker"], set()) | on_stage
+            leaks.append([n for n in names if n not in seen and _named(t["text"], n)])
+        return Score(
+            {"knowledge_leak": rate([bool(x) for x in leaks])},
+            per_turn=[float(bool(x)) for x in leaks],
+            extra={"leaked": sorted({n for x in leaks for n in x})},
+        )

@@ -1,0 +1,46 @@
+"""Impersonation: a turn that writes another character's speech heading ("OPHELIA:",
+"Horatio." alone on a line) or speaks as them ("I am Ophelia", "I, Ophelia").
+
+Range 0..1, the share of turns that impersonate (lower is better). Names are every
+character of the cast's plays plus the cast, the speaker excepted. Checked on known
+inputs in tests/test_arena_metrics.py; real speeches of the plays almost never match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dramatis.arena.context import Context
+from dramatis.arena.metric import Score, rate
+from dramatis.arena.runs import Run
+
+
+def impersonated(text: str, speaker: str, others: Sequence[str]) -> str | None:
+    """The other character `text` writes a heading for or speaks as, or None.
+
+    impersonated("Go.\\nOPHELIA: My lord?", "Hamlet", ["Ophelia"]) -> "Ophelia"
+    """
+    for name in others:
+        if name.lower() == speaker.lower():
+            continue
+        n = re.escape(name)
+        heading = rf"(?:^|\n)\s*\**{n}\**\s*:|(?:^|\n)\s*{n}\.\s*(?:\n|$)"
+        if re.search(heading, text, re.IGNORECASE) or re.search(rf"\b(?:I am|I'm|I,) {n}\b", text):
+            return name
+    return None
+
+
+class Impersonation:
+    """Share of turns speaking as another character."""
+
+    name = "impersonation"
+
+    def score(self, run: Run, ctx: Context) -> Score:
+        names = [n for n in ctx.names() if len(n) > 2]
+        hits = [impersonated(t["text"], t["speaker"], names) for t in run.scored]
+        return Score(
+            {"impersonation": rate([h is not None for h in hits])},
+            per_turn=[float(h is not None) for h in hits],
+            extra={"impersonated": [h for h in hits if h]},
+        )

@@ -1,0 +1,87 @@
+"""Score runs with every metric: one dict of numbers per run, and a mean per configuration."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dramatis.arena.context import Contexts
+from dramatis.arena.copying import Copying
+from dramatis.arena.echo import PromptEcho
+from dramatis.arena.horizon import KnowledgeLeak
+from dramatis.arena.impersonation import Impersonation
+from dramatis.arena.in_world import InWorld
+from dramatis.arena.metric import Metric
+from dramatis.arena.next_speaker import NextSpeaker
+from dramatis.arena.overlap import ScriptOverlap
+from dramatis.arena.repetition import Repetition
+from dramatis.arena.runs import Run, find_runs, load_run
+from dramatis.arena.speaker_fidelity import Attribution
+
+
+def all_metrics() -> list[Metric]:
+    return [
+        InWorld(),
+        PromptEcho(),
+        Repetition(),
+        Copying(),
+        Impersonation(),
+        KnowledgeLeak(),
+        Attribution(),
+        ScriptOverlap(),
+        NextSpeaker(),
+    ]
+
+
+def score_run(run: Run, contexts: Contexts, metrics: Sequence[Metric] | None = None) -> dict:
+    """Every metric's numbers for one run, plus per-turn detail for reports."""
+    ctx = contexts.get(run.cast)
+    values: dict[str, float] = {"turns": float(len(run.scored))}
+    detail: dict[str, dict] = {}
+    for metric in metrics or all_metrics():
+        score = metric.score(run, ctx)
+        values.update(score.values)
+        detail[metric.name] = {"per_turn": score.per_turn, **score.extra}
+    speakers = [t["speaker"] for t in run.scored]
+    return {
+        "run": run.name,
+        "config": run.config,
+        "cast": run.cast,
+        "source_scene": run.source_scene,
+        "seed": run.spec.get("seed"),
+        "values": values,
+        "speakers": speakers,
+        "detail": detail,
+    }
+
+
+def summarize(scored: Sequence[dict]) -> dict[str, dict[str, float]]:
+    """Mean of each metric per configuration (metrics a run lacks are left out).
+
+    summarize([{"config": "a", "values": {"x": 1}}, {"config": "a", "values": {"x": 0}}]) -> {"a": {"x": 0.5, "runs": 2}}
+    """
+    by_config: dict[str, list[dict]] = defaultdict(list)
+    for row in scored:
+        by_config[row["config"]].append(row["values"])
+    out: dict[str, dict[str, float]] = {}
+    for config, rows in sorted(by_config.items()):
+        keys = sorted({k for r in rows for k in r})
+        out[config] = {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
+        out[config]["runs"] = float(len(rows))
+    return out
+
+
+def score_dirs(paths: Sequence[Path], contexts: Contexts | None = None) -> dict:
+    """Score every run folder under `paths`: {"runs": [...], "summary": {...}}."""
+    contexts = contexts or Contexts()
+    scored = [score_run(load_run(folder), contexts) for folder in find_runs(list(paths))]
+    return {"runs": scored, "summary": summarize(scored)}
+
+
+def write_scores(scores: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(scores, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

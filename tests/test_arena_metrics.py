@@ -1,0 +1,159 @@
+"""Every arena metric on known inputs: turns written to fail or pass each check."""
+
+from __future__ import annotations
+
+import pytest
+
+from dramatis.agents.policies import make_policy
+from dramatis.arena.attribution import attribution_report, split_scenes
+from dramatis.arena.context import Contexts
+from dramatis.arena.copying import Copying
+from dramatis.arena.echo import PromptEcho, echoes_prompt
+from dramatis.arena.horizon import KnowledgeLeak
+from dramatis.arena.impersonation import Impersonation, impersonated
+from dramatis.arena.metric import rate
+from dramatis.arena.next_speaker import replay, replay_random
+from dramatis.arena.overlap import ScriptOverlap, overlap
+from dramatis.arena.repetition import Repetition, repeats
+from dramatis.arena.runs import Run
+from dramatis.arena.speaker_fidelity import Attribution, drift
+from dramatis.arena.words import distinct, mask_names, words
+from dramatis.personas import load_play
+
+CAST = ["Hamlet", "Ophelia"]
+
+
+@pytest.fixture(scope="module")
+def contexts() -> Contexts:
+    return Contexts()
+
+
+def run_of(*turns: tuple[str, str], source: str | None = None, opening: int = 0) -> Run:
+    rows = [{"speaker": s, "text": t, "source": "model", "present": CAST} for s, t in turns]
+    head = [{"speaker": "Claudius", "text": "x", "source": "play"} for _ in range(opening)]
+    spec = {"policy": "addressed", "cast": CAST}
+    return Run("t", CAST, head + rows, source_scene=source, config="test", spec=spec)
+
+
+def test_word_helpers() -> None:
+    assert words("O, that this too too solid flesh!")[-3:] == ["too", "solid", "flesh"]
+    assert distinct(["a b a b"], 2) == pytest.approx(2 / 3)
+    assert mask_names("Good Horatio, come.", ["Horatio"]) == "Good NAME, come."
+    assert rate([True, False, False, False]) == 0.25
+
+
+def test_prompt_echo(contexts: Contexts) -> None:
+    assert echoes_prompt(
+        "Hamlet, son to the former, and nephew", "Hamlet, Son to the former, and Nephew to"
+    )
+    card = contexts.get(CAST).personas["Hamlet"].card()
+    run = run_of(("Hamlet", card[:80]), ("Ophelia", "Good my lord, how does your honour?"))
+    score = PromptEcho().score(run, contexts.get(CAST))
+    assert score.per_turn == [1.0, 0.0]
+    assert score.values["prompt_echo"] == 0.5
+
+
+def test_repetition() -> None:
+    assert repeats("I am, sir.", ["I am, sir!"])
+    assert not repeats("Go to.", ["Go to, I say, go to thy rest."])
+    run = run_of(("Hamlet", "I am, sir."), ("Ophelia", "My lord?"), ("Hamlet", "I am, sir."))
+    score = Repetition().score(run, None)  # type: ignore[arg-type]
+    assert score.per_turn == [0.0, 0.0, 1.0]
+    assert 0 < score.values["distinct_1"] < 1
+
+
+def test_copying_and_fallbacks_apart(contexts: Contexts) -> None:
+    run = run_of(
+        ("Hamlet", "To be, or not to be, that is the question."),
+        ("Ophelia", "My lord, the moon is made of cheese and bells."),
+    )
+    run.turns.append({"speaker": "Ophelia", "text": "Good my lord,", "source": "fallback"})
+    score = Copying().score(run, contexts.get(CAST))
+    assert score.per_turn == [1.0, 0.0, 0.0]
+    assert score.values["fallback"] == pytest.approx(1 / 3)
+
+
+def test_impersonation(contexts: Contexts) -> None:
+    assert impersonated("Go.\nOPHELIA: My lord?", "Hamlet", ["Ophelia"]) == "Ophelia"
+    assert impersonated("I am Horatio, sir.", "Hamlet", ["Horatio"]) == "Horatio"
+    assert impersonated("Ophelia, go to.", "Hamlet", ["Ophelia"]) is None
+    run = run_of(("Hamlet", "Go.\nPOLONIUS: My lord!"), ("Ophelia", "Sweet prince."))
+    assert Impersonation().score(run, contexts.get(CAST)).per_turn == [1.0, 0.0]
+
+
+def test_knowledge_leak_before_and_after(contexts: Contexts) -> None:
+    # In 1.3 Ophelia has not met Osric (act 5) nor heard of Fortinbras' captain; she knows Laertes.
+    run = run_of(
+        ("Ophelia", "Osric brings word."), ("Ophelia", "Laertes, farewell."), source="hamlet:1.3"
+    )
+    score = KnowledgeLeak().score(run, contexts.get(CAST))
+    assert score.per_turn == [1.0, 0.0]
+    assert "Osric" in score.extra["leaked"]
+    pair = ["Hamlet", "Macbeth"]
+    cross = Run(
+        "x",
+        pair,
+        [
+            {"speaker": "Hamlet", "text": t, "source": "model"}
+            for t in ("Where is Banquo?", "Macbeth, and Horatio!")
+        ],
+    )
+    assert KnowledgeLeak().score(cross, contexts.get(pair)).per_turn == [1.0, 0.0]
+
+
+def test_attribution_report_and_lift() -> None:
+    report = attribution_report(
+        ["A", "A", "B", "A"], ["A", "A", "B", "B"], ["A", "B"], ceiling=0.9, chance=0.5
+    )
+    assert report["accuracy"] == 0.75
+    assert report["recall"] == {"A": 1.0, "B": 0.5}
+    assert report["confusion"] == [[2, 0], [1, 1]]
+    assert report["lift"] == pytest.approx((0.75 - 0.5) / 0.4)
+
+
+def test_split_keeps_scenes_apart() -> None:
+    ophelia = [("p", s) for s in ("1.3", "2.1", "3.1", "3.2", "4.5")]
+    hamlet = [("p", s) for s in ("3.1", "3.2", "1.2", "1.4", "1.5", "2.2", "5.1")]
+    splits = split_scenes({"H": hamlet, "O": ophelia})  # Ophelia, with fewer scenes, picks first
+    assert splits[("p", "3.1")] == "test"
+    assert splits[("p", "1.2")] == "test"  # Hamlet's third scene
+    assert set(splits) == set(ophelia) | set(hamlet)
+
+
+def test_attribution_on_real_lines_beats_swapped(contexts: Contexts) -> None:
+    ctx = contexts.get(CAST)
+    play = load_play("hamlet")
+    held = [s for s in play.speeches() if ("hamlet", s.index) in ctx.judge.test_keys]
+    real = run_of(*((s.speaker, s.text) for s in held))
+    swapped = run_of(*(("Ophelia" if s.speaker == "Hamlet" else "Hamlet", s.text) for s in held))
+    good = Attribution().score(real, ctx).values
+    bad = Attribution().score(swapped, ctx).values
+    assert good["attribution_balanced"] == pytest.approx(ctx.judge.ceiling)
+    assert good["attribution_lift"] == pytest.approx(1.0)
+    assert bad["attribution_balanced"] < 0.5 < good["attribution_balanced"]
+    assert not ctx.judge.train_keys & ctx.judge.test_keys
+
+
+def test_drift() -> None:
+    assert drift([0.9, 0.8, 0.4, 0.3]) == pytest.approx(-0.5)
+    assert drift([0.5, 0.5]) == 0.0
+
+
+def test_script_overlap(contexts: Contexts) -> None:
+    assert overlap("to be or not to be", "to be or not to be") == (1.0, pytest.approx(100.0))
+    scene = load_play("hamlet").scene("3.1").speeches
+    real = run_of(*((s.speaker, s.text) for s in scene[4:8]), source="hamlet:3.1", opening=4)
+    other = run_of(
+        *(("Hamlet", "The moon is made of cheese, my lord.") for _ in range(4)),
+        source="hamlet:3.1",
+        opening=4,
+    )
+    assert ScriptOverlap().score(real, contexts.get(CAST)).values["rouge_l"] == pytest.approx(1.0)
+    assert ScriptOverlap().score(other, contexts.get(CAST)).values["rouge_l"] < 0.2
+
+
+def test_next_speaker_replay_beats_random_on_a_dialogue() -> None:
+    scene = load_play("hamlet").scene("1.5")  # Hamlet and the Ghost, then Horatio, Marcellus
+    rr = replay(scene, make_policy("round-robin"))
+    assert 0.0 <= replay_random(scene) <= 1.0
+    assert rr > 0.0
