@@ -23,7 +23,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from dramatis.arena.context import Context
-from dramatis.arena.words import mask_names
+from dramatis.arena.words import mask_names, normal
 from dramatis.core.errors import DramatisError
 
 SpeechKey = tuple[str, int]  # (play key, speech index in the play)
@@ -76,6 +76,7 @@ class Judge:
     pipeline: Pipeline
     masked: list[str]  # names replaced by NAME before classifying
     train_keys: frozenset[SpeechKey]  # speeches the judge was fit on: critics avoid these
+    train_texts: frozenset[str]  # their normalised texts, to flag lines the judge has seen
     test_keys: frozenset[SpeechKey]
     ceiling: float  # balanced accuracy on held-out real lines (test scenes)
     chance: float  # 1 / number of characters
@@ -189,6 +190,7 @@ def train_judge(ctx: Context, methods: dict[str, Callable[[], Pipeline]] | None 
         pipeline=model,
         masked=masked_names,
         train_keys=frozenset(tuple(k) for k in key_arr[fit]),
+        train_texts=frozenset(normal(t) for t, used in zip(texts, fit, strict=True) if used),
         test_keys=frozenset(tuple(k) for k in key_arr[test]),
         ceiling=ceiling,
         chance=1.0 / len(ctx.cast),

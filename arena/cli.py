@@ -24,6 +24,8 @@ SHOWN = (
     "knowledge_leak",
     "attribution_balanced",
     "attribution_lift",
+    "drift",
+    "judge_saw",
     "rouge_l",
     "bleu",
 )
@@ -48,12 +50,16 @@ def score_cmd(
         Path | None,
         typer.Option(help="Where to write scores.json (default: first RUN_DIR/scores.json)."),
     ] = None,
+    baselines: Annotated[
+        bool,
+        typer.Option(help="Also make and score the baselines (script, retrieval, swap, random)."),
+    ] = True,
 ) -> None:
     """Score existing transcripts with every metric -> scores.json."""
     from dramatis.arena.scoring import score_dirs, write_scores
 
-    scores = score_dirs(runs)
     target = out or runs[0] / "scores.json"
+    scores = score_dirs(runs, baselines_dir=target.parent / "baselines" if baselines else None)
     write_scores(scores, target)
     console = Console()
     console.print(summary_table(scores["summary"]))

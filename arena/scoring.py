@@ -75,11 +75,39 @@ def summarize(scored: Sequence[dict]) -> dict[str, dict[str, float]]:
     return out
 
 
-def score_dirs(paths: Sequence[Path], contexts: Contexts | None = None) -> dict:
-    """Score every run folder under `paths`: {"runs": [...], "summary": {...}}."""
+def score_dirs(
+    paths: Sequence[Path],
+    contexts: Contexts | None = None,
+    baselines_dir: Path | None = None,
+) -> dict:
+    """Score every run folder under `paths`: {"runs": [...], "summary": {...}}.
+
+    With `baselines_dir`, each distinct cast / starting point / length / seed also gets
+    the baselines (written there as runs) and they are scored by the same code."""
     contexts = contexts or Contexts()
-    scored = [score_run(load_run(folder), contexts) for folder in find_runs(list(paths))]
+    runs = [load_run(folder) for folder in find_runs(list(paths))]
+    runs = [r for r in runs if not r.config.startswith("baseline:")]
+    scored = [score_run(run, contexts) for run in runs]
+    if baselines_dir is not None:
+        scored += score_baselines(runs, contexts, baselines_dir)
     return {"runs": scored, "summary": summarize(scored)}
+
+
+def score_baselines(runs: Sequence[Run], contexts: Contexts, out: Path) -> list[dict]:
+    """Make, write and score the baselines of each distinct run setting."""
+    from dramatis.arena.baselines import baseline_key, make_baselines, write_run
+
+    done: set[tuple] = set()
+    scored = []
+    for run in runs:
+        key = baseline_key(run)
+        if key in done or not run.scored:
+            continue
+        done.add(key)
+        for name, base in make_baselines(run, contexts.get(run.cast)).items():
+            write_run(out / name / run.name, base)
+            scored.append(score_run(base, contexts))
+    return scored
 
 
 def write_scores(scores: dict, path: Path) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Score
 from dramatis.arena.runs import Run
+from dramatis.arena.words import normal
 
 
 def drift(confidence: list[float]) -> float:
@@ -51,6 +52,9 @@ class Attribution:
             "attribution_ceiling": report["ceiling"],
             "attribution_chance": report["chance"],
             "drift": drift(confidence),
+            # Share of judged lines the judge was trained on (script and retrieval
+            # baselines can hit these; their attribution is then optimistic).
+            "judge_saw": sum(normal(t) in judge.train_texts for t in texts) / len(texts),
         }
         extra = {
             "method": judge.method,
