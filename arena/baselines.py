@@ -58,11 +58,23 @@ def script_lines(run: Run, ctx: Context) -> list[tuple[str, str]]:
         speeches = [s for sc in load_play(play_key).scenes() for s in sc.speeches]
         start = load_play(play_key).scene(scene_id).speeches[0].index + len(run.opening)
         return [(s.speaker, s.text) for s in speeches[start : start + count]]
-    own = {name: ctx.real_speeches(name) for name in ctx.cast}
+    own = held_out_speeches(ctx)
     return [
         (name, own[name][i // len(ctx.cast) % len(own[name])].text)
         for i, name in ((i, ctx.cast[i % len(ctx.cast)]) for i in range(count))
     ]
+
+
+def held_out_speeches(ctx: Context) -> dict[str, list]:
+    """Each cast member's real speeches the attribution judge was not trained on (all of
+    them when none are held out), so real-line baselines do not flatter the judge."""
+    held = ctx.judge.test_keys
+    out = {}
+    for name in ctx.cast:
+        speeches = ctx.real_speeches(name)
+        key = ctx.personas[name].play
+        out[name] = [s for s in speeches if (key, s.index) in held] or speeches
+    return out
 
 
 def script(run: Run, ctx: Context) -> Run:
@@ -111,7 +123,7 @@ def closest_line(context: str, pool: Sequence[str], used: set[str]) -> str:
 def random_policy(run: Run, ctx: Context, seed: int = 0) -> Run:
     """Speakers from the random policy, each saying their next real line in play order."""
     rng, policy = random.Random(seed), make_policy("random")
-    own = {name: ctx.real_speeches(name) for name in ctx.cast}
+    own = held_out_speeches(ctx)
     nxt = dict.fromkeys(ctx.cast, 0)
     turns: list[dict] = []
     for i in range(len(run.scored)):

@@ -64,3 +64,62 @@ def score_cmd(
     console = Console()
     console.print(summary_table(scores["summary"]))
     console.print(f"[dim]{len(scores['runs'])} runs scored · {target}[/dim]")
+
+
+@arena_app.command("run")
+def run_cmd(
+    suite: Annotated[
+        str, typer.Argument(help="Suite YAML path, or a shipped suite: smoke, hamlet-vs-macbeth.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/arena/SUITE).")
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local | ray")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Scenes in flight (ray executor).")] = 2,
+    home: Annotated[
+        Path | None, typer.Option(help="State folder (adapters, model cache); env DRAMATIS_HOME.")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="llama.cpp threads per scene; env DRAMATIS_THREADS.")
+    ] = None,
+) -> None:
+    """Run every configuration × scene × seed of a suite, then score it (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dramatis.arena.runner import EXECUTORS, pending, run_suite
+    from dramatis.arena.scoring import score_dirs, write_scores
+    from dramatis.arena.suite import load_suite
+    from dramatis.core.errors import DramatisError
+    from dramatis.core.settings import Settings
+
+    if executor not in EXECUTORS:
+        raise DramatisError(f"--executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    plan = load_suite(suite)
+    target = out or Path("runs") / "arena" / plan.name
+    settings = Settings.load(home=home, n_threads=threads).ensure()
+    total, todo = len(plan.jobs()), len(pending(plan, target))
+    console = Console()
+    console.print(f"[dim]{plan.name}: {total} scenes, {total - todo} already done · {target}[/dim]")
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with bar:
+        task = bar.add_task(plan.name, total=total, completed=total - todo)
+        run_suite(
+            plan,
+            target,
+            executor=executor,
+            workers=workers,
+            settings=settings,
+            on_done=lambda row: bar.advance(task),
+        )
+    scores = score_dirs([target / "runs"], baselines_dir=target / "baselines")
+    write_scores(scores, target / "scores.json")
+    console.print(summary_table(scores["summary"]))
+    console.print(
+        f"[dim]results {target / 'results.jsonl'} · scores {target / 'scores.json'}[/dim]"
+    )
