@@ -123,3 +123,17 @@ def run_cmd(
     console.print(
         f"[dim]results {target / 'results.jsonl'} · scores {target / 'scores.json'}[/dim]"
     )
+
+
+@arena_app.command("report")
+def report_cmd(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="The --out folder of `dramatis arena run` (or any folder of runs)."),
+    ],
+) -> None:
+    """Write scores.json, ratings, PNG plots and a self-contained report.html."""
+    from dramatis.arena.report import write_report
+
+    target = write_report(folder)
+    Console().print(f"report: {target}")

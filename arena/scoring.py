@@ -55,6 +55,7 @@ def score_run(run: Run, contexts: Contexts, metrics: Sequence[Metric] | None = N
         "seed": run.spec.get("seed"),
         "values": values,
         "speakers": speakers,
+        "texts": [t["text"] for t in run.scored],
         "detail": detail,
     }
 
