@@ -56,6 +56,7 @@ lint: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/turn_overhead.py
 	$(BIN)/python benchmarks/adapters.py
+	$(BIN)/python benchmarks/arena_throughput.py
 
 cast: install
 	$(BIN)/python -m dramatis.personas.build_cast

@@ -54,6 +54,8 @@ class Context:
 
         A name counts when none of its words appears in lower case in any speech.
         """
+        if "proper_names" in self.cache:
+            return self.cache["proper_names"]
         lower: set[str] = set()
         for play in self.plays.values():
             for speech in play.speeches():
@@ -63,6 +65,7 @@ class Context:
             parts = [w for w in name.split() if w[:1].isupper()]
             if parts and all(w.lower() not in lower and len(w) > 2 for w in parts):
                 keep.append(name)
+        self.cache["proper_names"] = keep
         return keep
 
     @property

@@ -34,12 +34,17 @@ def scene_start(play: Play, scene_id: str | None) -> int:
 def known_names(play: Play, speaker: str, until: int, names: list[str]) -> set[str]:
     """Names `speaker` met or heard of in the speeches before index `until`."""
     known = {speaker}
+    first = {n: n.split()[0] for n in names}
     for s in play.speeches()[:until]:
         if speaker not in s.on_stage:
             continue
         known |= set(s.on_stage)
-        known |= {n for n in names if _named(s.text, n)}
+        capitals = set(_CAPITAL.findall(s.text))  # cheap filter before the exact search
+        known |= {n for n in names if first[n] in capitals and _named(s.text, n)}
     return known
+
+
+_CAPITAL = re.compile(r"\b[A-Z][A-Za-z']+")
 
 
 def _named(text: str, name: str) -> bool:

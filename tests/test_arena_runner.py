@@ -129,3 +129,22 @@ def test_ray_executor_runs_scenes_as_tasks(tmp_path: Path, home: Path, local_ray
     for row in rows:
         assert (tmp_path / "runs" / row["job"] / "transcript.jsonl").is_file()
     assert run_suite(suite, tmp_path, executor="ray", workers=2, settings=settings) == []
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_smoke_suite_end_to_end(tmp_path: Path, home: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    monkeypatch.setenv("DRAMATIS_THREADS", "1")
+    out = tmp_path / "smoke"
+    result = CliRunner().invoke(app, ["arena", "run", "smoke", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(finished(out)) == len(load_suite("smoke").jobs())
+    result = CliRunner().invoke(app, ["arena", "report", str(out)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores.json").read_text())
+    assert {"smollm2-chat", "smollm2-script", "baseline:script"} <= set(scores["summary"])
+    assert (out / "report.html").stat().st_size > 50_000
