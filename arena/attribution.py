@@ -28,6 +28,7 @@ from dramatis.arena.words import mask_names, normal
 from dramatis.core.errors import DramatisError
 
 SpeechKey = tuple[str, int]  # (play key, speech index in the play)
+MIN_SPAN = 0.1  # ceiling - chance below this: no lift reported
 
 
 def _linear() -> SGDClassifier:
@@ -120,7 +121,8 @@ def attribution_report(
 ) -> dict:
     """The attribution figures for predicted vs true speakers.
 
-    lift = (balanced accuracy - chance) / (ceiling - chance): 0 at chance, 1 at the ceiling.
+    lift = (balanced accuracy - chance) / (ceiling - chance): 0 at chance, 1 at the ceiling;
+    left out when the ceiling is less than MIN_SPAN above chance.
     """
     index = {label: i for i, label in enumerate(labels)}
     confusion = np.zeros((len(labels), len(labels)), dtype=int)
@@ -131,7 +133,7 @@ def attribution_report(
     balanced = float(np.mean(list(recall.values()))) if recall else 0.0
     accuracy = float(np.trace(confusion) / confusion.sum()) if confusion.sum() else 0.0
     span = ceiling - chance
-    return {
+    report = {
         "accuracy": accuracy,
         "balanced_accuracy": balanced,
         "recall": recall,
@@ -139,8 +141,10 @@ def attribution_report(
         "labels": labels,
         "ceiling": ceiling,
         "chance": chance,
-        "lift": (balanced - chance) / span if span > 0 else 0.0,
     }
+    if span >= MIN_SPAN:  # a judge barely above chance on real lines gives no usable scale
+        report["lift"] = (balanced - chance) / span
+    return report
 
 
 def _dataset(

@@ -45,10 +45,9 @@ class Attribution:
         predicted = [judge.labels[i] for i in proba.argmax(axis=1)]
         report = judge.evaluate_predictions(predicted, truths)
         confidence = [float(proba[i, judge.labels.index(s)]) for i, s in enumerate(truths)]
-        values = {
+        values: dict[str, float] = {
             "attribution_accuracy": report["accuracy"],
             "attribution_balanced": report["balanced_accuracy"],
-            "attribution_lift": report["lift"],
             "attribution_ceiling": report["ceiling"],
             "attribution_chance": report["chance"],
             "drift": drift(confidence),
@@ -56,6 +55,8 @@ class Attribution:
             # baselines can hit these; their attribution is then optimistic).
             "judge_saw": sum(normal(t) in judge.train_texts for t in texts) / len(texts),
         }
+        if "lift" in report:
+            values["attribution_lift"] = report["lift"]
         extra = {
             "method": judge.method,
             "recall": report["recall"],

@@ -24,7 +24,12 @@ def test_score_writes_scores_json(tmp_path: Path) -> None:
     assert values["in_world"] < 0.5  # this SmolLM2 chat-format scene mostly narrates
     assert 0.0 <= values["attribution_balanced"] <= 1.0
     assert "rouge_l" in values and "next_speaker" in values
-    assert list(scores["summary"]) == ["smollm2/auto/base/addressed"]
+    configs = {
+        "smollm2/auto/base/addressed",
+        *(f"baseline:{b}" for b in ("script", "retrieval", "swap", "random")),
+    }
+    assert set(scores["summary"]) == configs
+    assert (tmp_path / "runs" / "baselines" / "swap" / "one" / "transcript.jsonl").is_file()
 
 
 def test_score_names_a_missing_folder(tmp_path: Path) -> None:

@@ -157,3 +157,8 @@ def test_next_speaker_replay_beats_random_on_a_dialogue() -> None:
     rr = replay(scene, make_policy("round-robin"))
     assert 0.0 <= replay_random(scene) <= 1.0
     assert rr > 0.0
+
+
+def test_no_lift_when_the_ceiling_is_near_chance() -> None:
+    report = attribution_report(["A", "B"], ["A", "B"], ["A", "B"], ceiling=0.52, chance=0.5)
+    assert "lift" not in report and report["balanced_accuracy"] == 1.0
