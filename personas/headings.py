@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from dramatis.personas import edition
+
 ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 _NUMERAL = r"(?P<num>[IVXL]+|\d+|FIRST|SECOND|THIRD|FOURTH|FIFTH)"
@@ -100,7 +102,7 @@ def looks_like_heading(line: str) -> bool:
     if not text.endswith("."):
         return False
     words = text.split()
-    if len(words) > 5:
+    if len(words) > edition.HEADING_MAX_WORDS:
         return False
     return all(w in _SMALL_WORDS or _HEADING_WORD.match(w) for w in words)
 
@@ -135,9 +137,11 @@ def name_tokens(name: str) -> list[str]:
 def singular(word: str) -> str:
     """Naive singular of an English plural noun (lower case).
 
-    singular("Witches") -> "witch"; singular("ladies") -> "lady"; singular("Lords") -> "lord"
+    singular("Witches") -> "witch"; singular("ladies") -> "lady"; singular("Laertes") -> "laertes"
     """
     w = word.lower()
+    if w in edition.NOT_PLURAL:
+        return w
     if w.endswith("men"):
         return w[:-3] + "man"
     if w.endswith("ies") and len(w) > 4:

@@ -43,6 +43,7 @@ class _Builder:
         self.stage: list[str] = []
         self.draft: _Draft | None = None
         self.speeches = 0
+        self.scenes_read = 0
         self.roles: dict[str, Character] = {}
         self.setting_open = False  # lines right after a scene heading continue its setting
 
@@ -59,6 +60,8 @@ class _Builder:
             number = act.scenes[-1].number + 1  # a repeated scene number in the source
         self.scene = Scene(act_no, number, setting, kind=kind)
         act.scenes.append(self.scene)
+        self.scenes_read += 1
+        self.resolver.shared.enter_scene(self.scenes_read, setting)
         self.stage = []
         self.setting_open = True
 
@@ -270,8 +273,10 @@ def parse_play(text: str, key: str = "", title: str = "") -> Play:
     persons = parse_persons(lines[start:end], first)
     body = lines[end:] if start else lines
     directions = _BRACKETS.findall("\n".join(body))
-    resolver = Resolver(persons.characters, persons.roles | direction_roles(directions))
+    roles = persons.roles | direction_roles(directions)
+    resolver = Resolver(persons.characters, roles, listed_roles=persons.roles)
     blocks = _blocks(body)
+    resolver.claim(b[0].partition("[")[0] for b in blocks if looks_like_heading(b[0]))
     builder = _Builder(resolver, Counter(b[0].strip() for b in blocks))
     for block in blocks:
         builder.feed(block)

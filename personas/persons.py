@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from dramatis.personas import edition
 from dramatis.personas.headings import (
     act_heading,
     display_name,
@@ -16,7 +17,6 @@ from dramatis.personas.model import Character
 
 _LIST_TITLE = re.compile(r"^(persons represented|dramatis person(ae|æ))\.?$", re.IGNORECASE)
 _GLOBAL_SCENE = re.compile(r"^scene\s*[:.,]", re.IGNORECASE)
-_NUMBER_WORDS = {"two", "three", "four", "five", "several", "other", "another", "sundry", "divers"}
 _CONNECTORS = (",", ";", "-", " the", " and", " of", " in", " to", " on", " by", " with", " a")
 _TITLE_ALIAS = re.compile(
     r"^(?:the\s+)?(King|Queen|Prince|Princess|Duke|Duchess|Emperor|Empress|Cardinal|"
@@ -25,6 +25,7 @@ _TITLE_ALIAS = re.compile(
 )
 _OR_ALIAS = re.compile(r"\b(?:or|called also|called)\s+([A-Z][A-Za-z'\- ]+)")
 _LOWER_WORD = re.compile(r"(?<=\s)(?!(?:of|the|and|de|la|le|du)\b)[a-z][\w'\-]*")
+_EPITHET = re.compile(r"^an?\s+([a-z]+)$", re.IGNORECASE)  # "a poet": a second Cinna
 _ARTICLE = re.compile(r"^(?:a|an|the|his|her)\s+", re.IGNORECASE)
 
 
@@ -55,9 +56,13 @@ def persons_region(lines: list[str]) -> tuple[int, int]:
 def _entries(lines: list[str], title: str) -> list[str]:
     """Join wrapped lines of the persons list into one string per entry."""
     entries: list[str] = []
+    body = [line for line in lines if line.strip()]
+    if body and body[-1].strip().upper() == title.upper():
+        lines = lines[: len(lines) - lines[::-1].index(body[-1])]
+        lines = lines[:-1]  # the title repeated after the list, before ACT I
     for raw in lines:
         text = raw.strip()
-        if not text or text.upper() == title.upper():
+        if not text:
             entries.append("")
             continue
         prev = entries[-1] if entries else ""
@@ -65,7 +70,11 @@ def _entries(lines: list[str], title: str) -> list[str]:
             raw[0].isspace()
             or text[0].islower()
             or prev.endswith(_CONNECTORS)
-            or ("," not in text and len(text.split()) <= 2 and len(prev) > 55)
+            or (
+                "," not in text
+                and len(text.split()) <= edition.WRAP_MAX_WORDS
+                and len(prev) > edition.WRAP_WIDTH
+            )
         )
         if wrapped:
             entries[-1] = f"{prev} {text}"
@@ -76,7 +85,7 @@ def _entries(lines: list[str], title: str) -> list[str]:
 
 def _split_entry(entry: str) -> list[str]:
     """Split an entry holding several people ("A Porter. An Old Man.") into parts."""
-    parts = re.split(r"\.\s+(?=(?:A|An|The)\s)|;\s*", entry)
+    parts = re.split(r"\.\s+(?=(?:A|An|The|Another)\s)|;\s*", entry)
     out = []
     for part in parts:
         head, sep, tail = part.partition(",and ")
@@ -86,17 +95,31 @@ def _split_entry(entry: str) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
-def _is_group(name: str, desc: str) -> bool:
-    """Whether a persons-list item names a group ("Two Clowns", "Lords, Ladies...")."""
+def _plural(name: str) -> bool:
+    """Whether a name ends in a plural noun.
+
+    _plural("Volscian Senators") -> True; _plural("Lucius") -> False
+    """
     words = name.split()
-    if not words:
+    if not words or words[0].lower() in edition.TITLE_WORDS or " of " in name.lower():
+        return False  # "Lord Hastings", "Duke of Orleans": one person
+    return singular(words[-1]) != words[-1].lower()
+
+
+def _is_group(names: list[str], desc: str) -> bool:
+    """Whether a persons-list item names a group ("Two Clowns", "Lords, Ladies...").
+
+    _is_group(["Roman", "Volscian Senators"], "Patricians, Aediles") -> True
+    _is_group(["Goths", "Romans"], "") -> True; _is_group(["Fabian"], "") -> False
+    """
+    words = " ".join(names).split()
+    if not words or words[0].lower() in edition.NUMBER_WORDS:
         return True
-    if words[0].lower() in _NUMBER_WORDS:
-        return True
-    if len(words) != 1 or singular(words[0]) == words[0].lower():
+    if not _plural(names[-1]):
         return False
     first = desc.split()[0].strip(",") if desc else ""
-    return not desc or (first[:1].isupper() and singular(first) != first.lower())
+    listing = first[:1].isupper() and singular(first) != first.lower()
+    return listing or (not desc and all(_plural(n) for n in names))
 
 
 def _names_and_desc(item: str) -> tuple[list[str], str, bool]:
@@ -155,14 +178,16 @@ def parse_persons(lines: list[str], title: str = "") -> PersonsList:
             names, desc, cut = _names_and_desc(item)
             if desc.lower().startswith("and ") or desc.split()[:1] == ["several"]:
                 desc = desc.removeprefix("and ")
-                if _is_group(desc, ""):
+                if _is_group([desc], ""):
                     result.roles |= {singular(w) for w in re.findall(r"[A-Z][\w'\-]+", desc)}
                     desc = ""
-            if _is_group(names[0], "" if cut else desc):
+            if _is_group(names, "" if cut else desc):
                 result.roles |= {singular(w) for w in re.findall(r"[A-Za-z][A-Za-z'\-]+", item)}
                 continue
             for raw in names:
                 name = display_name(_ARTICLE.sub("", raw.strip()))
+                if name.lower() in seen and (epithet := _EPITHET.match(desc)):
+                    name = f"{name} the {display_name(epithet[1])}"  # "Cinna the Poet"
                 if not name or name.lower() in seen:
                     continue
                 seen.add(name.lower())

@@ -7,101 +7,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dramatis.personas import edition
 from dramatis.personas.headings import display_name, name_tokens, singular, split_ordinal
 from dramatis.personas.model import Character
+from dramatis.personas.shared_roles import SharedRoles
 
 GROUP_WORDS = {"all": "All", "both": "Both", "omnes": "All", "all together": "All"}
-# Capitalised words in stage directions that are not people.
-_NOT_PEOPLE = {
-    "enter",
-    "re-enter",
-    "reenter",
-    "exit",
-    "exeunt",
-    "manet",
-    "manent",
-    "flourish",
-    "alarum",
-    "alarums",
-    "sennet",
-    "trumpets",
-    "trumpet",
-    "hautboys",
-    "music",
-    "within",
-    "aside",
-    "they",
-    "he",
-    "she",
-    "the",
-    "a",
-    "an",
-    "and",
-    "with",
-    "to",
-    "dies",
-    "thunder",
-    "lightning",
-    "excursions",
-    "retreat",
-    "drum",
-    "drums",
-    "colours",
-    "afar",
-    "off",
-    "above",
-    "below",
-    "sings",
-    "song",
-    "it",
-    "his",
-    "her",
-    "kneels",
-    "reads",
-    "reading",
-    "act",
-    "scene",
-    "severally",
-    "several",
-    "others",
-    "other",
-    "all",
-    "both",
-    "but",
-    "then",
-    "while",
-}
-_TITLE_WORDS = {
-    "king",
-    "queen",
-    "lord",
-    "lady",
-    "duke",
-    "duchess",
-    "prince",
-    "princess",
-    "sir",
-    "earl",
-    "of",
-    "the",
-    "and",
-    "de",
-    "young",
-    "old",
-    "first",
-    "second",
-    "third",
-    "cardinal",
-    "bishop",
-    "count",
-    "countess",
-    "mistress",
-    "master",
-    "saint",
-    "friar",
-    "marquess",
-    "doctor",
-}
 
 
 @dataclass(frozen=True)
@@ -122,8 +33,11 @@ def _match_score(heading: list[str], name: list[str]) -> int:
     """
     if not heading or len(heading) > len(name):
         return 0
-    if heading == name:
-        return 100
+    epithet = len(name) == len(heading) + 2 and name[-2] == "the"
+    if heading == name or (epithet and name[: len(heading)] == heading):
+        return 100  # "Cinna" names "Cinna the Poet" as fully as the other Cinna
+    if epithet and heading[0] != name[0]:
+        return 0  # "POET." is another poet, not Cinna the Poet
     best = 0
     for start in range(len(name) - len(heading) + 1):
         run = name[start : start + len(heading)]
@@ -139,20 +53,35 @@ def _similar(a: str, b: str) -> bool:
 
     _similar("glou", "glos") -> True; _similar("glou", "gold") -> False
     """
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
+    return difflib.SequenceMatcher(None, a, b).ratio() >= edition.MISSPELT_SIMILARITY
 
 
 class Resolver:
     """Maps headings and direction text to canonical names for one play."""
 
-    def __init__(self, characters: Iterable[Character], roles: Iterable[str]):
+    def __init__(
+        self,
+        characters: Iterable[Character],
+        roles: Iterable[str],
+        listed_roles: Iterable[str] = (),
+    ):
         self.characters = list(characters)
-        self.roles = {r for r in roles if len(r) >= 3 and r not in _NOT_PEOPLE}
+        self.roles = {r for r in roles if len(r) >= edition.ROLE_MIN_LEN}
+        self.roles -= edition.NOT_PEOPLE
+        self.listed_roles = set(listed_roles) & self.roles  # from the persons list's groups
         self._forms = [
             (c.name, [name_tokens(c.name)] + [name_tokens(a) for a in c.aliases])
             for c in self.characters
         ]
         self._mention = self._mention_pattern()
+        self.shared = SharedRoles()
+
+    def claim(self, headings: Iterable[str]) -> None:
+        """Note the characters that some heading names alone (before reading the play)."""
+        for heading in headings:
+            names = self._choices(name_tokens(heading))[1]
+            if len(names) == 1:
+                self.shared.claimed.add(names[0])
 
     def _mention_pattern(self) -> re.Pattern[str] | None:
         """One regex matching any way a stage direction names a listed character."""
@@ -162,14 +91,15 @@ class Resolver:
                 phrases.setdefault(form.lower(), c.name)
             for word in c.name.split():
                 low = word.lower()
-                if low in _TITLE_WORDS or len(low) < 3:
+                if low in edition.TITLE_WORDS or len(low) < edition.ROLE_MIN_LEN:
                     continue
                 owner = phrases.get(low, c.name)
                 phrases[low] = c.name if owner == c.name else None  # ambiguous word: skip
         self._phrases = {k: v for k, v in phrases.items() if v}
         if not self._phrases:
             return None
-        alts = "|".join(re.escape(p) for p in sorted(self._phrases, key=len, reverse=True))
+        longest = sorted(self._phrases, key=len, reverse=True)
+        alts = "|".join(re.escape(p).replace(r"\ ", r",?\s+") for p in longest)
         return re.compile(rf"(?<![\w'])(?:{alts})(?![\w])", re.IGNORECASE)
 
     def mentions(self, text: str) -> list[str]:
@@ -179,31 +109,40 @@ class Resolver:
         found = []
         for m in self._mention.finditer(text):
             if m.group(0)[0].isupper():
-                found.append(self._phrases[m.group(0).lower()])
+                found.append(self._phrases[re.sub(r",?\s+", " ", m.group(0).lower())])
         return list(dict.fromkeys(found))
 
+    def _score(self, tokens: list[str], forms: list[list[str]]) -> int:
+        """How well heading tokens name one character (its name, or an alias in full)."""
+        score = _match_score(tokens, forms[0])
+        title = tokens[0] in edition.TITLE_WORDS and tokens[0] not in edition.ORDINALS
+        if not score and len(tokens) > 1 and title:
+            score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
+        if any(tokens == alias for alias in forms[1:]):
+            score = max(score, 90)  # aliases ("King" for Claudius) match only in full
+        return score
+
+    def _choices(self, tokens: list[str]) -> tuple[int, list[str]]:
+        """The best score and every character reaching it, in persons-list order."""
+        scores = [(self._score(tokens, forms), name) for name, forms in self._forms]
+        best = max((s for s, _ in scores), default=0)
+        return best, [name for s, name in scores if s and s == best]
+
     def character(self, heading: str, on_stage: Iterable[str] = ()) -> str | None:
-        """Best listed character for a heading, preferring those on stage; None if no match."""
+        """Best listed character for a heading, by context when several share it; else None."""
         tokens = name_tokens(heading)
+        score, names = self._choices(tokens)
+        if not names:
+            return None
         stage = set(on_stage)
-        best: tuple[int, int, int] | None = None
-        found = None
-        ties = 0
-        for order, (name, forms) in enumerate(self._forms):
-            score = _match_score(tokens, forms[0])
-            if not score and len(tokens) > 1 and tokens[0] in _TITLE_WORDS:
-                score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
-            if any(tokens == alias for alias in forms[1:]):
-                score = max(score, 90)  # aliases ("King" for Claudius) match only in full
-            if score == 0:
-                continue
-            key = (score, name in stage, -order)
-            ties += score == 95
-            if best is None or key > best:
-                best, found = key, name
-        if best and best[0] == 95 and ties > 1 and len(tokens) == 1 and tokens[0] in _TITLE_WORDS:
+        word = tokens[0] if len(tokens) == 1 else ""
+        generic = score == 95 and word in edition.TITLE_WORDS
+        if len(names) > 1 and generic and not stage.intersection(names):
             return None  # "Lord." in a play with several lords: a generic role
-        return found
+        qualifiers = {n: [t for t in name_tokens(n) if t not in tokens] for n in names}
+        plain = [n for n in names if not edition.AGE_WORDS.intersection(qualifiers[n])]
+        names = plain or names  # "MARCIUS." is Caius Marcius, not Young Marcius
+        return self.shared.pick(names, qualifiers, stage) if len(names) > 1 else names[0]
 
     def misspelt(self, heading: str) -> str | None:
         """Listed character whose name starts like a one-word heading spelt otherwise.
@@ -211,7 +150,7 @@ class Resolver:
         "Glou." finds "Earl of Gloster" (the persons list and headings disagree on spelling).
         """
         tokens = name_tokens(heading)
-        if len(tokens) != 1 or len(tokens[0]) < 4:
+        if len(tokens) != 1 or len(tokens[0]) < edition.MISSPELT_MIN_LEN:
             return None
         token = tokens[0]
         for name, forms in self._forms:
@@ -235,6 +174,25 @@ class Resolver:
         head = [w if w.endswith(".") else display_name(w) for w in words[:-1]]
         return " ".join([*head, display_name(expansion)])
 
+    def _spelt_out(self, heading: str) -> bool:
+        """Whether a heading is a whole word (not "Serv.") that is no role of the list."""
+        tokens = name_tokens(heading)
+        if len(tokens) != 1 or len(tokens[0]) < 5:
+            return False
+        word = singular(tokens[0])
+        return word == tokens[0] and word not in self.listed_roles
+
+    def _dotted(self, text: str, on_stage: Iterable[str]) -> Resolution | None:
+        """Two speakers written as one heading: "VARRO. CLAUDIUS." -> Varro and Claudius."""
+        parts = [p for p in re.split(r"\.\s+", text) if p]
+        if len(parts) < 2 or not text.isupper():
+            return None
+        single = [self.resolve(p, on_stage) for p in parts]
+        if not all(r.resolved and not r.group for r in single):
+            return None
+        names = tuple(r.speaker for r in single)
+        return Resolution(" and ".join(names), names, True, group=True)
+
     def resolve(self, heading: str, on_stage: Iterable[str] = ()) -> Resolution:
         """Resolve a speech heading to a display name, members and resolved flag."""
         text = re.sub(r"\s+", " ", heading.strip().rstrip(".:-").strip())
@@ -249,11 +207,15 @@ class Resolver:
             return Resolution(" and ".join(names), names, ok, group=True)
         if name := self.character(text, on_stage):
             return Resolution(name, (name,), True)
+        if together := self._dotted(text, on_stage):
+            return together
         if ordinal := split_ordinal(text):
             word, base = ordinal
             role = self.role(base) or (self.character(base, on_stage) and display_name(base))
             name = f"{word} {role or display_name(base)}"
             return Resolution(name, (name,), bool(role))
+        if (name := self.misspelt(text)) and self._spelt_out(text):
+            return Resolution(name, (name,), True)  # "ANTONY." for Marcus Antonius
         if role := self.role(text):
             return Resolution(role, (role,), True)
         if name := self.misspelt(text):
