@@ -11,6 +11,7 @@ from rich.table import Table
 
 from dramatis.personas.cast import find_persona, load_cast
 from dramatis.personas.corpus import list_plays, load_play
+from dramatis.personas.gold import play_agreement
 from dramatis.personas.model import Play
 
 play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse figures.")
@@ -27,6 +28,7 @@ def play_stats(play: Play) -> dict[str, Any]:
     for speech in speeches:
         n_speeches[speech.speaker] += 1
     unresolved = sorted({s.heading for s in speeches if not s.resolved})
+    agreement = play_agreement(play)
     return {
         "play": play.key,
         "title": play.title,
@@ -36,6 +38,8 @@ def play_stats(play: Play) -> dict[str, Any]:
         "resolved_speeches": sum(s.resolved for s in speeches),
         "resolved_fraction": round(play.resolved_fraction(), 4),
         "unresolved_headings": unresolved,
+        # share of speeches whose speaker matches the hand-checked gold counts; None: no gold
+        "gold_agreement": None if agreement is None else round(agreement, 4),
         "characters": [
             {"name": name, "lines": lines, "speeches": n_speeches[name]}
             for name, lines in counts.items()
@@ -58,6 +62,12 @@ def stats(
         f"[bold]{figures['title']}[/] ({figures['play']}): {figures['acts']} acts, "
         f"{figures['scenes']} scenes, {figures['speeches']} speeches, "
         f"{figures['resolved_fraction']:.2%} resolved"
+    )
+    gold = figures["gold_agreement"]
+    console.print(
+        "gold agreement: not in the gold table (tests/data/gold)"
+        if gold is None
+        else f"gold agreement: {gold:.2%} of speeches attributed as in the hand-checked table"
     )
     table = Table("character", "lines", "speeches")
     for row in figures["characters"]:

@@ -202,4 +202,36 @@ def test_other_headings():
     assert looks_like_heading("Lady M.") and looks_like_heading("FIRST WITCH.")
     assert not looks_like_heading("Who's there?") and not looks_like_heading("   CHORUS.")
     assert display_name("DUKE OF VENICE") == "Duke of Venice"
-    assert singular("Witches") == "witch" and singular("Laertes") == "laerte"
+    assert singular("Witches") == "witch" and singular("Laertes") == "laertes"
+
+
+def test_shared_role_picks_by_setting_then_place():
+    from dramatis.personas.shared_roles import SharedRoles, echoes, place_of
+
+    assert place_of("The same. A street.", "rome") == "rome"
+    assert place_of("Dunsinane. A Room in the Castle.", "") == "dunsinane"
+    assert echoes("english", "England. Before the King's Palace.")
+    assert not echoes("scotch", "Dunsinane. A Room in the Castle.")
+    roles = SharedRoles()
+    names = ["English Doctor", "Scotch Doctor"]
+    quals = {"English Doctor": ["english"], "Scotch Doctor": ["scotch"]}
+    roles.enter_scene(1, "England. Before the King's Palace.")
+    assert roles.pick(names, quals, set()) == "English Doctor"
+    roles.enter_scene(2, "Dunsinane. A Room in the Castle.")
+    assert roles.pick(names, quals, set()) == "Scotch Doctor"  # the English one is elsewhere
+    roles.enter_scene(3, "The same.")
+    assert roles.pick(names, quals, set()) == "Scotch Doctor"
+    assert roles.pick(names, quals, {"English Doctor"}) == "English Doctor"  # entered
+    roles.claimed.add("Scotch Doctor")
+    assert roles.pick(names, quals, set()) == "English Doctor"
+
+
+def test_two_listed_doctors_resolve_by_scene():
+    text = (
+        "PERSONS REPRESENTED.\n\nAn English Doctor. A Scotch Doctor.\nMALCOLM.\n\n"
+        "ACT I.\n\nSCENE I. England. A palace.\n\n[Enter Malcolm and a Doctor.]\n\n"
+        "MALCOLM.\nComes the king forth?\n\nDOCTOR.\nAy, sir.\n\n[Exeunt.]\n\n"
+        "SCENE II. Dunsinane. A room.\n\n[Enter a Doctor.]\n\nDOCTOR.\nI have watched.\n"
+    )
+    play = parse_play(text, key="t")
+    assert [s.speaker for s in play.speeches()] == ["Malcolm", "English Doctor", "Scotch Doctor"]
