@@ -8,7 +8,9 @@ from pathlib import Path
 
 from dramatis.personas.model import Play
 
-GOLD_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "gold" / "speech_counts.json"
+GOLD_FILE = (
+    Path(__file__).resolve().parent.parent / "tests" / "data" / "gold" / "speech_counts.json"
+)
 
 
 def load_gold(path: Path = GOLD_FILE) -> dict[str, dict[str, int]]:
