@@ -35,10 +35,14 @@ class Recording(LanguageModel):
 
     def __init__(self, inner: LanguageModel) -> None:
         self.inner, self.name, self.calls = inner, inner.name, []
+        self.texts: list[list[str]] = []  # what each call streamed to the scene
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         self.calls.append((prompt, sampling))
-        return self.inner.stream(prompt, sampling)
+        self.texts.append([])
+        for piece in self.inner.stream(prompt, sampling):
+            self.texts[-1].append(piece)
+            yield piece
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
@@ -47,8 +51,8 @@ class Recording(LanguageModel):
         return self.inner.render_chat(messages)
 
 
-def replay(model: LlamaCppModel, prompt: str, s: Sampling) -> tuple[float, int]:
-    """Seconds and generated tokens for one generation with plain llama-cpp-python."""
+def replay(model: LlamaCppModel, prompt: str, s: Sampling) -> tuple[float, int, str]:
+    """Seconds, generated tokens and text of one generation with plain llama-cpp-python."""
     start = time.perf_counter()
     out = model.llama.create_completion(
         prompt,
@@ -59,7 +63,15 @@ def replay(model: LlamaCppModel, prompt: str, s: Sampling) -> tuple[float, int]:
         stop=list(s.stop) or None,
         seed=s.seed,
     )
-    return time.perf_counter() - start, out["usage"]["completion_tokens"]
+    return time.perf_counter() - start, out["usage"]["completion_tokens"], out["choices"][0]["text"]
+
+
+def same_output(scene_text: str, raw_text: str) -> bool:
+    """Whether the replay produced what the scene streamed (the scene may stop early).
+
+    same_output("My lord", "My lord, I") -> True; same_output("Nay", "My lord") -> False
+    """
+    return raw_text.startswith(scene_text) if scene_text else raw_text == ""
 
 
 def run_round(scene_model, raw_model, settings: Settings, turns: int, seed: int):
@@ -80,7 +92,9 @@ def run_round(scene_model, raw_model, settings: Settings, turns: int, seed: int)
                 pass
             scene_s = time.perf_counter() - start
             raw = [replay(raw_model, p, s) for p, s in recording.calls[done:]]
-            rows.append((scene_s, sum(r[0] for r in raw), sum(r[1] for r in raw)))
+            streamed = ["".join(t) for t in recording.texts[done:]]
+            same = all(same_output(a, r[2]) for a, r in zip(streamed, raw, strict=True))
+            rows.append((scene_s, sum(r[0] for r in raw), sum(r[1] for r in raw), same))
         store.close()
     return rows
 
@@ -101,11 +115,15 @@ def main() -> None:
     for r in range(args.rounds):
         got = run_round(scene_model, raw_model, settings, args.turns, seed=100 + r)
         rows += got
-        ratios += [scene / raw for scene, raw, _ in got]
+        ratios += [scene / raw for scene, raw, _, _ in got]
         scene_s, raw_s = sum(g[0] for g in got), sum(g[1] for g in got)
         print(f"round {r}: scene {scene_s:.2f}s, raw {raw_s:.2f}s, ratio {scene_s / raw_s:.3f}")
     scene_total, raw_total = sum(r[0] for r in rows), sum(r[1] for r in rows)
     tokens = sum(r[2] for r in rows)
+    differ = sum(not r[3] for r in rows)
+    print(f"replay produced the scene's tokens on {len(rows) - differ}/{len(rows)} turns")
+    if differ:
+        raise SystemExit("the replay generated other tokens than the scene: comparison void")
     print(f"model {path.name}, threads {args.threads}, {args.turns} turns x {args.rounds} rounds")
     print(
         f"turn time / raw generation time: overall {scene_total / raw_total:.3f}, "
