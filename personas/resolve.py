@@ -171,8 +171,19 @@ class Resolver:
         if not options:
             return None
         expansion = last if last in self.roles or singular(last) in self.roles else options[0]
-        head = [w if w.endswith(".") else display_name(w) for w in words[:-1]]
+        head = [self._spell_out(w) for w in words[:-1]]
         return " ".join([*head, display_name(expansion)])
+
+    def _spell_out(self, word: str) -> str:
+        """An abbreviated word of a role heading, spelt out when one listed role fits.
+
+        "P." in "P. Queen." -> "Player" when the persons list has "Players."
+        """
+        if not word.endswith("."):
+            return display_name(word)
+        stem = word.rstrip(".").lower()
+        fits = [r for r in self.listed_roles if r.startswith(stem)]
+        return display_name(fits[0]) if len(fits) == 1 else word
 
     def _spelt_out(self, heading: str) -> bool:
         """Whether a heading is a whole word (not "Serv.") that is no role of the list."""

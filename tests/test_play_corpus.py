@@ -74,6 +74,7 @@ def test_roles_resolve_to_names(hamlet, macbeth):
     assert by_heading["Queen."] == "Gertrude"
     assert by_heading["Ghost."] == "Ghost of Hamlet's Father"
     assert by_heading["1 Clown."] == "First Clown"
+    assert by_heading["P. Queen."] == "Player Queen"  # "Players." in the persons list
     by_heading = {s.heading: s.speaker for s in macbeth.speeches()}
     assert by_heading["LADY MACBETH."] == "Lady Macbeth"
     assert by_heading["FIRST WITCH."] == "First Witch"
@@ -150,3 +151,4 @@ def test_same_surname_goes_to_the_unclaimed_character():
     poet = [s.speaker for s in caesar.scene("3.3").speeches if s.heading == "CINNA."]
     assert poet and set(poet) == {"Cinna the Poet"}  # "[Enter Cinna, the poet.]"
     assert {s.speaker for s in caesar.scene("2.1").speeches if s.heading == "CINNA."} == {"Cinna"}
+    assert by_heading["VARRO. CLAUDIUS."] == {"Varro and Claudius"}
