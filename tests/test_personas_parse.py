@@ -235,3 +235,23 @@ def test_two_listed_doctors_resolve_by_scene():
     )
     play = parse_play(text, key="t")
     assert [s.speaker for s in play.speeches()] == ["Malcolm", "English Doctor", "Scotch Doctor"]
+
+
+def test_persons_list_groups_epithets_and_a_title_named_character():
+    from dramatis.personas.persons import parse_persons
+
+    lines = [
+        "JULIUS CAESAR",
+        "MARCUS BRUTUS, Conspirator against Caesar.",
+        "CINNA, Conspirator.",
+        "CINNA, a poet. Another Poet.",
+        "Roman and Volscian Senators, Patricians, Aediles, Lictors,",
+        "",
+        "Goths and Romans.",
+        "",
+        "LORD HASTINGS.",
+    ]
+    persons = parse_persons(lines, "JULIUS CAESAR")
+    names = [c.name for c in persons.characters]
+    assert names == ["Julius Caesar", "Marcus Brutus", "Cinna", "Cinna the Poet", "Lord Hastings"]
+    assert {"senator", "roman", "goth", "poet"} <= persons.roles

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dramatis.core.errors import DramatisError
@@ -152,3 +154,22 @@ def test_same_surname_goes_to_the_unclaimed_character():
     assert poet and set(poet) == {"Cinna the Poet"}  # "[Enter Cinna, the poet.]"
     assert {s.speaker for s in caesar.scene("2.1").speeches if s.heading == "CINNA."} == {"Cinna"}
     assert by_heading["VARRO. CLAUDIUS."] == {"Varro and Claudius"}
+
+
+def test_play_stats_reports_gold_agreement():
+    from typer.testing import CliRunner
+
+    from dramatis.personas.cli import play_app
+
+    runner = CliRunner()
+    data = json.loads(runner.invoke(play_app, ["stats", "macbeth", "--json"]).output)
+    assert data["gold_agreement"] == pytest.approx(
+        agreement(speech_counts(load_play("macbeth")), GOLD["macbeth"]), abs=1e-4
+    )
+    assert data["gold_agreement"] >= MIN_AGREEMENT
+    assert (
+        json.loads(runner.invoke(play_app, ["stats", "othello", "--json"]).output)["gold_agreement"]
+        is None
+    )
+    text = runner.invoke(play_app, ["stats", "macbeth"]).output
+    assert f"gold agreement: {data['gold_agreement']:.2%}" in text
