@@ -8,7 +8,12 @@ the model. Both copies see the same prompts in the same order (same prefix-cache
 behaviour) and sample the same tokens; back-to-back pairs share whatever load the
 machine has.
 
-    .venv/bin/python benchmarks/turn_overhead.py [--turns 8] [--rounds 3] [--threads 1]
+    .venv/bin/python benchmarks/turn_overhead.py [--turns 8] [--rounds 4] [--threads 1]
+
+Rounds come in pairs with one seed: the first runs each scene turn and then its replay,
+the second replays the first round's generations and then runs the scene turn, which must
+ask for the same generations. Every replay must produce the text the scene streamed (the
+scene may stop a generation early), or the comparison is void and the script exits 1.
 
 Prints the ratio scene-turn time / raw-generation time (target <= 1.05) and tokens/s.
 """
@@ -74,35 +79,48 @@ def same_output(scene_text: str, raw_text: str) -> bool:
     return raw_text.startswith(scene_text) if scene_text else raw_text == ""
 
 
-def run_round(scene_model, raw_model, settings: Settings, turns: int, seed: int):
-    """Per turn: (scene seconds, raw seconds, raw tokens), measured back to back so
-    that load from anything else on the machine hits both sides alike."""
+Call = tuple[str, Sampling]
+
+
+def scene_turn(scene, recording: Recording) -> tuple[float, list[Call], list[str]]:
+    """Run one scene turn: seconds, the generations it asked for, and what they streamed."""
+    done = len(recording.calls)
+    start = time.perf_counter()
+    for _event in scene.run("bench", 1):
+        pass
+    seconds = time.perf_counter() - start
+    return seconds, recording.calls[done:], ["".join(t) for t in recording.texts[done:]]
+
+
+def run_round(scene_model, raw_model, settings: Settings, turns: int, seed: int, plan=None):
+    """Per turn: (scene seconds, raw seconds, raw tokens, same output), measured back to
+    back so that load from anything else on the machine hits both sides alike. With
+    `plan` (the generations a round with the same seed asked for, turn by turn) the raw
+    replay of each turn runs first and the scene must ask for the same generations."""
     recording = Recording(scene_model)
-    rows = []
+    rows, calls = [], []
     with tempfile.TemporaryDirectory() as tmp:
         store = SceneStore(Path(tmp) / "bench.sqlite")
         spec = SceneSpec(
             thread_id="bench", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=seed
         )
         staged = build_scene(spec, store, settings, model=recording)
-        for _ in range(turns):
-            done = len(recording.calls)
-            start = time.perf_counter()
-            for _event in staged.scene.run("bench", 1):
-                pass
-            scene_s = time.perf_counter() - start
-            raw = [replay(raw_model, p, s) for p, s in recording.calls[done:]]
-            streamed = ["".join(t) for t in recording.texts[done:]]
-            same = all(same_output(a, r[2]) for a, r in zip(streamed, raw, strict=True))
+        for t in range(turns):
+            raw = [replay(raw_model, p, s) for p, s in plan[t]] if plan else []
+            scene_s, asked, streamed = scene_turn(staged.scene, recording)
+            raw = raw or [replay(raw_model, p, s) for p, s in asked]
+            same = (not plan or plan[t] == asked) and len(raw) == len(streamed)
+            same = same and all(same_output(a, r[2]) for a, r in zip(streamed, raw, strict=False))
             rows.append((scene_s, sum(r[0] for r in raw), sum(r[1] for r in raw), same))
+            calls.append(asked)
         store.close()
-    return rows
+    return rows, calls
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)  # 1 holds up on a busy machine
     ap.add_argument("--model", default="smollm2")
     args = ap.parse_args()
@@ -111,13 +129,18 @@ def main() -> None:
     path = resolve_model(args.model, settings.cache_dir)
     scene_model = LlamaCppModel(path, n_threads=args.threads)
     raw_model = LlamaCppModel(path, n_threads=args.threads)
-    ratios, rows = [], []
+    ratios, rows, plan = [], [], None
     for r in range(args.rounds):
-        got = run_round(scene_model, raw_model, settings, args.turns, seed=100 + r)
+        # Rounds go in pairs with one seed: scene first, then raw first on the same prompts.
+        plan = plan if r % 2 else None
+        got, plan = run_round(scene_model, raw_model, settings, args.turns, 100 + r // 2, plan)
         rows += got
         ratios += [scene / raw for scene, raw, _, _ in got]
         scene_s, raw_s = sum(g[0] for g in got), sum(g[1] for g in got)
-        print(f"round {r}: scene {scene_s:.2f}s, raw {raw_s:.2f}s, ratio {scene_s / raw_s:.3f}")
+        first = "raw" if r % 2 else "scene"
+        print(
+            f"round {r} ({first} first): scene {scene_s:.2f}s, raw {raw_s:.2f}s, ratio {scene_s / raw_s:.3f}"
+        )
     scene_total, raw_total = sum(r[0] for r in rows), sum(r[1] for r in rows)
     tokens = sum(r[2] for r in rows)
     differ = sum(not r[3] for r in rows)
