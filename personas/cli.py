@@ -65,7 +65,7 @@ def stats(
     )
     gold = figures["gold_agreement"]
     console.print(
-        "gold agreement: not in the gold table (tests/data/gold)"
+        "gold agreement: no gold counts for this play (tests/data/gold, in a source checkout)"
         if gold is None
         else f"gold agreement: {gold:.2%} of speeches attributed as in the hand-checked table"
     )
