@@ -127,6 +127,9 @@ TITLE_WORDS = frozenset(
 )
 # Ordinals that start a role heading ("First Citizen"): never stripped as a title.
 ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"})
-# A heading without these words does not mean the character they qualify ("MARCIUS." is
-# Caius Marcius Coriolanus, not Young Marcius).
-AGE_WORDS = frozenset({"young", "old", "little"})
+# A heading without these words does not mean the character they qualify when another
+# matches as well ("MARCIUS." is Caius Marcius Coriolanus, not Young Marcius; "YORK." is
+# the Duke of York, not the Duchess): the texts keep an age word or a lady's title.
+AGE_WORDS = frozenset(
+    {"young", "old", "little", "lady", "duchess", "queen", "countess", "princess"}
+)

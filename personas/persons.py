@@ -23,6 +23,7 @@ _TITLE_ALIAS = re.compile(
     r"Countess|Abbess|Lord Chamberlain)\b",
     re.IGNORECASE,
 )
+_PEERAGE = re.compile(r"^(?:the\s+)?((?:Duke|Duchess|Earl|Countess|Marquess)\s+of\s+[A-Z][\w']+)")
 _OR_ALIAS = re.compile(r"\b(?:or|called also|called)\s+([A-Z][A-Za-z'\- ]+)")
 _LOWER_WORD = re.compile(r"(?<=\s)(?!(?:of|the|and|de|la|le|du)\b)[a-z][\w'\-]*")
 _EPITHET = re.compile(r"^an?\s+([a-z]+)$", re.IGNORECASE)  # "a poet": a second Cinna
@@ -157,11 +158,14 @@ def _aliases(desc: str) -> tuple[str, ...]:
     """Extra names a character goes by, from its description.
 
     _aliases("King of Denmark.") -> ("King",)
+    _aliases("Duke of York - uncle to the King") -> ("Duke", "Duke of York")
     _aliases("or ROBIN GOODFELLOW, a Fairy") -> ("Robin Goodfellow",)
     """
     found = []
     if m := _TITLE_ALIAS.match(desc):
         found.append(display_name(m[1]))
+    if m := _PEERAGE.match(desc):
+        found.append(display_name(m[1]))  # "Duke of York": "YORK." names him
     found += [display_name(m.strip()) for m in _OR_ALIAS.findall(desc)]
     return tuple(dict.fromkeys(found))
 

@@ -120,6 +120,9 @@ class Resolver:
             score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
         if any(tokens == alias for alias in forms[1:]):
             score = max(score, 90)  # aliases ("King" for Claudius) match only in full
+        for alias in forms[1:]:
+            if alias[1:2] == ["of"]:  # a peerage alias ("Duke of York") matches like a name
+                score = max(score, _match_score(tokens, alias))
         return score
 
     def _choices(self, tokens: list[str]) -> tuple[int, list[str]]:
@@ -142,7 +145,9 @@ class Resolver:
         qualifiers = {n: [t for t in name_tokens(n) if t not in tokens] for n in names}
         plain = [n for n in names if not edition.AGE_WORDS.intersection(qualifiers[n])]
         names = plain or names  # "MARCIUS." is Caius Marcius, not Young Marcius
-        return self.shared.pick(names, qualifiers, stage) if len(names) > 1 else names[0]
+        if len(names) == 1:
+            return names[0]
+        return self.shared.pick(names, qualifiers, stage, title_only=generic)
 
     def misspelt(self, heading: str) -> str | None:
         """Listed character whose name starts like a one-word heading spelt otherwise.
@@ -191,7 +196,7 @@ class Resolver:
         if len(tokens) != 1 or len(tokens[0]) < 5:
             return False
         word = singular(tokens[0])
-        return word == tokens[0] and word not in self.listed_roles
+        return word == tokens[0] and word not in self.listed_roles | edition.TITLE_WORDS
 
     def _dotted(self, text: str, on_stage: Iterable[str]) -> Resolution | None:
         """Two speakers written as one heading: "VARRO. CLAUDIUS." -> Varro and Claudius."""

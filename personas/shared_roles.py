@@ -1,7 +1,8 @@
 """Headings that several listed characters share ("DOCTOR.", "BRUTUS."): pick one by context.
 
 The order of evidence: a character some other heading already names alone is not meant
-("DECIUS." claims Decius Brutus, so "BRUTUS." is Marcus); then who has entered the scene;
+("DECIUS." claims Decius Brutus, so "BRUTUS." is Marcus; not for a bare title such as
+"DUCHESS."); then who has entered the scene;
 then a qualifier the scene setting echoes ("English Doctor" in "England. Before the King's
 Palace."); then the character chosen in the nearest scene at the same place, and never the
 one chosen at another place while another is free; the persons-list order comes last.
@@ -53,9 +54,19 @@ class SharedRoles:
         self.scene, self.setting = index, setting
         self.place = place_of(setting, self.place)
 
-    def pick(self, names: list[str], qualifiers: dict[str, list[str]], on_stage: set[str]) -> str:
-        """One of `names` (persons-list order) for a heading they all match equally."""
-        free = [n for n in names if n not in self.claimed]
+    def pick(
+        self,
+        names: list[str],
+        qualifiers: dict[str, list[str]],
+        on_stage: set[str],
+        title_only: bool = False,
+    ) -> str:
+        """One of `names` (persons-list order) for a heading they all match equally.
+
+        A heading that is only a title ("DUCHESS.") means whoever holds it on stage, even
+        when another heading names her in full, so claims do not count for it.
+        """
+        free = [] if title_only else [n for n in names if n not in self.claimed]
         names = free if free else names
         chosen = self._by_context(names, qualifiers, on_stage)
         self.history.setdefault(tuple(sorted(names)), []).append((self.scene, self.place, chosen))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dramatis.personas.edition import ORDINALS
 from dramatis.personas.headings import singular
 from dramatis.personas.resolve import Resolver
 
@@ -27,7 +28,9 @@ def _named(text: str, stage: list[str], resolver: Resolver) -> list[str]:
     names = resolver.mentions(text)
     words = {singular(w) for w in _WORD.findall(text)}
     for person in stage:
-        if person not in names and singular(person.split()[-1]) in words:
+        first, *rest = person.split()
+        numbered = bool(rest) and first.lower() in ORDINALS
+        if numbered and person not in names and singular(rest[-1]) in words:
             names.append(person)  # "Exit Servant." removes "First Servant" too
     return names
 
@@ -53,7 +56,8 @@ def apply_direction(
         if verb in ("enter", "reenter"):
             stage += [n for n in resolver.mentions(rest) if n not in stage]
         elif verb == "exit":
-            gone = _named(rest, stage, resolver) or ([speaker] if speaker else [])
+            bare = speaker and not direction_roles([rest])  # "Exit Servant.": not the speaker
+            gone = _named(rest, stage, resolver) or ([speaker] if speaker and bare else [])
             stage = [p for p in stage if p not in gone]
         elif verb in ("manet", "manent"):
             kept = _named(rest, stage, resolver)

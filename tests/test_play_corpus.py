@@ -140,6 +140,12 @@ def test_agreement_counts_misattributions():
 def test_shared_role_words_follow_the_scene(macbeth):
     doctors = {s.scene_id: s.speaker for s in macbeth.speeches() if s.heading == "DOCTOR."}
     assert doctors == {"4.3": "English Doctor", "5.1": "Scotch Doctor", "5.3": "Scotch Doctor"}
+    # A bare title goes to whoever holds it on stage: "[Enter YORK and his DUCHESS.]"
+    richard = load_play("richard_ii")
+    duchess = {s.scene_id: s.speaker for s in richard.speeches() if s.heading == "DUCHESS."}
+    assert duchess["1.2"] == "Duchess of Gloucester" and duchess["5.2"] == "Duchess of York"
+    # "EDMUND LANGLEY, Duke of York": "YORK." is the Duke, not the Duchess of York
+    assert {s.speaker for s in richard.speeches() if s.heading == "YORK."} == {"Edmund Langley"}
 
 
 def test_same_surname_goes_to_the_unclaimed_character():
