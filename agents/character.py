@@ -76,15 +76,23 @@ class CharacterAgent:
 
     def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
         """(prompt text, format) for this character's next speech."""
+        history = self.visible(turns)
         p = PromptInput(
             speaker=self.name,
-            summary=self.persona.card(),
+            summary=self._summary(history),
             samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
             setting=setting,
             cast=self.cast,
-            history=tuple(self.visible(turns)),
+            history=tuple(history),
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
+
+    def _summary(self, history: Sequence[Turn]) -> str:
+        """The persona card, plus the lorebook entries the recent turns bring in (an
+        imported character card's character_book; personas without one have none)."""
+        lore_for = getattr(self.persona, "lore_for", None)
+        lore = lore_for([t["text"] for t in history]) if lore_for else ""
+        return f"{self.persona.card()}\n{lore}" if lore else self.persona.card()
 
     def speak(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from dramatis.agents.turn import Turn
@@ -50,17 +50,20 @@ class AddressedName:
 
     name = "addressed"
 
-    def __init__(self, addressed_weight: float = 6.0) -> None:
+    def __init__(
+        self, addressed_weight: float = 6.0, talkativeness: Mapping[str, float] | None = None
+    ) -> None:
         self.addressed_weight = addressed_weight
+        # A character card's talkativeness (0..1, default 0.5) scales how readily one
+        # speaks unaddressed: weight 2 * t, so 0.5 is the plain 1.0 and 0 waits to be named.
+        self.talkativeness = dict(talkativeness or {})
 
     def weights(self, cast: Sequence[str], turns: Sequence[Turn]) -> list[float]:
         """Draw weights per cast member.
 
         weights(["Hamlet", "Ophelia", "Horatio"], [Hamlet: "Nymph, ... Ophelia?"]) -> [0, 6, 1]
         """
-        if not turns:
-            return [1.0] * len(cast)
-        last = turns[-1]
+        last = turns[-1] if turns else {"speaker": "", "text": ""}
         out = []
         for name in cast:
             if name == last["speaker"] and len(cast) > 1:
@@ -68,7 +71,9 @@ class AddressedName:
             elif mentions(last["text"], name):
                 out.append(self.addressed_weight)
             else:
-                out.append(1.0)
+                out.append(2.0 * self.talkativeness.get(name, 0.5))
+        if not any(out):  # nobody willing and nobody named: anyone but the last speaker
+            out = [0.0 if n == last["speaker"] and len(cast) > 1 else 1.0 for n in cast]
         return out
 
     def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
@@ -89,7 +94,10 @@ class RandomSpeaker:
 POLICIES = {"round-robin": RoundRobin, "addressed": AddressedName, "random": RandomSpeaker}
 
 
-def make_policy(name: str) -> SpeakerPolicy:
+def make_policy(name: str, talkativeness: Mapping[str, float] | None = None) -> SpeakerPolicy:
+    """A policy by name; `talkativeness` (per character, 0..1) weighs the addressed policy."""
     if name not in POLICIES:
         raise DramatisError(f"unknown speaker policy {name!r}: use one of {', '.join(POLICIES)}")
+    if name == "addressed":
+        return AddressedName(talkativeness=talkativeness)
     return POLICIES[name]()

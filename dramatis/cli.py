@@ -119,7 +119,10 @@ def stage(
     turns: Annotated[int, typer.Option(min=1, help="Turns to generate.")] = 12,
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
     model: Annotated[
-        str | None, typer.Option(help=f"Bundled model ({', '.join(BUNDLED)}) or a .gguf path.")
+        str | None,
+        typer.Option(
+            help=f"Bundled model ({', '.join(BUNDLED)}), a .gguf path, or openai:URL#MODEL."
+        ),
     ] = None,
     policy: Annotated[
         str, typer.Option(help="Speaker policy: addressed | round-robin.")
@@ -138,12 +141,18 @@ def stage(
     """Stage a new scene and stream it."""
     from dramatis.agents.policies import make_policy
     from dramatis.personas import find_persona
-    from dramatis.staging import default_setting, new_thread_id, opening_from_play, parse_cast
+    from dramatis.staging import (
+        card_opening,
+        default_setting,
+        new_thread_id,
+        opening_from_play,
+        parse_cast,
+    )
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     names = [find_persona(n).name for n in parse_cast(cast)]
     make_policy(policy)  # fail on a bad name before loading anything
-    opening: list = []
+    opening: list = card_opening([find_persona(n) for n in names], group=len(names) > 1)
     scene_setting = setting or default_setting(names)
     if scene:
         play_setting, opening = opening_from_play(scene)

@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from dramatis.agents.catalog import resolve_model
+from dramatis.agents.catalog import open_model, resolve_model
 from dramatis.agents.character import AgentSettings, CharacterAgent
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
@@ -81,19 +81,14 @@ def build_scene(
     one use the base."""
     personas = [find_persona(name) for name in spec.cast]
     if model is None:
-        from dramatis.agents.llama_backend import LlamaCppModel
-
-        path = resolve_model(spec.model, settings.cache_dir)
-        model = LlamaCppModel(
-            path,
-            n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads,
-            seed=spec.seed,
-            cache_mb=settings.cache_mb,
-        )
+        model = open_model(spec.model, settings, seed=spec.seed)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
-    if spec.adapters:
+    if spec.adapters and spec.model.startswith("openai:"):
+        from dramatis.training.serving import name_served_adapters
+
+        chosen, notes = name_served_adapters(model, personas, settings)
+    elif spec.adapters:
         from dramatis.training.serving import mount_adapters
 
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
@@ -108,9 +103,21 @@ def build_scene(
     }
     scene = SceneGraph(
         agents,
-        make_policy(spec.policy),
+        make_policy(spec.policy, {p.name: p.talkativeness for p in personas}),
         setting=spec.setting,
         seed=spec.seed,
         checkpointer=store.checkpointer,
     )
     return Staged(spec, scene, model, notes)
+
+
+def card_opening(personas: list, group: bool) -> list[Turn]:
+    """The greeting of the first imported card character as the scene's opening turn
+    (a group-only greeting when there is one and the scene is a group)."""
+    from dramatis.personas.cards import greeting
+
+    names = [p.name for p in personas]
+    for persona in personas:
+        if text := greeting(persona, group=group):
+            return [make_turn(0, persona.name, text, source="card", present=names)]
+    return []

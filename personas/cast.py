@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.personas.card_store import CardStore
+from dramatis.personas.cards import CARD_PLAY
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.persona import Persona, build_persona
 
@@ -88,10 +90,14 @@ def find_persona(name: str, play: str | None = None) -> Persona:
     """
     if play is None and ":" in name:
         play, _, name = name.partition(":")
+    if play is not None and play.strip().lower() == CARD_PLAY:
+        return imported_persona(name)
     if play is not None:
         return build_persona(load_play(play), name)
     cast = load_cast()
     if found := cast.find(name):
+        return found
+    if found := CardStore().persona(name):  # an imported character card
         return found
     best: tuple[int, str] | None = None
     for key in list_plays():
@@ -101,3 +107,15 @@ def find_persona(name: str, play: str | None = None) -> Persona:
     if best is None:
         return cast.get(name)  # raises, naming the closest cast members
     return build_persona(load_play(best[1]), name)
+
+
+def imported_persona(name: str) -> Persona:
+    """The persona of an imported character card ("card:Yorick"); DramatisError if none."""
+    store = CardStore()
+    if found := store.persona(name):
+        return found
+    near = closest(name, store.keys())
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    raise DramatisError(
+        f"no imported card {name!r} in {store.root}{hint} (import one: dramatis personas import FILE)"
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from dramatis.personas.card_store import CardStore, import_card
 from dramatis.personas.cast import find_persona, load_cast
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.gold import play_agreement
@@ -106,15 +108,13 @@ def list_personas(
     play: Annotated[str | None, typer.Option(help="List a play's speakers instead.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The default cast, or with --play the speaking characters of a play by lines."""
+    """The default cast and imported cards, or with --play a play's speakers by lines."""
     if play:
         counts = load_play(play).line_counts()
         rows = [{"name": n, "lines": c} for n, c in counts.items()]
     else:
-        rows = [
-            {"name": p.name, "play": p.play, "lines": p.n_lines}
-            for p in load_cast().personas.values()
-        ]
+        personas = [*load_cast().personas.values(), *CardStore().personas()]
+        rows = [{"name": p.name, "play": p.play, "lines": p.n_lines} for p in personas]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -122,3 +122,36 @@ def list_personas(
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
     Console().print(table)
+
+
+@personas_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Character Card V2/V3 as .json or .png.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a card imported before.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a Character Card (V2 or V3, JSON or PNG) as a persona for scenes."""
+    store = CardStore()
+    persona = import_card(file, store, force=force)
+    if as_json:
+        typer.echo(persona.model_dump_json(indent=2, exclude={"card_source"}))
+        return
+    typer.echo(
+        f"imported {persona.name} into {store.root}; stage it: "
+        f"dramatis stage --cast 'Hamlet,{persona.name}'"
+    )
+
+
+@personas_app.command("export")
+def export_command(
+    name: Annotated[str, typer.Argument(help="Persona: Hamlet, macbeth:Banquo, an imported card.")],
+    fmt: Annotated[str, typer.Option("--format", help="png | json.")] = "png",
+    v3: Annotated[bool, typer.Option("--v3", help="Character Card V3 (default V2).")] = False,
+    out: Annotated[Path | None, typer.Option(help="Output file (default NAME.png|json).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Export a persona as a Character Card: JSON, or PNG (V2 and V3 chunks) with a portrait."""
+    from dramatis.personas.card_export import export_persona
+
+    path = export_persona(find_persona(name), fmt, v3=v3, out=out, force=force)
+    typer.echo(f"wrote {path}")

@@ -7,11 +7,13 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.personas.lorebook import Lorebook, active_entries, lore_text
 from dramatis.personas.model import Play, Speech
 from dramatis.personas.resolve import Resolver
 
 N_SAMPLES = 8
 N_PARTNERS = 5
+CARD_CHARS = 800  # an imported card's description in prompts: the small model's budget
 
 
 class Persona(BaseModel):
@@ -27,6 +29,19 @@ class Persona(BaseModel):
     partners: list[tuple[str, int]] = Field(default_factory=list)  # (name, exchanges), top 5
     first_scene: str
     last_scene: str
+    # From a Character Card (personas/cards.py); defaulted, so play personas and the
+    # shipped cast files need none of them.
+    personality: str = ""
+    scenario: str = ""
+    first_mes: str = ""
+    alternate_greetings: list[str] = Field(default_factory=list)
+    group_only_greetings: list[str] = Field(default_factory=list)
+    system_prompt: str = ""
+    post_history_instructions: str = ""
+    tags: list[str] = Field(default_factory=list)
+    talkativeness: float = 0.5  # 0..1: how readily they speak unaddressed in a group
+    lorebook: Lorebook | None = None
+    card_source: dict | None = None  # the imported card, verbatim, for a lossless export
 
     def card(self) -> str:
         """Who the character is, for prompts: no counts a small model would parrot.
@@ -34,6 +49,8 @@ class Persona(BaseModel):
         -> "Hamlet, Son to the former, and Nephew to the present King, in Shakespeare's
            Hamlet; speaks most with Horatio, Polonius and Rosencrantz."
         """
+        if self.card_source is not None:
+            return self._imported_card()
         who = f"{self.name}, {self.description}" if self.description else self.name
         names = [name for name, _ in self.partners[:3]]
         talks = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
@@ -41,8 +58,32 @@ class Persona(BaseModel):
             f"; speaks most with {talks}." if talks else "."
         )
 
+    def _imported_card(self) -> str:
+        """An imported character in prompts: description, personality, scenario, cut short."""
+        parts = [f"{self.name}: {self.description}".strip().rstrip(":")]
+        parts += [
+            f"{label}: {text}"
+            for label, text in (("Personality", self.personality), ("Scenario", self.scenario))
+            if text.strip()
+        ]
+        ended = [p if p.rstrip()[-1:] in ".!?\"')*" else p.rstrip() + "." for p in parts]
+        text = " ".join(" ".join(ended).split())
+        if len(text) <= CARD_CHARS:
+            return text
+        cut = text[:CARD_CHARS]
+        return cut[: cut.rfind(". ") + 1] if ". " in cut else cut
+
+    def lore_for(self, messages: list[str]) -> str:
+        """Lorebook entries the recent `messages` bring in, as prompt text ("" without)."""
+        if self.lorebook is None:
+            return ""
+        return lore_text(active_entries(self.lorebook, messages))
+
     def summary(self) -> str:
         """A few lines for display: who, from where, how much they speak, with whom."""
+        if self.card_source is not None:
+            tags = ", ".join(self.tags) or "none"
+            return f"{self._imported_card()}\nImported character card; tags: {tags}."
         who = f"{self.name}, {self.description}" if self.description else self.name
         partners = ", ".join(name for name, _ in self.partners) or "no one in particular"
         return (

@@ -43,3 +43,25 @@ def mount_adapters(
             f"(validation perplexity {found.meta.ppl_before:.1f} -> {found.meta.ppl_after:.1f})"
         )
     return chosen, notes
+
+
+def name_served_adapters(
+    model: LanguageModel, personas: Sequence, settings: Settings
+) -> tuple[dict[str, str | None], list[str]]:
+    """Like mount_adapters for a model on an OpenAI-compatible server: each character's
+    active adapter becomes a model name to ask for (the server must serve it by that
+    name, e.g. vLLM --lora-modules hamlet.hamlet@v2=PATH); nothing is loaded here."""
+    registry = AdapterRegistry(settings.home / "adapters")
+    chosen: dict[str, str | None] = {}
+    notes: list[str] = []
+    for persona in personas:
+        found = registry.active(persona.name, persona.play)
+        chosen[persona.name] = found.name if found else None
+        if found:
+            model.load_adapter(found.name, str(found.folder))
+        notes.append(
+            f"{persona.name}: server model {found.name}"
+            if found
+            else f"{persona.name}: no adapter, asking the server for its base model"
+        )
+    return chosen, notes
