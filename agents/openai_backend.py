@@ -78,6 +78,7 @@ class OpenAIModel(LanguageModel):
         retries: int = 2,
         backoff: float = 0.5,
         context_length: int = 2048,
+        transport: Any = None,  # an httpx transport, for tests (httpx.MockTransport)
     ) -> None:
         import httpx
 
@@ -92,7 +93,9 @@ class OpenAIModel(LanguageModel):
             base_url=endpoint.base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
         )
+        self.last_model = ""  # the model name the server said it answered with, last call
 
     @property
     def context_length(self) -> int:
@@ -182,6 +185,7 @@ class OpenAIModel(LanguageModel):
             for event in sse_texts(response.iter_lines()):
                 if "error" in event:
                     raise DramatisError(f"server {self.endpoint.base_url}: {event['error']}")
+                self.last_model = event.get("model") or self.last_model
                 text = (event.get("choices") or [{}])[0].get("text") or ""
                 if text:
                     yield text
@@ -201,7 +205,8 @@ class OpenAIModel(LanguageModel):
             raise DramatisError(f"server {self.endpoint.base_url} answered no JSON") from None
         finally:
             response.close()
-        choice = out["choices"][0]
+        self.last_model = out.get("model") or ""
+        choice = (out.get("choices") or [{}])[0]
         usage = out.get("usage") or {}
         return Completion(
             text=choice.get("text") or "",
