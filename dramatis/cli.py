@@ -245,6 +245,15 @@ def _mount_arena() -> None:
 _mount_arena()
 
 
+def _mount_serve() -> None:
+    from dramatis.serve_cli import serve_cmd
+
+    app.command("serve")(user_errors(serve_cmd))
+
+
+_mount_serve()
+
+
 def main() -> None:
     try:
         app()

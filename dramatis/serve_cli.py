@@ -1,0 +1,80 @@
+"""`dramatis serve`: start the OpenAI-compatible server (FastAPI imported only here)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` binds to this machine only.
+
+    is_loopback("127.0.0.1") -> True; is_loopback("0.0.0.0") -> False
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option(help="Interface to bind; loopback by default.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Require this bearer key; env DRAMATIS_API_KEY.", envvar="DRAMATIS_API_KEY"
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Bundled model, a .gguf path, or openai:URL#MODEL.")
+    ] = None,
+    adapters: Annotated[
+        bool,
+        typer.Option("--adapters", help="Each character answers with its active LoRA adapter."),
+    ] = False,
+    max_tokens: Annotated[int, typer.Option(min=8, help="Default token limit per reply.")] = 120,
+    home: Annotated[Path | None, typer.Option(help="State folder; env DRAMATIS_HOME.")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")
+    ] = None,
+) -> None:
+    """Serve the characters as OpenAI-compatible chat models (/v1/models, /v1/chat/completions)."""
+    if not is_loopback(host) and not api_key:
+        raise DramatisError(
+            f"--host {host} opens the server beyond this machine: set --api-key too "
+            "(or bind 127.0.0.1)"
+        )
+    try:
+        import uvicorn
+
+        from dramatis.serve import ServeState, create_app
+    except ImportError as err:
+        raise DramatisError(
+            f"the server needs the serve extra ({err.name} missing): pip install 'dramatis[serve]'"
+        ) from None
+    from dramatis.agents.catalog import open_model
+
+    settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
+    state = ServeState(
+        settings=settings,
+        model=open_model(settings.model, settings),
+        api_key=api_key,
+        adapters=adapters,
+        default_max_tokens=max_tokens,
+    )
+    typer.echo(
+        f"dramatis: characters as OpenAI models at http://{host}:{port}/v1 "
+        f"(model {settings.model}{', key required' if api_key else ''})"
+    )
+    uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
