@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ COLOURS = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue"
 Home = Annotated[
     Path | None, typer.Option(help="State folder (scenes db, caches); env DRAMATIS_HOME.")
 ]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
 Threads = Annotated[int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")]
 
 
@@ -193,18 +195,28 @@ def resume(
 
 @app.command()
 @user_errors
-def scenes(home: Home = None) -> None:
+def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
     """List saved scenes."""
     settings = Settings.load(home=home).ensure()
     store = SceneStore(settings.scenes_db)
-    for thread_id in store.ids():
-        spec = store.load(thread_id)
-        typer.echo(f"{thread_id}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
+    specs = [store.load(thread_id) for thread_id in store.ids()]
+    if as_json:
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in specs], indent=2))
+        return
+    for spec in specs:
+        typer.echo(f"{spec.thread_id}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
 
 
 @app.command()
-def models() -> None:
+def models(as_json: JsonFlag = False) -> None:
     """List the models that ship with the install."""
+    if as_json:
+        rows = [
+            {"name": name, "package": package, "install": install, "description": about}
+            for name, (package, install, about) in BUNDLED.items()
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
     for name, (_, install, about) in BUNDLED.items():
         typer.echo(f"{name}\t{about}\t({install})")
 

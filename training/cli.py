@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -165,10 +166,16 @@ def _registry(home: Path | None):
 def list_cmd(
     name: Annotated[str | None, typer.Argument(help="Only this character.")] = None,
     home: Home = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable JSON only.")
+    ] = False,
 ) -> None:
     """Every adapter version, its validation perplexity and which one is active."""
     registry = _registry(home)
     chars = [registry.find_character(name)] if name else registry.characters()
+    if as_json:
+        typer.echo(json.dumps(adapter_rows(registry, chars), indent=2))
+        return
     table = Table(
         "character", "play", "version", "active", "ppl base -> adapter", "steps", "min", "created"
     )
@@ -189,6 +196,32 @@ def list_cmd(
                 m.created[:16],
             )
     Console().print(table if chars else f"no adapters in {registry.root}")
+
+
+def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
+    """`adapters list --json`: one object per version (see docs/ecosystem.md)."""
+    rows = []
+    for character, play in chars:
+        active = registry.active(character, play)
+        for v in registry.versions(character, play):
+            m = v.meta
+            rows.append(
+                {
+                    "character": character,
+                    "play": play,
+                    "version": v.version,
+                    "name": v.name,
+                    "active": bool(active and active.version == v.version),
+                    "ppl_before": m.ppl_before,
+                    "ppl_after": m.ppl_after,
+                    "steps": m.steps,
+                    "seconds": m.seconds,
+                    "base_model": m.base_model,
+                    "created": m.created,
+                    "path": str(v.folder),
+                }
+            )
+    return rows
 
 
 def _version(text: str) -> int:
