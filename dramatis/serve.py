@@ -36,6 +36,9 @@ from dramatis.personas import Persona, find_persona, load_cast
 from dramatis.personas.card_store import CardStore, card_key
 
 DEFAULT_USER = "User"
+# System messages become the scene's setting. Clients like SillyTavern send their whole
+# card and world info there; the small model's context keeps only the start of it.
+SETTING_CHARS = 600
 
 
 class ChatMessage(BaseModel):
@@ -161,7 +164,19 @@ def conversation(request: ChatRequest, persona: Persona) -> tuple[list[Turn], st
             who = persona.name if m.role == "assistant" else (m.name or user)
             turns.append(make_turn(len(turns), who, m.text(), source="human", present=cast))
     scene = " ".join(" ".join(setting).split()) or persona.scenario or "A conversation."
-    return turns, scene, user
+    return turns, clip(scene, SETTING_CHARS), user
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, at the last sentence end when there is one.
+
+    clip("One. Two three.", 10) -> "One."
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    return cut[: end + 1] if end > 0 else cut
 
 
 def chunk(rid: str, model: str, delta: dict[str, Any], finish: str | None = None) -> str:

@@ -133,3 +133,28 @@ def test_serve_refuses_an_open_host_without_a_key():
     )
     assert run.returncode == 2
     assert run.stderr.startswith("error: --host 0.0.0.0") and "Traceback" not in run.stderr
+
+
+def test_long_system_prompts_are_clipped_to_a_setting():
+    from dramatis.personas import find_persona
+    from dramatis.serve import SETTING_CHARS, ChatRequest, clip, conversation
+
+    long = "A very long world description. " * 200
+    request = ChatRequest(
+        model="hamlet",
+        messages=[
+            {"role": "system", "content": long},
+            {"role": "user", "name": "Horatio", "content": "My lord!"},
+            {"role": "assistant", "content": "Horatio, or I do forget myself."},
+            {"role": "user", "content": [{"type": "text", "text": "Hail."}]},
+        ],
+    )
+    turns, setting, user = conversation(request, find_persona("Hamlet"))
+    assert len(setting) <= SETTING_CHARS and setting.endswith("description.")
+    assert [(t["speaker"], t["text"]) for t in turns] == [
+        ("Horatio", "My lord!"),
+        ("Hamlet", "Horatio, or I do forget myself."),
+        ("Horatio", "Hail."),
+    ]
+    assert user == "Horatio" and turns[0]["present"] == ["Hamlet", "Horatio"]
+    assert clip("One. Two three.", 10) == "One."
