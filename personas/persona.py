@@ -16,6 +16,11 @@ N_PARTNERS = 5
 CARD_CHARS = 800  # an imported card's description in prompts: the small model's budget
 
 
+def _unset(value: object) -> bool:
+    """Whether an optional card field is empty (then dumps leave it out)."""
+    return not value
+
+
 class Persona(BaseModel):
     """A character card: who they are, how they speak, whom they speak with."""
 
@@ -29,19 +34,20 @@ class Persona(BaseModel):
     partners: list[tuple[str, int]] = Field(default_factory=list)  # (name, exchanges), top 5
     first_scene: str
     last_scene: str
-    # From a Character Card (personas/cards.py); defaulted, so play personas and the
-    # shipped cast files need none of them.
-    personality: str = ""
-    scenario: str = ""
-    first_mes: str = ""
-    alternate_greetings: list[str] = Field(default_factory=list)
-    group_only_greetings: list[str] = Field(default_factory=list)
-    system_prompt: str = ""
-    post_history_instructions: str = ""
-    tags: list[str] = Field(default_factory=list)
-    talkativeness: float = 0.5  # 0..1: how readily they speak unaddressed in a group
-    lorebook: Lorebook | None = None
-    card_source: dict | None = None  # the imported card, verbatim, for a lossless export
+    # From a Character Card (personas/cards.py). Defaulted, and left out of dumps while
+    # unset, so play personas and the shipped cast file stay as they were.
+    personality: str = Field(default="", exclude_if=_unset)
+    scenario: str = Field(default="", exclude_if=_unset)
+    first_mes: str = Field(default="", exclude_if=_unset)
+    alternate_greetings: list[str] = Field(default_factory=list, exclude_if=_unset)
+    group_only_greetings: list[str] = Field(default_factory=list, exclude_if=_unset)
+    system_prompt: str = Field(default="", exclude_if=_unset)
+    post_history_instructions: str = Field(default="", exclude_if=_unset)
+    tags: list[str] = Field(default_factory=list, exclude_if=_unset)
+    # 0..1: how readily they speak unaddressed in a group (SillyTavern's talkativeness)
+    talkativeness: float = Field(default=0.5, exclude_if=lambda v: v == 0.5)
+    lorebook: Lorebook | None = Field(default=None, exclude_if=_unset)
+    card_source: dict | None = Field(default=None, exclude_if=_unset)  # the imported card
 
     def card(self) -> str:
         """Who the character is, for prompts: no counts a small model would parrot.
