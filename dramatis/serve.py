@@ -110,6 +110,11 @@ class ServeState:
         if not self.adapters:
             return None
         with self._lock:
+            if persona.name not in self._adapter_of and self.settings.model.startswith("openai:"):
+                from dramatis.training.serving import name_served_adapters
+
+                chosen, _ = name_served_adapters(self.model, [persona], self.settings)
+                self._adapter_of.update(chosen)
             if persona.name not in self._adapter_of:
                 from dramatis.agents.catalog import resolve_model
                 from dramatis.training.serving import mount_adapters

@@ -9,7 +9,7 @@ from typing import Any
 
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import default_home
-from dramatis.personas.card_files import card_json, parse_json, read_card
+from dramatis.personas.card_files import PNG_SIGNATURE, card_from_bytes, card_json, parse_json
 from dramatis.personas.cards import card_persona, check_card
 from dramatis.personas.persona import Persona
 
@@ -74,9 +74,12 @@ class CardStore:
 
 def import_card(path: Path, store: CardStore, *, force: bool = False) -> Persona:
     """Read a card file, keep it in `store`, and give back its persona."""
-    card = read_card(path)
-    blob = Path(path).read_bytes()
-    image = blob if blob.startswith(b"\x89PNG") else None
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        raise DramatisError(f"cannot read card {path}: {exc.strerror}") from None
+    card = card_from_bytes(blob, str(path))
+    image = blob if blob.startswith(PNG_SIGNATURE) else None
     persona = card_persona(card)
     store.save(card, image, force=force)
     return persona

@@ -136,9 +136,12 @@ def import_command(
     if as_json:
         typer.echo(persona.model_dump_json(indent=2, exclude={"card_source"}))
         return
+    name = persona.name
+    if load_cast().find(name):  # the default cast answers to the bare name first
+        name = f"card:{name}"
     typer.echo(
         f"imported {persona.name} into {store.root}; stage it: "
-        f"dramatis stage --cast 'Hamlet,{persona.name}'"
+        f"dramatis stage --cast 'Hamlet,{name}'"
     )
 
 

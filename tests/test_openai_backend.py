@@ -194,3 +194,29 @@ def test_stage_cli_with_an_openai_model(llama_server, tmp_path):
     assert run.returncode == 0, run.stderr
     turns = [json.loads(x) for x in Path(out / "transcript.jsonl").read_text().splitlines()]
     assert len(turns) == 2 and all(t["text"].strip() for t in turns)
+
+
+def test_stage_adapters_become_server_model_names(tmp_path):
+    from dramatis.training.registry import AdapterMeta, AdapterRegistry
+    from dramatis.training.serving import name_served_adapters
+
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    meta = AdapterMeta(
+        character="Hamlet", play="hamlet", base_model="m.gguf", base_sha256="a", data_sha256="b"
+    )
+    AdapterRegistry(tmp_path / "adapters").add(staged, meta)
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(request.content)["model"])
+        return httpx.Response(200, json={"choices": [{"text": "x"}]})
+
+    model = mock_model(handler)
+    personas = [find_persona("Hamlet"), find_persona("Ophelia")]
+    chosen, notes = name_served_adapters(model, personas, Settings(home=tmp_path))
+    assert chosen == {"Hamlet": "hamlet.hamlet@v1", "Ophelia": None}
+    assert "Ophelia: no adapter" in notes[1]
+    model.generate("p", Sampling(adapter=chosen["Hamlet"]))
+    model.generate("p", Sampling(adapter=chosen["Ophelia"]))
+    assert asked == ["hamlet.hamlet@v1", "base"]
