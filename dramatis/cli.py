@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Annotated
@@ -221,14 +222,26 @@ def models(as_json: JsonFlag = False) -> None:
         typer.echo(f"{name}\t{about}\t({install})")
 
 
+def guarded(sub: typer.Typer) -> typer.Typer:
+    """A copy of a room's sub-app whose commands print a DramatisError as one line.
+
+    A copy, so the room's own app (which its tests drive) keeps raising the error."""
+    out = copy.copy(sub)
+    out.registered_commands = []
+    for command in sub.registered_commands:
+        wrapped = copy.copy(command)
+        wrapped.callback = user_errors(command.callback)
+        out.registered_commands.append(wrapped)
+    return out
+
+
 def _mount_personas() -> None:
     from dramatis.personas.cli import personas_app, play_app
 
-    for sub in (play_app, personas_app):
-        for command in sub.registered_commands:
-            command.callback = user_errors(command.callback)
-    app.add_typer(play_app, name="play", help="Parse plays and show parse figures.")
-    app.add_typer(personas_app, name="personas", help="Show the characters built from the plays.")
+    app.add_typer(guarded(play_app), name="play", help="Parse plays and show parse figures.")
+    app.add_typer(
+        guarded(personas_app), name="personas", help="Show the characters built from the plays."
+    )
 
 
 _mount_personas()
@@ -237,10 +250,10 @@ _mount_personas()
 def _mount_training() -> None:
     from dramatis.training.cli import adapters_app, train_cmd
 
-    for command in adapters_app.registered_commands:
-        command.callback = user_errors(command.callback)
     app.command("train")(user_errors(train_cmd))
-    app.add_typer(adapters_app, name="adapters", help="List, activate, roll back, remove adapters.")
+    app.add_typer(
+        guarded(adapters_app), name="adapters", help="List, activate, roll back, remove adapters."
+    )
 
 
 _mount_training()
@@ -249,9 +262,7 @@ _mount_training()
 def _mount_arena() -> None:
     from dramatis.arena.cli import arena_app
 
-    for command in arena_app.registered_commands:
-        command.callback = user_errors(command.callback)
-    app.add_typer(arena_app, name="arena", help="Score runs, run suites, write reports.")
+    app.add_typer(guarded(arena_app), name="arena", help="Score runs, run suites, write reports.")
 
 
 _mount_arena()
