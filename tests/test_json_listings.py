@@ -1,37 +1,24 @@
-"""`--json` on every listing: the shapes documented in docs/ecosystem.md.
-
-The sub-apps run in-process; the top-level commands in a subprocess (importing
-dramatis.cli here would wrap the sub-apps' callbacks for every later test)."""
+"""`--json` on every listing: the shapes documented in docs/ecosystem.md."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.personas.cli import personas_app, play_app
-from dramatis.training.cli import adapters_app
+from dramatis.cli import app
 from dramatis.training.registry import AdapterMeta, AdapterRegistry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cards"
 runner = CliRunner()
-APPS = {"personas": personas_app, "play": play_app, "adapters": adapters_app}
 
 
 def listing(*args: str) -> list[dict] | dict:
-    if args[0] in APPS:
-        result = runner.invoke(APPS[args[0]], [*args[1:], "--json"])
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
-    cmd = [sys.executable, "-m", "dramatis", *args, "--json"]
-    run = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=120)
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
 
 
 def test_models_json():
@@ -53,7 +40,9 @@ def test_scenes_json(home):
 
 
 def test_personas_list_json_includes_imported_cards(home):
-    assert runner.invoke(personas_app, ["import", str(FIXTURES / "brigid_v3.json")]).exit_code == 0
+    assert (
+        runner.invoke(app, ["personas", "import", str(FIXTURES / "brigid_v3.json")]).exit_code == 0
+    )
     rows = listing("personas", "list")
     assert {"name": "Hamlet", "play": "hamlet", "lines": 1421} in rows
     assert {"name": "Brigid", "play": "card", "lines": 0} in rows
@@ -89,7 +78,6 @@ def test_play_stats_json():
 
 
 def test_json_errors_stay_one_line(home):
-    cmd = [sys.executable, "-m", "dramatis", "personas", "import", str(FIXTURES / "nope.json")]
-    run = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2 and run.stdout == ""
-    assert run.stderr.startswith("error: cannot read card") and run.stderr.count("\n") == 1
+    result = runner.invoke(app, ["personas", "import", str(FIXTURES / "nope.json"), "--json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot read card") and result.stderr.count("\n") == 1
