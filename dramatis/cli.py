@@ -190,7 +190,8 @@ def scenes(home: Home = None) -> None:
     store = SceneStore(settings.scenes_db)
     for thread_id in store.ids():
         spec = store.load(thread_id)
-        typer.echo(f"{thread_id}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
+        kind = f"chat as {spec.human}" if spec.human else "scene"
+        typer.echo(f"{thread_id}\t{kind}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
 
 
 @app.command()
@@ -234,6 +235,15 @@ def _mount_arena() -> None:
 
 
 _mount_arena()
+
+
+def _mount_chat() -> None:
+    from dramatis.tui.cli import chat_cmd
+
+    app.command("chat")(user_errors(chat_cmd))
+
+
+_mount_chat()
 
 
 def main() -> None:
