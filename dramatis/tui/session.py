@@ -51,7 +51,7 @@ class ChatOptions:
 class CastRow:
     name: str
     present: bool
-    adapter: str  # adapter name, "base", or "you" for the person
+    adapter: str  # adapter name, "base", or "-" for the person
     turns: int
 
 
@@ -182,7 +182,7 @@ class ChatSession:
         """The side panel: everyone in the chat, on stage or not, with their turn counts."""
         turns = self.turns()
         present = self.scene.present(self.thread_id)
-        rows = [CastRow(self.human, True, "you", 0)]
+        rows = [CastRow(self.human, True, "-", 0)]
         for name in self.spec.cast:
             adapter = self.scene.agents[name].adapter or "base"
             rows.append(CastRow(name, name in present, adapter, 0))

@@ -22,7 +22,8 @@ NOTES = {"play": "from the play", "fallback": "a line from the play", "stopped":
 
 def speech(speaker: str, text: str, style: str, note: str = "") -> Text:
     """One speech as styled text: "HAMLET: To be." with an optional dim note."""
-    out = Text(f"{speaker.upper()}: ", style=style)
+    out = Text()
+    out.append(f"{speaker.upper()}: ", style=style)
     out.append(text)
     if note:
         out.append(f"  ({note})", style="dim")
@@ -82,8 +83,10 @@ class CastPanel(Static):
 
     def show(self, rows: Sequence[CastRow], colour: Callable[[str], str]) -> None:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
-        for column in ("", "cast", "adapter", "turns"):
-            table.add_column(column)
+        table.add_column("", width=1)
+        table.add_column("cast", no_wrap=True, ratio=3)
+        table.add_column("adapter", no_wrap=True, ratio=2)
+        table.add_column("turns", justify="right")
         for row in rows:
             mark = Text("●", style="green") if row.present else Text("○", style="dim")
             name = Text(row.name, style=colour(row.name) if row.present else "dim")
