@@ -157,7 +157,7 @@ class ChatApp(App[None]):
             "invite": lambda s: self._note(f"{s.invite(arg)} comes in."),
             "dismiss": lambda s: self._note(f"{s.dismiss(arg)} leaves."),
             "undo": lambda s: self._undo(s),
-            "retry": lambda s: s.retry(),
+            "retry": self._retry,
             "watch": lambda s: s.run(int(arg) if arg.isdigit() else self.watch_turns),
             "save": lambda s: self._note(f"transcript saved in {s.save()}"),
             "export": lambda s: self._note(f"exported to {s.export(Path(arg) if arg else None)}"),
@@ -178,6 +178,11 @@ class ChatApp(App[None]):
 
     def _note(self, text: str) -> None:
         self.call_from_thread(self.query_one(Transcript).note, text)
+
+    def _retry(self, session: ChatSession) -> Iterator[Partial | Turn]:
+        again = session.retry()  # the last turn is taken back now, said again as it streams
+        self.call_from_thread(self.query_one(Transcript).show, session.turns())
+        return again
 
     def _undo(self, session: ChatSession) -> None:
         taken = session.undo()

@@ -155,9 +155,9 @@ class ChatSession:
 
     def invite(self, name: str) -> str:
         """Bring a character on stage; one new to the chat gets an agent (saved in the spec)."""
+        if name.strip().lower() == self.human.lower():
+            raise DramatisError(f"{self.human} is you: invite someone else")
         persona = find_persona(name)
-        if persona.name == self.human:
-            raise DramatisError(f"{persona.name} is you: invite someone else")
         present = self.scene.present(self.thread_id)
         if persona.name in present:
             raise DramatisError(f"{persona.name} is already here")
