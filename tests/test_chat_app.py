@@ -152,3 +152,34 @@ async def test_watch_errors_and_palette(tmp_path):
         await settle(app, pilot)
         text = (tmp_path / "chat.md").read_text()
         assert "**HAMLET**  \nOne." in text and "thread `chat-test`" in text
+
+
+@pytest.mark.asyncio
+async def test_loading_shows_an_indicator_and_a_failed_load_a_notification(tmp_path):
+    import threading
+
+    from textual.widgets import LoadingIndicator
+
+    from dramatis.core.errors import DramatisError
+    from dramatis.tui.app import ChatApp
+
+    release = threading.Event()
+
+    def load():
+        release.wait(10)
+        raise DramatisError("model file not found: /nowhere.gguf (pass --model with a .gguf path)")
+
+    app = ChatApp(load)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause(0.2)
+        main = app.query_one("#main")
+        assert main.loading and isinstance(main._cover_widget, LoadingIndicator)
+        release.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app._notifications:
+                break
+        assert "model file not found" in str(list(app._notifications)[0].message)
+        assert not main.loading and app.session is None
+        await type_line(pilot, "Anyone?")  # no session: a warning, not a crash
+        assert any("wait for the scene" in str(n.message) for n in app._notifications)
