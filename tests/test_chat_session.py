@@ -63,3 +63,18 @@ def test_slash_commands_parse_and_complete():
     assert complete("/dismiss lady", ["Hamlet", "Lady Macbeth"]) == "/dismiss Lady Macbeth"
     assert complete("/undo x", ["Xerxes"]) is None
     assert complete("hello", ["Hamlet"]) is None
+
+
+def test_scenes_lists_chats_and_chat_refuses_bad_input(tmp_path):
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    session = start(tmp_path, cast="Hamlet,Horatio", human="Hamlet")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["scenes", "--home", str(tmp_path)])
+    assert f"{session.thread_id}\tchat as Hamlet\tHoratio\t" in listed.output
+    missing = runner.invoke(app, ["chat", "--home", str(tmp_path), "--resume", "chat-nope"])
+    assert missing.exit_code == 2 and "no scene with thread id 'chat-nope'" in missing.output
+    empty = runner.invoke(app, ["chat", "--home", str(tmp_path)])
+    assert empty.exit_code == 2 and "--cast" in empty.output

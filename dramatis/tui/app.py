@@ -73,6 +73,7 @@ class ChatApp(App[None]):
         self.session: ChatSession | None = None
         self.busy = False  # a scene job is running (one at a time)
         self.rows: list[CastRow] = []  # the cast panel's rows: the person first
+        self.known: list[str] = []  # the default cast's names, read once at load
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,8 +97,11 @@ class ChatApp(App[None]):
     @work(thread=True, group="scene")
     def _load(self) -> None:
         try:
+            from dramatis.personas import load_cast
+
             session = self.load()
             turns, rows = session.turns(), session.cast_rows()
+            self.known = list(load_cast().personas)
         except Exception as err:  # a bad model file, a missing package: say so, stay up
             self.call_from_thread(self._fail, err)
             return
@@ -125,13 +129,8 @@ class ChatApp(App[None]):
         self.query_one(CastPanel).show(rows, self.query_one(Transcript).colour)
 
     def _names(self) -> list[str]:
-        return [r.name for r in self.rows[1:]] + self._cast_names()
-
-    @staticmethod
-    def _cast_names() -> list[str]:
-        from dramatis.personas import load_cast
-
-        return list(load_cast().personas)
+        """Names to complete and to offer in the palette: the chat's cast, then the default cast."""
+        return list(dict.fromkeys([r.name for r in self.rows[1:]] + self.known))
 
     # -- the person types ------------------------------------------------------------
 
@@ -274,7 +273,7 @@ class ChatApp(App[None]):
         here = [r.name for r in self.rows[1:] if r.present]
         for name in here:
             yield SystemCommand(f"Dismiss {name}", "send off stage", self._command("dismiss", name))
-        for name in dict.fromkeys(self._names()):
+        for name in self._names():
             if name not in here:
                 yield SystemCommand(
                     f"Invite {name}", "bring on stage", self._command("invite", name)
