@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
@@ -27,14 +28,19 @@ def reopened_app(home: Path, model: LanguageModel, thread_id: str = "chat-test")
     return ChatApp(lambda: open_chat(thread_id, store, settings, model))
 
 
-async def settle(app: ChatApp, pilot) -> None:
-    """Wait until the model is loaded and no scene job runs."""
-    for _ in range(600):
+async def wait_until(pilot, condition: Callable[[], object], seconds: float, what: str) -> None:
+    """Poll `condition` while the app runs; generous limits, as the machine may be busy."""
+    for _ in range(int(seconds / 0.05)):
         await pilot.pause(0.05)
-        if app.session is not None and not app.busy:
-            await pilot.pause(0.05)
+        if condition():
             return
-    raise AssertionError("the chat did not settle in 30 s")
+    raise AssertionError(f"{what} did not happen in {seconds} s")
+
+
+async def settle(app: ChatApp, pilot, seconds: float = 60) -> None:
+    """Wait until the model is loaded and no scene job runs."""
+    await wait_until(pilot, lambda: app.session is not None and not app.busy, seconds, "settling")
+    await pilot.pause(0.05)
 
 
 def transcript_lines(app: ChatApp) -> list[str]:

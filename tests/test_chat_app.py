@@ -2,12 +2,12 @@
 SQLite checkpoints: say, invite/dismiss, undo, retry, stop, resume, completion."""
 
 import pytest
-from chat_helpers import new_chat_app, reopened_app, settle, transcript_lines
+from chat_helpers import new_chat_app, reopened_app, settle, transcript_lines, wait_until
 from test_scene_chat_ops import SlowModel
 
 from dramatis.agents.fake_backend import FakeModel
 from dramatis.tui.app import KeepOrDiscard
-from dramatis.tui.widgets import ChatInput
+from dramatis.tui.widgets import ChatInput, Transcript
 
 
 async def type_line(pilot, text: str) -> None:
@@ -103,18 +103,15 @@ async def test_resume_in_a_new_app(tmp_path):
 @pytest.mark.parametrize("key,kept", [("k", True), ("d", False)])
 @pytest.mark.asyncio
 async def test_escape_stops_a_reply_which_is_kept_or_discarded(tmp_path, key, kept):
-    app = new_chat_app(tmp_path, SlowModel(0.1))
+    app = new_chat_app(tmp_path, SlowModel(0.3))
     async with app.run_test(size=(110, 30)) as pilot:
         await settle(app, pilot)
         await type_line(pilot, "Hamlet, speak on.")
-        await pilot.pause(0.45)
+        transcript = app.query_one(Transcript)
+        await wait_until(pilot, lambda: transcript.live is not None, 30, "the first word")
         assert app.busy
         await pilot.press("escape")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, KeepOrDiscard):
-                break
-        assert isinstance(app.screen, KeepOrDiscard)
+        await wait_until(pilot, lambda: isinstance(app.screen, KeepOrDiscard), 30, "the question")
         partial = app.screen.turn["text"]
         assert 0 < len(partial.split()) < 8
         await pilot.press(key)
@@ -175,10 +172,7 @@ async def test_loading_shows_an_indicator_and_a_failed_load_a_notification(tmp_p
         main = app.query_one("#main")
         assert main.loading and isinstance(main._cover_widget, LoadingIndicator)
         release.set()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app._notifications:
-                break
+        await wait_until(pilot, lambda: app._notifications, 30, "a notification")
         assert "model file not found" in str(list(app._notifications)[0].message)
         assert not main.loading and app.session is None
         await type_line(pilot, "Anyone?")  # no session: a warning, not a crash

@@ -2,7 +2,7 @@
 a reply streams in, and Escape stops one midway with the model still usable."""
 
 import pytest
-from chat_helpers import new_chat_app, settle, transcript_lines
+from chat_helpers import new_chat_app, settle, transcript_lines, wait_until
 
 from dramatis.agents.scene import Partial
 from dramatis.tui.app import KeepOrDiscard
@@ -38,7 +38,7 @@ async def test_a_reply_streams_from_the_real_model_and_escape_stops_the_next(tmp
         await settle(app, pilot)
         await pilot.click(ChatInput)
         await pilot.press(*"Hamlet, how now?", "enter")
-        await settle(app, pilot)
+        await settle(app, pilot, seconds=180)
         reply = app.session.turns()[-1]
         assert reply["speaker"] == "Hamlet" and reply["source"] in ("model", "fallback")
         assert len({p.text for p in partials}) >= 3  # text grew piece by piece on screen
@@ -48,20 +48,13 @@ async def test_a_reply_streams_from_the_real_model_and_escape_stops_the_next(tmp
         # Stop the next reply after its first words; keep them; the model still answers.
         partials.clear()
         await pilot.press("ctrl+t")
-        for _ in range(400):
-            await pilot.pause(0.05)
-            if partials and partials[-1].text.strip():
-                break
+        await wait_until(pilot, lambda: partials and partials[-1].text.strip(), 180, "a word")
         await pilot.press("escape")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, KeepOrDiscard):
-                break
-        assert isinstance(app.screen, KeepOrDiscard)
+        await wait_until(pilot, lambda: isinstance(app.screen, KeepOrDiscard), 60, "the question")
         await pilot.press("k")
         await settle(app, pilot)
         assert app.session.turns()[-1]["source"] == "stopped"
         await pilot.press("ctrl+r")  # retry the stopped turn: a whole new reply
-        await settle(app, pilot)
+        await settle(app, pilot, seconds=180)
         last = app.session.turns()[-1]
         assert last["source"] in ("model", "fallback") and last["index"] == 2
