@@ -45,7 +45,8 @@ def mentions(text: str, name: str) -> bool:
 class AddressedName:
     """Weighted draw: a character named by the last speaker is likelier to answer.
 
-    Nobody speaks twice in a row unless alone on stage.
+    Nobody speaks twice in a row unless alone on stage. A person (a "human" turn)
+    who names characters is answered by one of them.
     """
 
     name = "addressed"
@@ -63,7 +64,10 @@ class AddressedName:
 
         weights(["Hamlet", "Ophelia", "Horatio"], [Hamlet: "Nymph, ... Ophelia?"]) -> [0, 6, 1]
         """
-        last = turns[-1] if turns else {"speaker": "", "text": ""}
+        last = turns[-1] if turns else {"speaker": "", "text": "", "source": ""}
+        named = [mentions(last["text"], n) and n != last["speaker"] for n in cast]
+        if last["source"] == "human" and any(named):  # a person's question is answered
+            return [1.0 if hit else 0.0 for hit in named]
         out = []
         for name in cast:
             if name == last["speaker"] and len(cast) > 1:
@@ -78,6 +82,22 @@ class AddressedName:
 
     def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
         return rng.choices(list(cast), weights=self.weights(cast, turns), k=1)[0]
+
+
+def reply_count(human_turn: Turn, speakers: Sequence[str], rng: random.Random) -> int:
+    """How many characters answer a person: one when a single one is named or only one
+    is on stage, else one and then each further one with even odds, as a group would.
+
+    reply_count({"text": "Horatio, speak."}, ["Hamlet", "Horatio"], rng) -> 1
+    """
+    if len(speakers) <= 1:
+        return len(speakers)
+    if sum(mentions(human_turn["text"], n) for n in speakers) == 1:
+        return 1
+    count = 1
+    while count < len(speakers) and rng.random() < 0.5:
+        count += 1
+    return count
 
 
 class RandomSpeaker:

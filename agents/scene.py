@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import random
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypedDict, cast
@@ -20,11 +21,13 @@ from langgraph.graph import END, START, StateGraph
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.policies import SpeakerPolicy
 from dramatis.agents.turn import Turn, make_turn
+from dramatis.core.errors import DramatisError
 
 
 class SceneState(TypedDict, total=False):
     turns: Annotated[list[Turn], operator.add]  # append-only: a saved turn is never rewritten
     next_speaker: str
+    present: list[str]  # who is on stage now (absent: everyone); set by invite/dismiss
 
 
 class Observer(Protocol):
@@ -41,13 +44,22 @@ class Partial:
     text: str
 
 
-def turn_seed(seed: int, index: int) -> int:
+class _Stopped(Exception):
+    """Raised from the streaming callback when `SceneGraph.stop()` was called."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def turn_seed(seed: int, index: int, variant: int = 0) -> int:
     """Seed for turn `index`: fixed by the scene seed, so a resumed scene samples
     the turns it has not reached yet exactly as an uninterrupted run would.
+    `variant` > 0 samples the same turn again differently (a retry).
 
-    turn_seed(7, 3) -> 7003
+    turn_seed(7, 3) -> 7003; turn_seed(7, 3, variant=2) -> 2007003
     """
-    return seed * 1000 + index
+    return seed * 1000 + index + 1_000_000 * variant
 
 
 class SceneGraph:
@@ -60,9 +72,12 @@ class SceneGraph:
         seed: int,
         checkpointer: Any,
         observers: tuple[Observer, ...] = (),
+        human: str | None = None,
     ) -> None:
         self.agents = dict(agents)
         self.cast = list(self.agents)
+        self.human = human  # a participant typed by a person, with no agent (chat)
+        self._stop = threading.Event()
         self.policy = policy
         self.setting = setting
         self.seed = seed
@@ -77,39 +92,58 @@ class SceneGraph:
         g.add_conditional_edges(START, self._route, ["select_speaker", END])
         g.add_edge("select_speaker", "speak")
         g.add_edge("speak", "observe")
-        g.add_conditional_edges("observe", self._route, ["select_speaker", END])
+        g.add_conditional_edges("observe", self._route_after_turn, ["select_speaker", END])
         return g
 
     @staticmethod
     def _route(state: SceneState, config: RunnableConfig) -> str:
         # The target lives in the run's config, not the state: a resumed run sets a
         # new one without rewriting the checkpoint it continues from.
-        done = len(state.get("turns", [])) >= config["configurable"]["stop_at"]
+        done = len(state.get("turns", [])) >= config["configurable"].get("stop_at", 0)
         return END if done else "select_speaker"
 
-    def _select_speaker(self, state: SceneState) -> dict:
-        turns = state.get("turns", [])
-        rng = random.Random(turn_seed(self.seed, len(turns)))
-        return {"next_speaker": self.policy.choose(self.cast, turns, rng)}
+    def _route_after_turn(self, state: SceneState, config: RunnableConfig) -> str:
+        return END if self._stop.is_set() else self._route(state, config)
 
-    def _speak(self, state: SceneState) -> dict:
+    def _present(self, state: SceneState) -> list[str]:
+        default = self.cast + ([self.human] if self.human else [])
+        return list(state.get("present") or default)
+
+    def _select_speaker(self, state: SceneState, config: RunnableConfig) -> dict:
+        turns = state.get("turns", [])
+        options = config["configurable"]
+        if options.get("speaker") and options.get("at") == len(turns):
+            return {"next_speaker": options["speaker"]}  # asked for by name (a retry)
+        speakers = [n for n in self._present(state) if n in self.agents]
+        rng = random.Random(turn_seed(self.seed, len(turns)))
+        return {"next_speaker": self.policy.choose(speakers, turns, rng)}
+
+    def _speak(self, state: SceneState, config: RunnableConfig) -> dict:
         turns = state.get("turns", [])
         name = state["next_speaker"]
         write = get_stream_writer()
-        said = self.agents[name].speak(
-            turns,
-            self.setting,
-            seed=turn_seed(self.seed, len(turns)),
-            on_text=lambda text: write(Partial(name, text)),
-        )
+        variant = config["configurable"].get("variant", 0)
+
+        def on_text(text: str) -> None:
+            write(Partial(name, text))
+            if self._stop.is_set():
+                raise _Stopped(text)
+
+        try:
+            said = self.agents[name].speak(
+                turns, self.setting, seed=turn_seed(self.seed, len(turns), variant), on_text=on_text
+            )
+            text, source, tokens, seconds = said.text, said.source, said.tokens, said.seconds
+        except _Stopped as stopped:  # keep what was said so far; the run ends after it
+            text, source, tokens, seconds = stopped.text, "stopped", 0, 0.0
         turn = make_turn(
             len(turns),
             name,
-            said.text,
-            source=said.source,
-            present=self.cast,
-            tokens=said.tokens,
-            seconds=said.seconds,
+            text,
+            source=source,
+            present=self._present(state),
+            tokens=tokens,
+            seconds=seconds,
         )
         return {"turns": [turn]}
 
@@ -118,8 +152,8 @@ class SceneGraph:
             observer.observe(state["turns"][-1])
         return {}
 
-    def config(self, thread_id: str, stop_at: int = 0) -> RunnableConfig:
-        return {"configurable": {"thread_id": thread_id, "stop_at": stop_at}}
+    def config(self, thread_id: str, stop_at: int = 0, **options: object) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, "stop_at": stop_at, **options}}
 
     def turns(self, thread_id: str) -> list[Turn]:
         """Every saved turn of the scene, oldest first."""
@@ -127,13 +161,23 @@ class SceneGraph:
         return list(values.get("turns", []))
 
     def run(
-        self, thread_id: str, turns: int, opening: list[Turn] | None = None
+        self,
+        thread_id: str,
+        turns: int,
+        opening: list[Turn] | None = None,
+        *,
+        speaker: str | None = None,
+        variant: int = 0,
     ) -> Iterator[Partial | Turn]:
         """Add `turns` turns to the scene, yielding partial text and each finished turn.
 
         Each turn is in the checkpoint before it is yielded, so an interrupted run
-        resumes with no saved turn lost or repeated.
+        resumes with no saved turn lost or repeated. `speaker` names who speaks the
+        first of them (else the policy picks); `variant` > 0 samples it anew. After
+        `stop()` the turn being spoken ends with what it said so far (source
+        "stopped") and the run ends.
         """
+        self._stop.clear()
         snapshot = self.graph.get_state(self.config(thread_id))
         have = list(snapshot.values.get("turns", []))
         seed_opening = bool(opening) and not have  # the play's lines seed a new scene only
@@ -145,9 +189,14 @@ class SceneGraph:
         update: SceneState | None = None
         if not snapshot.next and not snapshot.tasks:
             update = {"turns": list(opening or []) if seed_opening else []}
+        have_now = len(have) + (len(opening or []) if seed_opening else 0)
+        if speaker is not None and speaker not in self.agents:
+            raise DramatisError(f"{speaker!r} has no agent in this scene: pick one of {self.cast}")
+        if turns and not speaker and not self.on_stage(thread_id, snapshot.values):
+            raise DramatisError("nobody is on stage to speak: invite a character first")
         stream = self.graph.stream(
             update,
-            self.config(thread_id, stop_at),
+            self.config(thread_id, stop_at, speaker=speaker or "", at=have_now, variant=variant),
             stream_mode=["custom", "updates"],
             durability="sync",
         )
@@ -156,3 +205,67 @@ class SceneGraph:
                 yield payload
             elif "speak" in payload:
                 yield payload["speak"]["turns"][-1]
+
+    def stop(self) -> None:
+        """Ask a running `run` (in another thread) to end after what is said so far."""
+        self._stop.set()
+
+    def on_stage(self, thread_id: str, values: Mapping[str, Any] | None = None) -> list[str]:
+        """Characters present now who can speak (have an agent)."""
+        if values is None:
+            values = self.graph.get_state(self.config(thread_id)).values
+        return [n for n in self._present(cast(SceneState, values)) if n in self.agents]
+
+    def present(self, thread_id: str) -> list[str]:
+        """Everyone on stage now, the human participant included."""
+        return self._present(cast(SceneState, self.graph.get_state(self.config(thread_id)).values))
+
+    def set_present(self, thread_id: str, names: list[str]) -> None:
+        """Record who is on stage from now on (a checkpoint, so undo restores it)."""
+        self._write(self.config(thread_id), {"present": list(names)})
+
+    def say(self, thread_id: str, speaker: str, text: str, source: str = "human") -> Turn:
+        """Add a turn spoken outside the graph (a person typing), checkpointed like any."""
+        values = self.graph.get_state(self.config(thread_id)).values
+        turns = values.get("turns", [])
+        present = self._present(cast(SceneState, values))
+        turn = make_turn(len(turns), speaker, text, source=source, present=present)
+        self._write(self.config(thread_id), {"turns": [turn]})
+        for observer in self.observers:
+            observer.observe(turn)
+        return turn
+
+    def rewind(self, thread_id: str, keep: int) -> list[Turn]:
+        """Branch the scene from its checkpoint with the first `keep` turns: that
+        checkpoint becomes the thread's head (the dropped turns stay in history)."""
+        now = self.turns(thread_id)
+        if not 0 <= keep <= len(now):
+            raise DramatisError(f"cannot go back to turn {keep}: the scene has {len(now)} turns")
+        for snap in self.graph.get_state_history(self.config(thread_id)):
+            if snap.values.get("turns", []) == now[:keep]:
+                self._write(snap.config, {})
+                return now[keep:]
+        raise DramatisError(f"no checkpoint with {keep} turns in thread {thread_id!r}")
+
+    def versions(self, thread_id: str, index: int) -> int:
+        """How many different texts turn `index` has had on any branch of the thread."""
+        texts = set()
+        for snap in self.graph.get_state_history(self.config(thread_id)):
+            turns = snap.values.get("turns", [])
+            if len(turns) > index:
+                texts.add(turns[index]["text"])
+        return len(texts)
+
+    def retry(self, thread_id: str) -> Iterator[Partial | Turn]:
+        """Say the last spoken turn again, same speaker, another seed."""
+        turns = self.turns(thread_id)
+        if not turns or turns[-1]["speaker"] not in self.agents:
+            raise DramatisError("nothing to retry: the last turn is not a character's")
+        last = turns[-1]
+        variant = self.versions(thread_id, last["index"])
+        self.rewind(thread_id, len(turns) - 1)
+        return self.run(thread_id, 1, speaker=last["speaker"], variant=variant)
+
+    def _write(self, config: RunnableConfig, values: dict) -> None:
+        # As if `observe` had run: the head is at a turn boundary, with nothing pending.
+        self.graph.update_state(config, values, as_node="observe")

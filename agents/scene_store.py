@@ -25,6 +25,7 @@ class SceneSpec(BaseModel):
     policy: str = "addressed"
     agent: dict = Field(default_factory=dict)  # AgentSettings fields
     adapters: bool = False  # each character speaks with its active LoRA adapter
+    human: str | None = None  # a chat's participant typed by a person ("You" or a character)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
 

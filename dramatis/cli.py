@@ -205,7 +205,8 @@ def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in specs], indent=2))
         return
     for spec in specs:
-        typer.echo(f"{spec.thread_id}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
+        kind = f"chat as {spec.human}" if spec.human else "scene"
+        typer.echo(f"{spec.thread_id}\t{kind}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
 
 
 @app.command()
@@ -275,6 +276,15 @@ def _mount_serve() -> None:
 
 
 _mount_serve()
+
+
+def _mount_chat() -> None:
+    from dramatis.tui.cli import chat_cmd
+
+    app.command("chat")(user_errors(chat_cmd))
+
+
+_mount_chat()
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ def build_scene(
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
         chosen, notes = mount_adapters(model, personas, settings, model_path)
     agent_settings = AgentSettings(**spec.agent)
-    names = [p.name for p in personas]
+    names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     agents = {
         p.name: CharacterAgent(
             p, model, cast=names, settings=agent_settings, adapter=chosen.get(p.name)
@@ -107,6 +107,7 @@ def build_scene(
         setting=spec.setting,
         seed=spec.seed,
         checkpointer=store.checkpointer,
+        human=spec.human,
     )
     return Staged(spec, scene, model, notes)
 

@@ -1,0 +1,34 @@
+"""Write docs/chat.svg: the chat app on the bundled model after one exchange.
+
+    DRAMATIS_THREADS=1 .venv/bin/python docs/chat_screenshot.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+
+from chat_helpers import new_chat_app, settle  # noqa: E402
+
+from dramatis.agents.catalog import resolve_model  # noqa: E402
+from dramatis.agents.llama_backend import LlamaCppModel  # noqa: E402
+
+
+async def main() -> None:
+    model = LlamaCppModel(resolve_model("smollm2", cache_dir=None), n_threads=1, seed=0)
+    home = Path(tempfile.mkdtemp())
+    app = new_chat_app(home, model, cast="Hamlet,Horatio,Ophelia", max_tokens=40)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"Horatio, what news from Wittenberg?", "enter")
+        await settle(app, pilot)
+        await pilot.press(*"/dismiss Oph")
+        await pilot.pause(0.3)
+        app.save_screenshot("chat.svg", str(Path(__file__).parent))
+
+
+asyncio.run(main())

@@ -1,0 +1,1 @@
+"""`dramatis chat`: a Textual app where a person joins a scene as a participant."""

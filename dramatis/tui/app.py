@@ -1,0 +1,283 @@
+"""ChatApp: the Textual app of `dramatis chat`.
+
+The UI thread only draws. Everything that touches the scene (the model, the
+checkpoints) runs in one thread worker at a time and reports back through
+`call_from_thread`; an error there becomes a notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Label, Static
+
+from dramatis.agents.scene import Partial
+from dramatis.agents.turn import Turn
+from dramatis.core.errors import DramatisError
+from dramatis.tui.commands import COMMANDS, help_text, parse_command
+from dramatis.tui.session import CastRow, ChatSession
+from dramatis.tui.widgets import CastPanel, ChatInput, SlashSuggester, Transcript
+
+KEYS = (
+    "Enter say · ↑/↓ history · Tab complete · Ctrl+T watch · Esc stop · Ctrl+R retry · "
+    "Ctrl+Z undo · Ctrl+S save · Ctrl+P commands · F1 help · Ctrl+Q quit"
+)
+
+
+class KeepOrDiscard(ModalScreen[bool]):
+    """Asked after Escape stopped a character mid-speech."""
+
+    BINDINGS = [("k", "choose(True)", "Keep"), ("d,escape", "choose(False)", "Discard")]
+
+    def __init__(self, turn: Turn) -> None:
+        super().__init__()
+        self.turn = turn
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask"):
+            yield Label(f"Stopped {self.turn['speaker']}: “{self.turn['text']}”")
+            yield Label("Keep what was said so far?")
+            with Horizontal():
+                yield Button("Keep (k)", id="keep", variant="primary")
+                yield Button("Discard (d)", id="discard")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "keep")
+
+    def action_choose(self, keep: bool) -> None:
+        self.dismiss(keep)
+
+
+class ChatApp(App[None]):
+    TITLE = "dramatis chat"
+    CSS_PATH = "chat.tcss"
+    BINDINGS = [
+        Binding("ctrl+t", "watch", "Watch"),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+z", "undo", "Undo"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, load: Callable[[], ChatSession], *, watch_turns: int = 4) -> None:
+        super().__init__()
+        self.load = load  # builds the session (loads the model): run in a worker
+        self.watch_turns = watch_turns
+        self.session: ChatSession | None = None
+        self.busy = False  # a scene job is running (one at a time)
+        self.rows: list[CastRow] = []  # the cast panel's rows: the person first
+        self.known: list[str] = []  # the default cast's names, read once at load
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="talk"):
+                yield Transcript(id="transcript")
+                yield ChatInput(
+                    placeholder="Say something, or /help",
+                    suggester=SlashSuggester(self._names),
+                    id="say",
+                )
+            with Vertical(id="side"):
+                yield CastPanel(id="cast")
+                yield Static(id="about")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#main").loading = True
+        self._load()
+
+    @work(thread=True, group="scene")
+    def _load(self) -> None:
+        try:
+            from dramatis.personas import load_cast
+
+            session = self.load()
+            turns, rows = session.turns(), session.cast_rows()
+            self.known = list(load_cast().personas)
+        except Exception as err:  # a bad model file, a missing package: say so, stay up
+            self.call_from_thread(self._fail, err)
+            return
+        self.call_from_thread(self._loaded, session, turns, rows)
+
+    def _loaded(self, session: ChatSession, turns: list[Turn], rows: list[CastRow]) -> None:
+        self.session = session
+        self.sub_title = session.thread_id
+        transcript = self.query_one(Transcript)
+        for row in rows:
+            transcript.colour(row.name)
+        transcript.show(turns)
+        about = f"[i]{session.spec.setting}[/i]\n\nthread [b]{session.thread_id}[/b]"
+        self.query_one("#about", Static).update(about + "\n\n" + "\n".join(session.staged.notes))
+        self._show_rows(rows)
+        self.query_one("#main").loading = False
+        self.query_one(ChatInput).focus()
+
+    def _fail(self, err: Exception) -> None:
+        self.query_one("#main").loading = False
+        self.notify(str(err), title="cannot start the chat", severity="error", timeout=30)
+
+    def _show_rows(self, rows: list[CastRow]) -> None:
+        self.rows = rows
+        self.query_one(CastPanel).show(rows, self.query_one(Transcript).colour)
+
+    def _names(self) -> list[str]:
+        """Names to complete and to offer in the palette: the chat's cast, then the default cast."""
+        return list(dict.fromkeys([r.name for r in self.rows[1:]] + self.known))
+
+    # -- the person types ------------------------------------------------------------
+
+    def on_input_submitted(self, event: ChatInput.Submitted) -> None:
+        line = event.value.strip()
+        box = self.query_one(ChatInput)
+        if not line:
+            return
+        if self.session is None or self.busy:
+            self.notify("wait for the scene (Escape stops a reply)", severity="warning")
+            return
+        box.remember(line)
+        box.value = ""
+        command = parse_command(line)
+        if command is None:
+            self._scene_job(lambda s: self._say_and_answer(s, line))
+        else:
+            self.run_command(command.name, command.arg)
+
+    def run_command(self, name: str, arg: str = "") -> None:
+        """A slash command (also what the palette and the keys call)."""
+        jobs: dict[str, Callable[[ChatSession], Iterable[Partial | Turn] | None]] = {
+            "invite": lambda s: self._note(f"{s.invite(arg)} comes in."),
+            "dismiss": lambda s: self._note(f"{s.dismiss(arg)} leaves."),
+            "undo": lambda s: self._undo(s),
+            "retry": self._retry,
+            "watch": lambda s: s.run(int(arg) if arg.isdigit() else self.watch_turns),
+            "save": lambda s: self._note(f"transcript saved in {s.save()}"),
+            "export": lambda s: self._note(f"exported to {s.export(Path(arg) if arg else None)}"),
+        }
+        if name == "help":
+            self.action_help()
+        elif name not in jobs:
+            self.notify(f"unknown command /{name}: try /help", severity="error")
+        elif name in ("invite", "dismiss") and not arg:
+            self.notify(f"/{name} needs a name, e.g. /{name} Horatio", severity="error")
+        else:
+            self._scene_job(jobs[name])
+
+    def _say_and_answer(self, session: ChatSession, line: str) -> Iterator[Partial | Turn]:
+        turn = session.say(line)
+        yield turn
+        yield from session.run(session.replies(turn))
+
+    def _note(self, text: str) -> None:
+        self.call_from_thread(self.query_one(Transcript).note, text)
+
+    def _retry(self, session: ChatSession) -> Iterator[Partial | Turn]:
+        again = session.retry()  # the last turn is taken back now, said again as it streams
+        self.call_from_thread(self.query_one(Transcript).show, session.turns())
+        return again
+
+    def _undo(self, session: ChatSession) -> None:
+        taken = session.undo()
+        self.call_from_thread(self.query_one(Transcript).show, session.turns())
+        self._note(f"took back {taken['speaker']}'s turn (the old branch stays in the history).")
+
+    # -- the scene worker ------------------------------------------------------------
+
+    def _scene_job(self, job: Callable[[ChatSession], Iterable[Partial | Turn] | None]) -> None:
+        if self.session is None or self.busy:
+            self.notify("wait for the scene (Escape stops a reply)", severity="warning")
+            return
+        self.busy = True
+        self._run_job(self.session, job)
+
+    @work(thread=True, group="scene")
+    def _run_job(
+        self, session: ChatSession, job: Callable[[ChatSession], Iterable[Partial | Turn] | None]
+    ) -> None:
+        last: Turn | None = None
+        try:
+            for event in job(session) or ():
+                self.call_from_thread(self._event, event)
+                last = event if not isinstance(event, Partial) else last
+        except DramatisError as err:
+            self.call_from_thread(self.notify, str(err), severity="error")
+        except Exception as err:  # a bug or a backend failure: report it, keep the chat
+            self.call_from_thread(
+                self.notify, f"{type(err).__name__}: {err}", title="error", severity="error"
+            )
+        finally:
+            rows = self._safe_rows(session)
+            self.call_from_thread(self._job_done, rows, last)
+
+    @staticmethod
+    def _safe_rows(session: ChatSession) -> list[CastRow]:
+        try:
+            return session.cast_rows()
+        except Exception:
+            return []
+
+    def _event(self, event: Partial | Turn) -> None:
+        transcript = self.query_one(Transcript)
+        if isinstance(event, Partial):
+            transcript.stream(event)
+        else:
+            transcript.add(event)
+
+    def _job_done(self, rows: list[CastRow], last: Turn | None) -> None:
+        self.busy = False
+        if rows:
+            self._show_rows(rows)
+        if last is not None and last["source"] == "stopped":
+            if last["text"].strip():
+                self.push_screen(KeepOrDiscard(last), self._kept)
+            else:
+                self._kept(False)
+
+    def _kept(self, keep: bool | None) -> None:
+        if not keep:
+            self._scene_job(self._undo)
+
+    # -- keys and the command palette ------------------------------------------------
+
+    def action_stop(self) -> None:
+        if self.busy and self.session is not None:
+            self.session.stop()
+
+    def action_watch(self) -> None:
+        self.run_command("watch")
+
+    def action_retry(self) -> None:
+        self.run_command("retry")
+
+    def action_undo(self) -> None:
+        self.run_command("undo")
+
+    def action_save(self) -> None:
+        self.run_command("save")
+
+    def action_help(self) -> None:
+        self.query_one(Transcript).note(help_text() + "\n" + KEYS)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (arg, about) in COMMANDS.items():
+            if arg != "NAME":
+                yield SystemCommand(name.capitalize(), about, self._command(name))
+        here = [r.name for r in self.rows[1:] if r.present]
+        for name in here:
+            yield SystemCommand(f"Dismiss {name}", "send off stage", self._command("dismiss", name))
+        for name in self._names():
+            if name not in here:
+                yield SystemCommand(
+                    f"Invite {name}", "bring on stage", self._command("invite", name)
+                )
+
+    def _command(self, name: str, arg: str = "") -> Callable[[], None]:
+        return lambda: self.run_command(name, arg)

@@ -1,0 +1,212 @@
+"""A chat: one staged scene with a person in it, and what a person can do to it.
+
+No UI here: the Textual app calls these from a worker thread, tests call them
+directly. Every change goes through the scene graph and its checkpoints.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dramatis.agents.model import LanguageModel
+from dramatis.agents.policies import make_policy, reply_count
+from dramatis.agents.scene import Partial, SceneGraph, turn_seed
+from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.agents.turn import Turn
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
+from dramatis.personas import find_persona
+from dramatis.staging import (
+    Staged,
+    build_scene,
+    default_setting,
+    new_thread_id,
+    opening_from_play,
+    parse_cast,
+)
+from dramatis.transcript import markdown, write_transcript
+
+YOU = "You"
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """What `dramatis chat` was asked for (a new chat)."""
+
+    cast: str
+    scene: str | None = None
+    human: str = YOU
+    model: str | None = None
+    adapters: bool = False
+    seed: int = 7
+    policy: str = "addressed"
+    max_tokens: int = 60
+    temperature: float = 0.8
+
+
+@dataclass(frozen=True)
+class CastRow:
+    name: str
+    present: bool
+    adapter: str  # adapter name, "base", or "-" for the person
+    turns: int
+
+
+def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneSpec, list[Turn]]:
+    """The spec of a new chat and the play's opening lines (none without --scene)."""
+    human = find_persona(options.human).name if options.human != YOU else YOU
+    names = [n for n in (find_persona(c).name for c in parse_cast(options.cast)) if n != human]
+    if not names:
+        raise DramatisError(f"--cast has nobody but you ({human}): add a character to talk to")
+    make_policy(options.policy)  # fail on a bad name before loading anything
+    setting, opening = default_setting(names + [human]), list[Turn]()
+    if options.scene:
+        setting, opening = opening_from_play(options.scene)
+    spec = SceneSpec(
+        thread_id=thread_id or "chat-" + new_thread_id(names),
+        cast=names,
+        setting=setting,
+        source_scene=options.scene,
+        model=options.model or "smollm2",
+        seed=options.seed,
+        policy=options.policy,
+        agent={"max_tokens": options.max_tokens, "temperature": options.temperature},
+        adapters=options.adapters,
+        human=human,
+    )
+    return spec, opening
+
+
+class ChatSession:
+    def __init__(
+        self,
+        spec: SceneSpec,
+        store: SceneStore,
+        settings: Settings,
+        model: LanguageModel | None = None,
+    ) -> None:
+        if not spec.human:
+            raise DramatisError(f"{spec.thread_id!r} is a staged scene, not a chat: use resume")
+        self.spec = spec
+        self.store = store
+        self.settings = settings
+        self.staged: Staged = build_scene(spec, store, settings, model)
+
+    @classmethod
+    def start(
+        cls,
+        spec: SceneSpec,
+        opening: list[Turn],
+        store: SceneStore,
+        settings: Settings,
+        model: LanguageModel | None = None,
+    ) -> ChatSession:
+        """A new chat (from `new_spec`), saved at once so `dramatis scenes` lists it."""
+        store.save(spec)
+        session = cls(spec, store, settings, model)
+        if opening:
+            list(session.scene.run(spec.thread_id, 0, opening))
+        return session
+
+    @property
+    def scene(self) -> SceneGraph:
+        return self.staged.scene
+
+    @property
+    def thread_id(self) -> str:
+        return self.spec.thread_id
+
+    @property
+    def human(self) -> str:
+        return self.spec.human or YOU
+
+    def turns(self) -> list[Turn]:
+        return self.scene.turns(self.thread_id)
+
+    def say(self, text: str) -> Turn:
+        """The person's line, checkpointed as a turn with source "human"."""
+        if not text.strip():
+            raise DramatisError("nothing to say: type a line first")
+        return self.scene.say(self.thread_id, self.human, text.strip())
+
+    def replies(self, turn: Turn) -> int:
+        """How many characters answer `turn` (seeded: the same on a rerun)."""
+        rng = random.Random(turn_seed(self.spec.seed, turn["index"]))
+        return reply_count(turn, self.scene.on_stage(self.thread_id), rng)
+
+    def run(self, turns: int) -> Iterator[Partial | Turn]:
+        return self.scene.run(self.thread_id, turns)
+
+    def retry(self) -> Iterator[Partial | Turn]:
+        return self.scene.retry(self.thread_id)
+
+    def undo(self) -> Turn:
+        """Branch from the turn before the last one; returns the turn taken back."""
+        turns = self.turns()
+        if not turns:
+            raise DramatisError("nothing to undo: the scene has no turns yet")
+        return self.scene.rewind(self.thread_id, len(turns) - 1)[0]
+
+    def stop(self) -> None:
+        self.scene.stop()
+
+    def invite(self, name: str) -> str:
+        """Bring a character on stage; one new to the chat gets an agent (saved in the spec)."""
+        if name.strip().lower() == self.human.lower():
+            raise DramatisError(f"{self.human} is you: invite someone else")
+        persona = find_persona(name)
+        present = self.scene.present(self.thread_id)
+        if persona.name in present:
+            raise DramatisError(f"{persona.name} is already here")
+        if persona.name not in self.spec.cast:
+            self.spec = self.spec.model_copy(update={"cast": [*self.spec.cast, persona.name]})
+            self.store.save(self.spec)
+            self.staged = build_scene(self.spec, self.store, self.settings, self.staged.model)
+        self.scene.set_present(self.thread_id, [*present, persona.name])
+        return persona.name
+
+    def dismiss(self, name: str) -> str:
+        """Send a character off stage (they keep their agent and can be invited back)."""
+        present = self.scene.present(self.thread_id)
+        hit = next((n for n in present if n.lower() == name.strip().lower()), None)
+        if hit is None or hit == self.human:
+            here = ", ".join(n for n in present if n != self.human) or "nobody"
+            raise DramatisError(f"cannot dismiss {name!r}: on stage are {here}")
+        self.scene.set_present(self.thread_id, [n for n in present if n != hit])
+        return hit
+
+    def cast_rows(self) -> list[CastRow]:
+        """The side panel: everyone in the chat, on stage or not, with their turn counts."""
+        turns = self.turns()
+        present = self.scene.present(self.thread_id)
+        rows = [CastRow(self.human, True, "-", 0)]
+        for name in self.spec.cast:
+            adapter = self.scene.agents[name].adapter or "base"
+            rows.append(CastRow(name, name in present, adapter, 0))
+        spoken = {r.name: sum(t["speaker"] == r.name for t in turns) for r in rows}
+        return [CastRow(r.name, r.present, r.adapter, spoken[r.name]) for r in rows]
+
+    def save(self, out: Path | None = None) -> Path:
+        """Write transcript.jsonl/.md and scene.json (the turns are already checkpointed)."""
+        folder = out or Path("runs") / self.thread_id
+        write_transcript(folder, self.spec, self.turns())
+        return folder
+
+    def export(self, path: Path | None = None) -> Path:
+        """The chat as a Markdown transcript."""
+        path = path or Path("runs") / self.thread_id / "transcript.md"
+        if path.suffix.lower() != ".md":
+            raise DramatisError(f"/export {path}: give a path ending in .md")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown(self.spec, self.turns()), encoding="utf-8")
+        return path
+
+
+def open_chat(
+    thread_id: str, store: SceneStore, settings: Settings, model: LanguageModel | None = None
+) -> ChatSession:
+    """A saved chat, with its history, to go on with."""
+    return ChatSession(store.load(thread_id), store, settings, model)

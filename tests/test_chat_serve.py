@@ -1,0 +1,109 @@
+"""`dramatis chat --serve` in a real browser: headless Chromium opens the page served
+by textual-serve on loopback, a line typed there reaches the scene's checkpoints, and a
+screenshot of the page is saved (tests/artifacts/chat_serve.png, for a person to look at)."""
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from chromium import Browser, chromium_path, free_port
+
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.scene_store import SceneStore
+from dramatis.core.settings import Settings
+from dramatis.tui.cli import serve_command
+from dramatis.tui.session import open_chat
+
+ARTIFACT = Path(__file__).parent / "artifacts" / "chat_serve.png"
+
+
+def test_serve_command_drops_the_serve_options():
+    argv = ["chat", "--cast", "Hamlet", "--serve", "--port", "9000", "--seed=3"]
+    assert serve_command(argv).endswith("-m dramatis chat --cast Hamlet --seed=3")
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    import socket
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        assert proc.poll() is None, "the server exited"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def chat_turns(home: Path) -> list:
+    settings = Settings(home=home)
+    store = SceneStore(settings.scenes_db)
+    try:
+        ids = [i for i in store.ids() if i.startswith("chat-")]
+        return open_chat(ids[-1], store, settings, FakeModel()).turns() if ids else []
+    finally:
+        store.close()
+
+
+async def use_in_browser(url: str, home: Path, shot: Path) -> list:
+    async with Browser(shot.parent / "profile") as page:
+        await page.call("Page.navigate", url=url)
+        await asyncio.sleep(8)  # the page connects and the app process loads the model
+        await page.call("Input.dispatchMouseEvent", type="mousePressed", x=300, y=600,
+                        button="left", clickCount=1)  # fmt: skip
+        await page.call("Input.dispatchMouseEvent", type="mouseReleased", x=300, y=600,
+                        button="left", clickCount=1)  # fmt: skip
+        turns: list = []
+        for _ in range(3):  # until the app is up and takes the line
+            await page.call("Input.insertText", text="Good morrow, Hamlet.")
+            for kind in ("keyDown", "keyUp"):
+                await page.call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                                windowsVirtualKeyCode=13, text="\r")  # fmt: skip
+            for _ in range(60):  # a reply on one busy core can take a while
+                await asyncio.sleep(1)
+                turns = chat_turns(home)
+                if len(turns) >= 2:
+                    await asyncio.sleep(1)
+                    await page.screenshot(shot)
+                    return turns
+            if turns:
+                break
+        await page.screenshot(shot)
+        return turns
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="needs chromium (apt-get install chromium)")
+def test_serve_shows_the_app_in_a_browser(tmp_path):
+    port = free_port()
+    home = tmp_path / "home"
+    env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "1"}
+    cmd = [sys.executable, "-m", "dramatis", "chat", "--serve", "--port", str(port),
+           "--cast", "Hamlet", "--max-tokens", "16"]  # fmt: skip
+    log = (tmp_path / "server.log").open("wb")
+    # Its own process group: textual-serve starts an app process per page, which
+    # outlives the server unless the whole group is ended.
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        turns = asyncio.run(use_in_browser(f"http://127.0.0.1:{port}/", home, tmp_path / "p.png"))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        log.close()
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "p.png", ARTIFACT)
+    assert turns and turns[0] == {**turns[0], "speaker": "You", "source": "human"}
+    assert turns[0]["text"] == "Good morrow, Hamlet."
+    assert len(turns) >= 2 and turns[1]["speaker"] == "Hamlet"  # the model answered
+    from PIL import Image
+
+    colours = Image.open(ARTIFACT).convert("RGB").getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 50  # a drawn app, not a blank or error page
