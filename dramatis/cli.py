@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.core.errors import DramatisError, user_errors
 from dramatis.core.settings import Settings
+
+if TYPE_CHECKING:
+    from dramatis.staging import Staged
 
 app = typer.Typer(
     help="Stage conversations between character agents.",
@@ -63,45 +66,41 @@ class TurnPrinter:
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
 
-def _play_scene(
-    spec: SceneSpec,
-    store: SceneStore,
-    settings: Settings,
-    turns: int,
-    out: Path,
-    opening: list | None = None,
-) -> None:
-    from dramatis.staging import build_scene
+def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = None) -> None:
     from dramatis.transcript import write_transcript
 
-    console = Console()
-    staged = build_scene(spec, store, settings)
+    console, spec, scene = Console(), staged.spec, staged.scene
     for note in staged.notes:
         console.print(f"[dim]{note}[/dim]")
     printer = TurnPrinter(console, spec.cast)
     console.print(Text(spec.setting, style="italic dim"))
-    for turn in staged.scene.turns(spec.thread_id):  # what was said before a resume
+    for turn in scene.turns(spec.thread_id):  # what was said before a resume
         printer.turn(turn)
     try:
-        for event in staged.scene.run(spec.thread_id, turns, opening):
+        for event in scene.run(spec.thread_id, turns, opening):
             if isinstance(event, Partial):
                 printer.partial(event)
             else:
                 printer.turn(event)
-                write_transcript(out, spec, staged.scene.turns(spec.thread_id))
+                write_transcript(out, spec, scene.turns(spec.thread_id))
     except KeyboardInterrupt:
         printer.stop()
-        saved = staged.scene.turns(spec.thread_id)
+        saved = scene.turns(spec.thread_id)
         write_transcript(out, spec, saved)
         console.print(
             f"\n[yellow]interrupted[/yellow]: {len(saved)} turns saved; continue with "
             f"dramatis resume {spec.thread_id}"
         )
         raise typer.Exit(130) from None
-    all_turns = staged.scene.turns(spec.thread_id)
-    write_transcript(out, spec, all_turns)
+    _closing(console, spec, scene.turns(spec.thread_id), out)
+
+
+def _closing(console: Console, spec: SceneSpec, turns: list, out: Path) -> None:
+    from dramatis.transcript import write_transcript
+
+    write_transcript(out, spec, turns)
     console.print(
-        f"\n[dim]{len(all_turns)} turns · transcript in {out} · thread id[/dim] "
+        f"\n[dim]{len(turns)} turns · transcript in {out} · thread id[/dim] "
         f"[bold]{spec.thread_id}[/bold]"
     )
     console.print(f"[dim]continue with:[/dim] dramatis resume {spec.thread_id} --turns 4")
@@ -110,7 +109,12 @@ def _play_scene(
 @app.command()
 @user_errors
 def stage(
-    cast: Annotated[str, typer.Option(help="Comma-separated characters, e.g. 'Hamlet,Ophelia'.")],
+    cast: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated characters, e.g. 'Hamlet,Ophelia' or 'tempest:Antonio'."
+        ),
+    ],
     scene: Annotated[
         str | None,
         typer.Option(help="Seed from a scene of a play: PLAY:ACT.SCENE, e.g. hamlet:3.1."),
@@ -135,33 +139,50 @@ def stage(
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
 ) -> None:
-    """Stage a new scene and stream it."""
+    """Stage a new scene and stream it; it is saved once its model has loaded."""
+    from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
-    from dramatis.personas import find_persona
-    from dramatis.staging import default_setting, new_thread_id, opening_from_play, parse_cast
+    from dramatis.staging import (
+        build_scene,
+        cast_personas,
+        new_thread_id,
+        parse_cast,
+        stored_model,
+    )
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
-    names = [find_persona(n).name for n in parse_cast(cast)]
+    personas = cast_personas(parse_cast(cast))
     make_policy(policy)  # fail on a bad name before loading anything
-    opening: list = []
-    scene_setting = setting or default_setting(names)
-    if scene:
-        play_setting, opening = opening_from_play(scene)
-        scene_setting = setting or play_setting
+    names = [p.name for p in personas]
+    scene_setting, opening = _setting_and_opening(scene, setting, names)
     spec = SceneSpec(
         thread_id=new_thread_id(names),
         cast=names,
+        plays={p.name: p.play for p in personas},
         setting=scene_setting,
         source_scene=scene,
-        model=settings.model,
+        model=stored_model(settings.model),
         seed=seed,
         policy=policy,
-        agent={"max_tokens": max_tokens, "temperature": temperature},
+        agent=AgentSettings(max_tokens=max_tokens, temperature=temperature),
         adapters=adapters,
     )
     store = SceneStore(settings.scenes_db)
+    staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
     store.save(spec)
-    _play_scene(spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening)
+    _play_scene(staged, turns, out or Path("runs") / spec.thread_id, opening)
+
+
+def _setting_and_opening(
+    scene: str | None, setting: str | None, names: list[str]
+) -> tuple[str, list]:
+    """The scene's setting (the user's, the play scene's, or a default) and its opening."""
+    from dramatis.staging import default_setting, opening_from_play
+
+    if not scene:
+        return setting or default_setting(names), []
+    play_setting, opening = opening_from_play(scene)
+    return setting or play_setting, opening
 
 
 @app.command()
@@ -176,10 +197,12 @@ def resume(
     threads: Threads = None,
 ) -> None:
     """Continue a saved scene from its last checkpoint."""
+    from dramatis.staging import build_scene
+
     settings = Settings.load(home=home, n_threads=threads).ensure()
     store = SceneStore(settings.scenes_db)
-    spec = store.load(thread_id)
-    _play_scene(spec, store, settings, turns, out or Path("runs") / thread_id)
+    staged = build_scene(store.load(thread_id), store, settings)
+    _play_scene(staged, turns, out or Path("runs") / thread_id)
 
 
 @app.command()
