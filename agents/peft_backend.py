@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.agents.model import Completion, LanguageModel, Message, Sampling, stop_index
 from dramatis.core.errors import DramatisError
 
 
@@ -112,9 +112,7 @@ class PeftModel(LanguageModel):
             for token in self._tokens(prompt, sampling):
                 ids.append(token)
                 text = self.tokenizer.decode(ids, skip_special_tokens=True)
-                cut = min(
-                    (i for i in (text.find(s) for s in sampling.stop if s) if i >= 0), default=-1
-                )
+                cut = stop_index(text, sampling.stop)
                 if cut >= 0:
                     if cut > len(said):
                         yield text[len(said) : cut]
