@@ -62,7 +62,7 @@ def adapters(tmp_path_factory) -> dict[str, Path]:
 def peft_model(gguf_path, cache_dir, adapters):
     from dramatis.agents.peft_backend import PeftModel
 
-    model = PeftModel(gguf_path, cache_dir)
+    model = PeftModel.open(gguf_path, cache_dir)
     for name, folder in adapters.items():
         model.load_adapter(name, folder)
     return model

@@ -11,40 +11,10 @@ from dramatis.agents.model import Message
 from dramatis.training.dataset import Dataset, Example
 from dramatis.training.registry import AdapterMeta
 from dramatis.training.trainer import AdapterConfig, TrainConfig, encode, example_loss, train
+from tiny_models import byte_tokenizer, tiny_llama
 
 torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
 pytest.importorskip("peft")
-
-TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-def byte_tokenizer():
-    """A byte-level tokenizer (256 tokens + 2 specials) with a ChatML template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    tok = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(["<|im_start|>", "<|im_end|>"])
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>")
-    fast.chat_template = TEMPLATE
-    return fast
-
-
-def tiny_llama(vocab_size: int, seed: int = 0):
-    """2 layers, 32 wide, grouped-query attention: SmolLM2's shape, shrunk."""
-    torch.manual_seed(seed)
-    config = transformers.LlamaConfig(
-        vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        initializer_range=0.2,  # wider than the default 0.02, so a few steps move the loss
-    )  # fmt: skip
-    return transformers.LlamaForCausalLM(config).eval()
 
 
 def example(target: str, i: int = 0) -> Example:
