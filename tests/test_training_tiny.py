@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_models import byte_tokenizer, tiny_llama
 
 from dramatis.agents.model import Message
 from dramatis.training.dataset import Dataset, Example
 from dramatis.training.registry import AdapterMeta
 from dramatis.training.trainer import AdapterConfig, TrainConfig, encode, example_loss, train
-from tiny_models import byte_tokenizer, tiny_llama
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
