@@ -20,7 +20,7 @@ from dramatis.agents.catalog import resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Message, Sampling
 from dramatis.core.errors import DramatisError
-from dramatis.training.export import random_adapter
+from dramatis.training.fake_adapters import random_adapter
 
 pytestmark = pytest.mark.model
 
