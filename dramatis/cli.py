@@ -30,6 +30,7 @@ Home = Annotated[
     Path | None, typer.Option(help="State folder (scenes db, caches); env DRAMATIS_HOME.")
 ]
 Threads = Annotated[int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")]
+Out = Annotated[Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")]
 
 
 class TurnPrinter:
@@ -130,9 +131,7 @@ def stage(
     ] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.8,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
-    ] = None,
+    out: Out = None,
     home: Home = None,
     threads: Threads = None,
     adapters: Annotated[
@@ -190,9 +189,7 @@ def _setting_and_opening(
 def resume(
     thread_id: Annotated[str, typer.Argument(help="Thread id printed by `dramatis stage`.")],
     turns: Annotated[int, typer.Option(min=1, help="Turns to add.")] = 4,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
-    ] = None,
+    out: Out = None,
     home: Home = None,
     threads: Threads = None,
 ) -> None:

@@ -17,6 +17,8 @@ adapters_app = typer.Typer(
 )
 
 Home = Annotated[Path | None, typer.Option(help="State folder (adapters live in HOME/adapters).")]
+CharacterArg = Annotated[str, typer.Argument(help="Character, e.g. Hamlet or macbeth:Banquo.")]
+VersionArg = Annotated[str, typer.Argument(help="Version, e.g. v2.")]
 
 
 def _progress_bar(console: Console, name: str):
@@ -206,11 +208,7 @@ def _version(text: str) -> int:
 
 
 @adapters_app.command("activate")
-def activate_cmd(
-    name: Annotated[str, typer.Argument(help="Character, e.g. Hamlet.")],
-    version: Annotated[str, typer.Argument(help="Version, e.g. v2.")],
-    home: Home = None,
-) -> None:
+def activate_cmd(name: CharacterArg, version: VersionArg, home: Home = None) -> None:
     """Make a version the active one."""
     registry = _registry(home)
     found = registry.activate(*registry.find_character(name), _version(version))
@@ -218,9 +216,7 @@ def activate_cmd(
 
 
 @adapters_app.command("rollback")
-def rollback_cmd(
-    name: Annotated[str, typer.Argument(help="Character.")], home: Home = None
-) -> None:
+def rollback_cmd(name: CharacterArg, home: Home = None) -> None:
     """Go back to the previously active version."""
     registry = _registry(home)
     found = registry.rollback(*registry.find_character(name))
@@ -228,11 +224,7 @@ def rollback_cmd(
 
 
 @adapters_app.command("remove")
-def remove_cmd(
-    name: Annotated[str, typer.Argument(help="Character.")],
-    version: Annotated[str, typer.Argument(help="Version, e.g. v1.")],
-    home: Home = None,
-) -> None:
+def remove_cmd(name: CharacterArg, version: VersionArg, home: Home = None) -> None:
     """Delete a version (the previous active one takes over if it was active)."""
     registry = _registry(home)
     character, play = registry.find_character(name)
