@@ -90,3 +90,17 @@ def test_saved_adapter_reloads_and_changes_the_output(trained, tmp_path):
         trained_logits = result.model.eval()(input_ids=ids).logits
     assert torch.allclose(again, trained_logits, atol=1e-5)
     assert (again - base).abs().max() > 0.1  # the adapter changes what the model says
+
+
+def test_warm_up_climbs_from_the_first_step():
+    from dramatis.training.trainer import optimizer
+
+    weight = torch.nn.Parameter(torch.ones(1))
+    opt, schedule = optimizer([weight], config(lr=1.0, warmup_steps=4))
+    rates = []
+    for _ in range(6):
+        rates.append(opt.param_groups[0]["lr"])
+        weight.grad = torch.ones(1)
+        opt.step()
+        schedule.step()
+    assert rates == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]

@@ -225,12 +225,10 @@ def fit(
     """AdamW steps over `train_enc` in order, cycling, with a linear warm-up to a constant
     rate, until `cfg` has its steps or `budget` seconds are spent."""
     import torch
-    from transformers import get_constant_schedule_with_warmup
 
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(train_enc) / cfg.grad_accum))
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    schedule = get_constant_schedule_with_warmup(opt, num_warmup_steps=cfg.warmup_steps)
+    opt, schedule = optimizer(params, cfg)
     loop, start = Loop(), time.perf_counter()
     model.train()
     for step in range(total):
@@ -255,6 +253,21 @@ def fit(
             break
     loop.seconds = time.perf_counter() - start
     return loop
+
+
+def optimizer(params: list, cfg: TrainConfig):
+    """(AdamW, its schedule): a linear warm-up over `cfg.warmup_steps`, then `cfg.lr`.
+
+    The schedule starts one step in, so step 0 already learns: for 4 warm-up steps the
+    rates are lr/4, lr/2, 3lr/4, lr, lr, ...
+    """
+    import torch
+    from transformers import get_constant_schedule_with_warmup
+
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    for group in opt.param_groups:
+        group["initial_lr"] = cfg.lr  # what a schedule resumed at step 1 expects
+    return opt, get_constant_schedule_with_warmup(opt, cfg.warmup_steps, last_epoch=0)
 
 
 def accumulate(
