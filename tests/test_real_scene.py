@@ -117,6 +117,8 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         assert "Traceback" not in run.stderr, run.stderr
         lines = [x for x in run.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and hint in lines[0], lines
+    listed = dramatis("scenes", home=home, cwd=tmp_path)  # a failed stage saves no scene
+    assert listed.returncode == 0 and listed.stdout.strip() == "", listed.stdout
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
