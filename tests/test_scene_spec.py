@@ -144,3 +144,17 @@ def test_adapters_mount_for_the_stored_play_only(tmp_path):
     tempest = spec.model_copy(update={"plays": {"Antonio": "tempest"}})
     with pytest.raises(NotImplementedError, match="does not support LoRA"):
         build_scene(tempest, SceneStore(settings.scenes_db), settings, model=FakeModel())
+
+
+def test_arena_scores_a_run_with_its_stored_plays(tmp_path):
+    from dramatis.arena.context import Contexts
+    from dramatis.arena.runs import load_run
+
+    spec = SceneSpec(thread_id="t", cast=["Antonio"], setting="Venice.",
+                     plays={"Antonio": "merchant_of_venice"})  # fmt: skip
+    (tmp_path / "scene.json").write_text(spec.model_dump_json())
+    turn = {"index": 0, "speaker": "Antonio", "text": "In sooth, I know not.", "source": "model"}
+    (tmp_path / "transcript.jsonl").write_text(json.dumps(turn) + "\n")
+    run = load_run(tmp_path)
+    assert run.roles == ["merchant_of_venice:Antonio"]
+    assert Contexts().get(run.roles).personas["Antonio"].play == "merchant_of_venice"
