@@ -5,21 +5,25 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 
-from dramatis.agents.model import LanguageModel, Message, Sampling
+from dramatis.agents.model import LanguageModel, Message, Sampling, stop_index
 
 
 class FakeModel(LanguageModel):
     """Replies with scripted texts in order, or seeded word salad once they run out.
 
     Stop sequences are honoured like a real backend does: the output ends before
-    the first one. `chat=False` makes it behave like a base model without a template.
+    the first one; `stops=False` returns raw completions (to test what the agent's
+    own guard cuts). `chat=False` makes it behave like a base model without a template.
     """
 
     name = "fake"
 
-    def __init__(self, replies: Sequence[str] = (), *, chat: bool = True) -> None:
+    def __init__(
+        self, replies: Sequence[str] = (), *, chat: bool = True, stops: bool = True
+    ) -> None:
         self.replies = list(replies)
         self.chat = chat
+        self.stops = stops
         self.prompts: list[str] = []  # every prompt seen, for assertions
 
     def _reply(self, sampling: Sampling) -> str:
@@ -45,7 +49,7 @@ class FakeModel(LanguageModel):
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         self.prompts.append(prompt)
         text = self._reply(sampling)
-        cut = min((i for i in (text.find(s) for s in sampling.stop if s) if i >= 0), default=-1)
+        cut = stop_index(text, sampling.stop) if self.stops else -1
         if cut >= 0:
             text = text[:cut]
         words = text.split(" ")[: sampling.max_tokens]

@@ -40,6 +40,14 @@ class Completion:
     finish_reason: str = "stop"  # "stop" | "length"
 
 
+def stop_index(text: str, stops: Sequence[str]) -> int:
+    """Where the earliest stop string starts in `text`, or -1 when none occurs.
+
+    stop_index("Ay, my lord.\nHORATIO: No", ["\nHORATIO:", "\nHAMLET:"]) -> 12
+    """
+    return min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
+
+
 class LanguageModel(abc.ABC):
     """A text-completion model. Implementations: LlamaCppModel, FakeModel."""
 

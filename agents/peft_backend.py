@@ -4,34 +4,43 @@ It opens the same GGUF base that llama.cpp serves (through the fp32 copy that
 training caches), loads several peft adapters onto one model, and switches with
 `set_adapter` per request; `Sampling(adapter=None)` runs with adapters disabled.
 Every call recomputes the prompt, so there is no cache that could leak across
-adapters. Sampling is greedy at temperature 0, else seeded top-p.
+adapters. Generation is transformers' own `generate` (greedy at temperature 0, else
+seeded top-p, with `repeat_penalty`), streamed through a `TextIteratorStreamer`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.agents.model import Completion, LanguageModel, Message, Sampling, stop_index
 from dramatis.core.errors import DramatisError
 
 
 class PeftModel(LanguageModel):
-    def __init__(self, gguf: str | Path, cache_dir: Path, *, threads: int | None = None) -> None:
+    """A transformers causal LM (+ peft adapters) behind the LanguageModel interface."""
+
+    def __init__(self, base: Any, tokenizer: Any, *, path: Path | None = None) -> None:
+        self.base, self.tokenizer = base, tokenizer
+        self.path = path  # the GGUF file the base came from, when it did
+        self.name = path.stem if path else type(base).__name__
+        self.model: Any = None  # peft wrapper, made by the first load_adapter
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, gguf: str | Path, cache_dir: Path, *, threads: int | None = None) -> PeftModel:
+        """The fp32 copy of a GGUF base (converted once, then cached under `cache_dir`)."""
         import torch
 
         from dramatis.agents.hf_base import base_ref, load_base
 
         if threads:
             torch.set_num_threads(threads)
-        self.ref = base_ref(Path(gguf), cache_dir)
-        self.path = self.ref.path
-        self.name = self.ref.path.stem
-        self.base, self.tokenizer = load_base(self.ref, cache_dir)
-        self.model: Any = None  # peft wrapper, made by the first load_adapter
-        self._lock = threading.Lock()
+        ref = base_ref(Path(gguf), cache_dir)
+        base, tokenizer = load_base(ref, cache_dir)
+        return cls(base, tokenizer, path=ref.path)
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -86,58 +95,123 @@ class PeftModel(LanguageModel):
             with ctx:
                 return model(input_ids=ids).logits[0, -1].float()
 
-    def _tokens(self, prompt: str, sampling: Sampling) -> Iterator[int]:
+    def _generate(self, prompt: str, sampling: Sampling, streamer, halt: Halt) -> list[int]:
+        """Run transformers' generate into `streamer`; the new token ids."""
         import torch
 
-        ids = torch.tensor([self.tokenizer(prompt, add_special_tokens=False)["input_ids"]])
-        gen = torch.Generator().manual_seed(sampling.seed or 0)
+        ids = self.tokenizer(prompt, add_special_tokens=False, return_tensors="pt")
         model, ctx = self._forward(sampling.adapter)
+        torch.manual_seed(sampling.seed or 0)
         with ctx, torch.no_grad():
-            out = model(input_ids=ids, use_cache=True)
-            for _ in range(sampling.max_tokens):
-                token = _pick(out.logits[0, -1], sampling, gen)
-                if token == self.tokenizer.eos_token_id:
-                    return
-                yield token
-                out = model(
-                    input_ids=torch.tensor([[token]]),
-                    past_key_values=out.past_key_values,
-                    use_cache=True,
-                )
+            out = model.generate(
+                **ids,
+                generation_config=generation_config(sampling, self.tokenizer.eos_token_id),
+                streamer=streamer,
+                stopping_criteria=[halt],
+            )
+        return out[0, ids["input_ids"].shape[1] :].tolist()
+
+    def _run(self, prompt: str, sampling: Sampling) -> Iterator[str | list[int]]:
+        """Text pieces up to the first stop string, then the list of generated ids."""
+        from transformers import TextIteratorStreamer
+
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        halt, result = Halt(), dict[str, Any]()
+
+        def work() -> None:
+            try:
+                result["ids"] = self._generate(prompt, sampling, streamer, halt)
+            except BaseException as err:  # re-raised in the caller's thread
+                result["error"] = err
+                streamer.end()
+
+        with self._lock:
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            try:
+                yield from until_stop(streamer, sampling.stop)
+            finally:
+                halt.set()
+                worker.join()
+        if "error" in result:
+            raise result["error"]
+        yield result["ids"]
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
-        with self._lock:
-            ids: list[int] = []
-            said = ""
-            for token in self._tokens(prompt, sampling):
-                ids.append(token)
-                text = self.tokenizer.decode(ids, skip_special_tokens=True)
-                cut = min(
-                    (i for i in (text.find(s) for s in sampling.stop if s) if i >= 0), default=-1
-                )
-                if cut >= 0:
-                    if cut > len(said):
-                        yield text[len(said) : cut]
-                    return
-                if len(text) > len(said) and not text.endswith("\ufffd"):
-                    yield text[len(said) :]
-                    said = text
+        for piece in self._run(prompt, sampling):
+            if isinstance(piece, str):
+                yield piece
 
     def generate(self, prompt: str, sampling: Sampling) -> Completion:
-        pieces = list(self.stream(prompt, sampling))
-        finish = "length" if len(pieces) >= sampling.max_tokens else "stop"
-        return Completion("".join(pieces), len(pieces), finish)
+        *pieces, ids = list(self._run(prompt, sampling))
+        text = "".join(str(p) for p in pieces)
+        n_new = len(ids) - (ids[-1:] == [self.tokenizer.eos_token_id])
+        finish = "length" if n_new >= sampling.max_tokens else "stop"
+        return Completion(text, self.count_tokens(text), finish)
 
 
-def _pick(logits, sampling: Sampling, gen) -> int:
-    """Greedy at temperature 0; otherwise top-p sampling at `temperature`."""
-    import torch
+class Halt:
+    """A stopping criterion the consumer sets, so generation ends once a stop string shows."""
 
-    if sampling.temperature <= 0:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits / sampling.temperature, dim=-1)
-    sorted_p, order = torch.sort(probs, descending=True)
-    keep = torch.cumsum(sorted_p, dim=-1) - sorted_p < sampling.top_p
-    sorted_p = sorted_p * keep
-    choice = torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)
-    return int(order[choice])
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def set(self) -> None:
+        self.event.set()
+
+    def __call__(self, input_ids, scores, **_: object):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
+
+
+def generation_config(sampling: Sampling, eos_token_id: int):
+    """transformers' settings for `sampling`: greedy at temperature 0, else top-p alone
+    (top_k off), with the repetition penalty either way."""
+    from transformers import GenerationConfig
+
+    sample = sampling.temperature > 0
+    return GenerationConfig(
+        max_new_tokens=sampling.max_tokens,
+        do_sample=sample,
+        temperature=sampling.temperature if sample else None,
+        top_p=sampling.top_p if sample else None,
+        top_k=0 if sample else None,
+        repetition_penalty=sampling.repeat_penalty,
+        eos_token_id=eos_token_id,
+        pad_token_id=eos_token_id,
+    )
+
+
+def held_back(text: str, stops: Sequence[str]) -> int:
+    """How many trailing characters of `text` might begin a stop string (not shown yet).
+
+    held_back("Ay.\nHOR", ["\nHORATIO:"]) -> 4; held_back("Ay.", ["\nHORATIO:"]) -> 0
+    """
+    longest = 0
+    for stop in stops:
+        for n in range(min(len(stop) - 1, len(text)), longest, -1):
+            if stop.startswith(text[-n:]):
+                longest = n
+                break
+    return longest
+
+
+def until_stop(pieces: Iterable[str], stops: Sequence[str]) -> Iterator[str]:
+    """The text of `pieces` up to the first stop string, never showing part of one.
+
+    list(until_stop(["Ay.\nHOR", "ATIO: No"], ["\nHORATIO:"])) -> ["Ay."]
+    """
+    text, shown = "", 0
+    for piece in pieces:
+        text += piece
+        if (cut := stop_index(text, stops)) >= 0:
+            if cut > shown:
+                yield text[shown:cut]
+            return
+        end = len(text) - held_back(text, stops)
+        if end > shown:
+            yield text[shown:end]
+            shown = end
+    if len(text) > shown:
+        yield text[shown:]

@@ -33,6 +33,13 @@ class Run:
         return [t for t in self.turns if t.get("source", "model") in SCORED_SOURCES]
 
     @property
+    def roles(self) -> list[str]:
+        """The cast as find_persona takes it: "merchant_of_venice:Antonio" where the scene
+        stored the play (scene.json "plays"), else the bare name."""
+        plays = self.spec.get("plays") or {}
+        return [f"{plays[n]}:{n}" if n in plays else n for n in self.cast]
+
+    @property
     def opening(self) -> list[dict]:
         return [t for t in self.turns if t.get("source") == "play"]
 

@@ -39,7 +39,7 @@ def all_metrics() -> list[Metric]:
 
 def score_run(run: Run, contexts: Contexts, metrics: Sequence[Metric] | None = None) -> dict:
     """Every metric's numbers for one run, plus per-turn detail for reports."""
-    ctx = contexts.get(run.cast)
+    ctx = contexts.get(run.roles)  # each member with the play the scene stored
     values: dict[str, float] = {"turns": float(len(run.scored))}
     detail: dict[str, dict] = {}
     for metric in metrics or all_metrics():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dramatis.agents.catalog import resolve_model
-from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.character import CharacterAgent
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.scene import SceneGraph
@@ -19,7 +19,7 @@ from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.arena.suite import Job
 from dramatis.core.settings import Settings
-from dramatis.personas import find_persona, load_play
+from dramatis.personas import Persona, find_persona, load_play
 
 OPENING_SPEECHES = 4  # as `dramatis stage --scene`: the play's first speeches seed the scene
 
@@ -39,8 +39,9 @@ def opening(source: str) -> tuple[str, list[Turn]]:
     return setting, turns
 
 
-def job_spec(job: Job, names: list[str]) -> tuple[SceneSpec, list[Turn]]:
+def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
     """The scene spec (as `dramatis stage` saves it) and opening turns of a job."""
+    names = [p.name for p in personas]
     setting = job.scene.setting or f"A hall in a castle, late at night. {', '.join(names)} meet."
     turns: list[Turn] = []
     if job.scene.source:
@@ -50,6 +51,7 @@ def job_spec(job: Job, names: list[str]) -> tuple[SceneSpec, list[Turn]]:
     spec = SceneSpec(
         thread_id=job.id,
         cast=names,
+        plays={p.name: p.play for p in personas},
         setting=setting,
         source_scene=job.scene.source,
         model=c.model,
@@ -86,7 +88,7 @@ def run_job(
     start = time.perf_counter()
     personas = [find_persona(n) for n in job.scene.cast]
     names = [p.name for p in personas]
-    spec, seed_turns = job_spec(job, names)
+    spec, seed_turns = job_spec(job, personas)
     model = make_model(job, settings)
     chosen: dict[str, str | None] = {}
     if job.config.adapters:
@@ -96,9 +98,10 @@ def run_job(
             getattr(model, "path", "") or resolve_model(job.config.model, settings.cache_dir)
         )
         chosen, _ = mount_adapters(model, personas, settings, path)
-    agent = AgentSettings(**spec.agent)
     agents = {
-        p.name: CharacterAgent(p, model, cast=names, settings=agent, adapter=chosen.get(p.name))
+        p.name: CharacterAgent(
+            p, model, cast=names, settings=spec.agent, adapter=chosen.get(p.name)
+        )
         for p in personas
     }
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Message, Sampling
 from dramatis.agents.scene import Partial
 from dramatis.core.settings import Settings
-from dramatis.training.export import random_adapter
+from dramatis.training.fake_adapters import random_adapter
 
 
 def adapter_files(home: Path, tmp: Path, dtype: str) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.core.errors import DramatisError, user_errors
 from dramatis.core.settings import Settings
+
+if TYPE_CHECKING:
+    from dramatis.staging import Staged
 
 app = typer.Typer(
     help="Stage conversations between character agents.",
@@ -30,6 +33,7 @@ Home = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
 Threads = Annotated[int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")]
+Out = Annotated[Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")]
 
 
 class TurnPrinter:
@@ -66,45 +70,41 @@ class TurnPrinter:
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
 
-def _play_scene(
-    spec: SceneSpec,
-    store: SceneStore,
-    settings: Settings,
-    turns: int,
-    out: Path,
-    opening: list | None = None,
-) -> None:
-    from dramatis.staging import build_scene
+def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = None) -> None:
     from dramatis.transcript import write_transcript
 
-    console = Console()
-    staged = build_scene(spec, store, settings)
+    console, spec, scene = Console(), staged.spec, staged.scene
     for note in staged.notes:
         console.print(f"[dim]{note}[/dim]")
     printer = TurnPrinter(console, spec.cast)
     console.print(Text(spec.setting, style="italic dim"))
-    for turn in staged.scene.turns(spec.thread_id):  # what was said before a resume
+    for turn in scene.turns(spec.thread_id):  # what was said before a resume
         printer.turn(turn)
     try:
-        for event in staged.scene.run(spec.thread_id, turns, opening):
+        for event in scene.run(spec.thread_id, turns, opening):
             if isinstance(event, Partial):
                 printer.partial(event)
             else:
                 printer.turn(event)
-                write_transcript(out, spec, staged.scene.turns(spec.thread_id))
+                write_transcript(out, spec, scene.turns(spec.thread_id))
     except KeyboardInterrupt:
         printer.stop()
-        saved = staged.scene.turns(spec.thread_id)
+        saved = scene.turns(spec.thread_id)
         write_transcript(out, spec, saved)
         console.print(
             f"\n[yellow]interrupted[/yellow]: {len(saved)} turns saved; continue with "
             f"dramatis resume {spec.thread_id}"
         )
         raise typer.Exit(130) from None
-    all_turns = staged.scene.turns(spec.thread_id)
-    write_transcript(out, spec, all_turns)
+    _closing(console, spec, scene.turns(spec.thread_id), out)
+
+
+def _closing(console: Console, spec: SceneSpec, turns: list, out: Path) -> None:
+    from dramatis.transcript import write_transcript
+
+    write_transcript(out, spec, turns)
     console.print(
-        f"\n[dim]{len(all_turns)} turns · transcript in {out} · thread id[/dim] "
+        f"\n[dim]{len(turns)} turns · transcript in {out} · thread id[/dim] "
         f"[bold]{spec.thread_id}[/bold]"
     )
     console.print(f"[dim]continue with:[/dim] dramatis resume {spec.thread_id} --turns 4")
@@ -113,7 +113,12 @@ def _play_scene(
 @app.command()
 @user_errors
 def stage(
-    cast: Annotated[str, typer.Option(help="Comma-separated characters, e.g. 'Hamlet,Ophelia'.")],
+    cast: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated characters, e.g. 'Hamlet,Ophelia' or 'tempest:Antonio'."
+        ),
+    ],
     scene: Annotated[
         str | None,
         typer.Option(help="Seed from a scene of a play: PLAY:ACT.SCENE, e.g. hamlet:3.1."),
@@ -132,48 +137,59 @@ def stage(
     ] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.8,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
-    ] = None,
+    out: Out = None,
     home: Home = None,
     threads: Threads = None,
     adapters: Annotated[
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
 ) -> None:
-    """Stage a new scene and stream it."""
+    """Stage a new scene and stream it; it is saved once its model has loaded."""
+    from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
-    from dramatis.personas import find_persona
     from dramatis.staging import (
-        card_opening,
-        default_setting,
+        build_scene,
+        cast_personas,
         new_thread_id,
-        opening_from_play,
         parse_cast,
+        stored_model,
     )
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
-    names = [find_persona(n).name for n in parse_cast(cast)]
+    personas = cast_personas(parse_cast(cast))
     make_policy(policy)  # fail on a bad name before loading anything
-    opening: list = card_opening([find_persona(n) for n in names], group=len(names) > 1)
-    scene_setting = setting or default_setting(names)
-    if scene:
-        play_setting, opening = opening_from_play(scene)
-        scene_setting = setting or play_setting
+    names = [p.name for p in personas]
+    scene_setting, opening = _setting_and_opening(scene, setting, personas)
     spec = SceneSpec(
         thread_id=new_thread_id(names),
         cast=names,
+        plays={p.name: p.play for p in personas},
         setting=scene_setting,
         source_scene=scene,
-        model=settings.model,
+        model=stored_model(settings.model),
         seed=seed,
         policy=policy,
-        agent={"max_tokens": max_tokens, "temperature": temperature},
+        agent=AgentSettings(max_tokens=max_tokens, temperature=temperature),
         adapters=adapters,
     )
     store = SceneStore(settings.scenes_db)
+    staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
     store.save(spec)
-    _play_scene(spec, store, settings, turns, out or Path("runs") / spec.thread_id, opening)
+    _play_scene(staged, turns, out or Path("runs") / spec.thread_id, opening)
+
+
+def _setting_and_opening(
+    scene: str | None, setting: str | None, personas: list
+) -> tuple[str, list]:
+    """The scene's setting (the user's, the play scene's, or a default) and its opening:
+    the play scene's first speeches, else an imported card's greeting, if any."""
+    from dramatis.staging import card_opening, default_setting, opening_from_play
+
+    if not scene:
+        names = [p.name for p in personas]
+        return setting or default_setting(names), card_opening(personas, len(personas) > 1)
+    play_setting, opening = opening_from_play(scene)
+    return setting or play_setting, opening
 
 
 @app.command()
@@ -181,17 +197,17 @@ def stage(
 def resume(
     thread_id: Annotated[str, typer.Argument(help="Thread id printed by `dramatis stage`.")],
     turns: Annotated[int, typer.Option(min=1, help="Turns to add.")] = 4,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default runs/THREAD_ID).")
-    ] = None,
+    out: Out = None,
     home: Home = None,
     threads: Threads = None,
 ) -> None:
     """Continue a saved scene from its last checkpoint."""
+    from dramatis.staging import build_scene
+
     settings = Settings.load(home=home, n_threads=threads).ensure()
     store = SceneStore(settings.scenes_db)
-    spec = store.load(thread_id)
-    _play_scene(spec, store, settings, turns, out or Path("runs") / thread_id)
+    staged = build_scene(store.load(thread_id), store, settings)
+    _play_scene(staged, turns, out or Path("runs") / thread_id)
 
 
 @app.command()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import re
+import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dramatis.agents.catalog import open_model, resolve_model
-from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.catalog import BUNDLED, open_model, resolve_model
+from dramatis.agents.character import CharacterAgent
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.scene import SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
+from dramatis.core.keys import slug
 from dramatis.core.settings import Settings
-from dramatis.personas import find_persona, load_play
+from dramatis.personas import Persona, find_persona, load_play
 
 OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run
 
@@ -35,10 +38,36 @@ def parse_cast(text: str) -> list[str]:
     return names
 
 
-def new_thread_id(cast: list[str]) -> str:
+def cast_personas(names: Sequence[str]) -> list[Persona]:
+    """The persona for each "Name" or "play:Name"; a DramatisError if two share a name
+    (agents, turns and memories are keyed by the name a character speaks under)."""
+    personas = [find_persona(name) for name in names]
+    seen: dict[str, Persona] = {}
+    for persona in personas:
+        if (other := seen.get(persona.name)) is not None:
+            raise DramatisError(
+                f"--cast names two characters called {persona.name} ({other.play} and "
+                f"{persona.play}): keep one of them"
+            )
+        seen[persona.name] = persona
+    return personas
+
+
+def new_thread_id(cast: Sequence[str]) -> str:
     """A fresh id naming the cast: ["Hamlet", "Lady Macbeth"] -> "hamlet-ladymacbeth-1a2b3c4d"."""
-    slug = "-".join(re.sub(r"[^a-z]+", "", n.lower()) for n in cast)[:48]
-    return f"{slug}-{uuid.uuid4().hex[:8]}"
+    return f"{'-'.join(slug(n, '') for n in cast)[:48]}-{uuid.uuid4().hex[:8]}"
+
+
+def stored_model(model: str) -> str:
+    """How a spec names its model: a bundled name as it is, a path made absolute so that
+    `resume` finds it from any folder (links kept: the user may point one elsewhere).
+
+    stored_model("smollm2") -> "smollm2"; stored_model("m.gguf") -> "/home/me/runs/m.gguf";
+    stored_model("openai:http://h:8000/v1#m") -> unchanged (a server, not a file)
+    """
+    if model in BUNDLED or model.startswith("openai:"):
+        return model
+    return os.path.abspath(Path(model).expanduser())
 
 
 def opening_from_play(scene_ref: str) -> tuple[str, list[Turn]]:
@@ -48,15 +77,16 @@ def opening_from_play(scene_ref: str) -> tuple[str, list[Turn]]:
     play_key, scene_id = scene_ref.split(":", 1)
     play = load_play(play_key)
     scene = play.scene(scene_id)
-    setting = f"{play.title}, act {scene.act}, scene {scene.number}. {scene.setting}".strip()
     turns = [
         make_turn(i, s.speaker, s.text, source="play", present=list(s.on_stage))
         for i, s in enumerate(scene.speeches[:OPENING_SPEECHES])
     ]
-    return setting, turns
+    return play.setting_line(scene), turns
 
 
-def default_setting(cast: list[str]) -> str:
+def default_setting(cast: Sequence[str]) -> str:
+    """default_setting(["Hamlet", "Ophelia"]) -> "A hall in a castle, late at night. Hamlet,
+    Ophelia meet." """
     return f"A hall in a castle, late at night. {', '.join(cast)} meet."
 
 
@@ -68,6 +98,12 @@ class Staged:
     notes: list[str] = field(default_factory=list)  # e.g. which adapter each character uses
 
 
+def load_model(spec: SceneSpec, settings: Settings) -> LanguageModel:
+    """The model the spec names (llama.cpp here, or an OpenAI-compatible server),
+    seeded with the scene's seed."""
+    return open_model(spec.model, settings, seed=spec.seed)
+
+
 def build_scene(
     spec: SceneSpec,
     store: SceneStore,
@@ -76,12 +112,11 @@ def build_scene(
 ) -> Staged:
     """Agents for every cast member over one shared model, in a checkpointed graph.
 
-    With `spec.adapters` each character speaks with its active LoRA adapter (the
-    dramatis.training registry), loaded once on the shared model; characters without
-    one use the base."""
-    personas = [find_persona(name) for name in spec.cast]
-    if model is None:
-        model = open_model(spec.model, settings, seed=spec.seed)
+    Cast members resolve with their stored plays (`spec.roles()`). With `spec.adapters`
+    each character speaks with its active LoRA adapter (the dramatis.training registry),
+    loaded once on the shared model; characters without one use the base."""
+    personas = cast_personas(spec.roles())
+    model = model or load_model(spec, settings)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
     if spec.adapters and spec.model.startswith("openai:"):
@@ -93,11 +128,10 @@ def build_scene(
 
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
         chosen, notes = mount_adapters(model, personas, settings, model_path)
-    agent_settings = AgentSettings(**spec.agent)
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     agents = {
         p.name: CharacterAgent(
-            p, model, cast=names, settings=agent_settings, adapter=chosen.get(p.name)
+            p, model, cast=names, settings=spec.agent, adapter=chosen.get(p.name)
         )
         for p in personas
     }

@@ -8,14 +8,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dramatis.personas.cast import DEFAULT_CAST, Cast
+from dramatis.personas.cast import DEFAULT_CAST, DEFAULT_MEMBERS, Cast
 from dramatis.personas.corpus import load_play
 from dramatis.personas.persona import build_persona
 
-DEFAULT_MEMBERS = {
-    "hamlet": ["Hamlet", "Ophelia", "Horatio", "Claudius", "Gertrude", "Polonius"],
-    "macbeth": ["Macbeth", "Lady Macbeth", "Banquo", "Macduff"],
-}
+__all__ = ["DEFAULT_MEMBERS", "build_default_cast", "main"]
 
 
 def build_default_cast() -> Cast:

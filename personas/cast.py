@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.core.keys import slug
 from dramatis.personas.card_store import CardStore
 from dramatis.personas.cards import CARD_PLAY
-from dramatis.personas.corpus import list_plays, load_play
+from dramatis.personas.corpus import list_plays, load_play, play_key
 from dramatis.personas.persona import Persona, build_persona
 
 DEFAULT_CAST = Path(__file__).parent / "data" / "default_cast.json"
+# The shipped cast (the file above) and the one `make adapters` trains: play -> names.
+DEFAULT_MEMBERS = {
+    "hamlet": ["Hamlet", "Ophelia", "Horatio", "Claudius", "Gertrude", "Polonius"],
+    "macbeth": ["Macbeth", "Lady Macbeth", "Banquo", "Macduff"],
+}
 
 
-def cast_key(name: str) -> str:
-    """Lookup form of a persona name.
+def default_roles() -> list[str]:
+    """The default cast as play-qualified names: ["hamlet:Hamlet", ..., "macbeth:Macduff"]."""
+    return [f"{play}:{name}" for play, names in DEFAULT_MEMBERS.items() for name in names]
 
-    cast_key("Lady Macbeth") -> "lady_macbeth"; cast_key("lady-macbeth") -> "lady_macbeth"
+
+def lookup_key(name: str) -> str:
+    """Lookup form of a persona name, with or without its play.
+
+    lookup_key("Lady Macbeth") -> "lady_macbeth"; lookup_key("Macbeth:lady-macbeth")
+      -> "macbeth:lady_macbeth"
     """
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    play, _, who = name.rpartition(":")
+    return f"{slug(play, '_')}:{slug(who, '_')}" if play else slug(who, "_")
 
 
 class CastFile(BaseModel):
@@ -36,8 +48,8 @@ class Cast:
 
     def __init__(self, personas: dict[str, Persona]):
         self.personas = personas
-        self._by_key = {cast_key(n): p for n, p in personas.items()}
-        self._by_key.update({f"{p.play}:{cast_key(n)}": p for n, p in personas.items()})
+        self._by_key = {lookup_key(n): p for n, p in personas.items()}
+        self._by_key.update({lookup_key(f"{p.play}:{n}"): p for n, p in personas.items()})
 
     def get(self, name: str) -> Persona:
         """The persona called `name` ("Hamlet", "hamlet", "macbeth:Banquo")."""
@@ -51,11 +63,7 @@ class Cast:
 
     def find(self, name: str) -> Persona | None:
         """The persona called `name`, or None."""
-        key = cast_key(name)
-        if ":" in key:
-            play, _, who = key.partition(":")
-            key = f"{play.strip('_')}:{who.strip('_')}"
-        return self._by_key.get(key)
+        return self._by_key.get(lookup_key(name))
 
     def to_json(self) -> str:
         """The cast file text (stable: sorted keys, 2-space indent, trailing newline)."""
@@ -92,9 +100,10 @@ def find_persona(name: str, play: str | None = None) -> Persona:
         play, _, name = name.partition(":")
     if play is not None and play.strip().lower() == CARD_PLAY:
         return imported_persona(name)
-    if play is not None:
-        return build_persona(load_play(play), name)
     cast = load_cast()
+    if play is not None:
+        key = play_key(play)
+        return cast.find(f"{key}:{name}") or build_persona(load_play(key), name)
     if found := cast.find(name):
         return found
     if found := CardStore().persona(name):  # an imported character card

@@ -5,10 +5,10 @@ from __future__ import annotations
 import configparser
 import functools
 import importlib.util
-import re
 from pathlib import Path
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.core.keys import slug
 from dramatis.personas.model import Play
 from dramatis.personas.parse import parse_play
 
@@ -24,13 +24,9 @@ _ALIASES = {
     "titus_andronicus": "tragedy_of_titus_andronicus",
     "king_lear": "lear",
     "king_john": "john",
-    "all's_well_that_ends_well": "alls_well_that_ends_well",
-    "loves_labour's_lost": "loves_labours_lost",
-    "love's_labour's_lost": "loves_labours_lost",
-    "a_midsummer_night's_dream": "midsummer_nights_dream",
+    "a_midsummer_nights_dream": "midsummer_nights_dream",
     "midsummer": "midsummer_nights_dream",
     "the_tempest": "tempest",
-    "the_winter's_tale": "winters_tale",
     "romeo": "romeo_and_juliet",
 }
 
@@ -62,9 +58,9 @@ def list_plays() -> list[str]:
 def normalize_key(name: str) -> str:
     """Key form of a friendly play name.
 
-    normalize_key("King Lear") -> "king_lear"; normalize_key(" Hamlet ") -> "hamlet"
+    normalize_key("King Lear") -> "king_lear"; normalize_key("All's Well") -> "alls_well"
     """
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return slug(name, "_")
 
 
 def play_key(name: str) -> str:
@@ -74,7 +70,7 @@ def play_key(name: str) -> str:
     key = _ALIASES.get(key, key)
     if key in plays:
         return key
-    bare = key.removeprefix("the_").removeprefix("king_").replace("'", "")
+    bare = key.removeprefix("the_").removeprefix("king_")
     if bare in plays:
         return bare
     hits = [p for p in list_plays() if p.startswith(bare) or p.endswith(bare)]

@@ -94,6 +94,13 @@ class Play:
         valid = ", ".join(s.id for s in self.scenes())
         raise DramatisError(f"{self.key or 'play'} has no scene {scene_id!r}; valid: {valid}")
 
+    def setting_line(self, scene: Scene) -> str:
+        """The setting a scene from this play is staged in (and its training pairs see).
+
+        -> "The Tragedy of Hamlet, Prince of Denmark, act 3, scene 1. A room in the Castle."
+        """
+        return f"{self.title}, act {scene.act}, scene {scene.number}. {scene.setting}".strip()
+
     def resolved_fraction(self) -> float:
         """Fraction of speeches whose heading resolved to a named character (1.0 if none)."""
         speeches = self.speeches()

@@ -11,7 +11,7 @@ from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.staging import build_scene
-from dramatis.training.export import random_adapter
+from dramatis.training.fake_adapters import random_adapter
 from dramatis.training.registry import AdapterMeta, AdapterRegistry
 
 pytestmark = pytest.mark.model

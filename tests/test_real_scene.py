@@ -46,21 +46,8 @@ def check_turns(turns: list[dict], cast: list[str]) -> None:
 def test_two_way_scene_streams_saves_and_resumes_in_a_new_process(tmp_path):
     home, out = tmp_path / "home", tmp_path / "out"
     cast = ["Hamlet", "Ophelia"]
-    run = dramatis(
-        "stage",
-        "--cast",
-        "hamlet, Ophelia",
-        "--turns",
-        "4",
-        "--seed",
-        "3",
-        "--max-tokens",
-        "40",
-        "--out",
-        str(out),
-        home=home,
-        cwd=tmp_path,
-    )
+    args = ["--cast", "hamlet, Ophelia", "--turns", "4", "--seed", "3", "--max-tokens", "40"]
+    run = dramatis("stage", *args, "--out", str(out), home=home, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "HAMLET:" in run.stdout and "OPHELIA:" in run.stdout
     first = read_turns(out)
@@ -81,21 +68,8 @@ def test_two_way_scene_streams_saves_and_resumes_in_a_new_process(tmp_path):
 def test_four_way_cross_play_scene_seeded_from_the_play(tmp_path):
     home, out = tmp_path / "home", tmp_path / "out"
     cast = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
-    run = dramatis(
-        "stage",
-        "--cast",
-        ",".join(cast),
-        "--scene",
-        "hamlet:3.1",
-        "--turns",
-        "5",
-        "--max-tokens",
-        "40",
-        "--out",
-        str(out),
-        home=home,
-        cwd=tmp_path,
-    )
+    args = ["--cast", ",".join(cast), "--scene", "hamlet:3.1", "--turns", "5", "--max-tokens", "40"]
+    run = dramatis("stage", *args, "--out", str(out), home=home, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     turns = read_turns(out)
     opening = [t for t in turns if t["source"] == "play"]
@@ -143,6 +117,8 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         assert "Traceback" not in run.stderr, run.stderr
         lines = [x for x in run.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and hint in lines[0], lines
+    listed = dramatis("scenes", home=home, cwd=tmp_path)  # a failed stage saves no scene
+    assert listed.returncode == 0 and listed.stdout.strip() == "", listed.stdout
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])

@@ -41,8 +41,9 @@ def test_runs_turns_in_order_and_checkpoints(tmp_path):
 
 def test_impersonation_is_cut_and_empty_replies_retry(tmp_path):
     store = SceneStore(tmp_path / "s.sqlite")
-    model = FakeModel(
-        ["Get thee to a nunnery.\nOPHELIA: O, help him!", "HAMLET: Go to.", "", "Rest."]
+    model = FakeModel(  # raw completions: only the agent's guard can cut them
+        ["Get thee to a nunnery.\nOPHELIA: O, help him!", "HAMLET: Go to.", "", "Rest."],
+        stops=False,
     )
     scene = make_scene(store, model)
     turns = [e for e in scene.run("t", 2) if not isinstance(e, Partial)]
@@ -187,13 +188,18 @@ def test_run_cut_off_mid_step_resumes_without_losing_or_redoing_turns(tmp_path):
 def test_consumer_interrupt_right_after_a_turn_keeps_that_turn(tmp_path):
     store = SceneStore(tmp_path / "s.sqlite")
     scene = make_scene(store, FakeModel())
+    shown: list[dict] = []
     try:
         for event in scene.run("t", 6):
-            if not isinstance(event, Partial) and event["index"] == 2:
-                raise KeyboardInterrupt  # the user presses Ctrl-C as turn 2 prints
+            if not isinstance(event, Partial):
+                shown.append(event)
+                if event["index"] == 2:
+                    raise KeyboardInterrupt  # the user presses Ctrl-C as turn 2 prints
     except KeyboardInterrupt:
         pass
     saved = scene.turns("t")
+    assert [t["index"] for t in shown] == [0, 1, 2]
+    assert saved == shown  # the interrupted turn is saved, as it was shown
     list(scene.run("t", 1))
     after = scene.turns("t")
     assert after[: len(saved)] == saved

@@ -88,6 +88,8 @@ def test_complexity_and_stages():
         "O, that this too too solid flesh would melt, thaw, and resolve itself into a dew!"
     )
     assert stage_of([5.0, 1.0, 3.0], 3) == [2, 0, 1]
-    assert order_examples([1, 2, 3], curriculum=False, seed=1) == order_examples(
-        [1, 2, 3], curriculum=False, seed=1
-    )
+    items = list(range(20))
+    shuffled = order_examples(items, curriculum=False, seed=1)
+    assert sorted(shuffled) == items and shuffled != items  # a permutation, not the input
+    assert shuffled == order_examples(list(range(20)), curriculum=False, seed=1)  # seeded
+    assert shuffled != order_examples(items, curriculum=False, seed=2)

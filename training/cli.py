@@ -18,11 +18,8 @@ adapters_app = typer.Typer(
 )
 
 Home = Annotated[Path | None, typer.Option(help="State folder (adapters live in HOME/adapters).")]
-# The cast `make adapters` trains.
-DEFAULT_CAST = (
-    "Hamlet", "Ophelia", "Horatio", "Claudius", "Gertrude", "Polonius",
-    "Macbeth", "Lady Macbeth", "Banquo", "Macduff",
-)  # fmt: skip
+CharacterArg = Annotated[str, typer.Argument(help="Character, e.g. Hamlet or macbeth:Banquo.")]
+VersionArg = Annotated[str, typer.Argument(help="Version, e.g. v2.")]
 
 
 def _progress_bar(console: Console, name: str):
@@ -89,23 +86,19 @@ def train_cmd(
 ) -> None:
     """Train an adapter per character and make it the active version."""
     from dramatis.core.errors import DramatisError
+    from dramatis.personas.cast import default_roles
     from dramatis.training.dataset import DataConfig
-    from dramatis.training.pipeline import train_character
     from dramatis.training.trainer import AdapterConfig, TrainConfig
 
-    todo = list(names or []) + (list(DEFAULT_CAST) if default_cast else [])
+    todo = list(names or []) + (default_roles() if default_cast else [])
     if not todo:
         raise DramatisError(
             "name a character to train, e.g. `dramatis train Hamlet`, or pass --default-cast"
         )
     settings = Settings.load(home=home, model=model).ensure()
+    projections = tuple(t.strip() for t in targets.split(",") if t.strip())
     cfg = TrainConfig(
-        adapter=AdapterConfig(
-            rank,
-            alpha or 2 * rank,
-            dropout,
-            tuple(t.strip() for t in targets.split(",") if t.strip()),
-        ),
+        adapter=AdapterConfig(rank, alpha or 2 * rank, dropout, projections),
         data=DataConfig(curriculum=curriculum, seed=seed),
         lr=lr,
         grad_accum=grad_accum,
@@ -115,41 +108,55 @@ def train_cmd(
         threads=threads,
         seed=seed,
     )
-    console = Console()
-    started = time.perf_counter()
-    rows: list[tuple[str, str]] = []  # (character, outcome) for the closing summary
-    failed: list[str] = []
-    for i, name in enumerate(todo, start=1):
-        if len(todo) > 1:
-            console.rule(f"[bold]{i}/{len(todo)} {name}[/bold]")
-        began = time.perf_counter()
-        bar, update = _progress_bar(console, name)
-        try:
-            with bar:
-                found = train_character(
-                    name, settings, cfg, play=play, progress=update, log=console.print
-                )
-        except DramatisError as err:
-            if len(todo) == 1:
-                raise
-            console.print(f"[red]error:[/red] {name}: {err} (skipped; the others go on)")
-            failed.append(name)
-            rows.append((name, f"failed: {err}"))
-            continue
-        m = found.meta
-        wall = (time.perf_counter() - began) / 60
-        outcome = (
-            f"{m.steps} steps ({m.stopped_by}) · {wall:.1f} min · "
-            f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
-        )
-        console.print(f"[bold]{found.name}[/bold] active · {outcome}")
-        rows.append((found.name, outcome))
-    if len(todo) > 1:
-        total = (time.perf_counter() - started) / 60
-        console.rule(f"[bold]{len(todo) - len(failed)} of {len(todo)} trained in {total:.1f} min")
-        for who, outcome in rows:
+    console, started = Console(), time.perf_counter()
+    rows = [
+        _train_one(console, name, (i, len(todo)), settings, cfg, play)
+        for i, name in enumerate(todo, start=1)
+    ]
+    _summary(console, rows, started)
+
+
+def _train_one(
+    console: Console, name: str, place: tuple[int, int], settings: Settings, cfg, play: str | None
+) -> tuple[str, str, bool]:
+    """(character, outcome, trained?) for one character; alone, its error is raised."""
+    from dramatis.core.errors import DramatisError
+    from dramatis.training.pipeline import train_character
+
+    i, total = place
+    if total > 1:
+        console.rule(f"[bold]{i}/{total} {name}[/bold]")
+    began = time.perf_counter()
+    bar, update = _progress_bar(console, name)
+    try:
+        with bar:
+            found = train_character(
+                name, settings, cfg, play=play, progress=update, log=console.print
+            )
+    except DramatisError as err:
+        if total == 1:
+            raise
+        console.print(f"[red]error:[/red] {name}: {err} (skipped; the others go on)")
+        return name, f"failed: {err}", False
+    m = found.meta
+    outcome = (
+        f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
+        f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
+    )
+    console.print(f"[bold]{found.name}[/bold] active · {outcome}")
+    return found.name, outcome, True
+
+
+def _summary(console: Console, rows: list[tuple[str, str, bool]], started: float) -> None:
+    """The closing table of a multi-character run; a DramatisError naming the failures."""
+    from dramatis.core.errors import DramatisError
+
+    if len(rows) > 1:
+        done, total = sum(ok for *_, ok in rows), (time.perf_counter() - started) / 60
+        console.rule(f"[bold]{done} of {len(rows)} trained in {total:.1f} min")
+        for who, outcome, _ in rows:
             console.print(f"  {who}: {outcome}")
-    if failed:
+    if failed := [who for who, _, ok in rows if not ok]:
         raise DramatisError(
             f"{len(failed)} character(s) failed: {', '.join(failed)}; the others were saved "
             "and are active (see `dramatis adapters list`); retrain the failed ones by name"
@@ -234,11 +241,7 @@ def _version(text: str) -> int:
 
 
 @adapters_app.command("activate")
-def activate_cmd(
-    name: Annotated[str, typer.Argument(help="Character, e.g. Hamlet.")],
-    version: Annotated[str, typer.Argument(help="Version, e.g. v2.")],
-    home: Home = None,
-) -> None:
+def activate_cmd(name: CharacterArg, version: VersionArg, home: Home = None) -> None:
     """Make a version the active one."""
     registry = _registry(home)
     found = registry.activate(*registry.find_character(name), _version(version))
@@ -246,9 +249,7 @@ def activate_cmd(
 
 
 @adapters_app.command("rollback")
-def rollback_cmd(
-    name: Annotated[str, typer.Argument(help="Character.")], home: Home = None
-) -> None:
+def rollback_cmd(name: CharacterArg, home: Home = None) -> None:
     """Go back to the previously active version."""
     registry = _registry(home)
     found = registry.rollback(*registry.find_character(name))
@@ -256,11 +257,7 @@ def rollback_cmd(
 
 
 @adapters_app.command("remove")
-def remove_cmd(
-    name: Annotated[str, typer.Argument(help="Character.")],
-    version: Annotated[str, typer.Argument(help="Version, e.g. v1.")],
-    home: Home = None,
-) -> None:
+def remove_cmd(name: CharacterArg, version: VersionArg, home: Home = None) -> None:
     """Delete a version (the previous active one takes over if it was active)."""
     registry = _registry(home)
     character, play = registry.find_character(name)

@@ -85,11 +85,6 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def scene_setting(play, scene) -> str:
-    """The setting line a scene seeded from the play gets (as staging.opening_from_play)."""
-    return f"{play.title}, act {scene.act}, scene {scene.number}. {scene.setting}".strip()
-
-
 def build_examples(
     play, card: PersonaLike, cfg: DataConfig, count_tokens: CountTokens
 ) -> list[Example]:
@@ -99,7 +94,7 @@ def build_examples(
     examples: list[Example] = []
     for scene in play.scenes():
         seen: list[Turn] = []  # speeches of this scene the character witnessed so far
-        setting = scene_setting(play, scene)
+        setting = play.setting_line(scene)
         for speech in scene.speeches:
             text = one_line(speech.text)
             if speech.speaker == card.name and len(text.split()) >= cfg.min_words:

@@ -16,7 +16,6 @@ refuses one trained on another base.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.core.keys import slug
 
 META = "meta.json"
 WEIGHTS = "adapter_model.safetensors"
@@ -47,11 +47,6 @@ class AdapterMeta(BaseModel):
     seconds: float = 0.0
     stopped_by: str = "steps"
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
-
-
-def slug(text: str) -> str:
-    """slug("Lady Macbeth") -> "lady-macbeth" """
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def key_of(character: str, play: str) -> str:

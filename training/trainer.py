@@ -1,7 +1,7 @@
 """LoRA training with peft on the fp32 copy of the GGUF base, on CPU.
 
 Micro-batches of one example (no padding work), gradient accumulation, AdamW on the
-adapter weights only, linear warm-up then a constant rate, a wall-clock budget, and
+adapter weights only, linear warm-up then a constant rate (transformers' schedule), a wall-clock budget, and
 validation perplexity (validation scenes only) before and after. Loss counts only the
 target speech tokens (and the end-of-turn token that stops generation when serving).
 
@@ -160,6 +160,16 @@ Progress = Callable[[int, int, float, float], None]  # step, total steps, loss, 
 EXPORT_SECONDS = 15.0  # reserved for saving + GGUF export after the loop (measured ~5 s)
 
 
+@dataclass
+class Loop:
+    """What the optimizer loop did: losses per step, examples seen, why it stopped."""
+
+    losses: list[float] = field(default_factory=list)
+    seen: int = 0
+    stopped_by: str = "steps"  # "steps" | "budget"
+    seconds: float = 0.0
+
+
 def train(
     base_model,
     tokenizer,
@@ -182,55 +192,96 @@ def train(
     train_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in data.train]
     val_set = data.val[: cfg.val_examples] if cfg.val_examples else data.val
     val_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in val_set]
+    model = prepare_model(base_model, cfg)
+    val_start = time.perf_counter()
+    before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
+    budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+    if started is not None:  # what came before, and what must follow, share the budget
+        budget -= (time.perf_counter() - started) + EXPORT_SECONDS
+        budget -= time.perf_counter() - val_start  # the second validation pass
+    loop = fit(model, train_enc, cfg, budget, progress)
+    model.eval()
+    after = mean_loss(model, val_enc)
+    return TrainResult(
+        model, len(loop.losses), loop.seen, loop.seconds, loop.stopped_by, before, after,
+        loop.losses,
+    )  # fmt: skip
 
+
+def prepare_model(base_model, cfg: TrainConfig):
+    """The base with a fresh LoRA adapter (and gradient checkpointing if asked), in eval mode."""
     with warnings.catch_warnings():  # peft asks transformers a deprecated question
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         model = attach_lora(base_model, cfg.adapter, cfg.seed)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
-    model.eval()
-    val_start = time.perf_counter()
-    before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
-    val_seconds = time.perf_counter() - val_start
+    return model.eval()
+
+
+def fit(
+    model, train_enc: Sequence[Encoded], cfg: TrainConfig, budget: float, progress: Progress | None
+) -> Loop:
+    """AdamW steps over `train_enc` in order, cycling, with a linear warm-up to a constant
+    rate, until `cfg` has its steps or `budget` seconds are spent."""
+    import torch
 
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(train_enc) / cfg.grad_accum))
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-    start, seen, losses, stopped = time.perf_counter(), 0, [], "steps"
-    if started is not None:  # what came before, and what must follow, share the budget
-        budget -= (start - started) + val_seconds + EXPORT_SECONDS
+    opt, schedule = optimizer(params, cfg)
+    loop, start = Loop(), time.perf_counter()
     model.train()
     for step in range(total):
         if time.perf_counter() - start > budget:
-            stopped = "budget"
+            loop.stopped_by = "budget"
             break
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-        step_loss, done = 0.0, 0
-        for _ in range(cfg.grad_accum):
-            if done and time.perf_counter() - start > budget:
-                stopped = "budget"  # finish this step with the examples it has
-                break
-            enc = train_enc[seen % len(train_enc)]
-            loss = example_loss(model, enc, prompt_grad=cfg.prompt_grad) / cfg.grad_accum
-            loss.backward()
-            step_loss += loss.item()
-            seen, done = seen + 1, done + 1
-        if done < cfg.grad_accum:  # a short last step: average over what it saw
+        step_loss, done = accumulate(model, train_enc, loop.seen, cfg, start + budget)
+        loop.seen += done
+        if done < cfg.grad_accum:  # the budget ended the step early: average over what it saw
+            loop.stopped_by = "budget"
             for p in params:
                 p.grad.mul_(cfg.grad_accum / done)
             step_loss *= cfg.grad_accum / done
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
+        schedule.step()
         opt.zero_grad(set_to_none=True)
-        losses.append(step_loss)
+        loop.losses.append(step_loss)
         if progress:
             progress(step + 1, total, step_loss, time.perf_counter() - start)
-        if stopped == "budget":
+        if loop.stopped_by == "budget":
             break
-    seconds = time.perf_counter() - start
-    model.eval()
-    after = mean_loss(model, val_enc)
-    return TrainResult(model, len(losses), seen, seconds, stopped, before, after, losses)
+    loop.seconds = time.perf_counter() - start
+    return loop
+
+
+def optimizer(params: list, cfg: TrainConfig):
+    """(AdamW, its schedule): a linear warm-up over `cfg.warmup_steps`, then `cfg.lr`.
+
+    The schedule starts one step in, so step 0 already learns: for 4 warm-up steps the
+    rates are lr/4, lr/2, 3lr/4, lr, lr, ...
+    """
+    import torch
+    from transformers import get_constant_schedule_with_warmup
+
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    for group in opt.param_groups:
+        group["initial_lr"] = cfg.lr  # what a schedule resumed at step 1 expects
+    return opt, get_constant_schedule_with_warmup(opt, cfg.warmup_steps, last_epoch=0)
+
+
+def accumulate(
+    model, train_enc: Sequence[Encoded], seen: int, cfg: TrainConfig, deadline: float
+) -> tuple[float, int]:
+    """Backpropagate up to `cfg.grad_accum` examples from position `seen` on (at least
+    one, then none past `deadline`); returns (the step's loss, examples used)."""
+    step_loss, done = 0.0, 0
+    for i in range(cfg.grad_accum):
+        if done and time.perf_counter() > deadline:
+            break
+        enc = train_enc[(seen + i) % len(train_enc)]
+        loss = example_loss(model, enc, prompt_grad=cfg.prompt_grad) / cfg.grad_accum
+        loss.backward()
+        step_loss += loss.item()
+        done += 1
+    return step_loss, done

@@ -1,52 +1,58 @@
 """Typed settings, loaded once and passed down.
 
 Defaults suit the bundled model on a small CPU machine. Environment variables
-(DRAMATIS_HOME, DRAMATIS_THREADS, DRAMATIS_CACHE_MB) override them; the CLI overrides
-both.
+(DRAMATIS_HOME, DRAMATIS_MODEL, DRAMATIS_THREADS, DRAMATIS_CACHE_MB, DRAMATIS_N_CTX)
+override them through pydantic-settings; the CLI overrides both.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dramatis.core.errors import DramatisError
 
+# field -> (environment variable, an example of a good value)
+ENV = {
+    "home": ("DRAMATIS_HOME", "~/.dramatis"),
+    "model": ("DRAMATIS_MODEL", "smollm2"),
+    "n_ctx": ("DRAMATIS_N_CTX", "2048"),
+    "n_threads": ("DRAMATIS_THREADS", "2"),
+    "cache_mb": ("DRAMATIS_CACHE_MB", "256"),
+}
 
-def default_home() -> Path:
-    return Path(os.environ.get("DRAMATIS_HOME", Path.home() / ".dramatis")).expanduser()
 
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRAMATIS_", extra="ignore")
 
-class Settings(BaseModel):
-    home: Path = Field(default_factory=default_home)  # scenes db, model cache, adapters
+    home: Path = Path.home() / ".dramatis"  # scenes db, model cache, adapters
     model: str = "smollm2"  # bundled model name or a .gguf path
-    n_ctx: int = 2048
-    n_threads: int | None = None  # None: up to 4 of the machine's cores
+    n_ctx: int = Field(2048, gt=0)
+    # None: up to 4 of the machine's cores. The variable keeps its short, older name.
+    n_threads: int | None = Field(
+        None, ge=0, validation_alias=AliasChoices("n_threads", "DRAMATIS_THREADS")
+    )
     # Saved prompt prefixes, one per adapter, so a speaker switch under adapters does not
     # re-evaluate the whole prompt (agents/prefix_cache.py); 0 turns it off.
-    cache_mb: float = 256.0
+    cache_mb: float = Field(256.0, ge=0)
+
+    @field_validator("home")
+    @classmethod
+    def _expand(cls, home: Path) -> Path:
+        return home.expanduser()
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
-        values: dict[str, object] = {}
-        for var, key, kind, example in (
-            ("DRAMATIS_THREADS", "n_threads", int, "2"),
-            ("DRAMATIS_CACHE_MB", "cache_mb", float, "256"),
-        ):
-            if raw := os.environ.get(var):
-                try:
-                    number = kind(raw)
-                except ValueError:
-                    raise DramatisError(
-                        f"{var}={raw!r} is not a number: set it to e.g. {example} or unset it"
-                    ) from None
-                values[key] = number
-                if number < 0:
-                    raise DramatisError(f"{var}={raw!r} is negative: set it to 0 or more")
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(values)
+        """Defaults < environment < `overrides` (the CLI's options; None: not given)."""
+        given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise setting_error(exc, given) from None
 
     @property
     def scenes_db(self) -> Path:
@@ -60,3 +66,28 @@ class Settings(BaseModel):
         self.home.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def default_home() -> Path:
+    """The state folder: DRAMATIS_HOME, else ~/.dramatis (for code given no Settings)."""
+    return Settings.load().home
+
+
+def setting_error(exc: ValidationError, given: dict[str, object]) -> DramatisError:
+    """One line naming the bad value where it came from (an option or a variable)."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    field = next((f for f, (var, _) in ENV.items() if var == field), field)  # alias -> field
+    var, example = ENV.get(field, (field, ""))
+    raw = given[field] if field in given else os.environ.get(var, err.get("input"))
+    where = f"--{field.replace('_', '-')}" if field in given else var
+    bound = err.get("ctx", {})
+    if err["type"] == "greater_than_equal" and bound.get("ge") == 0:
+        return DramatisError(f"{where}={raw!r} is negative: set it to 0 or more")
+    if err["type"] == "greater_than":
+        return DramatisError(f"{where}={raw!r} is too small: set it above {bound.get('gt')}")
+    if err["type"] in {"int_parsing", "float_parsing", "int_from_float"}:
+        return DramatisError(
+            f"{where}={raw!r} is not a number: set it to e.g. {example} or unset it"
+        )
+    return DramatisError(f"{where}={raw!r}: {err['msg']}; set it to e.g. {example}")
