@@ -25,6 +25,7 @@ class SceneSpec(BaseModel):
     policy: str = "addressed"
     agent: dict = Field(default_factory=dict)  # AgentSettings fields
     adapters: bool = False  # each character speaks with its active LoRA adapter
+    memory: bool = False  # characters remember the play and the scene (dramatis.memory)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
 

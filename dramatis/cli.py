@@ -134,6 +134,10 @@ def stage(
     adapters: Annotated[
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
+    memory: Annotated[
+        bool,
+        typer.Option(help="Characters remember the play up to the scene, and the scene itself."),
+    ] = False,
 ) -> None:
     """Stage a new scene and stream it."""
     from dramatis.agents.policies import make_policy
@@ -158,6 +162,7 @@ def stage(
         policy=policy,
         agent={"max_tokens": max_tokens, "temperature": temperature},
         adapters=adapters,
+        memory=memory,
     )
     store = SceneStore(settings.scenes_db)
     store.save(spec)
@@ -234,6 +239,19 @@ def _mount_arena() -> None:
 
 
 _mount_arena()
+
+
+def _mount_memory() -> None:
+    from dramatis.memory.cli import memory_app
+
+    for command in memory_app.registered_commands:
+        command.callback = user_errors(command.callback)
+    app.add_typer(
+        memory_app, name="memory", help="Index plays into memory; show what a character knows."
+    )
+
+
+_mount_memory()
 
 
 def main() -> None:

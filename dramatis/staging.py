@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from dramatis.agents.catalog import resolve_model
 from dramatis.agents.character import AgentSettings, CharacterAgent
@@ -66,6 +67,7 @@ class Staged:
     scene: SceneGraph
     model: LanguageModel
     notes: list[str] = field(default_factory=list)  # e.g. which adapter each character uses
+    memory: Any = None  # the scene's dramatis.memory SceneMemory, when spec.memory
 
 
 def build_scene(
@@ -100,9 +102,15 @@ def build_scene(
         chosen, notes = mount_adapters(model, personas, settings, model_path)
     agent_settings = AgentSettings(**spec.agent)
     names = [p.name for p in personas]
+    memory = scene_memory(spec, personas, settings) if spec.memory else None
     agents = {
         p.name: CharacterAgent(
-            p, model, cast=names, settings=agent_settings, adapter=chosen.get(p.name)
+            p,
+            model,
+            cast=names,
+            settings=agent_settings,
+            adapter=chosen.get(p.name),
+            memory=memory,
         )
         for p in personas
     }
@@ -112,5 +120,20 @@ def build_scene(
         setting=spec.setting,
         seed=spec.seed,
         checkpointer=store.checkpointer,
+        observers=(memory,) if memory else (),
     )
-    return Staged(spec, scene, model, notes)
+    if memory is not None:  # a resumed scene's turns, or the play's opening lines
+        said = scene.turns(spec.thread_id)
+        memory.sync(said or (opening_from_play(spec.source_scene)[1] if spec.source_scene else []))
+    return Staged(spec, scene, model, notes, memory)
+
+
+def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:
+    """The scene's memory (dramatis.memory): the same store and graph on every resume."""
+    from dramatis.memory.attach import open_scene_memory
+    from dramatis.memory.settings import MemorySettings
+
+    cast = [(p.name, p.play) for p in personas]
+    return open_scene_memory(
+        MemorySettings.under(settings.home), spec.thread_id, cast, spec.source_scene
+    )

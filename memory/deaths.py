@@ -43,7 +43,9 @@ def _candidates(play: Play, scene: Scene, taken: set[str]) -> list[str]:
     here = {s.speaker: s for s in scene.speeches}
     gone = [n for n, s in here.items() if last.get(n) == s.index and n not in taken]
     gone = [n for n in gone if n != scene.speeches[-1].speaker and not n.startswith("Ghost")]
-    words = {n: any(dying_words(s.text) for s in scene.speeches[-60:] if s.speaker == n) for n in gone}
+    words = {
+        n: any(dying_words(s.text) for s in scene.speeches[-60:] if s.speaker == n) for n in gone
+    }
     return sorted(gone, key=lambda n: (not words[n], here[n].index))
 
 
@@ -67,7 +69,9 @@ def find_deaths(play: Play) -> list[Death]:
             named = names.get((m[1] or "").lower().removeprefix("the ").strip())
             if named and named not in taken:
                 taken.add(named)
-                deaths.append(Death(named, scene.id, witnesses, f"{play.key} {scene.id}: {direction}"))
+                deaths.append(
+                    Death(named, scene.id, witnesses, f"{play.key} {scene.id}: {direction}")
+                )
             elif not m[1]:
                 unnamed += 1
         for name in _candidates(play, scene, taken)[:unnamed]:

@@ -56,6 +56,7 @@ class Neighbour:
     until: str | None
     detail: str = ""
     count: int = 1
+    outgoing: bool = True  # the character is the fact's head ("Ophelia is daughter to ...")
 
 
 def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
@@ -66,7 +67,7 @@ def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
             continue
         other = f.tail if f.head == who else f.head
         until = f.until if f.until and known_at(f.until, horizon) else None
-        out.append(Neighbour(other, f.relation, f.since, until, f.detail, f.count))
+        out.append(Neighbour(other, f.relation, f.since, until, f.detail, f.count, f.head == who))
     rank = {r: i for i, r in enumerate(PROMPT_RELATIONS)}
     return sorted(out, key=lambda n: (rank.get(n.relation, 99), -n.count, n.name))
 
@@ -80,7 +81,9 @@ def knows_about(
     facts = [
         f
         for f in graph.facts_of(about)
-        if f.known_to(who, horizon) and f.relation in rank and not (f.relation == "died" and about == who)
+        if f.known_to(who, horizon)
+        and f.relation in rank
+        and not (f.relation == "died" and about == who)
     ]
     facts.sort(key=lambda f: (rank[f.relation], -f.count, f.since))
     return list(dict.fromkeys(sentence(f, horizon) for f in facts))[:limit]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dramatis.memory.clock import turn_moment
+from dramatis.memory.clock import Moment, turn_moment
 from dramatis.memory.embed import Embedder
 from dramatis.memory.graph import Fact, MemoryGraph
 from dramatis.memory.importance import importance
@@ -70,6 +70,10 @@ class SceneMemory:
         self.graph_path = graph_path
         self.retriever = retriever or Retriever(store, embedder)
         self.seen = {int(p["turn"]) for p in self._payloads()}
+        # The scene's own place in story time: the earliest horizon of its cast.
+        self.scene_at = min(
+            (r.horizon for r in self.roles.values()), key=Moment.parse, default="99.0"
+        )
 
     def _payloads(self) -> list[dict]:
         from dramatis.memory.mirror import Where
@@ -87,8 +91,7 @@ class SceneMemory:
         if index in self.seen:
             return
         witnesses = sorted(set(turn["present"]) | {turn["speaker"]})
-        scene_at = self.roles[turn["speaker"]].horizon if turn["speaker"] in self.roles else "99.0"
-        when = turn_moment(scene_at, index)
+        when = turn_moment(self.scene_at, index)
         payload = {
             "kind": "episodic", "thread": self.thread, "turn": index, "when": when,
             "speaker": turn["speaker"], "witnesses": witnesses, "text": " ".join(turn["text"].split()),

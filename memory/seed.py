@@ -11,7 +11,18 @@ from dramatis.memory.deaths import find_deaths
 from dramatis.memory.graph import Fact, MemoryGraph
 from dramatis.personas.model import Play, Scene, Speech
 
-BEFORE_PLAY = "0.0"  # the persons list is known from the start
+BEFORE_PLAY = "0.0"
+# Role names too common in speech to count as naming that role ("my lord", "a gentleman").
+GENERIC = {
+    "lord",
+    "lady",
+    "gentleman",
+    "servant",
+    "messenger",
+    "captain",
+    "soldier",
+    "page",
+}  # the persons list is known from the start
 _KIN = "son|daughter|father|mother|brother|sister|wife|husband|nephew|niece|uncle|aunt|widow|cousin|kinsman|kinswoman"
 _RELATION = re.compile(
     rf"\b(?i:({_KIN}|friend|servant|page|attendant|steward|lover))s?\s+(?i:to|of)\s+"
@@ -36,7 +47,9 @@ def name_index(play: Play) -> dict[str, str]:
             index.setdefault(key, c.name)
     for c in play.characters.values():
         index[c.name.lower()] = c.name  # a full name always wins
-    return {k: v for k, v in index.items() if k not in shared or v.lower() == k}
+    return {
+        k: v for k, v in index.items() if (k not in shared or v.lower() == k) and k not in GENERIC
+    }
 
 
 def described_relations(name: str, description: str, names: dict[str, str]) -> list[Fact]:

@@ -26,10 +26,20 @@ STAMP = "dramatis-memory.json"
 COLLECTIONS = ("lore", "episodic")
 # Payload indexes (used by a Qdrant server; local mode ignores them).
 INDEXES = {
-    "lore": {"play": "keyword", "speaker": "keyword", "on_stage": "keyword", "act": "integer",
-             "scene": "integer", "clock": "integer"},
-    "episodic": {"thread": "keyword", "speaker": "keyword", "witnesses": "keyword",
-                 "turn": "integer"},
+    "lore": {
+        "play": "keyword",
+        "speaker": "keyword",
+        "on_stage": "keyword",
+        "act": "integer",
+        "scene": "integer",
+        "clock": "integer",
+    },
+    "episodic": {
+        "thread": "keyword",
+        "speaker": "keyword",
+        "witnesses": "keyword",
+        "turn": "integer",
+    },
 }
 _ID_SPACE = uuid.UUID("5b0c5d3e-7a0e-4d1b-9a52-6c1f0d2e8a11")
 
@@ -105,7 +115,9 @@ def qdrant_filter(where: Where) -> Any:
     must: list[Any] = [
         models.FieldCondition(key=k, match=models.MatchValue(value=v)) for k, v in where.equals
     ]
-    must += [models.FieldCondition(key=k, match=models.MatchAny(any=[v])) for k, v in where.contains]
+    must += [
+        models.FieldCondition(key=k, match=models.MatchAny(any=[v])) for k, v in where.contains
+    ]
     must += [models.FieldCondition(key=k, range=models.Range(lt=v)) for k, v in where.below]
     return models.Filter(must=must) if must else None
 
@@ -158,7 +170,9 @@ class VectorStore:
             end = start + 512
             points = [
                 models.PointStruct(id=i, vector=v.tolist(), payload=p)
-                for i, v, p in zip(ids[start:end], vectors[start:end], payloads[start:end], strict=True)
+                for i, v, p in zip(
+                    ids[start:end], vectors[start:end], payloads[start:end], strict=True
+                )
             ]
             self.client.upsert(name, points=points, wait=True)
         if self.use_mirror:
@@ -169,7 +183,10 @@ class VectorStore:
         if self.use_mirror:
             return self.mirrors[name].search(vector, where, limit)
         found = self.client.query_points(
-            name, query=vector.tolist(), query_filter=qdrant_filter(where), limit=limit,
+            name,
+            query=vector.tolist(),
+            query_filter=qdrant_filter(where),
+            limit=limit,
             with_payload=True,
         )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in found.points]
