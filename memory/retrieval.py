@@ -95,16 +95,16 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights or Weights()
 
-    def candidates(self, who: str, query: str, at: Horizon) -> list[Hit]:
-        vector = self.embedder.encode([query])[0]
+    def candidates(self, who: str, query: str | np.ndarray, at: Horizon) -> list[Hit]:
+        vector = self.embedder.encode([query])[0] if isinstance(query, str) else query
         n = self.weights.candidates
         hits = self.store.search("lore", vector, lore_filter(who, at), n)
         if at.thread:
             hits += self.store.search("episodic", vector, episodic_filter(who, at), n)
         return hits
 
-    def recall(self, who: str, query: str, at: Horizon, k: int = 5) -> list[Memory]:
-        """The `k` best memories of `who` for `query`, best first."""
+    def recall(self, who: str, query: str | np.ndarray, at: Horizon, k: int = 5) -> list[Memory]:
+        """The `k` best memories of `who` for `query` (text, or its embedding), best first."""
         hits = self.candidates(who, query, at)
         if not hits:
             return []

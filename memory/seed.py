@@ -32,24 +32,26 @@ _SERVICE = {"servant", "page", "attendant", "steward"}
 
 
 def name_index(play: Play) -> dict[str, str]:
-    """Lower-case names and aliases of a play's characters -> canonical name.
+    """Lower-case names, aliases and name words of a play's characters -> canonical name.
 
-    A one-word alias or surname shared by two characters is left out (ambiguous)."""
-    index: dict[str, str] = {}
+    Full names beat aliases ("King" -> Claudius), aliases beat single words of a name
+    ("P. King"); a form two characters share at the same rank is left out (ambiguous).
+    """
+    ranks: list[dict[str, str]] = [{}, {}, {}]
     shared: set[str] = set()
     for c in play.characters.values():
-        for form in (c.name, *c.aliases, *c.name.split()):
-            key = form.lower()
-            if len(key) < 3 or key in ("the", "first", "second", "third", "lord", "lady"):
-                continue
-            if key in index and index[key] != c.name:
-                shared.add(key)
-            index.setdefault(key, c.name)
-    for c in play.characters.values():
-        index[c.name.lower()] = c.name  # a full name always wins
-    return {
-        k: v for k, v in index.items() if (k not in shared or v.lower() == k) and k not in GENERIC
-    }
+        for rank, forms in enumerate(([c.name], c.aliases, c.name.split())):
+            for form in forms:
+                key = form.lower()
+                if len(key) < 3 or key in GENERIC or key in ("the", "first", "second", "third"):
+                    continue
+                if ranks[rank].get(key, c.name) != c.name:
+                    shared.add(f"{rank}:{key}")
+                ranks[rank].setdefault(key, c.name)
+    index: dict[str, str] = {}
+    for rank in (2, 1, 0):  # higher ranks overwrite
+        index.update({k: v for k, v in ranks[rank].items() if f"{rank}:{k}" not in shared})
+    return index
 
 
 def described_relations(name: str, description: str, names: dict[str, str]) -> list[Fact]:
@@ -77,13 +79,16 @@ def named_in(text: str, names: dict[str, str]) -> list[str]:
 
     named_in("Good my lord Polonius", {"polonius": "Polonius"}) -> ["Polonius"]
     """
-    words = re.findall(r"[A-Za-z']+(?:\s+[A-Z][a-z']+)?", text)
+    words = re.findall(r"[A-Za-z']+", text)
     found: list[str] = []
-    for w in words:
-        for form in (w.lower(), w.split()[0].lower()):
-            if form in names and names[form] not in found:
-                found.append(names[form])
-                break
+    i = 0
+    while i < len(words):
+        pair = " ".join(words[i : i + 2]).lower()
+        step = 2 if pair in names and i + 1 < len(words) else 1
+        hit = names.get(pair) if step == 2 else names.get(words[i].lower())
+        if hit and hit not in found:
+            found.append(hit)
+        i += step
     return found
 
 
