@@ -31,9 +31,10 @@ def knowledge_report(
                 "since": n.since,
                 "until": n.until,
                 "count": n.count,
+                "direction": "to" if n.outgoing else "from",
             }
             for n in near
-        ],  # fmt: skip
+        ],
         "knows": {p: knows_about(graph, who, p, now, limit=5) for p in people[:12]},
         "recent": [
             {"turn": p["turn"], "when": p["when"], "speaker": p["speaker"], "text": p["text"]}

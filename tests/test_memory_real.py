@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import hamlet_lore_slice
 
 from dramatis.memory.clock import Moment
 from dramatis.memory.embed import Embedder
@@ -23,8 +24,7 @@ from dramatis.personas import load_play
 
 
 def lore_slice(play):
-    """About 175 short speeches spread over all five acts."""
-    return [s for s in play.speeches() if len(s.text.split()) <= 14][::4]
+    return hamlet_lore_slice()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,8 @@ def hamlet():
 
 
 @pytest.fixture(scope="module")
-def embeddings(tmp_path_factory):
-    return tmp_path_factory.mktemp("embeddings")
+def embeddings(embedding_cache):
+    return embedding_cache
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def embedder(embeddings):
 def lore(tmp_path_factory, hamlet, embedder):
     store = VectorStore(str(tmp_path_factory.mktemp("lore") / "store"))
     report = index_play(store, embedder, hamlet, speeches=lore_slice(hamlet))
-    assert report.speeches == len(lore_slice(hamlet)) and not report.skipped
+    assert report.speeches == len(lore_slice(hamlet)) and not report.skipped and not report.encoded
     yield store
     store.close()
 
@@ -113,7 +113,7 @@ def test_tools_answer_as_the_character(lore, embedder, hamlet):
 def test_local_and_in_memory_modes_run_the_same_code(where, hamlet, embedder, tmp_path):
     store = VectorStore(str(tmp_path / "s") if where == "local" else where)
     report = index_play(store, embedder, hamlet, speeches=lore_slice(hamlet))
-    assert not report.encoded  # the module's first index filled the embedding cache
+    assert not report.encoded  # from the session's embedding cache
     again = index_play(store, embedder, hamlet, speeches=lore_slice(hamlet))
     assert again.skipped and again.seconds < 1.0
     got = Retriever(store, embedder).recall(
