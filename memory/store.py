@@ -10,6 +10,7 @@ format), so a folder is opened only when its stamp file says this tool made it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import uuid
 from pathlib import Path
@@ -132,6 +133,8 @@ class VectorStore:
                 "qdrant-client is missing: install the memory extra with "
                 "`pip install -e '.[memory]'`"
             ) from None
+        self.closed = False
+        atexit.register(self.close)  # before interpreter teardown, when qdrant can still close
         self.use_mirror = (not is_url(where)) if mirror is None else mirror
         self.mirrors: dict[str, Mirror] = {}
         for name in COLLECTIONS:
@@ -203,4 +206,7 @@ class VectorStore:
         return int(self.client.count(name, count_filter=flt, exact=True).count)
 
     def close(self) -> None:
-        self.client.close()
+        if not self.closed:
+            self.closed = True
+            self.client.close()
+            atexit.unregister(self.close)
