@@ -4,6 +4,9 @@ staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics"
     .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
     .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
 
+`hit-rate` also scores both sets of transcripts with the arena's metrics (in-world rate,
+knowledge-horizon leaks, speaker attribution, ...), memory on against off.
+
 Both use the embedding cache under DRAMATIS_HOME (default ~/.dramatis), so after one
 `dramatis memory index hamlet` no speech is encoded again.
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.arena.scoring import score_dirs
 from dramatis.core.settings import Settings
 from dramatis.memory.embed import Embedder
 from dramatis.memory.lore import lore_payload, speech_text
@@ -29,7 +33,9 @@ from dramatis.memory.store import VectorStore, point_id
 from dramatis.personas import load_play
 from dramatis.personas.model import Play, Speech
 from dramatis.staging import build_scene, opening_from_play
+from dramatis.transcript import write_transcript
 
+ARENA = ("in_world", "knowledge_leak", "attribution_balanced", "impersonation", "copying")
 CHARACTERS = ["Hamlet", "Claudius", "Polonius", "Horatio", "Laertes", "Ophelia", "Gertrude"]
 CONFIGS = {
     "default weights": Weights(),
@@ -194,7 +200,9 @@ SCENES = [
 ]
 
 
-def run_scene(home: Path, cast: str, ref: str, show: bool, turns: int, max_tokens: int, model):
+def run_scene(
+    home: Path, cast: str, ref: str, show: bool, turns: int, max_tokens: int, model, runs: Path
+):
     settings = Settings.load(home=home).ensure()
     names = cast.split(",")
     setting, opening = opening_from_play(ref)
@@ -208,6 +216,7 @@ def run_scene(home: Path, cast: str, ref: str, show: bool, turns: int, max_token
     for agent in staged.scene.agents.values():
         agent.memory = tap
     said = [e for e in staged.scene.run(tid, turns, opening) if not isinstance(e, Partial)]
+    write_transcript(runs / tid, spec, staged.scene.turns(tid))  # for the arena's metrics
     hits = scored = 0
     before = list(opening)
     for turn, lines in zip(said, tap.calls, strict=True):
@@ -239,11 +248,14 @@ def hit_rate(turns: int, max_tokens: int, home: Path) -> dict:
         report: dict = {"scenes": len(SCENES), "turns_per_scene": turns}
         for show in (True, False):
             hits = scored = 0
+            runs = scratch / ("on" if show else "off")
             for cast, ref in SCENES:
-                h, n = run_scene(scratch, cast, ref, show, turns, max_tokens, model)
+                h, n = run_scene(scratch, cast, ref, show, turns, max_tokens, model, runs)
                 hits, scored = hits + h, scored + n
             key = "memory on" if show else "memory off (same retrieval, not in the prompt)"
-            report[key] = {"hit_rate": round(hits / max(scored, 1), 3), "turns": scored}
+            arena = score_dirs([runs])["summary"]
+            figures = {k: round(v, 3) for s in arena.values() for k, v in s.items() if k in ARENA}
+            report[key] = {"hit_rate": round(hits / max(scored, 1), 3), "turns": scored, **figures}
         return report
 
 
