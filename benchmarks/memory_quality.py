@@ -232,12 +232,13 @@ def run_scene(
     return hits, scored
 
 
-def hit_rate(turns: int, max_tokens: int, home: Path) -> dict:
+def hit_rate(turns: int, max_tokens: int, home: Path, model_name: str = "smollm2") -> dict:
     from dramatis.agents.catalog import resolve_model
     from dramatis.agents.llama_backend import LlamaCppModel
 
     settings = Settings.load(home=home)
-    model = LlamaCppModel(resolve_model("smollm2", None), n_threads=settings.n_threads or 2, seed=0)
+    path = resolve_model(model_name, settings.ensure().cache_dir)
+    model = LlamaCppModel(path, n_threads=settings.n_threads or 2, seed=0)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         ms = MemorySettings.under(scratch)
@@ -245,7 +246,7 @@ def hit_rate(turns: int, max_tokens: int, home: Path) -> dict:
         embedder = Embedder(MemorySettings.under(home).embeddings)
         fill_lore(store, embedder, play, set())
         store.close()
-        report: dict = {"scenes": len(SCENES), "turns_per_scene": turns}
+        report: dict = {"model": model_name, "scenes": len(SCENES), "turns_per_scene": turns}
         for show in (True, False):
             hits = scored = 0
             runs = scratch / ("on" if show else "off")
@@ -266,12 +267,13 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=40)
+    parser.add_argument("--model", default="smollm2", help="bundled model name or .gguf path")
     args = parser.parse_args()
     home = Settings.load().home
     if args.what == "accuracy":
         report = accuracy(args.play, args.every, home)
     else:
-        report = hit_rate(args.turns, args.max_tokens, home)
+        report = hit_rate(args.turns, args.max_tokens, home, args.model)
     print(json.dumps(report, indent=2))
 
 
