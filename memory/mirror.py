@@ -36,7 +36,7 @@ class Mirror:
         self.rows: dict[str, int] = {}
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.payloads: list[dict] = []
-        self._masks: dict[tuple, np.ndarray] = {}
+        self._masks: dict[tuple, np.ndarray] = {}  # filter masks and witness subsets
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -71,18 +71,35 @@ class Mirror:
             self._masks[key] = np.array(hits, dtype=bool)
         return self._masks[key]
 
+    def _subset(self, field: str, value: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, their vectors) of the points whose list `field` holds `value`: a
+        character's witnessed points, copied once so a query multiplies only those."""
+        key = ("subset", field, value)
+        if key not in self._masks:
+            rows = np.flatnonzero(self._mask("in", field, value))
+            self._masks[key] = rows
+            self._masks[("vectors", field, value)] = self.vectors[rows]
+        return self._masks[key], self._masks[("vectors", field, value)]
+
     def search(self, vector: np.ndarray, where: Where, limit: int) -> list[Hit]:
         """Top `limit` points by cosine similarity among those `where` admits."""
+        if where.contains:  # start from the first list condition's subset (the witness)
+            rows, vectors = self._subset(*where.contains[0])
+        else:
+            rows, vectors = np.arange(len(self.ids)), self.vectors
         mask = np.ones(len(self.ids), dtype=bool)
         for field, value in where.equals:
             mask &= self._mask("eq", field, value)
-        for field, value in where.contains:
+        for field, value in where.contains[1:]:
             mask &= self._mask("in", field, value)
         for field, bound in where.below:
             mask &= self._mask("lt", field, bound)
-        rows = np.flatnonzero(mask)
-        if rows.size == 0:
+        keep = mask[rows]  # (len(rows),)
+        if not keep.any():
             return []
-        scores = (self.vectors @ vector.astype(np.float32))[rows]  # (rows,): no copy of vectors
-        top = np.argsort(-scores, kind="stable")[:limit]
+        scores = vectors @ vector.astype(np.float32)  # (len(rows),)
+        scores = np.where(keep, scores, -np.inf)
+        n = min(limit, int(keep.sum()))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")][:n]
         return [Hit(self.ids[rows[t]], float(scores[t]), self.payloads[rows[t]]) for t in top]
