@@ -57,6 +57,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/turn_overhead.py
 	$(BIN)/python benchmarks/adapters.py
 	$(BIN)/python benchmarks/arena_throughput.py
+	$(BIN)/python benchmarks/memory_latency.py
 
 cast: install
 	$(BIN)/python -m dramatis.personas.build_cast

@@ -22,6 +22,13 @@ class PersonaLike(Protocol):
     def card(self) -> str: ...
 
 
+class MemorySource(Protocol):
+    """What an agent asks of memory (dramatis.memory.SceneMemory has it): in-world lines
+    the character remembers that bear on `cue`, most useful first."""
+
+    def recall(self, character: str, cue: str, k: int) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class AgentSettings:
     max_tokens: int = 60
@@ -33,6 +40,8 @@ class AgentSettings:
     history_tokens: int = 900  # budget for the visible transcript in the prompt
     prompt_format: str = "auto"  # "auto" | "chat" | "script"
     n_samples: int = 4  # voice examples from the persona
+    memory_k: int = 4  # memories asked of a MemorySource per turn
+    memory_tokens: int = 160  # budget for them in the prompt
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class CharacterAgent:
         cast: Sequence[str],
         settings: AgentSettings | None = None,
         adapter: str | None = None,
+        memory: MemorySource | None = None,
     ) -> None:
         self.persona = persona
         self.name = persona.name
@@ -62,6 +72,7 @@ class CharacterAgent:
         self.others = tuple(c for c in self.cast if c != self.name)
         self.settings = settings or AgentSettings()
         self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
+        self.memory = memory
         self._token_counts: dict[str, int] = {}
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
@@ -84,6 +95,7 @@ class CharacterAgent:
             setting=setting,
             cast=self.cast,
             history=tuple(history),
+            memories=self.remember(history, setting),
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
 
@@ -93,6 +105,20 @@ class CharacterAgent:
         lore_for = getattr(self.persona, "lore_for", None)
         lore = lore_for([t["text"] for t in history]) if lore_for else ""
         return f"{self.persona.card()}\n{lore}" if lore else self.persona.card()
+
+    def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
+        """What the character recalls, cued by the last two speeches it heard, within
+        the `memory_tokens` budget."""
+        if self.memory is None:
+            return ()
+        cue = " ".join(t["text"] for t in history[-2:]) or setting
+        kept, spent = [], 0
+        for line in self.memory.recall(self.name, cue, self.settings.memory_k):
+            spent += self._count(line) + 2
+            if spent > self.settings.memory_tokens:
+                break
+            kept.append(line)
+        return tuple(kept)
 
     def speak(
         self,

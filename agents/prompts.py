@@ -27,6 +27,15 @@ class PromptInput:
     setting: str
     cast: tuple[str, ...]  # everyone in the scene, speaker included
     history: tuple[Turn, ...]  # what THIS character saw, oldest first, already windowed
+    memories: tuple[str, ...] = ()  # in-world lines the speaker recalls (memory room)
+
+
+def recollection(p: PromptInput) -> str:
+    """The speaker's memories as one bracketed stage line, or "".
+
+    -> "[Ophelia remembers: Polonius is dead. Laertes said: "Farewell."]"
+    """
+    return f"[{p.speaker} remembers: {' '.join(p.memories)}]" if p.memories else ""
 
 
 def fit_history(
@@ -71,6 +80,8 @@ def chat_messages(p: PromptInput) -> list[Message]:
     said = transcript_lines(p.history) or "(The scene begins.)"
     samples = "\n".join(f"- {s}" for s in p.samples)
     card = f"Now {p.speaker} speaks. {p.summary}\nLines {p.speaker} has spoken before:\n{samples}"
+    if p.memories:
+        card += "\n" + recollection(p)
     user = f"{said}\n\n{card}\n\nWhat does {p.speaker} say next? Reply with the speech only."
     return [Message("system", system), Message("user", user)]
 
@@ -85,7 +96,9 @@ def script_prompt(p: PromptInput) -> str:
         "",
     ]
     said = transcript_lines(p.history)
-    return "\n".join([*lines, *([said] if said else []), f"{p.speaker.upper()}:"])
+    memory = recollection(p)
+    tail = [*([said] if said else []), *([memory] if memory else []), f"{p.speaker.upper()}:"]
+    return "\n".join([*lines, *tail])
 
 
 def build_prompt(model: LanguageModel, p: PromptInput, fmt: str = "auto") -> tuple[str, str]:

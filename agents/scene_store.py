@@ -34,6 +34,7 @@ class SceneSpec(BaseModel):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     adapters: bool = False  # each character speaks with its active LoRA adapter
     human: str | None = None  # a chat's participant typed by a person ("You" or a character)
+    memory: bool = False  # characters remember the play and the scene (dramatis.memory)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
     @field_validator("plays")

@@ -143,6 +143,10 @@ def stage(
     adapters: Annotated[
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
+    memory: Annotated[
+        bool,
+        typer.Option(help="Characters remember the play up to the scene, and the scene itself."),
+    ] = False,
 ) -> None:
     """Stage a new scene and stream it; it is saved once its model has loaded."""
     from dramatis.agents.character import AgentSettings
@@ -171,6 +175,7 @@ def stage(
         policy=policy,
         agent=AgentSettings(max_tokens=max_tokens, temperature=temperature),
         adapters=adapters,
+        memory=memory,
     )
     store = SceneStore(settings.scenes_db)
     staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
@@ -301,6 +306,19 @@ def _mount_chat() -> None:
 
 
 _mount_chat()
+
+
+def _mount_memory() -> None:
+    from dramatis.memory.cli import memory_app
+
+    app.add_typer(
+        guarded(memory_app),
+        name="memory",
+        help="Index plays into memory; show what a character knows.",
+    )
+
+
+_mount_memory()
 
 
 def main() -> None:

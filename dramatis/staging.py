@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dramatis.agents.catalog import BUNDLED, open_model, resolve_model
 from dramatis.agents.character import CharacterAgent
@@ -96,6 +97,7 @@ class Staged:
     scene: SceneGraph
     model: LanguageModel
     notes: list[str] = field(default_factory=list)  # e.g. which adapter each character uses
+    memory: Any = None  # the scene's dramatis.memory SceneMemory, when spec.memory
 
 
 def load_model(spec: SceneSpec, settings: Settings) -> LanguageModel:
@@ -129,9 +131,15 @@ def build_scene(
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
         chosen, notes = mount_adapters(model, personas, settings, model_path)
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
+    memory = scene_memory(spec, personas, settings) if spec.memory else None
     agents = {
         p.name: CharacterAgent(
-            p, model, cast=names, settings=spec.agent, adapter=chosen.get(p.name)
+            p,
+            model,
+            cast=names,
+            settings=spec.agent,
+            adapter=chosen.get(p.name),
+            memory=memory,
         )
         for p in personas
     }
@@ -142,8 +150,23 @@ def build_scene(
         seed=spec.seed,
         checkpointer=store.checkpointer,
         human=spec.human,
+        observers=(memory,) if memory else (),
     )
-    return Staged(spec, scene, model, notes)
+    if memory is not None:  # a resumed scene's turns, or the play's opening lines
+        said = scene.turns(spec.thread_id)
+        memory.sync(said or (opening_from_play(spec.source_scene)[1] if spec.source_scene else []))
+    return Staged(spec, scene, model, notes, memory)
+
+
+def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:
+    """The scene's memory (dramatis.memory): the same store and graph on every resume."""
+    from dramatis.memory.attach import open_scene_memory
+    from dramatis.memory.settings import MemorySettings
+
+    cast = [(p.name, p.play) for p in personas]
+    return open_scene_memory(
+        MemorySettings.under(settings.home), spec.thread_id, cast, spec.source_scene
+    )
 
 
 def card_opening(personas: list, group: bool) -> list[Turn]:

@@ -31,3 +31,23 @@ def smollm2():
     from dramatis.agents.llama_backend import LlamaCppModel
 
     return LlamaCppModel(resolve_model("smollm2", cache_dir=None), n_threads=2, seed=0)
+
+
+def hamlet_lore_slice():
+    """About 175 short Hamlet speeches from all five acts: lore small enough for fast tests."""
+    from dramatis.personas import load_play
+
+    play = load_play("hamlet")
+    return play, [s for s in play.speeches() if len(s.text.split()) <= 14][::4]
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory):
+    """An embedding cache holding the Hamlet lore slice, encoded once per test session."""
+    from dramatis.memory.embed import Embedder
+    from dramatis.memory.lore import speech_text
+
+    folder = tmp_path_factory.mktemp("embeddings")
+    _, speeches = hamlet_lore_slice()
+    Embedder(folder, threads=1).encode_cached([speech_text(s) for s in speeches])
+    return folder

@@ -1,0 +1,281 @@
+"""Memory quality: retrieval accuracy on held-out lines, and the memory hit rate of
+staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics").
+
+    .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
+    .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
+
+`hit-rate` also scores both sets of transcripts with the arena's metrics (in-world rate,
+knowledge-horizon leaks, speaker attribution, ...), memory on against off.
+
+Both use the embedding cache under DRAMATIS_HOME (default ~/.dramatis), so after one
+`dramatis memory index hamlet` no speech is encoded again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from dramatis.agents.scene import Partial
+from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.arena.scoring import score_dirs
+from dramatis.core.settings import Settings
+from dramatis.memory.embed import Embedder
+from dramatis.memory.lore import lore_payload, speech_text
+from dramatis.memory.retrieval import Horizon, Retriever, Weights
+from dramatis.memory.seed import horizon_after
+from dramatis.memory.settings import MemorySettings
+from dramatis.memory.store import VectorStore, point_id
+from dramatis.personas import load_play
+from dramatis.personas.model import Play, Speech
+from dramatis.staging import build_scene, opening_from_play
+from dramatis.transcript import write_transcript
+
+ARENA = ("in_world", "knowledge_leak", "attribution_balanced", "impersonation", "copying")
+CHARACTERS = ["Hamlet", "Claudius", "Polonius", "Horatio", "Laertes", "Ophelia", "Gertrude"]
+CONFIGS = {
+    "default weights": Weights(),
+    "relevance only": Weights(recency=0.0, importance=0.0),
+}
+
+
+def held_out(play: Play, every: int) -> list[Speech]:
+    """Every `every`-th speech of each character with 8 words or more."""
+    out = []
+    for name in CHARACTERS:
+        own = [s for s in play.speeches() if s.speaker == name and len(s.text.split()) >= 8]
+        out += own[::every]
+    return out
+
+
+def fill_lore(store: VectorStore, embedder: Embedder, play: Play, skip: set[int]) -> None:
+    """The play's speeches minus `skip`, vectors from the cache of a whole-play index."""
+    speeches = play.speeches()
+    vectors, _ = embedder.encode_cached([speech_text(s) for s in speeches])
+    keep = [i for i, s in enumerate(speeches) if s.index not in skip]
+    payloads = [lore_payload(play, speeches[i], "heldout") for i in keep]
+    ids = [point_id(play.key, speeches[i].index) for i in keep]
+    store.upsert("lore", ids, vectors[keep], payloads)
+
+
+def accuracy(play_key: str, every: int, home: Path) -> dict:
+    play = load_play(play_key)
+    queries = held_out(play, every)
+    embedder = Embedder(MemorySettings.under(home).embeddings)
+    store = VectorStore(":memory:")
+    fill_lore(store, embedder, play, {q.index for q in queries})
+    vectors = embedder.encode([speech_text(q) for q in queries])
+    report: dict = {"play": play.key, "queries": len(queries)}
+    for name, weights in CONFIGS.items():
+        retriever = Retriever(store, embedder, weights)
+        for horizon in ("after the scene", "end of play"):
+            hits = 0
+            for q, v in zip(queries, vectors, strict=True):
+                scene = horizon_after(q.scene_id) if horizon == "after the scene" else "99.0"
+                top = retriever.recall(q.speaker, v, Horizon(play.key, scene), 5)
+                hits += any((m.payload["act"], m.payload["scene"]) == (q.act, q.scene) for m in top)
+            report[f"{name}, horizon {horizon}"] = round(hits / len(queries), 3)
+    return report
+
+
+STOP = set(
+    [
+        "that",
+        "this",
+        "with",
+        "thee",
+        "thou",
+        "thy",
+        "thine",
+        "have",
+        "what",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "your",
+        "from",
+        "they",
+        "them",
+        "their",
+        "there",
+        "then",
+        "than",
+        "when",
+        "where",
+        "which",
+        "whom",
+        "were",
+        "been",
+        "being",
+        "into",
+        "upon",
+        "unto",
+        "more",
+        "most",
+        "some",
+        "such",
+        "very",
+        "much",
+        "here",
+        "hath",
+        "doth",
+        "dost",
+        "come",
+        "make",
+        "well",
+        "good",
+        "know",
+        "like",
+        "speak",
+        "said",
+        "says",
+        "tell",
+        "think",
+        "give",
+        "take",
+        "nothing",
+        "something",
+        "these",
+        "those",
+        "only",
+        "even",
+        "also",
+        "sir",
+        "lord",
+        "lady",
+        "madam",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Words of four letters or more that carry content.
+
+    content_words("Polonius is dead, my lord.") -> {"polonius", "dead"}
+    """
+    return {w for w in re.findall(r"[a-z']{4,}", text.lower()) if w.strip("'") not in STOP}
+
+
+def used_memory(reply: str, memories: Sequence[str], context: str) -> bool:
+    """Whether a reply takes a content word from its memories that the rest of its prompt
+    (transcript, setting, card, voice samples) does not hold."""
+    mine = content_words(reply) - content_words(context)
+    return bool(mine & content_words(" ".join(memories)))
+
+
+class Tap:
+    """A MemorySource around the scene memory that records each answer; with show=False
+    the agent gets nothing (memory off), but the answer it would have got is recorded."""
+
+    def __init__(self, inner, show: bool) -> None:  # inner: a SceneMemory
+        self.inner, self.show, self.calls = inner, show, []
+
+    def recall(self, character: str, cue: str, k: int) -> list[str]:
+        lines = self.inner.recall(character, cue, k)
+        self.calls.append(lines)
+        return lines if self.show else []
+
+
+def fit(lines: list[str], budget: int, count) -> list[str]:
+    """The prefix of `lines` an agent keeps within `budget` tokens (CharacterAgent.remember)."""
+    kept, spent = [], 0
+    for line in lines:
+        spent += count(line) + 2
+        if spent > budget:
+            break
+        kept.append(line)
+    return kept
+
+
+SCENES = [
+    ("Hamlet,Ophelia", "hamlet:3.1"),
+    ("Hamlet,Gertrude", "hamlet:3.4"),
+    ("Ophelia,Laertes", "hamlet:4.5"),
+    ("Hamlet,Horatio", "hamlet:5.2"),
+]
+
+
+def run_scene(
+    home: Path, cast: str, ref: str, show: bool, turns: int, max_tokens: int, model, runs: Path
+):
+    settings = Settings.load(home=home).ensure()
+    names = cast.split(",")
+    setting, opening = opening_from_play(ref)
+    tid = f"{'-'.join(names).lower()}-{ref.replace(':', '-')}-{'on' if show else 'off'}"
+    spec = SceneSpec(thread_id=tid, cast=names, setting=setting, source_scene=ref, seed=11,
+                     agent={"max_tokens": max_tokens}, memory=True)  # fmt: skip
+    store = SceneStore(settings.scenes_db)
+    store.save(spec)
+    staged = build_scene(spec, store, settings, model=model)
+    tap = Tap(staged.memory, show)
+    for agent in staged.scene.agents.values():
+        agent.memory = tap
+    said = [e for e in staged.scene.run(tid, turns, opening) if not isinstance(e, Partial)]
+    write_transcript(runs / tid, spec, staged.scene.turns(tid))  # for the arena's metrics
+    hits = scored = 0
+    before = list(opening)
+    for turn, lines in zip(said, tap.calls, strict=True):
+        agent = staged.scene.agents[turn["speaker"]]
+        kept = fit(lines, agent.settings.memory_tokens, agent._count)
+        context = " ".join([setting, agent.persona.card(), *agent.persona.sample_lines[:4]])
+        context += " " + " ".join(t["text"] for t in agent.visible(before))
+        if kept and turn["source"] == "model":
+            scored += 1
+            hits += used_memory(turn["text"], kept, context)
+        before.append(turn)
+    staged.memory.store.close()
+    return hits, scored
+
+
+def hit_rate(turns: int, max_tokens: int, home: Path, model_name: str = "smollm2") -> dict:
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.llama_backend import LlamaCppModel
+
+    settings = Settings.load(home=home)
+    path = resolve_model(model_name, settings.ensure().cache_dir)
+    model = LlamaCppModel(path, n_threads=settings.n_threads or 2, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        ms = MemorySettings.under(scratch)
+        store, play = VectorStore(ms.store), load_play("hamlet")
+        embedder = Embedder(MemorySettings.under(home).embeddings)
+        fill_lore(store, embedder, play, set())
+        store.close()
+        report: dict = {"model": model_name, "scenes": len(SCENES), "turns_per_scene": turns}
+        for show in (True, False):
+            hits = scored = 0
+            runs = scratch / ("on" if show else "off")
+            for cast, ref in SCENES:
+                h, n = run_scene(scratch, cast, ref, show, turns, max_tokens, model, runs)
+                hits, scored = hits + h, scored + n
+            key = "memory on" if show else "memory off (same retrieval, not in the prompt)"
+            arena = score_dirs([runs])["summary"]
+            figures = {k: round(v, 3) for s in arena.values() for k, v in s.items() if k in ARENA}
+            report[key] = {"hit_rate": round(hits / max(scored, 1), 3), "turns": scored, **figures}
+        return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["accuracy", "hit-rate"])
+    parser.add_argument("--play", default="hamlet")
+    parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("--turns", type=int, default=6)
+    parser.add_argument("--max-tokens", type=int, default=40)
+    parser.add_argument("--model", default="smollm2", help="bundled model name or .gguf path")
+    args = parser.parse_args()
+    home = Settings.load().home
+    if args.what == "accuracy":
+        report = accuracy(args.play, args.every, home)
+    else:
+        report = hit_rate(args.turns, args.max_tokens, home, args.model)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

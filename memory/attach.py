@@ -1,0 +1,68 @@
+"""Open the memory of one staged scene: store, embedder, its graph, each character's
+place in story time. The app shell calls this; agents see only the result's `recall`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dramatis.core.errors import DramatisError
+from dramatis.memory.clock import Moment, horizon_of
+from dramatis.memory.embed import Embedder
+from dramatis.memory.graph import MemoryGraph
+from dramatis.memory.mirror import Where
+from dramatis.memory.retrieval import Retriever
+from dramatis.memory.scene_memory import Role, SceneMemory
+from dramatis.memory.seed import seed_graph
+from dramatis.memory.settings import MemorySettings
+from dramatis.memory.store import VectorStore
+from dramatis.personas import load_play
+
+
+def roles_for(cast: Sequence[tuple[str, str]], source_scene: str | None) -> dict[str, Role]:
+    """{name: Role} for (name, play) pairs; see clock.horizon_of for the horizon rule."""
+    return {name: Role(play, horizon_of(source_scene, play)) for name, play in cast}
+
+
+def build_graph(roles: dict[str, Role]) -> MemoryGraph:
+    """The plays' graph, each seeded up to the earliest horizon among its characters."""
+    graph = MemoryGraph()
+    for play in sorted({r.play for r in roles.values()}):
+        horizon = min((r.horizon for r in roles.values() if r.play == play), key=Moment.parse)
+        seed_graph(load_play(play), horizon, graph)
+    return graph
+
+
+def require_lore(store: VectorStore, plays: set[str]) -> None:
+    for play in sorted(plays):
+        if store.count("lore", Where(equals=(("play", play),))) == 0:
+            raise DramatisError(
+                f"no memory of {play} yet: run `dramatis memory index {play}` once (about a "
+                "minute), or stage with --no-memory"
+            )
+
+
+def open_scene_memory(
+    settings: MemorySettings,
+    thread: str,
+    cast: Sequence[tuple[str, str]],
+    source_scene: str | None,
+    *,
+    store: VectorStore | None = None,
+    embedder: Embedder | None = None,
+) -> SceneMemory:
+    """The scene's memory: its saved graph when it has one (a resume), else a new one."""
+    store = store or VectorStore(settings.store)
+    embedder = embedder or Embedder(settings.embeddings)
+    roles = roles_for(cast, source_scene)
+    require_lore(store, {r.play for r in roles.values()})
+    path = settings.graph_path(thread)
+    graph = MemoryGraph.load(path) if path.exists() else build_graph(roles)
+    if not path.exists():
+        graph.g.graph.update(
+            thread=thread, roles={n: [r.play, r.horizon] for n, r in roles.items()}
+        )
+        graph.save(path)
+    retriever = Retriever(store, embedder, settings.weights)
+    return SceneMemory(
+        store, embedder, graph, thread=thread, roles=roles, graph_path=path, retriever=retriever
+    )

@@ -1,0 +1,79 @@
+"""Deaths from stage directions ("Dies.", "Falls and dies.", "King dies.").
+
+A direction's place among the speeches is not kept by the parser, so an unnamed death
+goes to the character of that scene who, by the text, is dying: one who never speaks
+again after it, best one whose last words say so ("O, I am slain!").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dramatis.personas.model import Play, Scene
+
+_DIES = re.compile(r"^(?:(.+?)\s+)?dies\b", re.IGNORECASE)
+_FALLS = re.compile(r"^(?:falls|sinks|swoons)\s+and\s+", re.IGNORECASE)
+_DYING_WORDS = re.compile(
+    r"\bI\s+(?:am|'m)\s+(?:slain|dead|kill'd|killed|poison'd|sped|hurt)|\bI\s+die\b|"
+    r"\bO,\s*I\s+die\b|\bI\s+am\s+justly\s+kill'd|\bI\s+am\s+dead",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Death:
+    name: str
+    scene: str  # "3.4"
+    witnesses: list[str]  # on stage in that scene
+    source: str
+
+
+def dying_words(text: str) -> bool:
+    """dying_words("O, I am slain!") -> True; dying_words("Good night.") -> False"""
+    return bool(_DYING_WORDS.search(text))
+
+
+def _candidates(play: Play, scene: Scene, taken: set[str]) -> list[str]:
+    """Who in `scene` could be the one dying: they speak here and never again, dying
+    words first, then in the order of their last words."""
+    last: dict[str, int] = {}
+    for s in play.speeches():
+        last[s.speaker] = s.index
+    here = {s.speaker: s for s in scene.speeches}
+    gone = [n for n, s in here.items() if last.get(n) == s.index and n not in taken]
+    gone = [n for n in gone if n != scene.speeches[-1].speaker and not n.startswith("Ghost")]
+    words = {
+        n: any(dying_words(s.text) for s in scene.speeches[-60:] if s.speaker == n) for n in gone
+    }
+    return sorted(gone, key=lambda n: (not words[n], here[n].index))
+
+
+def find_deaths(play: Play) -> list[Death]:
+    """Every death the stage directions show, in play order."""
+    names = {c.lower(): c for c in play.characters}
+    for c in play.characters.values():
+        for alias in c.aliases:
+            names.setdefault(alias.lower(), c.name)
+    deaths: list[Death] = []
+    for scene in play.scenes():
+        if not scene.speeches:
+            continue
+        witnesses = sorted({p for s in scene.speeches for p in s.on_stage})
+        taken = {d.name for d in deaths}
+        unnamed = 0
+        for direction in scene.directions:
+            m = _DIES.match(_FALLS.sub("", direction.strip()))
+            if not m or len(direction.split()) > 5:
+                continue
+            named = names.get((m[1] or "").lower().removeprefix("the ").strip())
+            if named and named not in taken:
+                taken.add(named)
+                deaths.append(
+                    Death(named, scene.id, witnesses, f"{play.key} {scene.id}: {direction}")
+                )
+            elif not m[1]:
+                unnamed += 1
+        for name in _candidates(play, scene, taken)[:unnamed]:
+            deaths.append(Death(name, scene.id, witnesses, f"{play.key} {scene.id}: Dies."))
+    return deaths

@@ -1,0 +1,162 @@
+"""MemoryGraph: who is related to whom, since when, until when, and who saw it.
+
+A networkx MultiDiGraph. Nodes are typed (character, place, object, event); edges carry
+a relation (kin, loves, serves, friend, killed, addressed, mentioned, met, witnessed,
+was_at), `since` and `until` as story moments (dramatis.memory.clock), the `source`
+(a play line or a scene turn) and the `witnesses` who saw or heard it. A `public` edge
+is common knowledge (the persons list: who is whose daughter; a death once it is told).
+
+Saved as node-link JSON, never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from dramatis.core.errors import DramatisError
+from dramatis.memory.clock import known_at
+
+NODE_KINDS = ("character", "place", "object", "event")
+GRAPH_FORMAT = "dramatis-memory-graph/1"
+
+
+@dataclass
+class Fact:
+    """One edge: `head` --relation--> `tail`, held from `since` until `until`."""
+
+    head: str
+    relation: str
+    tail: str
+    since: str
+    until: str | None = None
+    source: str = ""
+    witnesses: list[str] = field(default_factory=list)
+    public: bool = False
+    detail: str = ""  # e.g. "daughter to" for kin
+    count: int = 1  # how often it was seen (addressed 12 times)
+
+    def known_to(self, who: str, horizon: str) -> bool:
+        """Whether `who` can know this fact at `horizon`."""
+        seen = self.public or who in self.witnesses or who in (self.head, self.tail)
+        return seen and known_at(self.since, horizon)
+
+    def holds_at(self, horizon: str) -> bool:
+        """Whether the relation still holds at `horizon` (no `until` before it)."""
+        return self.until is None or not known_at(self.until, horizon)
+
+
+class MemoryGraph:
+    def __init__(self) -> None:
+        self.g = nx.MultiDiGraph()
+
+    # -- building -------------------------------------------------------------------
+    def add_node(self, name: str, kind: str = "character", **attrs: object) -> None:
+        if kind not in NODE_KINDS:
+            raise ValueError(f"node kind {kind!r}: one of {', '.join(NODE_KINDS)}")
+        if name in self.g:
+            self.g.nodes[name].update({k: v for k, v in attrs.items() if v is not None})
+        else:
+            self.g.add_node(name, kind=kind, **attrs)
+
+    def add_fact(self, fact: Fact) -> Fact:
+        """Add a fact, or merge it into the same (head, relation, tail) edge: the earliest
+        `since` is kept, witnesses are united and the count grows."""
+        for name in (fact.head, fact.tail):
+            if name not in self.g:
+                self.add_node(name)
+        old = self.fact(fact.head, fact.relation, fact.tail)
+        if old is None:
+            self.g.add_edge(fact.head, fact.tail, key=fact.relation, **asdict(fact))
+            return fact
+        old.count += fact.count
+        old.witnesses = sorted(set(old.witnesses) | set(fact.witnesses))
+        old.public = old.public or fact.public
+        self._write(old)
+        return old
+
+    def end(self, head: str, relation: str, tail: str, until: str) -> None:
+        """Mark a relation as ended at `until` (a death, a betrayal)."""
+        fact = self.fact(head, relation, tail)
+        if fact is not None and fact.until is None:
+            fact.until = until
+            self._write(fact)
+
+    def die(self, name: str, when: str, witnesses: list[str], source: str = "") -> None:
+        """`name` dies at `when`: a public event, and every relation of theirs ends."""
+        self.add_node(name, died=when)
+        event = f"event:death of {name}"
+        self.add_node(event, "event", at=when)
+        self.add_fact(Fact(name, "died", event, when, None, source, witnesses, public=True))
+        for fact in list(self.facts_of(name)):
+            if fact.relation not in ("died", "killed", "witnessed"):
+                self.end(fact.head, fact.relation, fact.tail, when)
+
+    def _write(self, fact: Fact) -> None:
+        self.g.edges[fact.head, fact.tail, fact.relation].update(asdict(fact))
+
+    # -- reading ----------------------------------------------------------------------
+    def fact(self, head: str, relation: str, tail: str) -> Fact | None:
+        if not self.g.has_edge(head, tail, key=relation):
+            return None
+        return Fact(**self.g.edges[head, tail, relation])
+
+    def facts(self) -> Iterator[Fact]:
+        for _, _, data in self.g.edges(data=True):
+            yield Fact(**data)
+
+    def facts_of(self, name: str) -> Iterator[Fact]:
+        """Every fact with `name` at either end."""
+        if name not in self.g:
+            return
+        for _, _, data in self.g.out_edges(name, data=True):
+            yield Fact(**data)
+        for _, _, data in self.g.in_edges(name, data=True):
+            yield Fact(**data)
+
+    def died(self, name: str) -> str | None:
+        """When `name` died, or None."""
+        return self.g.nodes[name].get("died") if name in self.g else None
+
+    def characters(self) -> list[str]:
+        return sorted(n for n, d in self.g.nodes(data=True) if d.get("kind") == "character")
+
+    # -- saving -----------------------------------------------------------------------
+    def to_json(self) -> dict:
+        data = nx.node_link_data(self.g, source="from", target="to", edges="edges")
+        return {"format": GRAPH_FORMAT, "graph": data}
+
+    @classmethod
+    def from_json(cls, data: dict, where: str = "graph") -> MemoryGraph:
+        if not isinstance(data, dict) or data.get("format") != GRAPH_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise DramatisError(
+                f"{where}: not a {GRAPH_FORMAT} file (found {found!r}); delete it and "
+                "resume the scene to rebuild its memory"
+            )
+        out = cls()
+        out.g = nx.node_link_graph(
+            data["graph"], directed=True, multigraph=True, source="from", target="to", edges="edges"
+        )
+        return out
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json()), encoding="utf-8")
+        tmp.replace(path)  # never a half-written graph
+
+    @classmethod
+    def load(cls, path: Path) -> MemoryGraph:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise DramatisError(
+                f"{path}: unreadable memory graph ({err.__class__.__name__}); delete it and "
+                "resume the scene to rebuild it"
+            ) from None
+        return cls.from_json(data, str(path))

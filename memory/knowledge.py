@@ -1,0 +1,120 @@
+"""Graph queries as prompt text: neighbours of a character, the relation between two,
+what one knows about another, all as of a horizon and through one character's eyes.
+
+The sentences are in-world ("Polonius is dead.", "Ophelia is daughter to Polonius."):
+they go into a character's prompt as things the character knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dramatis.memory.clock import known_at
+from dramatis.memory.graph import Fact, MemoryGraph
+
+# relation -> (while it holds, once it has ended): head PHRASE tail
+PHRASES = {
+    "kin": ("is {detail} {tail}", "was {detail} {tail}"),
+    "serves": ("serves {tail}", "served {tail}"),
+    "friend": ("is a friend to {tail}", "was a friend to {tail}"),
+    "loves": ("loves {tail}", "loved {tail}"),
+    "killed": ("killed {tail}", "killed {tail}"),
+    "addressed": ("has spoken with {tail}", "spoke with {tail}"),
+    "mentioned": ("has spoken of {tail}", "spoke of {tail}"),
+    "met": ("has met {tail}", "met {tail}"),
+    "was_at": ("has been at {tail}", "was at {tail}"),
+}
+# Relations worth a line in a prompt, strongest first: co-presence is too common to list.
+PROMPT_RELATIONS = ("died", "killed", "kin", "serves", "friend", "loves", "addressed")
+
+
+def sentence(fact: Fact, horizon: str) -> str:
+    """A fact as one in-world sentence, past tense when it no longer holds.
+
+    Fact("Ophelia", "kin", "Polonius", "1.1", detail="daughter to") -> "Ophelia is daughter
+    to Polonius."
+    """
+    if fact.relation == "died":
+        return f"{fact.head} is dead."
+    verb = fact.relation.replace("_", " ") + " {tail}"
+    now, then = PHRASES.get(fact.relation, (verb, verb))
+    phrase = now if fact.holds_at(horizon) else then
+    text = f"{fact.head} {phrase.format(tail=_plain(fact.tail), detail=fact.detail)}"
+    return " ".join(text.split()) + "."
+
+
+def _plain(node: str) -> str:
+    """Node ids without their kind prefix: "place:Elsinore" -> "Elsinore"."""
+    return node.split(":", 1)[1] if node.startswith(("place:", "event:", "object:")) else node
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    name: str
+    relation: str
+    since: str
+    until: str | None
+    detail: str = ""
+    count: int = 1
+    outgoing: bool = True  # the character is the fact's head ("Ophelia is daughter to ...")
+
+
+def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
+    """Whom `who` is linked to, as far as `who` knows at `horizon`; strongest first."""
+    out = []
+    for f in graph.facts_of(who):
+        if not f.known_to(who, horizon):
+            continue
+        other = f.tail if f.head == who else f.head
+        until = f.until if f.until and known_at(f.until, horizon) else None
+        out.append(Neighbour(other, f.relation, f.since, until, f.detail, f.count, f.head == who))
+    rank = {r: i for i, r in enumerate(PROMPT_RELATIONS)}
+    return sorted(out, key=lambda n: (rank.get(n.relation, 99), -n.count, n.name))
+
+
+def knows_about(
+    graph: MemoryGraph, who: str, about: str, horizon: str, limit: int = 12
+) -> list[str]:
+    """What `who` knows about `about` at `horizon`, as sentences: a death first, then
+    kin and service, then whom they speak with most (co-presence is left out)."""
+    rank = {r: i for i, r in enumerate(PROMPT_RELATIONS)}
+    facts = [
+        f
+        for f in graph.facts_of(about)
+        if f.known_to(who, horizon)
+        and f.relation in rank
+        and not (f.relation == "died" and about == who)
+    ]
+    facts.sort(key=lambda f: (rank[f.relation], -f.count, f.since))
+    return list(dict.fromkeys(sentence(f, horizon) for f in facts))[:limit]
+
+
+def relation(graph: MemoryGraph, a: str, b: str, horizon: str, who: str | None = None) -> str:
+    """The relations between `a` and `b` known to `who` (default `a`), as sentences."""
+    who = who or a
+    facts = [
+        f
+        for f in graph.facts_of(a)
+        if b in (f.head, f.tail) and f.known_to(who, horizon) and f.relation != "met"
+    ]
+    found = [sentence(f, horizon) for f in facts]
+    for name in (a, b):
+        when = graph.died(name)
+        if when and known_at(when, horizon) and name != who:
+            found.insert(0, f"{name} is dead.")
+    return " ".join(dict.fromkeys(found)) or f"{a} and {b} have not met."
+
+
+def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> list[str]:
+    """The few things `who` knows that a prompt should carry: deaths of those close to
+    them, then kin, service and the people they speak with most."""
+    lines: list[str] = []
+    for n in neighbours(graph, who, horizon):
+        if n.relation not in PROMPT_RELATIONS or n.name.startswith("event:"):
+            continue
+        when = graph.died(n.name)
+        if when and known_at(when, horizon):
+            lines.append(f"{n.name} is dead.")
+        lines += [s for s in relation(graph, who, n.name, horizon).split(". ") if s]
+    tidy = [line if line.endswith(".") else line + "." for line in lines]
+    return list(dict.fromkeys(tidy))[:limit]

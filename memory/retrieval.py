@@ -1,0 +1,122 @@
+"""Retrieval for one character: relevance + recency + importance, over only what the
+character witnessed, and nothing after its story horizon.
+
+Generative Agents' score: each part min-max normalised over the candidates, then a
+weighted sum. Candidates are the most relevant points that pass the filters (a payload
+filter, so a post-horizon or unwitnessed point is never even a candidate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel
+
+from dramatis.memory.clock import Moment
+from dramatis.memory.embed import Embedder
+from dramatis.memory.mirror import Hit, Where
+from dramatis.memory.store import VectorStore
+
+
+class Weights(BaseModel):
+    """Defaults and why: docs/memory.md ("Scoring")."""
+
+    relevance: float = 1.0
+    recency: float = 0.5
+    importance: float = 0.25
+    decay: float = 0.995  # recency per speech of story time (Generative Agents: per hour)
+    candidates: int = 40  # most relevant points scored per collection
+
+
+@dataclass(frozen=True)
+class Memory:
+    kind: str  # "lore" (the play) or "episodic" (this scene)
+    speaker: str
+    text: str
+    when: str  # "2.2" for the play, "3.1+4" for turn 4 of a scene staged at 3.1
+    score: float
+    relevance: float
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Where a character stands in story time: its play, the scene it is staged at (no
+    speech from that scene or later is known), and the scene's turns so far."""
+
+    play: str
+    scene: str  # "1.3"; "99.0" for the whole play
+    thread: str | None = None
+    turns: int = 0
+
+    @property
+    def clock(self) -> int:
+        return Moment.parse(self.scene).clock
+
+
+def normalise(values: np.ndarray) -> np.ndarray:
+    """Min-max to [0, 1]; all equal -> all 1: normalise([2, 4, 6]) -> [0, 0.5, 1]."""
+    span = float(values.max() - values.min()) if values.size else 0.0
+    return (values - values.min()) / span if span > 1e-9 else np.ones_like(values)
+
+
+def lore_filter(who: str, at: Horizon) -> Where:
+    return Where(
+        equals=(("play", at.play),), contains=(("on_stage", who),), below=(("clock", at.clock),)
+    )
+
+
+def episodic_filter(who: str, at: Horizon) -> Where:
+    return Where(equals=(("thread", at.thread or ""),), contains=(("witnesses", who),))
+
+
+def ages(hits: list[Hit], at: Horizon, now_index: int) -> np.ndarray:
+    """Story time since each hit, in speeches: the play's speeches by their index, scene
+    turns after every play speech before the horizon."""
+    out = []
+    for h in hits:
+        if h.payload.get("kind") == "episodic":
+            out.append(max(0, at.turns - int(h.payload["turn"])))
+        else:
+            out.append(max(0, now_index - int(h.payload["index"])) + at.turns)
+    return np.array(out, dtype=np.float64)
+
+
+def memory_of(h: Hit, score: float) -> Memory:
+    p = h.payload
+    when = p.get("when") or f"{p.get('act')}.{p.get('scene')}"
+    return Memory(p.get("kind", "lore"), p["speaker"], p["text"], when, score, h.score, p)
+
+
+class Retriever:
+    def __init__(self, store: VectorStore, embedder: Embedder, weights: Weights | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.weights = weights or Weights()
+
+    def candidates(self, who: str, query: str | np.ndarray, at: Horizon) -> list[Hit]:
+        vector = self.embedder.encode([query])[0] if isinstance(query, str) else query
+        n = self.weights.candidates
+        hits = self.store.search("lore", vector, lore_filter(who, at), n)
+        if at.thread:
+            hits += self.store.search("episodic", vector, episodic_filter(who, at), n)
+        return hits
+
+    def recall(self, who: str, query: str | np.ndarray, at: Horizon, k: int = 5) -> list[Memory]:
+        """The `k` best memories of `who` for `query` (text, or its embedding), best first."""
+        hits = self.candidates(who, query, at)
+        if not hits:
+            return []
+        w = self.weights
+        now_index = max((int(h.payload.get("index", 0)) for h in hits), default=0) + 1
+        relevance = np.array([h.score for h in hits])
+        recency = w.decay ** ages(hits, at, now_index)
+        weight = np.array([float(h.payload.get("importance", 0.0)) for h in hits])
+        score = (
+            w.relevance * normalise(relevance)
+            + w.recency * normalise(recency)
+            + w.importance * normalise(weight)
+        )
+        order = np.argsort(-score, kind="stable")[:k]
+        return [memory_of(hits[i], float(score[i])) for i in order]

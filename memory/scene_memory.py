@@ -1,0 +1,136 @@
+"""SceneMemory: the memories of one staged scene's characters.
+
+It observes every turn (the scene graph's `observe` node): the turn goes into the
+episodic collection with its witnesses and into the scene's MemoryGraph, which is saved
+as JSON next to the scene. It answers `recall(character, cue, k)` with in-world lines:
+what the character knows of the people around them, then what it remembers hearing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dramatis.memory.clock import Moment, turn_moment
+from dramatis.memory.embed import Embedder
+from dramatis.memory.graph import Fact, MemoryGraph
+from dramatis.memory.importance import importance
+from dramatis.memory.knowledge import prompt_facts
+from dramatis.memory.retrieval import Horizon, Memory, Retriever
+from dramatis.memory.store import VectorStore, point_id
+
+QUOTE_WORDS = 28  # a remembered speech is quoted up to this many words
+
+
+@dataclass(frozen=True)
+class Role:
+    """A cast member's place in story time: its play and the scene it stands at."""
+
+    play: str
+    horizon: str  # "1.3", or "99.0" for the whole play
+
+
+def quote(text: str, words: int = QUOTE_WORDS) -> str:
+    """quote("a b c", 2) -> "a b …"; whole texts stay whole."""
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def remembered(m: Memory, who: str) -> str:
+    """A memory as an in-world line: 'Polonius said: "…"' or 'You said: "…"'."""
+    speaker = "You" if m.speaker == who else m.speaker
+    return f'{speaker} said: "{quote(m.text)}"'
+
+
+def named(text: str, cast: Sequence[str]) -> list[str]:
+    """Cast members a turn names: named("Where is Ophelia?", ["Ophelia"]) -> ["Ophelia"]"""
+    return [c for c in cast if re.search(rf"\b{re.escape(c.split()[0])}\b", text, re.IGNORECASE)]
+
+
+class SceneMemory:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        graph: MemoryGraph,
+        *,
+        thread: str,
+        roles: Mapping[str, Role],
+        graph_path: Path | None = None,
+        retriever: Retriever | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.graph = graph
+        self.thread = thread
+        self.roles = dict(roles)
+        self.graph_path = graph_path
+        self.retriever = retriever or Retriever(store, embedder)
+        self.seen = {int(p["turn"]) for p in self._payloads()}
+        # The scene's own place in story time: the earliest horizon of its cast.
+        self.scene_at = min(
+            (r.horizon for r in self.roles.values()), key=Moment.parse, default="99.0"
+        )
+
+    def _payloads(self) -> list[dict]:
+        from dramatis.memory.mirror import Where
+
+        return self.store.payloads("episodic", Where(equals=(("thread", self.thread),)))
+
+    def horizon(self, who: str) -> Horizon:
+        role = self.roles[who]
+        return Horizon(role.play, role.horizon, self.thread, len(self.seen))
+
+    # -- Observer -------------------------------------------------------------------
+    def observe(self, turn: Mapping[str, Any]) -> None:
+        """Remember a turn: idempotent, so a resumed scene can hand the same turn again."""
+        index = int(turn["index"])
+        if index in self.seen:
+            return
+        witnesses = sorted(set(turn["present"]) | {turn["speaker"]})
+        when = turn_moment(self.scene_at, index)
+        payload = {
+            "kind": "episodic", "thread": self.thread, "turn": index, "when": when,
+            "speaker": turn["speaker"], "witnesses": witnesses, "text": " ".join(turn["text"].split()),
+            "source": turn.get("source", "model"), "importance": importance(turn["text"]),
+        }  # fmt: skip
+        vector = self.embedder.encode([payload["text"]])
+        self.store.upsert("episodic", [point_id(self.thread, index)], vector, [payload])
+        self._update_graph(turn, when, witnesses)
+        self.seen.add(index)
+
+    def sync(self, turns: Sequence[Mapping[str, Any]]) -> None:
+        """Remember every turn not yet remembered (the play's opening lines, a resume)."""
+        for turn in turns:
+            self.observe(turn)
+
+    def _update_graph(self, turn: Mapping[str, Any], when: str, witnesses: list[str]) -> None:
+        speaker = turn["speaker"]
+        source = f"scene {self.thread}, turn {turn['index']}"
+        for other in witnesses:
+            if other != speaker:
+                self.graph.add_fact(Fact(speaker, "met", other, when, None, source, witnesses))
+        for other in named(turn["text"], list(self.roles)):
+            if other != speaker:
+                kind = "addressed" if other in witnesses else "mentioned"
+                self.graph.add_fact(Fact(speaker, kind, other, when, None, source, witnesses))
+        if self.graph_path is not None:
+            self.graph.save(self.graph_path)
+
+    # -- the agents' MemorySource -----------------------------------------------------
+    def memories(self, who: str, cue: str, k: int = 4) -> list[Memory]:
+        if who not in self.roles:
+            return []
+        return self.retriever.recall(who, cue, self.horizon(who), k)
+
+    def recall(self, character: str, cue: str, k: int = 4) -> list[str]:
+        """In-world lines for `character`'s prompt, most useful first."""
+        if character not in self.roles:
+            return []
+        at = self.horizon(character)
+        now = turn_moment(at.scene, at.turns) if at.turns else at.scene
+        facts = prompt_facts(self.graph, character, now, limit=3)
+        return facts + [remembered(m, character) for m in self.memories(character, cue, k)]

@@ -1,0 +1,53 @@
+"""LangChain tools over one character's memory: `recall` and `relationship`.
+
+Bound to a character, so a tool-calling agent can only ask what that character could
+know (its witnesses and its story horizon apply to every call).
+"""
+
+from __future__ import annotations
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from dramatis.memory.clock import turn_moment
+from dramatis.memory.knowledge import knows_about, relation
+from dramatis.memory.scene_memory import SceneMemory, remembered
+
+
+class RecallInput(BaseModel):
+    query: str = Field(description="What to remember, in a few words or a line of speech.")
+    k: int = Field(default=4, ge=1, le=20, description="How many memories.")
+
+
+class RelationshipInput(BaseModel):
+    other: str = Field(description="The other character's name.")
+
+
+def memory_tools(memory: SceneMemory, character: str) -> list[BaseTool]:
+    """[recall, relationship] for `character` in this scene."""
+
+    def recall(query: str, k: int = 4) -> str:
+        lines = [remembered(m, character) for m in memory.memories(character, query, k)]
+        return "\n".join(lines) or f"{character} remembers nothing of that."
+
+    def relationship(other: str) -> str:
+        at = memory.horizon(character)
+        now = turn_moment(at.scene, at.turns) if at.turns else at.scene
+        known = relation(memory.graph, character, other, now)
+        more = knows_about(memory.graph, character, other, now, limit=4)
+        return " ".join(dict.fromkeys([known, *more]))
+
+    return [
+        StructuredTool.from_function(
+            recall,
+            name="recall",
+            description=f"What {character} remembers seeing or hearing that bears on a query.",
+            args_schema=RecallInput,
+        ),
+        StructuredTool.from_function(
+            relationship,
+            name="relationship",
+            description=f"How {character} stands with another character, as far as they know.",
+            args_schema=RelationshipInput,
+        ),
+    ]

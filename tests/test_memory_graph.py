@@ -1,0 +1,122 @@
+"""MemoryGraph on the real parsed Hamlet: seeding, the story horizon, deaths, JSON."""
+
+import json
+import re
+
+import pytest
+
+from dramatis.core.errors import DramatisError
+from dramatis.memory.clock import Moment, horizon_of, known_at, turn_moment
+from dramatis.memory.deaths import dying_words, find_deaths
+from dramatis.memory.graph import Fact, MemoryGraph
+from dramatis.memory.knowledge import knows_about, neighbours, prompt_facts, relation
+from dramatis.memory.seed import described_relations, named_in, seed_graph
+from dramatis.personas import load_play
+
+
+@pytest.fixture(scope="module")
+def hamlet():
+    return load_play("hamlet")
+
+
+@pytest.fixture(scope="module")
+def whole(hamlet):
+    return seed_graph(hamlet, "99.0")
+
+
+def test_moments_order_play_scenes_and_staged_turns():
+    assert Moment.parse("3.1+5") == Moment(3, 1, 5) and str(Moment(3, 1, 5)) == "3.1+5"
+    assert known_at("1.2", "1.3") and not known_at("3.1", "1.3") and not known_at("1.3", "1.3")
+    assert known_at("1.3+2", "1.3+4") and not known_at("1.3+5", "1.3+4")
+    assert turn_moment("3.1", 0) == "3.1+1"
+    assert horizon_of("hamlet:1.3", "hamlet") == "1.3"
+    assert horizon_of("hamlet:1.3", "macbeth") == "99.0"
+    with pytest.raises(DramatisError, match="ACT.SCENE"):
+        Moment.parse("act three")
+
+
+def test_deaths_from_stage_directions(hamlet):
+    deaths = {(d.name, d.scene) for d in find_deaths(hamlet)}
+    assert ("Polonius", "3.4") in deaths and ("Claudius", "5.2") in deaths
+    assert {"Gertrude", "Laertes", "Hamlet"} <= {n for n, s in deaths if s == "5.2"}
+    assert ("Banquo", "3.3") in {(d.name, d.scene) for d in find_deaths(load_play("macbeth"))}
+    assert dying_words("O, I am slain!") and not dying_words("Good night, sweet prince.")
+
+
+def test_persons_list_relations_and_names(hamlet, whole):
+    names = {"polonius": "Polonius"}
+    (fact,) = described_relations("Ophelia", "Daughter to Polonius", names)
+    assert (fact.relation, fact.tail, fact.detail, fact.public) == (
+        "kin",
+        "Polonius",
+        "daughter to",
+        True,
+    )
+    assert named_in("Good my lord Polonius, and the rest", names) == ["Polonius"]
+    assert whole.fact("Horatio", "friend", "Hamlet") is not None
+    assert whole.fact("Reynaldo", "serves", "Polonius") is not None
+    assert whole.fact("Hamlet", "kin", "Claudius").detail == "nephew to"  # "the present King"
+
+
+def test_seeding_stops_at_the_horizon(hamlet):
+    early = seed_graph(hamlet, "1.3")
+    assert max(Moment.parse(f.since) for f in early.facts()) < Moment(1, 3)
+    assert early.fact("Ophelia", "met", "Hamlet") is None  # they first share the stage in 3.1
+    assert early.died("Polonius") is None
+    # Ophelia has seen nothing before 1.3: she knows only the persons list about Polonius.
+    assert [n.relation for n in neighbours(early, "Ophelia", "1.3")] == ["kin"]
+
+
+def test_polonius_is_dead_after_3_4_in_everyone_s_memory(whole):
+    assert whole.died("Polonius") == "3.4"
+    alive = re.compile(
+        r"Polonius (is (?!dead)|has |serves )|(is \w+ to|has \w+ with|serves) Polonius"
+    )
+    for horizon in ("3.5", "4.1", "4.5", "5.1", "5.2+3"):
+        for who in whole.characters():
+            if whole.died(who) and known_at(whole.died(who), horizon):
+                continue
+            said = knows_about(whole, who, "Polonius", horizon) + prompt_facts(whole, who, horizon)
+            said.append(relation(whole, who, "Polonius", horizon))
+            text = " ".join(said)
+            assert not alive.search(text), f"{who} at {horizon}: {text}"
+            if "Polonius" in text:
+                assert "Polonius is dead." in text, f"{who} at {horizon}: {text}"
+    before = knows_about(whole, "Ophelia", "Polonius", "3.4")
+    assert "Polonius is dead." not in before and "Ophelia is daughter to Polonius." in before
+    assert "Ophelia was daughter to Polonius." in knows_about(whole, "Ophelia", "Polonius", "4.5")
+    assert (
+        next(n for n in neighbours(whole, "Ophelia", "4.5") if n.name == "Polonius").until == "3.4"
+    )
+
+
+def test_witnesses_limit_what_a_character_knows(whole):
+    # Reynaldo never saw Hamlet and Ophelia speak together; Ophelia did.
+    assert "Hamlet has spoken with Ophelia." in knows_about(whole, "Ophelia", "Hamlet", "4.1")
+    assert "Hamlet has spoken with Ophelia." not in knows_about(whole, "Reynaldo", "Hamlet", "4.1")
+
+
+def test_json_round_trip_and_bad_files(tmp_path, whole):
+    path = tmp_path / "g.json"
+    whole.save(path)
+    back = MemoryGraph.load(path)
+    key = lambda f: (f.head, f.relation, f.tail)  # noqa: E731
+    assert sorted(map(key, back.facts())) == sorted(map(key, whole.facts()))
+    assert back.fact("Ophelia", "kin", "Polonius") == whole.fact("Ophelia", "kin", "Polonius")
+    assert back.died("Polonius") == "3.4"
+    path.write_text('{"graph": ', encoding="utf-8")
+    with pytest.raises(DramatisError, match="unreadable memory graph"):
+        MemoryGraph.load(path)
+    path.write_text(json.dumps({"format": "other/9"}), encoding="utf-8")
+    with pytest.raises(DramatisError, match="not a dramatis-memory-graph/1 file"):
+        MemoryGraph.load(path)
+
+
+def test_facts_merge_witnesses_and_keep_the_first_moment():
+    g = MemoryGraph()
+    g.add_fact(Fact("Hamlet", "addressed", "Ophelia", "3.1", witnesses=["Hamlet", "Ophelia"]))
+    g.add_fact(Fact("Hamlet", "addressed", "Ophelia", "3.2", witnesses=["Horatio"]))
+    f = g.fact("Hamlet", "addressed", "Ophelia")
+    assert (f.since, f.count, f.witnesses) == ("3.1", 2, ["Hamlet", "Horatio", "Ophelia"])
+    with pytest.raises(ValueError, match="node kind"):
+        g.add_node("x", "weapon")
