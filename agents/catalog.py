@@ -77,6 +77,21 @@ def resolve_model(spec: str | None, cache_dir: Path) -> Path:
                 f"model folder {path} must hold exactly one .gguf file, found {len(ggufs)}"
             )
         return ggufs[0]
+    return checked_gguf(path)
+
+
+def checked_gguf(path: Path) -> Path:
+    """`path` if it starts like a GGUF file; a DramatisError naming it otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as err:
+        raise DramatisError(f"model {path}: cannot read it ({err.strerror})") from None
+    if magic != b"GGUF":
+        raise DramatisError(
+            f"model {path} is not a GGUF file (it starts {magic!r}): give a .gguf model "
+            f"file or one of: {', '.join(BUNDLED)}"
+        )
     return path
 
 

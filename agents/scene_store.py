@@ -35,6 +35,7 @@ class SceneSpec(BaseModel):
     adapters: bool = False  # each character speaks with its active LoRA adapter
     human: str | None = None  # a chat's participant typed by a person ("You" or a character)
     memory: bool = False  # characters remember the play and the scene (dramatis.memory)
+    out: str | None = None  # the transcript folder, absolute: resume writes back to it
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
     @field_validator("plays")
@@ -64,17 +65,112 @@ def parse_spec(text: str, where: str) -> SceneSpec:
         ) from None
 
 
+# Tables a scenes database may hold: ours and LangGraph's checkpointer's.
+OUR_TABLES = {"dramatis_scenes", "checkpoints", "writes", "checkpoint_migrations"}
+SPEC_COLUMNS = ["thread_id", "spec", "created"]
+
+
+def foreign_tables(tables: set[str]) -> set[str]:
+    """Tables in a database that neither dramatis nor its checkpointer made.
+
+    foreign_tables({"checkpoints", "users"}) -> {"users"}
+    """
+    return {t for t in tables if t not in OUR_TABLES and not t.startswith("sqlite_")}
+
+
+def open_scenes_db(path: Path) -> sqlite3.Connection:
+    """A connection to the scenes database at `path`, checked to be one of ours.
+
+    A damaged or foreign file is refused with a one-line DramatisError saying what to
+    do; it is never repaired, emptied or overwritten."""
+    aside = f"move it aside (mv {path} {path}.bak) and dramatis starts a new one"
+    if path.is_dir():
+        raise DramatisError(f"scenes database {path} is a folder, not a file: {aside}")
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(dramatis_scenes)")]
+    except sqlite3.DatabaseError as err:
+        raise DramatisError(
+            f"scenes database {path} is damaged or not SQLite ({err}): {aside}"
+        ) from None
+    if stray := foreign_tables(tables):
+        conn.close()
+        raise DramatisError(
+            f"scenes database {path} holds tables dramatis did not make "
+            f"({', '.join(sorted(stray))}): it belongs to another program; {aside}, "
+            "or choose another --home"
+        )
+    if columns and columns != SPEC_COLUMNS:
+        conn.close()
+        raise DramatisError(
+            f"scenes database {path}: table dramatis_scenes has columns {columns}, "
+            f"expected {SPEC_COLUMNS}: {aside}"
+        )
+    return conn
+
+
+# Checkpoints kept per scene: each holds the whole transcript, so keeping all of them
+# grows the file by O(turns) per turn (quadratic overall). 64 is ~20 turns of history
+# (three checkpoints a turn) for undo and inspection; the newest one is all resume needs.
+KEEP_CHECKPOINTS = 64
+PRUNE_EVERY = 16  # puts between prunes: one small DELETE per ~5 turns
+
+
+class BoundedSaver(SqliteSaver):
+    """A SqliteSaver that keeps only the newest `keep` checkpoints of each thread.
+
+    Pruning runs in its own transaction after a checkpoint is committed and never
+    touches the newest ones, so a crash at any point leaves a resumable scene."""
+
+    def __init__(self, conn: sqlite3.Connection, keep: int = KEEP_CHECKPOINTS) -> None:
+        super().__init__(conn)
+        self.keep = keep
+        self._puts = 0
+
+    def put(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        saved = super().put(config, checkpoint, metadata, new_versions)
+        self._puts += 1
+        if self.keep and self._puts % PRUNE_EVERY == 0:
+            self.prune_thread(str(config["configurable"]["thread_id"]), self.keep)
+        return saved
+
+    def prune_thread(self, thread_id: str, keep: int) -> int:
+        """Delete all but the newest `keep` checkpoints of `thread_id` (and their
+        pending writes); returns how many checkpoints went."""
+        with self.cursor() as cur:
+            cur.execute(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id NOT IN "
+                "(SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? "
+                "ORDER BY checkpoint_id DESC LIMIT ?)",
+                (thread_id, thread_id, keep),
+            )
+            gone = cur.rowcount
+            cur.execute(
+                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id NOT IN "
+                "(SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?)",
+                (thread_id, thread_id),
+            )
+        return gone
+
+
 class SceneStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep: int = KEEP_CHECKPOINTS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.conn = sqlite3.connect(str(path), check_same_thread=False)
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS dramatis_scenes "
-            "(thread_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL)"
-        )
-        self.conn.commit()
-        self.checkpointer = SqliteSaver(self.conn)
+        self.conn = open_scenes_db(path)
+        try:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS dramatis_scenes "
+                "(thread_id TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL)"
+            )
+            self.conn.commit()
+        except sqlite3.DatabaseError as err:  # read-only file or folder, full disk
+            raise DramatisError(
+                f"scenes database {path} cannot be written ({err}): check its permissions "
+                "and free space, or choose another --home"
+            ) from None
+        self.checkpointer = BoundedSaver(self.conn, keep)
 
     def save(self, spec: SceneSpec) -> None:
         self.conn.execute(

@@ -16,16 +16,35 @@ from dramatis.agents.catalog import BUNDLED
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.core.errors import DramatisError, user_errors
+from dramatis.core.paths import ensure_folder
 from dramatis.core.settings import Settings
+from dramatis.failures import CheckedGroup
 
 if TYPE_CHECKING:
     from dramatis.staging import Staged
 
 app = typer.Typer(
+    cls=CheckedGroup,  # one error path for every command: dramatis/failures.py
     help="Stage conversations between character agents.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="DRAMATIS_DEBUG",
+            help="Show the full traceback of an unexpected error instead of saving it.",
+        ),
+    ] = False,
+) -> None:
+    """Stage conversations between character agents."""
+
+
 COLOURS = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue", "bold red"]
 
 Home = Annotated[
@@ -78,13 +97,14 @@ def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = No
         console.print(f"[dim]{note}[/dim]")
     printer = TurnPrinter(console, spec.cast)
     console.print(Text(spec.setting, style="italic dim"))
-    for turn in scene.turns(spec.thread_id):  # what was said before a resume
+    said = scene.turns(spec.thread_id)  # before a resume; a cut-off turn included
+    for turn in said:
         printer.turn(turn)
     try:
         for event in scene.run(spec.thread_id, turns, opening):
             if isinstance(event, Partial):
                 printer.partial(event)
-            else:
+            elif event["index"] >= len(said):  # a cut-off turn taken up is shown once
                 printer.turn(event)
                 write_transcript(out, spec, scene.turns(spec.thread_id))
     except KeyboardInterrupt:
@@ -164,8 +184,11 @@ def stage(
     make_policy(policy)  # fail on a bad name before loading anything
     names = [p.name for p in personas]
     scene_setting, opening = _setting_and_opening(scene, setting, personas)
+    thread_id = new_thread_id(names)
+    out_dir = ensure_folder((out or Path("runs") / thread_id).resolve(), "--out")
     spec = SceneSpec(
-        thread_id=new_thread_id(names),
+        thread_id=thread_id,
+        out=str(out_dir),
         cast=names,
         plays={p.name: p.play for p in personas},
         setting=scene_setting,
@@ -180,7 +203,7 @@ def stage(
     store = SceneStore(settings.scenes_db)
     staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
     store.save(spec)
-    _play_scene(staged, turns, out or Path("runs") / spec.thread_id, opening)
+    _play_scene(staged, turns, out_dir, opening)
 
 
 def _setting_and_opening(
@@ -211,8 +234,11 @@ def resume(
 
     settings = Settings.load(home=home, n_threads=threads).ensure()
     store = SceneStore(settings.scenes_db)
-    staged = build_scene(store.load(thread_id), store, settings)
-    _play_scene(staged, turns, out or Path("runs") / thread_id)
+    spec = store.load(thread_id)
+    staged_out = Path(spec.out) if spec.out else Path("runs") / thread_id  # older scenes: none
+    out_dir = ensure_folder(out or staged_out, "--out")  # the scene's own folder by default
+    staged = build_scene(spec, store, settings)
+    _play_scene(staged, turns, out_dir)
 
 
 @app.command()
@@ -242,6 +268,19 @@ def models(as_json: JsonFlag = False) -> None:
         return
     for name, (_, install, about) in BUNDLED.items():
         typer.echo(f"{name}\t{about}\t({install})")
+
+
+@app.command()
+def doctor(home: Home = None) -> None:
+    """Check the state folder, scenes, adapters, cast and models; change nothing."""
+    from dramatis.doctor import diagnose
+
+    findings = diagnose(Settings.load(home=home))
+    for finding in findings:
+        typer.echo(finding.line())
+    if bad := sum(not f.ok for f in findings):
+        typer.echo(f"{bad} problem(s) found; nothing was changed", err=True)
+        raise typer.Exit(2)
 
 
 def guarded(sub: typer.Typer) -> typer.Typer:

@@ -4,12 +4,12 @@ after every turn so an interrupted run keeps everything it said."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from dramatis.agents.scene_store import SceneSpec
 from dramatis.agents.turn import Turn
+from dramatis.core.paths import atomic_write
 
 
 def markdown(spec: SceneSpec, turns: Sequence[Turn]) -> str:
@@ -30,15 +30,16 @@ def markdown(spec: SceneSpec, turns: Sequence[Turn]) -> str:
     return "\n".join(head + body)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+FILES = ("transcript.jsonl", "transcript.md", "scene.json")
 
 
 def write_transcript(out_dir: Path, spec: SceneSpec, turns: Sequence[Turn]) -> None:
+    """Rewrite the scene's files, each in one step (a crash leaves the old or the new)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in turns)
-    _atomic_write(out_dir / "transcript.jsonl", lines)
-    _atomic_write(out_dir / "transcript.md", markdown(spec, turns))
-    _atomic_write(out_dir / "scene.json", spec.model_dump_json(indent=2) + "\n")
+    atomic_write(out_dir / FILES[0], lines)
+    atomic_write(out_dir / FILES[1], markdown(spec, turns))
+    atomic_write(out_dir / FILES[2], spec.model_dump_json(indent=2) + "\n")
+    for name in FILES:  # temp files a killed run left behind: the new files replace them
+        for stale in out_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)

@@ -135,6 +135,8 @@ def _names_and_desc(item: str) -> tuple[list[str], str, bool]:
         segments = [s.strip() for s in head.split(",")]
         return [s for s in segments if s], desc.strip(), False
     segments = [s.strip() for s in re.split(r",|\s{2,}", item) if s.strip()]
+    if not segments:  # an item of punctuation only, e.g. "."
+        return [], "", False
     names = [segments[0]]
     rest = segments[1:]
     while rest and rest[0].upper() == rest[0] and any(c.isalpha() for c in rest[0]):
@@ -180,6 +182,8 @@ def parse_persons(lines: list[str], title: str = "") -> PersonsList:
             continue
         for item in _split_entry(entry):
             names, desc, cut = _names_and_desc(item)
+            if not names:
+                continue
             if desc.lower().startswith("and ") or desc.split()[:1] == ["several"]:
                 desc = desc.removeprefix("and ")
                 if _is_group([desc], ""):

@@ -95,6 +95,10 @@ def train_cmd(
         raise DramatisError(
             "name a character to train, e.g. `dramatis train Hamlet`, or pass --default-cast"
         )
+    from dramatis.personas import find_persona
+
+    for name in todo:  # an unknown name fails here, before any model loads or bar is drawn
+        find_persona(name, play)
     settings = Settings.load(home=home, model=model).ensure()
     projections = tuple(t.strip() for t in targets.split(",") if t.strip())
     cfg = TrainConfig(

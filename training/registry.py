@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dramatis.core.errors import DramatisError, closest
+from dramatis.core.files import load_json_model
 from dramatis.core.keys import slug
 
 META = "meta.json"
@@ -54,12 +55,24 @@ def key_of(character: str, play: str) -> str:
     return f"{slug(play)}.{slug(character)}"
 
 
+class ActivePointer(BaseModel):
+    """active.json: the active version and the ones active before it, oldest first."""
+
+    version: int | None = None
+    history: list[int] = Field(default_factory=list)
+
+
+def damaged_fix(folder: Path) -> str:
+    """What to do about a damaged file in an adapter folder."""
+    return f"move {folder} aside (or delete it) and retrain with `dramatis train NAME`"
+
+
 class AdapterVersion:
     """One saved adapter version on disk."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.meta = AdapterMeta.model_validate_json((folder / META).read_text())
+        self.meta = load_json_model(folder / META, AdapterMeta, damaged_fix(folder))
 
     @property
     def version(self) -> int:
@@ -89,7 +102,10 @@ class AdapterRegistry:
 
     def _pointer(self, character: str, play: str) -> dict:
         path = self._dir(character, play) / "active.json"
-        return json.loads(path.read_text()) if path.is_file() else {"version": None, "history": []}
+        if not path.is_file():
+            return ActivePointer().model_dump()
+        fix = f"delete it and pick a version with `dramatis adapters activate {character} vN`"
+        return load_json_model(path, ActivePointer, fix).model_dump()
 
     def _set_pointer(self, character: str, play: str, pointer: dict) -> None:
         path = self._dir(character, play) / "active.json"

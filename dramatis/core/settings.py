@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dramatis.core.errors import DramatisError
+from dramatis.core.paths import ensure_folder
 
 # field -> (environment variable, an example of a good value)
 ENV = {
@@ -63,8 +64,10 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
     def ensure(self) -> Settings:
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        """Make the state folders, or say in one line why the home cannot be one."""
+        fix = "set --home or DRAMATIS_HOME to a folder you can write (or move the file aside)"
+        ensure_folder(self.home, "state folder", fix)
+        ensure_folder(self.cache_dir, "cache folder")
         return self
 
 

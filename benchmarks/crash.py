@@ -1,0 +1,416 @@
+"""Crash harness: stage scenes, SIGKILL them at random points, resume, check every turn.
+
+    .venv/bin/python benchmarks/crash.py --kills 60           # fake backend, ~6 min
+    .venv/bin/python benchmarks/crash.py --kills 0 --real 4   # the bundled model only
+
+Each kill runs the real `dramatis stage` / `dramatis resume` command in a child process
+(the CLI, LangGraph, the SQLite checkpointer and the transcript writer all real). With
+the fake backend the child swaps llama.cpp for a seeded fake model that takes a few
+milliseconds a token, so a kill can land anywhere; kills land:
+  random      after a random delay, anywhere in the run
+  generate    in the middle of a character's speech (after some of its tokens)
+  checkpoint  inside a checkpoint transaction: rows written, not yet committed
+  transcript  between a transcript file's temp write and its rename
+  resume      at a random moment of a `resume`, after a first kill of `stage`
+After each kill the parent reads the checkpoint, checks the transcript files on disk,
+resumes to the scene's full length and checks again:
+  lost        a turn the checkpoint held (or the child printed) that is gone or changed
+  duplicated  a turn index held twice, or more turns than asked for
+  mismatch    transcript.jsonl not a prefix of the checkpoint (after a kill) or not equal
+              to it (after the final resume); any unreadable line counts
+  diverged    (fake backend) the finished scene differs from an uninterrupted run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+POINTS = ("random", "generate", "checkpoint", "transcript", "resume")
+CAST = "Hamlet,Ophelia,Horatio"
+
+
+# -- the child: the real CLI, with a slow fake model and an optional kill point ----------
+def _kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _counter(point: str, at: int):
+    """A callable that kills this process on its `at`-th call when `point` is armed."""
+    calls = {"n": 0}
+
+    def tick() -> None:
+        calls["n"] += 1
+        if calls["n"] == at:
+            _kill_self()
+
+    return tick
+
+
+def _patch_model(delay: float, kill_generate: int, rng: random.Random) -> None:
+    import dramatis.agents.llama_backend as llama
+    from dramatis.agents.fake_backend import FakeModel
+
+    class SlowFake(FakeModel):
+        calls = 0
+
+        def stream(self, prompt, sampling):
+            SlowFake.calls += 1
+            cut = rng.randint(1, 6) if SlowFake.calls == kill_generate else -1
+            for i, piece in enumerate(super().stream(prompt, sampling)):
+                if i == cut:
+                    _kill_self()
+                time.sleep(delay)
+                yield piece
+
+    llama.LlamaCppModel = lambda *a, **k: SlowFake()  # type: ignore[misc,assignment]
+
+
+def _patch_checkpoint(at: int) -> None:
+    from contextlib import contextmanager
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    original, tick = SqliteSaver.cursor, _counter("checkpoint", at)
+
+    @contextmanager
+    def cursor(self, transaction: bool = True):
+        with original(self, transaction) as cur:
+            yield cur
+            if transaction:
+                tick()  # the statements ran; the commit has not
+
+    SqliteSaver.cursor = cursor  # type: ignore[method-assign]
+
+
+def _patch_transcript(at: int) -> None:
+    import dramatis.core.paths as paths
+
+    tick, replace = _counter("transcript", at), os.replace
+
+    class OsProxy:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def replace(src, dst):
+            tick()  # temp file written and synced, not yet renamed
+            replace(src, dst)
+
+    paths.os = OsProxy()  # type: ignore[assignment]
+
+
+def child(argv: list[str]) -> None:
+    """`crash.py child [--fake DELAY] [--kill-at POINT:N] -- dramatis args...`"""
+    split = argv.index("--")
+    opts = argparse.ArgumentParser()
+    opts.add_argument("--fake", type=float, default=None)
+    opts.add_argument("--kill-at", default="")
+    opts.add_argument("--seed", type=int, default=0)
+    args = opts.parse_args(argv[:split])
+    point, _, n = args.kill_at.partition(":")
+    at = int(n or 0)
+    if args.fake is not None:
+        _patch_model(args.fake, at if point == "generate" else 0, random.Random(args.seed))
+    if point == "checkpoint":
+        _patch_checkpoint(at)
+    if point == "transcript":
+        _patch_transcript(at)
+    from dramatis.cli import main
+
+    sys.argv = ["dramatis", *argv[split + 1 :]]
+    main()
+
+
+# -- the parent: run, kill, inspect, resume ----------------------------------------------
+@dataclass
+class Outcome:
+    point: str
+    backend: str
+    saved_at_kill: int
+    printed_at_kill: int
+    final: int
+    lost: int = 0
+    duplicated: int = 0
+    mismatch: int = 0
+    diverged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def survived(self) -> bool:
+        return not (self.lost or self.duplicated or self.mismatch or self.diverged)
+
+
+def checkpoint_turns(home: Path) -> tuple[str | None, list[dict]]:
+    """(thread id, saved turns) of the one scene in `home`: the newest checkpoint's, then
+    any a finished step wrote before its checkpoint (resume takes those up, not redoes)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if not (home / "scenes.sqlite").exists():
+        return None, []
+    conn = sqlite3.connect(home / "scenes.sqlite")
+    try:
+        try:
+            row = conn.execute("SELECT thread_id FROM dramatis_scenes").fetchone()
+        except sqlite3.OperationalError:  # killed before the table was made
+            return None, []
+        if row is None:  # killed before the scene's spec was committed
+            return None, []
+        thread_id = row[0]
+        saved = SqliteSaver(conn).get_tuple({"configurable": {"thread_id": thread_id}})
+        if saved is None:
+            return thread_id, []
+        turns = list(saved.checkpoint["channel_values"].get("turns", []))
+        pending = [v for _, channel, v in saved.pending_writes or [] if channel == "turns"]
+        return thread_id, turns + [t for batch in pending for t in batch]
+    finally:
+        conn.close()
+
+
+def said(turns: list[dict]) -> list[tuple]:
+    """What a scene said, without timings: (index, speaker, text, source) per turn."""
+    return [(t["index"], t["speaker"], t["text"], t["source"]) for t in turns]
+
+
+def transcript_turns(out: Path) -> list[dict] | None:
+    """Turns in transcript.jsonl; None when a line is unreadable (a torn write)."""
+    path = out / "transcript.jsonl"
+    if not path.exists():
+        return []
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines()]
+    except json.JSONDecodeError:
+        return None
+
+
+def printed_turns(stdout: str, cast: str = CAST) -> int:
+    """Turns the child showed the user: lines that start with a cast member's heading."""
+    heads = tuple(f"{n.strip().upper()}:" for n in cast.split(","))
+    return sum(line.startswith(heads) for line in stdout.splitlines())
+
+
+def dramatis_cmd(fake: float | None, kill_at: str, seed: int) -> list[str]:
+    pre = ["--fake", str(fake)] if fake is not None else []
+    return [sys.executable, __file__, "child", *pre, "--kill-at", kill_at, "--seed", str(seed)]
+
+
+def run_child(cmd: list[str], env: dict, kill_after: float | None = None) -> tuple[int, str]:
+    """Run a child; SIGKILL it after `kill_after` seconds if given. (return code, stdout)"""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        out, err = proc.communicate()
+    if proc.returncode not in (0, -signal.SIGKILL):
+        raise RuntimeError(f"child failed ({proc.returncode}): {err[-2000:]}")
+    return proc.returncode, out
+
+
+@dataclass
+class Scenario:
+    """One scene, its own state folder, and how the children are started."""
+
+    root: Path
+    turns: int
+    seed: int
+    fake: float | None  # seconds per token of the fake model; None: the real model
+    threads: int = 1
+    max_tokens: int = 16
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def env(self) -> dict:
+        return {**os.environ, "DRAMATIS_HOME": str(self.home), "COLUMNS": "400"}
+
+    def stage(self, kill_at: str = "") -> list[str]:
+        args = ["stage", "--cast", CAST, "--turns", str(self.turns), "--seed", str(self.seed)]
+        args += ["--max-tokens", str(self.max_tokens), "--threads", str(self.threads)]
+        args += ["--policy", "round-robin", "--out", str(self.out)]
+        return [*dramatis_cmd(self.fake, kill_at, self.seed), "--", *args]
+
+    def resume(self, thread_id: str, turns: int, kill_at: str = "") -> list[str]:
+        args = ["resume", thread_id, "--turns", str(turns), "--threads", str(self.threads)]
+        return [*dramatis_cmd(self.fake, kill_at, self.seed), "--", *args]
+
+
+def check_after_kill(sc: Scenario, o: Outcome, printed: int) -> list[dict]:
+    """What the checkpoint and the transcript hold right after a kill."""
+    thread_id, saved = checkpoint_turns(sc.home)
+    if thread_id is None:
+        o.notes.append("killed before the scene was saved")
+        return []
+    o.saved_at_kill, o.printed_at_kill = len(saved), printed
+    o.lost += max(0, printed - len(saved))  # shown to the user, then gone
+    written = transcript_turns(sc.out)
+    if written is None or written != saved[: len(written)]:
+        o.mismatch += 1
+        o.notes.append("transcript after the kill is not a prefix of the checkpoint")
+    return saved
+
+
+def finish(sc: Scenario, o: Outcome, saved: list[dict]) -> list[dict]:
+    """Resume until the scene has all its turns plus one (so a resume always runs and
+    rewrites the transcript); check them against what was saved."""
+    thread_id, turns = checkpoint_turns(sc.home)
+    if thread_id is None:  # killed before the scene was saved: stage it again
+        run_child(sc.stage(), sc.env())
+        thread_id, turns = checkpoint_turns(sc.home)
+    assert thread_id is not None
+    target = sc.turns + 1
+    for _ in range(3):
+        if len(turns) >= target:
+            break
+        run_child(sc.resume(thread_id, target - len(turns)), sc.env())
+        _, turns = checkpoint_turns(sc.home)
+    indices = [t["index"] for t in turns]
+    o.final = len(turns)
+    o.duplicated += len(indices) - len(set(indices)) + max(0, len(turns) - target)
+    if indices != list(range(len(turns))):
+        o.notes.append(f"indices not contiguous: {indices}")
+        o.lost += max(0, max(indices, default=-1) + 1 - len(set(indices)))
+    o.lost += sum(1 for a, b in zip(saved, turns, strict=False) if a != b)
+    o.lost += max(0, len(saved) - len(turns))
+    if transcript_turns(sc.out) != turns:
+        o.mismatch += 1
+        o.notes.append("final transcript differs from the checkpoint")
+    if leftovers := sorted(p.name for p in sc.out.glob(".*.tmp")):
+        o.mismatch += 1
+        o.notes.append(f"temp files left: {leftovers}")
+    return turns
+
+
+def reference(root: Path, turns: int, seed: int, fake: float) -> tuple[list[dict], float]:
+    """An uninterrupted run of the same scene: its turns and its wall time."""
+    sc = Scenario(root / "reference", turns, seed, fake)
+    started = time.perf_counter()
+    run_child(sc.stage(), sc.env())
+    wall = time.perf_counter() - started
+    thread_id, _ = checkpoint_turns(sc.home)
+    run_child(sc.resume(str(thread_id), 1), sc.env())  # as `finish` does: one turn more
+    return checkpoint_turns(sc.home)[1], wall
+
+
+def kill_point(point: str, turns: int, rng: random.Random, fake: bool) -> str:
+    """A targeted kill within a run of `turns` turns: "checkpoint:7" and the like.
+
+    A speech is only cut by the fake model; with the real one it becomes a checkpoint."""
+    if point == "generate" and not fake:
+        point = "checkpoint"
+    calls = {"generate": turns, "checkpoint": 3 * turns, "transcript": 3 * turns}
+    return f"{point}:{rng.randint(1, calls[point])}"
+
+
+def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outcome:
+    """Stage with one kill (for `resume`: a kill mid-stage, then one mid-resume), then
+    recover and check."""
+    o = Outcome(point, "fake" if sc.fake is not None else "real", 0, 0, 0)
+    fake = sc.fake is not None
+    targeted = {"generate", "checkpoint", "transcript"}
+    if point in targeted:
+        kill_at, delay = kill_point(point, sc.turns, rng, fake), None
+    elif point == "resume":  # stage dies before its last turn, so there is a resume to kill
+        kill_at, delay = kill_point("generate", sc.turns - 1, rng, fake), None
+    else:
+        kill_at, delay = "", rng.uniform(0.4, 1.0) * wall
+    code, out = run_child(sc.stage(kill_at), sc.env(), delay)
+    saved = check_after_kill(sc, o, printed_turns(out))
+    thread_id, _ = checkpoint_turns(sc.home)
+    if point == "resume" and thread_id and len(saved) < sc.turns:
+        left = sc.turns - len(saved)
+        inner = kill_point(rng.choice(sorted(targeted)), left, rng, fake)
+        code, out = run_child(sc.resume(thread_id, left, inner), sc.env())
+        saved = check_after_kill(sc, o, printed_turns(out))  # resume reprints the old turns
+    elif point == "resume":
+        code = 0  # nothing left to resume: no resume was killed
+    if code == 0:
+        o.notes.append("finished before the kill")
+    finish(sc, o, saved)
+    return o
+
+
+def campaign(
+    kills: int, real: int, turns: int, seed: int, delay: float, points: list[str]
+) -> list[Outcome]:
+    rng = random.Random(seed)
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="dramatis-crash-") as tmp:
+        root = Path(tmp)
+        scene_seed = rng.randint(1, 999)
+        ref, wall = reference(root, turns, scene_seed, delay)
+        for i in range(kills):
+            sc = Scenario(root / f"k{i}", turns, scene_seed, delay)
+            o = one_kill(sc, points[i % len(points)], rng, wall)
+            _, final = checkpoint_turns(sc.home)
+            o.diverged = int(said(final) != said(ref))
+            outcomes.append(o)
+            print(json.dumps(asdict(o)), flush=True)
+        real_wall = 0.0
+        if real:
+            started = time.perf_counter()
+            first = Scenario(root / "real-reference", 4, scene_seed, None)
+            run_child(first.stage(), first.env())
+            real_wall = time.perf_counter() - started
+        for i in range(real):
+            sc = Scenario(root / f"r{i}", 4, scene_seed, None)
+            o = one_kill(sc, ("random", "resume")[i % 2], rng, real_wall)
+            outcomes.append(o)
+            print(json.dumps(asdict(o)), flush=True)
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> dict:
+    """Totals per backend: kills, survived, turns lost and duplicated."""
+    table: dict = {}
+    for o in outcomes:
+        row = table.setdefault(o.backend, {"kills": 0, "landed": 0, "survived": 0, "lost": 0})
+        row["kills"] += 1
+        row["landed"] += "finished before the kill" not in o.notes
+        row["survived"] += o.survived
+        for key in ("lost", "duplicated", "mismatch", "diverged"):
+            row[key] = row.get(key, 0) + getattr(o, key)
+        row.setdefault("by_point", {}).setdefault(o.point, 0)
+        row["by_point"][o.point] += 1
+    return table
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        child(sys.argv[2:])
+        return
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--kills", type=int, default=60, help="kills on the fake backend")
+    p.add_argument("--real", type=int, default=4, help="kills on the bundled model")
+    p.add_argument("--turns", type=int, default=10, help="turns per scene")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--delay", type=float, default=0.03, help="fake model seconds per token")
+    p.add_argument("--json", type=Path, help="write the outcomes here")
+    p.add_argument("--points", default=",".join(POINTS), help="kill points to cycle through")
+    a = p.parse_args()
+    outcomes = campaign(a.kills, a.real, a.turns, a.seed, a.delay, a.points.split(","))
+    totals = summary(outcomes)
+    print(json.dumps(totals, indent=1))
+    if a.json:
+        a.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
+    bad = sum(not o.survived for o in outcomes)
+    raise SystemExit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

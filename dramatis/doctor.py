@@ -1,0 +1,184 @@
+"""`dramatis doctor`: look over the state folder and the installed models, change nothing.
+
+Each check gives a Finding: what was looked at, whether it is fine, and when it is not,
+what is wrong and what to do. Files are opened read-only; nothing is repaired, moved
+or deleted (the fixes are for the user to run).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from dramatis.agents.catalog import BUNDLED, resolve_model
+from dramatis.agents.scene_store import SPEC_COLUMNS, SceneSpec, foreign_tables
+from dramatis.core.errors import DramatisError
+from dramatis.core.files import first_problem
+from dramatis.core.settings import Settings
+
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class Finding:
+    what: str  # the file or folder looked at
+    ok: bool
+    detail: str  # what was found; for a problem, what is wrong and what to do
+
+    def line(self) -> str:
+        return f"{'ok ' if self.ok else 'BAD'}  {self.what}: {self.detail}"
+
+
+def check_home(home: Path) -> Finding:
+    """The state folder: absent (fine: made on first use), a folder, or in the way."""
+    if not home.exists():
+        return Finding(str(home), True, "not made yet (the first `dramatis stage` makes it)")
+    if not home.is_dir():
+        fix = "set --home or DRAMATIS_HOME to a folder, or move the file aside"
+        return Finding(str(home), False, f"is a file, not a folder: {fix}")
+    return Finding(str(home), True, "state folder")
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def check_scenes(db: Path) -> Finding:
+    """scenes.sqlite: SQLite, ours, intact, every stored spec readable."""
+    aside = f"move it aside (mv {db} {db}.bak); dramatis starts a new one"
+    if not db.exists():
+        return Finding(str(db), True, "no scenes yet")
+    try:
+        conn = read_only(db)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as err:
+        return Finding(str(db), False, f"damaged or not SQLite ({err}): {aside}")
+    try:
+        if stray := foreign_tables(tables):
+            return Finding(str(db), False, f"foreign tables {sorted(stray)}: {aside}")
+        if verdict != "ok":
+            return Finding(str(db), False, f"integrity check failed ({verdict}): {aside}")
+        return _check_specs(conn, db)
+    finally:
+        conn.close()
+
+
+def _check_specs(conn: sqlite3.Connection, db: Path) -> Finding:
+    if "dramatis_scenes" not in {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }:
+        return Finding(str(db), True, "no scenes yet")
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(dramatis_scenes)")]
+    if columns != SPEC_COLUMNS:
+        return Finding(str(db), False, f"dramatis_scenes has columns {columns}: move it aside")
+    bad = []
+    rows = conn.execute("SELECT thread_id, spec FROM dramatis_scenes").fetchall()
+    for thread_id, text in rows:
+        try:
+            SceneSpec.model_validate_json(text)
+        except ValidationError as err:
+            bad.append(f"{thread_id} ({first_problem(err)})")
+    if bad:
+        return Finding(
+            str(db), False, f"unreadable scene specs: {'; '.join(bad)}: stage those scenes again"
+        )
+    return Finding(str(db), True, f"{len(rows)} scenes")
+
+
+def check_adapters(root: Path) -> Iterator[Finding]:
+    """Every adapter folder: its metadata, its weights, its active pointer."""
+    from dramatis.training.registry import GGUF, WEIGHTS, AdapterRegistry
+
+    if not root.is_dir():
+        return
+    registry = AdapterRegistry(root)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            versions = registry._versions_in(folder)
+            registry._pointer(*_character_of(folder, versions))
+        except DramatisError as err:
+            yield Finding(str(folder), False, str(err))
+            continue
+        missing = [
+            f"{v.folder.name}/{name}"
+            for v in versions
+            for name in (WEIGHTS, GGUF)
+            if not (v.folder / name).is_file()
+        ]
+        if missing:
+            fix = "retrain with `dramatis train NAME` or remove those versions"
+            yield Finding(str(folder), False, f"missing {', '.join(missing)}: {fix}")
+        else:
+            yield Finding(str(folder), True, f"{len(versions)} version(s)")
+
+
+def _character_of(folder: Path, versions: list) -> tuple[str, str]:
+    """(character, play) for the registry's pointer lookup of `folder`."""
+    if versions:
+        return versions[-1].meta.character, versions[-1].meta.play
+    play, _, character = folder.name.partition(".")
+    return character, play
+
+
+def check_models(cache_dir: Path) -> Iterator[Finding]:
+    """Each bundled model that is installed: its file is there and is a GGUF file."""
+    for name in BUNDLED:
+        try:
+            path = resolve_model(name, cache_dir) if name == "smollm2" else _cached(name, cache_dir)
+        except DramatisError as err:
+            yield Finding(f"model {name}", name != "smollm2", str(err))
+            continue
+        if path is None:
+            yield Finding(f"model {name}", True, "not assembled yet (made on first use)")
+            continue
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != GGUF_MAGIC:
+            fix = "reinstall the model package" if name == "smollm2" else f"delete {path}"
+            yield Finding(str(path), False, f"not a GGUF file (starts {magic!r}): {fix}")
+        else:
+            yield Finding(str(path), True, f"model {name}")
+
+
+def _cached(name: str, cache_dir: Path) -> Path | None:
+    """The assembled file of a model that ships in parts, if it was assembled."""
+    stem = name.replace("3", "-3")  # "gemma3-270m" is assembled as gemma-3-270m-....gguf
+    found = sorted(cache_dir.glob(f"{stem}*.gguf")) if cache_dir.is_dir() else []
+    return found[0] if found else None
+
+
+def check_cast() -> Finding:
+    from dramatis.personas import load_cast
+
+    try:
+        cast = load_cast()
+    except DramatisError as err:
+        return Finding("cast file", False, str(err))
+    return Finding("cast file", True, f"{len(cast.personas)} characters")
+
+
+def diagnose(settings: Settings) -> list[Finding]:
+    """Every check, in order; the scene and adapter checks only if the home is usable."""
+    home = check_home(settings.home)
+    findings = [home]
+    checks: list[Callable[[], Iterator[Finding] | Finding]] = [check_cast]
+    if home.ok and settings.home.is_dir():
+        checks += [
+            lambda: check_scenes(settings.scenes_db),
+            lambda: check_adapters(settings.home / "adapters"),
+            lambda: check_models(settings.cache_dir),
+        ]
+    for check in checks:
+        found = check()
+        findings += [found] if isinstance(found, Finding) else list(found)
+    logs = settings.home / "logs"
+    if logs.is_dir() and (saved := sorted(logs.glob("traceback-*.txt"))):
+        findings.append(
+            Finding(str(logs), True, f"{len(saved)} saved traceback(s), newest {saved[-1].name}")
+        )
+    return findings

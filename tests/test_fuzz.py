@@ -1,0 +1,235 @@
+"""Property tests: whatever a user types or leaves on disk, dramatis raises nothing but
+a DramatisError (one line, exit 2 on the command line).
+
+The default run tries a modest number of examples per target; `-m slow` runs the same
+properties with many more (`--hypothesis-show-statistics` prints the counts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import dramatis.staging
+from dramatis.cli import app
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
+from dramatis.personas import find_persona, parse_play
+from dramatis.staging import opening_from_play, parse_cast
+from dramatis.training.registry import AdapterRegistry
+
+FEW = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+MANY = settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+
+# Text that looks like a play often enough to reach deep into the parser.
+PLAY_BITS = st.sampled_from(
+    ["ACT I.", "ACT V", "SCENE 2.", "Scene III. A room.", "HAMLET.", "Ham.", "Lady M.",
+     "[Enter Hamlet.]", "[Exeunt.]", "Enter GHOST", "To be, or not to be.", "", " ", "\t",
+     "FINIS", "THE END", "Dramatis Personae", "ACT", "SCENE", ".", "[", "]", "I.", "V."]
+)  # fmt: skip
+PLAY_TEXT = st.lists(st.one_of(PLAY_BITS, st.text(max_size=30)), max_size=60).map("\n".join)
+NAMES = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["Hamlet", "Ophelia", "Lady Macbeth", "macbeth:Banquo", "hamlet:", ":"]),
+)
+
+
+def only_user_errors(fn, *args):
+    """Call fn; a DramatisError is fine (and must be one line), anything else fails."""
+    try:
+        return fn(*args)
+    except DramatisError as err:
+        assert str(err) and "\n" not in str(err).strip(), repr(err)
+        return None
+
+
+def check_parser(text: str) -> None:
+    play = only_user_errors(parse_play, text)
+    if play is not None:  # what the parser returns holds together
+        for speech in play.speeches():
+            assert speech.speaker.strip()
+
+
+@FEW
+@given(PLAY_TEXT)
+@example("Dramatis Personae\n.")  # found by the fuzz: an IndexError in the persons list
+def test_parser_takes_any_text(text):
+    check_parser(text)
+
+
+@pytest.mark.slow
+@settings(MANY, max_examples=5000)  # the parser is fast: many more
+@given(st.one_of(PLAY_TEXT, st.text()))
+def test_parser_takes_any_text_many(text):
+    check_parser(text)
+
+
+CAST_REFS = st.lists(
+    st.one_of(NAMES, st.builds("hamlet:{}".format, st.text(max_size=12))), max_size=5
+).map(",".join)
+SCENE_REFS = st.one_of(
+    st.text(max_size=20),
+    st.builds("{}:{}".format, st.sampled_from(["hamlet", "macbeth", "nope", ""]), st.text(max_size=8)),
+    st.builds("hamlet:{}.{}".format, st.integers(-2, 9), st.integers(-2, 9)),
+)  # fmt: skip
+
+
+def check_references(cast: str, scene: str) -> None:
+    names = only_user_errors(parse_cast, cast) or []
+    for name in names:
+        if ":" in name:  # play-qualified: one play to parse; bare names search them all
+            only_user_errors(find_persona, name)
+    only_user_errors(opening_from_play, scene)
+
+
+@FEW
+@given(CAST_REFS, SCENE_REFS)
+def test_cast_and_scene_references(cast, scene):
+    check_references(cast, scene)
+
+
+@pytest.mark.slow
+@MANY
+@given(CAST_REFS, SCENE_REFS)
+def test_cast_and_scene_references_many(cast, scene):
+    check_references(cast, scene)
+
+
+OPTION_VALUES = st.one_of(
+    st.text(max_size=12), st.integers(-5, 10**12).map(str), st.sampled_from(["", "-1", "nan", "1e309"])
+)  # fmt: skip
+STAGE_ARGS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["--cast", "--scene", "--turns", "--seed", "--model", "--policy", "--max-tokens",
+             "--temperature", "--threads", "--setting", "--bogus"]
+        ),
+        OPTION_VALUES,
+    ),
+    max_size=6,
+)  # fmt: skip
+
+
+class Reached(Exception):
+    """The command got as far as loading a model: every option was accepted."""
+
+
+def check_cli(args: list[str], home: Path) -> None:
+    result = CliRunner().invoke(app, args, env={"DRAMATIS_HOME": str(home)})
+    if isinstance(result.exception, Reached):
+        return
+    assert result.exit_code in (0, 2), (args, result.output, result.exception)
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Stop `stage`/`resume` where the model would load (the fuzz is about the options)."""
+
+    def stop(*_a, **_k):
+        raise Reached
+
+    monkeypatch.setattr(dramatis.staging, "build_scene", stop)
+
+
+def flatten(pairs):
+    return [part for pair in pairs for part in pair]
+
+
+@FEW
+@given(STAGE_ARGS, st.sampled_from(["stage", "resume", "scenes", "adapters list"]))
+def test_cli_options(tmp_path_factory, no_model, pairs, command):
+    home = tmp_path_factory.mktemp("home")
+    check_cli([*command.split(), *flatten(pairs)], home)
+
+
+@pytest.mark.slow
+@MANY
+@given(STAGE_ARGS, st.sampled_from(["stage", "resume", "scenes", "adapters list"]))
+def test_cli_options_many(tmp_path_factory, no_model, pairs, command):
+    home = tmp_path_factory.mktemp("home")
+    check_cli([*command.split(), *flatten(pairs)], home)
+
+
+ENV_VALUES = st.one_of(
+    st.text(max_size=10), st.integers(-10, 10**6).map(str), st.sampled_from(["inf", "nan", "1e400", " 2 "])
+)  # fmt: skip
+
+
+def check_settings(threads: str, cache: str, home_name: str, base: Path) -> None:
+    env = {"DRAMATIS_THREADS": threads, "DRAMATIS_CACHE_MB": cache}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v.replace("\0", "") for k, v in env.items()})
+    try:
+        loaded = only_user_errors(Settings.load)
+        if loaded is not None:
+            home = base / home_name.replace("\0", "").replace("/", "_")[:40]
+            only_user_errors(Settings(home=home).ensure)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+@FEW
+@given(ENV_VALUES, ENV_VALUES, st.text(max_size=20))
+def test_settings_and_environment(tmp_path_factory, threads, cache, home_name):
+    check_settings(threads, cache, home_name, tmp_path_factory.mktemp("s"))
+
+
+@pytest.mark.slow
+@MANY
+@given(ENV_VALUES, ENV_VALUES, st.text(max_size=20))
+def test_settings_and_environment_many(tmp_path_factory, threads, cache, home_name):
+    check_settings(threads, cache, home_name, tmp_path_factory.mktemp("s"))
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)  # fmt: skip
+META_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "character": JSONISH | st.just("Hamlet"), "play": JSONISH | st.just("hamlet"),
+        "version": JSONISH | st.integers(0, 3), "base_model": JSONISH, "base_sha256": JSONISH,
+        "data_sha256": JSONISH, "ppl_before": JSONISH, "ppl_after": JSONISH,
+    },
+)  # fmt: skip
+FILE_TEXT = st.one_of(META_FIELDS.map(json.dumps), JSONISH.map(json.dumps), st.text(max_size=40))
+POINTER_TEXT = st.one_of(
+    st.fixed_dictionaries({}, optional={"version": JSONISH, "history": JSONISH}).map(json.dumps),
+    st.text(max_size=20),
+)
+
+
+def check_registry(meta: str, pointer: str | None, root: Path) -> None:
+    folder = root / "hamlet.hamlet"
+    (folder / "v1").mkdir(parents=True)
+    (folder / "v1" / "meta.json").write_text(meta)
+    if pointer is not None:
+        (folder / "active.json").write_text(pointer)
+    registry = AdapterRegistry(root)
+    chars = only_user_errors(registry.characters) or []
+    for character, play in chars:
+        only_user_errors(registry.active, character, play)
+        only_user_errors(registry.find_character, character)
+
+
+@FEW
+@given(FILE_TEXT, st.none() | POINTER_TEXT)
+def test_adapter_registry_metadata(tmp_path_factory, meta, pointer):
+    check_registry(meta, pointer, tmp_path_factory.mktemp("adapters"))
+
+
+@pytest.mark.slow
+@MANY
+@given(FILE_TEXT, st.none() | POINTER_TEXT)
+def test_adapter_registry_metadata_many(tmp_path_factory, meta, pointer):
+    check_registry(meta, pointer, tmp_path_factory.mktemp("adapters"))
