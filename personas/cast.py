@@ -98,6 +98,11 @@ def find_persona(name: str, play: str | None = None) -> Persona:
     """
     if play is None and ":" in name:
         play, _, name = name.partition(":")
+    if not name.strip():
+        raise DramatisError(
+            f"no character name in {f'{play}:' if play else ''}{name!r}: "
+            "write NAME or PLAY:NAME, e.g. hamlet:Ophelia"
+        )
     if play is not None and play.strip().lower() == CARD_PLAY:
         return imported_persona(name)
     cast = load_cast()

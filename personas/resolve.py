@@ -115,7 +115,9 @@ class Resolver:
     def _score(self, tokens: list[str], forms: list[list[str]]) -> int:
         """How well heading tokens name one character (its name, or an alias in full)."""
         score = _match_score(tokens, forms[0])
-        title = tokens[0] in edition.TITLE_WORDS and tokens[0] not in edition.ORDINALS
+        title = (
+            bool(tokens) and tokens[0] in edition.TITLE_WORDS and tokens[0] not in edition.ORDINALS
+        )
         if not score and len(tokens) > 1 and title:
             score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
         if any(tokens == alias for alias in forms[1:]):

@@ -90,6 +90,7 @@ def check_references(cast: str, scene: str) -> None:
 
 @FEW
 @given(CAST_REFS, SCENE_REFS)
+@example("HA:", "")  # found by the fuzz: an empty name after the play raised IndexError
 def test_cast_and_scene_references(cast, scene):
     check_references(cast, scene)
 
