@@ -23,7 +23,8 @@ VersionArg = Annotated[str, typer.Argument(help="Version, e.g. v2.")]
 
 
 def _progress_bar(console: Console, name: str):
-    """A rich progress bar with loss; returns (progress, callback)."""
+    """A rich progress bar with loss, drawn from the first step on (so an error before
+    training, such as an unknown name, comes alone); returns (progress, callback)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(
@@ -37,6 +38,7 @@ def _progress_bar(console: Console, name: str):
     task = bar.add_task(name, total=None, loss=float("nan"))
 
     def update(step: int, total: int, loss: float, seconds: float) -> None:
+        bar.start()  # a no-op once started
         bar.update(task, completed=step, total=total, loss=loss)
 
     return bar, update
@@ -95,10 +97,6 @@ def train_cmd(
         raise DramatisError(
             "name a character to train, e.g. `dramatis train Hamlet`, or pass --default-cast"
         )
-    from dramatis.personas import find_persona
-
-    for name in todo:  # an unknown name fails here, before any model loads or bar is drawn
-        find_persona(name, play)
     settings = Settings.load(home=home, model=model).ensure()
     projections = tuple(t.strip() for t in targets.split(",") if t.strip())
     cfg = TrainConfig(
@@ -133,10 +131,12 @@ def _train_one(
     began = time.perf_counter()
     bar, update = _progress_bar(console, name)
     try:
-        with bar:
+        try:
             found = train_character(
                 name, settings, cfg, play=play, progress=update, log=console.print
             )
+        finally:
+            bar.stop()
     except DramatisError as err:
         if total == 1:
             raise
