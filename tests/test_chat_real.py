@@ -53,8 +53,12 @@ async def test_a_reply_streams_from_the_real_model_and_escape_stops_the_next(tmp
         await wait_until(pilot, lambda: isinstance(app.screen, KeepOrDiscard), 60, "the question")
         await pilot.press("k")
         await settle(app, pilot)
-        assert app.session.turns()[-1]["source"] == "stopped"
+        stopped = app.session.turns()[-1]
+        assert stopped["source"] == "stopped"
+        # Under load a watched turn may finish before Escape lands: the stop then falls
+        # on a later turn. The retry replaces whichever turn was stopped.
+        assert stopped["index"] >= 2
         await pilot.press("ctrl+r")  # retry the stopped turn: a whole new reply
         await settle(app, pilot, seconds=180)
         last = app.session.turns()[-1]
-        assert last["source"] in ("model", "fallback") and last["index"] == 2
+        assert last["source"] in ("model", "fallback") and last["index"] == stopped["index"]
