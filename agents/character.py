@@ -61,7 +61,9 @@ class AgentSettings:
     max_lines: int = 4  # a turn is a speech, not a monologue
     retries: int = 3  # extra attempts, other seeds, when a reply is empty or parrots a turn
     history_tokens: int = 900  # budget for the visible transcript in the prompt
-    prompt_format: str = "page"  # "page" | "auto" | "chat" | "script" (agents/prompts.py)
+    # "page" | "auto" | "chat" | "script" (agents/prompts.py); `dramatis stage` defaults to
+    # "page" (docs/fidelity.md); "auto" here keeps the chat template for other callers.
+    prompt_format: str = "auto"
     n_samples: int = 4  # voice examples from the persona
     memory_k: int = 4  # memories asked of a MemorySource per turn
     memory_tokens: int = 160  # budget for them in the prompt

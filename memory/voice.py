@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dramatis.core.errors import DramatisError
 from dramatis.personas import find_persona, load_play
 from dramatis.personas.model import Speech
 
@@ -123,7 +124,9 @@ class PlayVoices:
         if play is None:
             found = find_persona(speaker)
             speaker, play = found.name, found.play
-        if not play:  # an imported character with no play: no real exchanges to show
+        try:
+            index = voice_index(play, speaker, self.skip_scene)
+        except DramatisError:  # an imported character, from no play: no real exchanges
             return []
-        hits = voice_index(play, speaker, self.skip_scene).search(context, k, self.exclude)
+        hits = index.search(context, k, self.exclude)
         return [(e.cue_speaker, e.cue, e.reply) for e in hits]

@@ -24,7 +24,7 @@ def agent(model, name="Hamlet", cast=CAST, **settings) -> CharacterAgent:
         find_persona(name),
         model,
         cast=cast,
-        settings=AgentSettings(**settings),
+        settings=AgentSettings(**{"prompt_format": "page", **settings}),
         voice=PlayVoices(skip_scene="3.1"),
         persons=[p.card() for p in personas],
     )
