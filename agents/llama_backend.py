@@ -56,6 +56,7 @@ class LlamaCppModel(LanguageModel):
         self._template = self._llm.metadata.get("tokenizer.chat_template")
         self._loras: Any = None  # a LoraSet, made when the first adapter is loaded
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
+        self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -108,12 +109,29 @@ class LlamaCppModel(LanguageModel):
         rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
         return rendered.prompt
 
+    def banned_tokens(self, words: tuple[str, ...]) -> dict[int, float]:
+        """Logit bias that keeps `words` out: each spelling ("play", " Play") that is a
+        single token is barred; a longer one loses its first token only when that token
+        is the word's own stem of four letters or more (" Shakespeare" -> " Shakes")."""
+        if words not in self._bans:
+            bias: dict[int, float] = {}
+            for word in words:
+                for form in {word, word.capitalize(), f" {word}", f" {word.capitalize()}"}:
+                    ids = self._llm.tokenize(form.encode("utf-8"), add_bos=False, special=False)
+                    first = self._llm.detokenize(ids[:1]).decode("utf-8", "ignore").strip()
+                    if len(ids) == 1 or len(first) >= 4:
+                        bias[ids[0]] = -100.0
+            self._bans[words] = bias
+        return self._bans[words]
+
     def _kwargs(self, sampling: Sampling) -> dict:
         return {
             "max_tokens": sampling.max_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "repeat_penalty": sampling.repeat_penalty,
+            "presence_penalty": sampling.presence_penalty,
+            "logit_bias": self.banned_tokens(sampling.banned) if sampling.banned else None,
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }

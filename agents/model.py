@@ -26,6 +26,8 @@ class Sampling:
     temperature: float = 0.8
     top_p: float = 0.95
     repeat_penalty: float = 1.0  # 1.0: off; small models loop without ~1.2
+    presence_penalty: float = 0.0  # 0.0: off; subtracted once from every token already used
+    banned: tuple[str, ...] = ()  # words whose tokens get a large negative logit bias
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
     # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:

@@ -1,4 +1,11 @@
-"""Prompt formats: chat (instruction-tuned models) and script (base models).
+"""Prompt formats: page (every model), chat (instruction-tuned) and script (base).
+
+The page format renders a page of the play itself: the persons of the scene as a
+list of persons gives them, real exchanges of the speaker like the current talk (an
+earlier scene), then the staged scene and the speaker's heading. It holds no
+instruction and no word from outside the world of the play (OUT_OF_WORLD), so a
+small model has nothing to narrate about: it can only go on with the scene. Instruct
+models get the page as plain text, without their chat template.
 
 A chat model gets the scene and the transcript, then who speaks now and how; a base
 model continues a play script ("HORATIO: ...\\nHAMLET:"). The format is chosen per
@@ -12,8 +19,10 @@ on a small CPU; the tail a fraction of that).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from dramatis.agents.model import LanguageModel, Message
 from dramatis.agents.turn import Turn
@@ -28,6 +37,9 @@ class PromptInput:
     cast: tuple[str, ...]  # everyone in the scene, speaker included
     history: tuple[Turn, ...]  # what THIS character saw, oldest first, already windowed
     memories: tuple[str, ...] = ()  # in-world lines the speaker recalls (memory room)
+    persons: tuple[str, ...] = ()  # the cast's cards, for the page's list of persons
+    # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
+    examples: tuple[tuple[str, str, str], ...] = ()
 
 
 def recollection(p: PromptInput) -> str:
@@ -36,6 +48,31 @@ def recollection(p: PromptInput) -> str:
     -> "[Ophelia remembers: Polonius is dead. Laertes said: "Farewell."]"
     """
     return f"[{p.speaker} remembers: {' '.join(p.memories)}]" if p.memories else ""
+
+
+# Words that belong to talk about a play, not to talk in one: a page holds none.
+OUT_OF_WORLD = (
+    "shakespeare",
+    "character",
+    "speech",
+    "play",
+    "playwright",
+    "author",
+    "audience",
+    "reader",
+    "scene from",
+    "style",
+    "write",
+    "reply",
+    "respond",
+    "dialogue",
+)
+
+
+class VoiceSource(Protocol):
+    """Real exchanges of a character like the current context (memory.voice.PlayVoices)."""
+
+    def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]: ...
 
 
 def fit_history(
@@ -101,8 +138,52 @@ def script_prompt(p: PromptInput) -> str:
     return "\n".join([*lines, *tail])
 
 
+def out_of_world_words(text: str) -> list[str]:
+    """The OUT_OF_WORLD words in `text` (whole words, any case).
+
+    out_of_world_words("A scene in the style of Shakespeare") -> ["shakespeare", "style"]
+    """
+    low = text.lower()
+    return [w for w in OUT_OF_WORLD if re.search(rf"\b{re.escape(w)}\b", low)]
+
+
+def one_line(text: str) -> str:
+    """A speech on one line.
+
+    one_line("To be,\n or not") -> "To be, or not"
+    """
+    return " ".join(text.split())
+
+
+def person_line(card: str) -> str:
+    """A card as a line of a list of persons.
+
+    person_line("Ophelia, daughter to Polonius.") -> "OPHELIA, daughter to Polonius."
+    """
+    name, comma, rest = card.partition(",")
+    return f"{name.rstrip('.').upper()}{comma}{rest}" if comma else card.upper()
+
+
+def page_prompt(p: PromptInput) -> str:
+    """A page of the play that any model continues with the speaker's next speech."""
+    persons = [person_line(card) for card in p.persons]
+    earlier = [
+        f"{cue_speaker.upper()}: {one_line(cue)}\n{p.speaker.upper()}: {one_line(reply)}"
+        for cue_speaker, cue, reply in p.examples
+    ] or [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
+    blocks = [
+        "\n".join(persons) if persons else f"{p.speaker.upper()}.",
+        "\n".join(earlier),
+        f"{one_line(p.setting)}\n{transcript_lines(p.history)}".rstrip(),
+    ]
+    memory = f"\n{recollection(p)}" if p.memories else ""  # in-world: a stage line
+    return "\n\n".join(b for b in blocks if b) + f"{memory}\n{p.speaker.upper()}:"
+
+
 def build_prompt(model: LanguageModel, p: PromptInput, fmt: str = "auto") -> tuple[str, str]:
-    """(prompt text, format used). `fmt`: "auto" | "chat" | "script"."""
+    """(prompt text, format used). `fmt`: "page" | "auto" | "chat" | "script"."""
+    if fmt == "page":
+        return page_prompt(p), "page"
     if fmt in ("auto", "chat"):
         rendered = model.render_chat(chat_messages(p))
         if rendered is not None:

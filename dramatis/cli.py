@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -130,6 +130,27 @@ def _closing(console: Console, spec: SceneSpec, turns: list, out: Path) -> None:
     console.print(f"[dim]continue with:[/dim] dramatis resume {spec.thread_id} --turns 4")
 
 
+def agent_options(pairs: list[str]) -> dict[str, Any]:
+    """AgentSettings fields from KEY=VALUE pairs, typed like their defaults.
+
+    agent_options(["best_of=3", "ban_out_of_world=true"]) -> {"best_of": 3, "ban_out_of_world": True}
+    """
+    from dramatis.agents.character import AgentSettings
+
+    defaults = AgentSettings()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if not hasattr(defaults, key) or not value:
+            raise DramatisError(f"--set {pair!r}: write KEY=VALUE with an agent setting as KEY")
+        kind = type(getattr(defaults, key))
+        try:
+            out[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        except ValueError as err:
+            raise DramatisError(f"--set {pair!r}: {key} takes a {kind.__name__}") from err
+    return out
+
+
 @app.command()
 @user_errors
 def stage(
@@ -157,6 +178,13 @@ def stage(
     ] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.8,
+    prompt_format: Annotated[
+        str, typer.Option("--format", help="Prompt format: page | auto | chat | script.")
+    ] = "page",
+    agent_set: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Agent setting KEY=VALUE, e.g. --set best_of=3 (repeatable)."),
+    ] = None,
     out: Out = None,
     home: Home = None,
     threads: Threads = None,
@@ -196,7 +224,12 @@ def stage(
         model=stored_model(settings.model),
         seed=seed,
         policy=policy,
-        agent=AgentSettings(max_tokens=max_tokens, temperature=temperature),
+        agent=AgentSettings(
+            max_tokens=max_tokens,
+            temperature=temperature,
+            prompt_format=prompt_format,
+            **agent_options(agent_set or []),
+        ),
         adapters=adapters,
         memory=memory,
     )

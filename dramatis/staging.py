@@ -11,6 +11,7 @@ from typing import Any
 
 from dramatis.agents.catalog import BUNDLED, open_model, resolve_model
 from dramatis.agents.character import CharacterAgent
+from dramatis.agents.critic import StyleCritic
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.scene import SceneGraph
@@ -19,6 +20,7 @@ from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.keys import slug
 from dramatis.core.settings import Settings
+from dramatis.memory.voice import PlayVoices
 from dramatis.personas import Persona, find_persona, load_play
 
 OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run
@@ -132,6 +134,10 @@ def build_scene(
         chosen, notes = mount_adapters(model, personas, settings, model_path)
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     memory = scene_memory(spec, personas, settings) if spec.memory else None
+    skip = (spec.source_scene or ":").split(":", 1)[1]
+    voice = PlayVoices({p.name: p.play for p in personas}, skip_scene=skip)
+    cards = [p.card() for p in personas]
+    critic = StyleCritic.for_cast([p.name for p in personas]) if spec.agent.best_of > 1 else None
     agents = {
         p.name: CharacterAgent(
             p,
@@ -140,6 +146,9 @@ def build_scene(
             settings=spec.agent,
             adapter=chosen.get(p.name),
             memory=memory,
+            voice=voice,
+            persons=cards,
+            critic=critic,
         )
         for p in personas
     }

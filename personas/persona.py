@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +23,9 @@ CARD_CHARS = 800  # an imported card's description in prompts: the small model's
 def _unset(value: object) -> bool:
     """Whether an optional card field is empty (then dumps leave it out)."""
     return not value
+
+
+SPEAKERS = Path(__file__).parent / "data" / "speakers.json"
 
 
 class Persona(BaseModel):
@@ -50,19 +57,14 @@ class Persona(BaseModel):
     card_source: dict | None = Field(default=None, exclude_if=_unset)  # the imported card
 
     def card(self) -> str:
-        """Who the character is, for prompts: no counts a small model would parrot.
+        """Who the character is, as a list of persons in a play would say it: nothing
+        about authors, speeches or counts, which a small model would narrate or parrot.
 
-        -> "Hamlet, Son to the former, and Nephew to the present King, in Shakespeare's
-           Hamlet; speaks most with Horatio, Polonius and Rosencrantz."
+        -> "Hamlet, son to the former King of Denmark, and nephew to the present King."
         """
         if self.card_source is not None:
             return self._imported_card()
-        who = f"{self.name}, {self.description}" if self.description else self.name
-        names = [name for name, _ in self.partners[:3]]
-        talks = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-        return f"{who}, in Shakespeare's {self.play_title}" + (
-            f"; speaks most with {talks}." if talks else "."
-        )
+        return f"{self.name}, {self.description}." if self.description else f"{self.name}."
 
     def _imported_card(self) -> str:
         """An imported character in prompts: description, personality, scenario, cut short."""
@@ -115,8 +117,25 @@ def partner_counts(speeches: list[Speech], name: str) -> Counter[str]:
     return counts
 
 
+def spread_order(n: int) -> list[int]:
+    """Indices 0..n-1 in an order whose every prefix spreads over the whole range.
+
+    spread_order(8) -> [0, 7, 4, 2, 6, 1, 5, 3]
+    """
+    order: list[int] = []
+    parts = 1
+    while len(order) < n:
+        for k in range(parts + 1):
+            index = round(k * (n - 1) / parts) if parts else 0
+            if index not in order:
+                order.append(index)
+        parts *= 2
+    return order[:n]
+
+
 def sample_lines(speeches: list[Speech], n: int = N_SAMPLES) -> list[str]:
-    """Representative speeches: short-to-medium ones (2-6 lines) spread evenly over the play.
+    """Representative speeches: short-to-medium ones (2-6 lines) spread evenly over the
+    play, ordered so that the first k of them still span the whole play.
 
     Deterministic; falls back to any speech when there are few medium ones.
     """
@@ -126,7 +145,31 @@ def sample_lines(speeches: list[Speech], n: int = N_SAMPLES) -> list[str]:
         picks = pool
     else:
         picks = [pool[round(i * (len(pool) - 1) / (n - 1))] for i in range(n)]
-    return ["\n".join(s.lines) for s in picks]
+    return ["\n".join(picks[i].lines) for i in spread_order(len(picks))]
+
+
+def describe(play: Play, name: str) -> str:
+    """The persons-list description, made to stand alone: "the former" and "his Son"
+    point at the entry above; an unlisted wife ("Lady Macbeth") is named by her lord.
+
+    describe(hamlet, "Hamlet") -> "son to the former King of Denmark, and nephew to the present King"
+    describe(macbeth, "Malcolm") -> "son to Duncan"; describe(macbeth, "Lady Macbeth") -> "wife to Macbeth"
+    """
+    listed = list(play.characters.values())
+    names = [c.name for c in listed]
+    at = names.index(name) if name in names else -1
+    text = listed[at].description if at >= 0 else ""
+    above = [c for c in listed[:at] if c.description and not c.description.startswith("his ")]
+    if above and re.search(r"\bthe former\b", text):
+        text = re.sub(r"\bthe former\b", f"the former {above[-1].description}", text, count=1)
+    elif above and re.match(r"his (\w+)$", text):
+        text = f"{text.split()[1]} to {above[-1].name}"
+    lord = name.removeprefix("Lady ")
+    if not text and lord != name and lord in play.characters:
+        text = f"wife to {lord}"
+    return re.sub(
+        r"\b(Son|Daughter|Nephew|Friend|Servant|Mother|Wife)\b", lambda m: m.group(0).lower(), text
+    )
 
 
 def character_name(play: Play, name: str) -> str:
@@ -150,12 +193,11 @@ def build_persona(play: Play, name: str) -> Persona:
     own = [s for s in speeches if s.speaker == name]
     if not own:
         raise DramatisError(f"{name} never speaks in {play.key}; pick a speaking character")
-    character = play.characters.get(name)
     return Persona(
         name=name,
         play=play.key,
         play_title=play.title,
-        description=character.description if character else "",
+        description=describe(play, name),
         n_speeches=len(own),
         n_lines=sum(len(s.lines) for s in own),
         sample_lines=sample_lines(own),
@@ -163,3 +205,21 @@ def build_persona(play: Play, name: str) -> Persona:
         first_scene=own[0].scene_id,
         last_scene=own[-1].scene_id,
     )
+
+
+def collect_speakers() -> list[str]:
+    """Every speaker name of the 37 plays, sorted (parses them all: seconds)."""
+    from dramatis.personas.corpus import list_plays, load_play
+
+    names = {s.speaker for key in list_plays() for s in load_play(key).speeches()}
+    return sorted(n for n in names if len(n) > 1)
+
+
+@lru_cache(maxsize=1)
+def play_speakers() -> tuple[str, ...]:
+    """Every speaker name of the plays, from the shipped list (see collect_speakers)."""
+    return tuple(json.loads(SPEAKERS.read_text(encoding="utf-8")))
+
+
+if __name__ == "__main__":  # python -m dramatis.personas.persona: rewrite the list
+    SPEAKERS.write_text(json.dumps(collect_speakers(), indent=0) + "\n", encoding="utf-8")

@@ -4,7 +4,9 @@ from dramatis.agents.guard import (
     clean_utterance,
     cut_at_other_speaker,
     echoes,
+    heading_cut,
     heading_stops,
+    narrates,
     strip_own_heading,
     trim_to_sentence,
 )
@@ -46,6 +48,68 @@ def test_heading_stops_cover_case_forms():
     assert len(stops) == len(set(stops))
 
 
+def test_macbeth_stop_never_fires_inside_lady_macbeth():
+    raw = "LADY MACBETH: Out, damned spot!\nMACBETH: Peace."
+    assert all(not raw.startswith(stop) for stop in heading_stops(["Macbeth"]))
+    assert raw.find(heading_stops(["Macbeth"])[0]) == raw.index("\nMACBETH:")
+    # Lady Macbeth's own turn is hers, not the single word "LADY"
+    assert clean_utterance(raw, "Lady Macbeth", ["Macbeth"]) == "Out, damned spot!"
+
+
+def test_dangling_lady_is_dropped():
+    assert clean_utterance("I go, and it is done.\nLADY", "Macbeth", ["Lady Macbeth"]) == (
+        "I go, and it is done."
+    )
+    assert clean_utterance("LADY", "Lady Macbeth", ["Macbeth"]) == ""
+
+
+def test_vocative_colon_is_not_a_heading():
+    said = "Good Horatio: the King rises."
+    assert clean_utterance(said, "Hamlet", ["Horatio", "Ophelia"]) == said
+    assert clean_utterance("Speak, Horatio: what news?", "Hamlet", ["Horatio"]) == (
+        "Speak, Horatio: what news?"
+    )
+
+
+def test_heading_of_a_character_outside_the_cast_ends_the_turn():
+    from dramatis.personas.persona import play_speakers
+
+    every = play_speakers()
+    raw = "Nay, I know not.\nGuildenstern: My lord, the king."
+    assert clean_utterance(raw, "Ophelia", ["Hamlet", *every]) == "Nay, I know not."
+    assert heading_cut("Fie! HALKERMONIAD: The very thought", "Hamlet", ["Ophelia"]) == 5
+    assert {"Guildenstern", "Lady Macbeth", "First Witch", "Prospero"} <= set(every)
+
+
+def test_i_am_sir_loops_are_repeats():
+    assert echoes("I am, sir.", ["Oh, my lord.", "I am, sir."])
+    assert echoes("I am sir", ["I am, sir!"])
+    assert not echoes("I am, sir, and glad.", ["I am, sir."])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In Shakespeare's Hamlet, the speech is a continuation of Ophelia's earlier declaration.",
+        "What does Macbeth's next speech say?",
+        "Ophelia speaks in a long and rambling monologue.",
+        "Here's the revised speech:",
+        "What does Hamlet say next?",
+        "Ophelia, in her own style, responds: My lord?",
+    ],
+)
+def test_narration_is_caught(text):
+    assert narrates(text, ["Hamlet", "Ophelia", "Macbeth"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Speak the speech, I pray you.", "Get thee to a nunnery.", "The play's the thing."],
+)
+def test_real_lines_are_not_narration(text):
+    assert not narrates(text, ["Hamlet", "Ophelia"])
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -81,3 +145,25 @@ def test_echoes_catches_parroted_openings_only():
     assert echoes("I am glad to speak of you and your noble lineage, truly.", earlier)
     assert not echoes("I am glad.", earlier)  # too short to call a copy
     assert not echoes("Get thee to a nunnery: why wouldst thou be a breeder?", earlier)
+
+
+def test_own_heading_after_the_start_begins_a_second_speech():
+    raw = "You shall not kill.\nLADY MACBETH: I will give my life."
+    assert clean_utterance(raw, "Lady Macbeth", ["Macbeth"]) == "You shall not kill."
+    assert clean_utterance("LADY MACBETH: Out!", "Macbeth", ["Lady Macbeth"]) == ""
+
+
+def test_short_rewording_of_an_earlier_turn_is_a_near_repeat():
+    from dramatis.agents.guard import rewords
+
+    assert rewords("I shall see it.", ["I will not, I shall see it."])
+    assert rewords("Aye it were.", ["Aye, aye it were."])
+    assert not rewords("I shall see it.", ["Who comes here?"])
+    assert not rewords("Thou art a scholar; speak to it, Horatio, and fear not.", ["speak"])
+
+
+def test_heading_behind_a_stage_direction_still_ends_the_turn():
+    raw = "No, no: the devil is out of mine ear.\n(Aside)HAMLET : And you?"
+    assert (
+        clean_utterance(raw, "Lady Macbeth", ["Hamlet"]) == "No, no: the devil is out of mine ear."
+    )

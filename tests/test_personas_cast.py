@@ -19,14 +19,29 @@ runner = CliRunner()
 def test_build_persona_hamlet():
     persona = build_persona(load_play("hamlet"), "hamlet")
     assert persona.name == "Hamlet" and persona.play == "hamlet"
-    assert persona.description.startswith("Son to the former")
+    assert persona.description.startswith("son to the former King of Denmark")
     assert persona.first_scene == "1.2" and persona.last_scene == "5.2"
     assert persona.n_speeches > 300 and persona.n_lines > 1000
     assert persona.partners[0][0] == "Horatio" and len(persona.partners) == 5
     assert len(persona.sample_lines) == 8 and all(persona.sample_lines)
-    assert "Hamlet, Son to the former" in persona.summary()
-    assert persona.card().startswith("Hamlet, Son to the former, and Nephew to the present King,")
-    assert "Horatio" in persona.card() and "times" not in persona.card()
+    assert "Hamlet, son to the former King of Denmark" in persona.summary()
+    assert persona.card() == (
+        "Hamlet, son to the former King of Denmark, and nephew to the present King."
+    )
+
+
+def test_cards_stand_alone_and_samples_span_the_play():
+    macbeth = load_play("macbeth")
+    assert build_persona(macbeth, "Lady Macbeth").card() == "Lady Macbeth, wife to Macbeth."
+    assert build_persona(macbeth, "Malcolm").description == "son to Duncan"
+    assert build_persona(macbeth, "Young Siward").description == "son to Siward"
+    hamlet = load_play("hamlet")
+    persona = build_persona(hamlet, "Hamlet")
+    acts = {s.text: s.act for s in hamlet.speeches() if s.speaker == "Hamlet"}
+    first_four = {acts["\n".join(line for line in t.split("\n"))] for t in persona.sample_lines[:4]}
+    assert min(first_four) <= 2 and max(first_four) == 5  # not all from the first half
+    for card in (build_persona(hamlet, n).card() for n in ("Hamlet", "Ophelia", "Horatio")):
+        assert "Shakespeare" not in card and "speaks" not in card
 
 
 def test_persona_by_heading_form_and_role():

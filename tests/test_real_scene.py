@@ -81,7 +81,7 @@ def test_four_way_cross_play_scene_seeded_from_the_play(tmp_path):
 
 def test_gemma_base_model_uses_the_script_format(tmp_path, home):
     from dramatis.agents.catalog import resolve_model
-    from dramatis.agents.character import CharacterAgent
+    from dramatis.agents.character import AgentSettings, CharacterAgent
     from dramatis.agents.llama_backend import LlamaCppModel
     from dramatis.agents.turn import make_turn
     from dramatis.personas import find_persona
@@ -90,7 +90,8 @@ def test_gemma_base_model_uses_the_script_format(tmp_path, home):
     model = LlamaCppModel(resolve_model("gemma3-270m", home / "cache"), n_threads=2)
     assert model.render_chat([]) is None  # base model: no chat template
     cast = ["Hamlet", "Horatio"]
-    agent = CharacterAgent(find_persona("Hamlet"), model, cast=cast)
+    settings = AgentSettings(prompt_format="auto")
+    agent = CharacterAgent(find_persona("Hamlet"), model, cast=cast, settings=settings)
     turns = [make_turn(0, "Horatio", "Hail to your lordship!", present=cast)]
     prompt, fmt = agent.prompt(turns, "Elsinore. A hall in the castle.")
     assert fmt == "script" and prompt.endswith("HORATIO: Hail to your lordship!\nHAMLET:")

@@ -6,7 +6,7 @@ import sys
 
 from conftest import StubPersona
 
-from dramatis.agents.character import CharacterAgent
+from dramatis.agents.character import AgentSettings, CharacterAgent
 from dramatis.agents.fake_backend import FakeModel
 from dramatis.agents.policies import RoundRobin
 from dramatis.agents.scene import Partial, SceneGraph
@@ -55,7 +55,7 @@ def test_impersonation_is_cut_and_empty_replies_retry(tmp_path):
 
 def test_all_attempts_empty_falls_back_to_a_marked_play_line(tmp_path):
     store = SceneStore(tmp_path / "s.sqlite")
-    scene = make_scene(store, FakeModel(["", "", ""]))
+    scene = make_scene(store, FakeModel([""] * 4))  # every attempt: 1 + 3 retries
     (turn,) = [e for e in scene.run("t", 1) if not isinstance(e, Partial)]
     assert turn["source"] == "fallback" and turn["text"] == "Words, words, words."
 
@@ -73,9 +73,12 @@ def test_opening_lines_seed_a_new_scene_once(tmp_path):
     assert turns[1]["speaker"] == "Hamlet"  # round robin after a speaker outside the cast
 
 
+AUTO = AgentSettings(prompt_format="auto")  # the chat template where the model has one
+
+
 def test_agent_sees_only_what_it_witnessed():
     model = FakeModel()
-    agent = CharacterAgent(StubPersona("Macbeth"), model, cast=["Macbeth", "Hamlet"])
+    agent = CharacterAgent(StubPersona("Macbeth"), model, cast=["Macbeth", "Hamlet"], settings=AUTO)
     turns = [
         make_turn(0, "Claudius", "Secret of Denmark.", present=["Claudius", "Hamlet"]),
         make_turn(1, "Hamlet", "Hail, Scot.", present=["Hamlet", "Macbeth"]),
@@ -86,7 +89,7 @@ def test_agent_sees_only_what_it_witnessed():
 
 
 def test_script_format_for_models_without_a_chat_template():
-    agent = CharacterAgent(StubPersona("Hamlet"), FakeModel(chat=False), cast=CAST)
+    agent = CharacterAgent(StubPersona("Hamlet"), FakeModel(chat=False), cast=CAST, settings=AUTO)
     prompt, fmt = agent.prompt([make_turn(0, "Ophelia", "My lord?", present=CAST)], "A hall.")
     assert fmt == "script"
     assert prompt.endswith("OPHELIA: My lord?\nHAMLET:")

@@ -57,7 +57,7 @@ def test_resume_rebuilds_the_stored_plays(tmp_path):
     staged = build_scene(store.load("t"), store, settings, model=model)
     assert staged.scene.agents["Antonio"].persona.play == "merchant_of_venice"
     list(staged.scene.run("t", 1))
-    assert "Merchant of Venice" in model.prompts[0] and "Tempest" not in model.prompts[0]
+    assert "a merchant of Venice" in model.prompts[0] and "Milan" not in model.prompts[0]
 
 
 def test_an_old_spec_with_bare_names_still_loads(tmp_path):

@@ -1,0 +1,108 @@
+"""Stage the fidelity grid: configurations x casts x seeds, one `dramatis stage` each.
+
+Run:  python benchmarks/fidelity_runs.py [--out runs/fidelity] [--workers 2]
+      [--baseline-dramatis PATH]   (the `dramatis` of a checkout of the old default)
+Then: dramatis arena score runs/fidelity/CONFIG   (one configuration at a time)
+
+A finished run (its transcript.jsonl exists) is not staged again, so an interrupted
+grid resumes. The casts below were not used for tuning (tuning used Hamlet and
+Ophelia in hamlet:3.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+CASTS = {  # label -> (cast, scene or "")
+    "2same": ("Macbeth,Lady Macbeth", "macbeth:1.7"),
+    "2cross": ("Hamlet,Lady Macbeth", ""),
+    "4same": ("Claudius,Gertrude,Hamlet,Polonius", "hamlet:1.2"),
+    "4cross": ("Hamlet,Ophelia,Macbeth,Lady Macbeth", ""),
+}
+OFF = [
+    "--set",
+    "ban_out_of_world=false",
+    "--set",
+    "presence_penalty=0",
+    "--set",
+    "near_repeats=false",
+]
+CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults)
+    "baseline": None,
+    "page": ["--format", "page", *OFF, "--set", "retries=2"],
+    "steer": ["--format", "page", *OFF, "--set", "retries=2", "--set", "ban_out_of_world=true"]
+    + ["--set", "presence_penalty=0.3"],
+    "tuned": ["--format", "page", "--set", "ban_out_of_world=true", "--set", "presence_penalty=0.3"]
+    + ["--set", "near_repeats=true", "--set", "retries=3"],
+}
+SEEDS = (1, 2, 3)
+TURNS = 12
+
+
+def command(dramatis: str, config: str, cast: str, scene: str, seed: int, out: Path) -> list[str]:
+    """The stage command line of one run."""
+    args = [dramatis, "stage", "--cast", cast, "--turns", str(TURNS), "--seed", str(seed)]
+    args += ["--scene", scene] if scene else []
+    return [*args, *(CONFIGS[config] or []), "--out", str(out)]
+
+
+def finished(out: Path) -> bool:
+    """Whether a run holds all its generated turns (transcripts grow turn by turn)."""
+    path = out / "transcript.jsonl"
+    if not path.exists():
+        return False
+    turns = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return sum(t["source"] != "play" for t in turns) >= TURNS
+
+
+def stage(cmd: list[str], out: Path, home: Path) -> str:
+    """Run one stage command unless it finished before; a one-line status."""
+    if finished(out):
+        return f"kept {out}"
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    if done.returncode != 0:
+        shutil.rmtree(out, ignore_errors=True)
+        return f"FAILED {out}: {done.stderr.strip().splitlines()[-1:]}"
+    return f"staged {out}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=Path("runs/fidelity"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--baseline-dramatis", default="")
+    ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    args = ap.parse_args()
+    mine = str(Path(sys.executable).with_name("dramatis"))
+    jobs = []
+    for seed in map(
+        int, args.seeds.split(",")
+    ):  # seed outermost: a cut-short grid still has every cell
+        for label, (cast, scene) in CASTS.items():
+            for config in args.configs.split(","):
+                exe = (
+                    args.baseline_dramatis
+                    if config == "baseline" and args.baseline_dramatis
+                    else mine
+                )
+                out = args.out / config / f"{label}-s{seed}"
+                home = args.out / ".home" / config
+                jobs.append((command(exe, config, cast, scene, seed, out), out, home))
+    with ThreadPoolExecutor(args.workers) as pool:
+        for line in pool.map(lambda job: stage(*job), jobs):
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

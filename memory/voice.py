@@ -1,0 +1,132 @@
+"""Voice lore: a character's real exchanges, found by what is being said now.
+
+An exchange is a cue (the speech just before, by someone else in the same scene) and
+the character's reply. The index ranks exchanges by BM25 between the current context
+and the cue plus the reply, so a prompt can show how this character really answered
+talk like this. Built from the parsed plays in well under a second per character.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from dramatis.core.errors import DramatisError
+from dramatis.personas import find_persona, load_play
+from dramatis.personas.model import Speech
+
+
+@dataclass(frozen=True)
+class Exchange:
+    cue_speaker: str
+    cue: str
+    speaker: str
+    reply: str
+    scene_id: str
+
+
+def terms(text: str) -> list[str]:
+    """Lower-case word terms for matching.
+
+    terms("What, my lord? Ay, sir.") -> ["what", "my", "lord", "ay", "sir"]
+    """
+    return re.findall(r"[a-z']+", text.lower())
+
+
+MAX_WORDS = 50  # a reply longer than this is a set piece, not an answer to show
+
+
+def last_words(text: str, n: int) -> str:
+    """The last `n` words of `text`.
+
+    last_words("a b c d", 2) -> "c d"
+    """
+    return " ".join(text.split()[-n:])
+
+
+def exchanges_of(speeches: Sequence[Speech], name: str) -> list[Exchange]:
+    """Every (cue, reply) pair where `name` answers someone else within one scene, the
+    reply 3-50 words, the cue cut to its last 40 words."""
+    found: list[Exchange] = []
+    for cue, reply in zip(speeches, speeches[1:], strict=False):
+        if reply.speaker != name or cue.speaker == name or cue.scene_id != reply.scene_id:
+            continue
+        if 3 <= len(reply.text.split()) <= MAX_WORDS:
+            cue_text = last_words(cue.text, 40)
+            found.append(Exchange(cue.speaker, cue_text, name, reply.text, reply.scene_id))
+    return found
+
+
+class VoiceIndex:
+    """BM25 (k1, b) over exchanges; `search` gives the best ones for a context."""
+
+    def __init__(self, exchanges: Sequence[Exchange], k1: float = 1.2, b: float = 0.75):
+        self.exchanges = list(exchanges)
+        self.k1, self.b = k1, b
+        self._docs = [Counter(terms(f"{e.cue} {e.reply}")) for e in self.exchanges]
+        lengths = [sum(d.values()) for d in self._docs]
+        self._avg = sum(lengths) / max(1, len(lengths))
+        self._lengths = lengths
+        df: Counter[str] = Counter(t for d in self._docs for t in d)
+        n = len(self._docs)
+        self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def score(self, query: Iterable[str], i: int) -> float:
+        """BM25 score of exchange `i` for the query terms."""
+        doc, norm = self._docs[i], self.k1 * (1 - self.b + self.b * self._lengths[i] / self._avg)
+        total = 0.0
+        for term in set(query):
+            tf = doc.get(term, 0)
+            if tf:
+                total += self._idf[term] * tf * (self.k1 + 1) / (tf + norm)
+        return total
+
+    def search(
+        self, context: str, k: int = 2, skip: frozenset[str] = frozenset()
+    ) -> list[Exchange]:
+        """The `k` exchanges closest to `context`, best first; replies in `skip` are left out."""
+        query = terms(context)
+        ranked = sorted(
+            (i for i, e in enumerate(self.exchanges) if e.reply not in skip),
+            key=lambda i: (-self.score(query, i), i),
+        )
+        return [self.exchanges[i] for i in ranked[:k]]
+
+
+@lru_cache(maxsize=32)
+def voice_index(play: str, name: str, skip_scene: str = "") -> VoiceIndex:
+    """The index of a character's exchanges in a play ("hamlet", "Hamlet"), leaving out
+    scene "3.1" if given."""
+    found = exchanges_of(load_play(play).speeches(), name)
+    return VoiceIndex([e for e in found if e.scene_id != skip_scene])
+
+
+class PlayVoices:
+    """What agents ask for (agents.prompts.VoiceSource): real exchanges like the context.
+
+    `skip_scene`: with --scene, that scene's own lines stay out, so the staged scene
+    is not fed its real continuation."""
+
+    def __init__(
+        self, plays: dict[str, str] | None = None, skip_scene: str = "", exclude: Iterable[str] = ()
+    ) -> None:
+        self.plays = dict(plays or {})  # name -> play key; others: the default cast's
+        self.skip_scene = skip_scene
+        self.exclude = frozenset(exclude)  # lines never to show (e.g. a judge's held-out set)
+
+    def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
+        """(cue speaker, cue, reply) for up to `k` of `speaker`'s exchanges like `context`."""
+        play = self.plays.get(speaker)
+        if play is None:
+            found = find_persona(speaker)
+            speaker, play = found.name, found.play
+        try:
+            index = voice_index(play, speaker, self.skip_scene)
+        except DramatisError:  # an imported character, from no play: no real exchanges
+            return []
+        hits = index.search(context, k, self.exclude)
+        return [(e.cue_speaker, e.cue, e.reply) for e in hits]

@@ -1,0 +1,164 @@
+"""Fidelity: the page prompt, voice lore, retries against narration, loops and card
+recital, best-of-n with the style critic, and banned words on the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.critic import StyleCritic, held_out_scenes
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.model import Sampling
+from dramatis.agents.prompts import out_of_world_words
+from dramatis.agents.turn import make_turn
+from dramatis.memory.voice import PlayVoices, VoiceIndex, exchanges_of
+from dramatis.personas import find_persona, load_play
+
+CAST = ["Hamlet", "Ophelia"]
+SETTING = "Hamlet, act 3, scene 1. A room in the Castle."
+
+
+def agent(model, name="Hamlet", cast=CAST, **settings) -> CharacterAgent:
+    personas = [find_persona(n) for n in cast]
+    return CharacterAgent(
+        find_persona(name),
+        model,
+        cast=cast,
+        settings=AgentSettings(**{"prompt_format": "page", **settings}),
+        voice=PlayVoices(skip_scene="3.1"),
+        persons=[p.card() for p in personas],
+    )
+
+
+def opening() -> list:
+    return [
+        make_turn(
+            0, "Ophelia", "Good my lord, how does your honour for this many a day?", present=CAST
+        )
+    ]
+
+
+def test_page_prompt_is_a_page_of_the_play_with_no_out_of_world_word():
+    prompt, fmt = agent(FakeModel()).prompt(opening(), SETTING)
+    assert fmt == "page"
+    assert out_of_world_words(prompt) == []
+    for word in ("Shakespeare", "character", "speech", "play", "say next", "Reply"):
+        assert word.lower() not in prompt.lower()
+    assert prompt.startswith("HAMLET, son to the former King of Denmark")
+    assert "OPHELIA, daughter to Polonius." in prompt
+    assert prompt.endswith(
+        "OPHELIA: Good my lord, how does your honour for this many a day?\nHAMLET:"
+    )
+    # real exchanges of Hamlet's come before the scene, never from the staged scene itself
+    shown = prompt.split("\n\n")[1]
+    assert shown.count("\nHAMLET: ") >= 1 and "I humbly thank you" not in shown
+
+
+def test_voice_index_ranks_the_closest_exchange_first():
+    hamlet = exchanges_of(load_play("hamlet").speeches(), "Hamlet")
+    index = VoiceIndex(hamlet)
+    best = index.search("What do you read, my lord?", 1)[0]
+    assert best.reply == "Words, words, words." and best.cue_speaker == "Polonius"
+    assert all(3 <= len(e.reply.split()) <= 50 for e in hamlet)
+    skipped = PlayVoices(skip_scene="2.2").examples("Hamlet", "What do you read, my lord?", 5)
+    assert all(reply != "Words, words, words." for _, _, reply in skipped)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "In Shakespeare's Hamlet, the speech is a continuation of Ophelia's earlier declaration.",
+        "What does Hamlet say next?",
+        "Hamlet, son to the former King of Denmark, and nephew to the present King.",
+    ],
+)
+def test_narration_and_card_recital_are_retried(bad):
+    model = FakeModel([bad, "I humbly thank you; well, well, well."], chat=False)
+    said = agent(model).speak(opening(), SETTING, seed=1)
+    assert said.text == "I humbly thank you; well, well, well." and said.attempts == 2
+
+
+def test_i_am_sir_loop_is_retried_and_ends_in_a_real_line():
+    turns = [*opening(), make_turn(1, "Hamlet", "I am, sir.", present=CAST)]
+    model = FakeModel(["I am, sir.", "I am, sir!", "I am sir"], chat=False)
+    said = agent(model, retries=2).speak(turns, SETTING, seed=1)
+    assert said.source == "fallback" and said.text != "I am, sir."
+
+
+def test_heading_of_a_character_outside_the_cast_ends_the_turn_while_streaming():
+    model = FakeModel(["Nay, I know not.\nGUILDENSTERN: My lord, the king is come."], chat=False)
+    said = agent(model, name="Ophelia").speak(opening(), SETTING, seed=1)
+    assert said.text == "Nay, I know not."
+
+
+def test_best_of_n_keeps_the_candidate_the_critic_prefers():
+    cast = ["Hamlet", "Lady Macbeth"]
+    critic = StyleCritic.for_cast(cast)
+    plain, styled = "It is the hour of the night.", "O, thou art mad? Ay, and thy lord, sir?"
+    scores = critic.rank("Hamlet", [plain, styled])
+    model = FakeModel([plain, styled], chat=False)
+    who = agent(model, cast=cast, best_of=2)
+    who.critic = critic
+    said = who.speak(opening(), SETTING, seed=1)
+    assert said.attempts == 2
+    assert said.text == (styled if scores[1] > scores[0] else plain)
+
+
+def test_critic_lines_are_the_judge_held_out_scenes_only():
+    scenes = {"A": [("p", "1.1"), ("p", "1.2"), ("p", "1.3"), ("p", "2.1")], "B": [("p", "1.3")]}
+    assert held_out_scenes(scenes) == {("p", "1.3")} or held_out_scenes(scenes) == set()
+    assert held_out_scenes({"A": scenes["A"]}) == {("p", "1.3")}
+
+
+@pytest.mark.model
+def test_page_format_on_the_real_model_speaks_in_the_scene(smollm2):
+    who = agent(smollm2, max_tokens=24)
+    said = who.speak(opening(), SETTING, seed=3)
+    assert said.source == "model" and said.prompt_format == "page"
+    assert out_of_world_words(said.text) == [] or "play" in said.text.lower()
+    assert "OPHELIA" not in said.text and "HAMLET" not in said.text
+
+
+@pytest.mark.model
+def test_banned_words_never_come_out(smollm2):
+    prompt = "The most famous English playwright is William"
+    greedy = Sampling(max_tokens=4, temperature=0.0, seed=1)
+    assert "Shakespeare" in smollm2.generate(prompt, greedy).text  # the model's first choice
+    banned = Sampling(max_tokens=4, temperature=0.0, seed=1, banned=("shakespeare",))
+    assert "Shakespeare" not in smollm2.generate(prompt, banned).text
+
+
+def test_large_model_assembly_checks_size_and_header(tmp_path, monkeypatch):
+    from dramatis.agents import large_model
+    from dramatis.core.errors import DramatisError
+
+    parts = []
+    for n in range(1, 4):
+        part = tmp_path / "data" / f"part{n:02d}.bin"
+        part.parent.mkdir(exist_ok=True)
+        part.write_bytes((b"GGUF" if n == 1 else b"") + bytes([n]) * 4)
+        parts.append(part)
+    monkeypatch.setattr(large_model, "PARTS", 3)
+    monkeypatch.setattr(large_model, "part_file", lambda n: parts[n - 1])
+    monkeypatch.setattr(large_model, "SIZE", 16)
+    made = large_model.assemble(tmp_path / "cache" / "m.gguf")
+    assert made.read_bytes() == b"GGUF" + b"\x01" * 4 + b"\x02" * 4 + b"\x03" * 4
+    monkeypatch.setattr(large_model, "SIZE", 17)
+    with pytest.raises(DramatisError, match="not 17"):
+        large_model.check_gguf(made)
+    with pytest.raises(DramatisError, match="make large-model"):
+        large_model.large_model_path(tmp_path / "empty")
+
+
+def test_stage_set_options_are_typed_and_checked(home):
+    from typer.testing import CliRunner
+
+    from dramatis.cli import agent_options, app
+
+    assert agent_options(["best_of=3", "ban_out_of_world=true", "presence_penalty=0.3"]) == {
+        "best_of": 3,
+        "ban_out_of_world": True,
+        "presence_penalty": 0.3,
+    }
+    bad = CliRunner().invoke(app, ["stage", "--cast", "Hamlet", "--set", "best_of=many"])
+    assert bad.exit_code == 2 and "best_of takes a int" in bad.output
