@@ -1,5 +1,5 @@
-"""Stage one suite job: the same agents, policy and checkpointed scene graph as
-`dramatis stage`, built from the lower rooms (the arena never imports the app shell).
+"""Stage one suite job through the staging layer (`dramatis.staging.build_scene`), the
+same path as `dramatis stage`, so a suite scores exactly what users get.
 """
 
 from __future__ import annotations
@@ -10,42 +10,26 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dramatis.agents.catalog import resolve_model
-from dramatis.agents.character import CharacterAgent
+from dramatis.agents.catalog import open_model
+from dramatis.agents.character import AgentSettings
 from dramatis.agents.model import LanguageModel
-from dramatis.agents.policies import make_policy
-from dramatis.agents.scene import SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.agents.turn import Turn, make_turn
+from dramatis.agents.turn import Turn
 from dramatis.arena.suite import Job
 from dramatis.core.settings import Settings
-from dramatis.personas import Persona, find_persona, load_play
-
-OPENING_SPEECHES = 4  # as `dramatis stage --scene`: the play's first speeches seed the scene
+from dramatis.personas import Persona
+from dramatis.staging import build_scene, cast_personas, default_setting, opening_from_play
 
 ModelFactory = Callable[[Job, Settings], LanguageModel]
-
-
-def opening(source: str) -> tuple[str, list[Turn]]:
-    """(setting, opening turns) of a scene of a play, "hamlet:3.1"."""
-    play_key, scene_id = source.split(":", 1)
-    play = load_play(play_key)
-    scene = play.scene(scene_id)
-    setting = f"{play.title}, act {scene.act}, scene {scene.number}. {scene.setting}".strip()
-    turns = [
-        make_turn(i, s.speaker, s.text, source="play", present=list(s.on_stage))
-        for i, s in enumerate(scene.speeches[:OPENING_SPEECHES])
-    ]
-    return setting, turns
 
 
 def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
     """The scene spec (as `dramatis stage` saves it) and opening turns of a job."""
     names = [p.name for p in personas]
-    setting = job.scene.setting or f"A hall in a castle, late at night. {', '.join(names)} meet."
+    setting = job.scene.setting or default_setting(names)
     turns: list[Turn] = []
     if job.scene.source:
-        play_setting, turns = opening(job.scene.source)
+        play_setting, turns = opening_from_play(job.scene.source)
         setting = job.scene.setting or play_setting
     c = job.config
     spec = SceneSpec(
@@ -57,67 +41,36 @@ def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
         model=c.model,
         seed=job.seed,
         policy=c.policy,
-        agent={
-            "max_tokens": c.max_tokens,
-            "temperature": c.temperature,
-            "prompt_format": c.prompt_format,
-        },
+        agent=AgentSettings(
+            max_tokens=c.max_tokens, temperature=c.temperature, prompt_format=c.prompt_format
+        ),
         adapters=c.adapters,
     )
     return spec, turns
 
 
 def llama_model(job: Job, settings: Settings) -> LanguageModel:
-    """The job's GGUF model on llama.cpp (the default factory)."""
-    from dramatis.agents.llama_backend import LlamaCppModel
-
-    path = resolve_model(job.config.model, settings.cache_dir)
-    return LlamaCppModel(
-        path,
-        n_ctx=settings.n_ctx,
-        n_threads=settings.n_threads,
-        seed=job.seed,
-        cache_mb=settings.cache_mb,
-    )
+    """The job's model, opened as `dramatis stage` opens it (the default factory)."""
+    return open_model(job.config.model, settings, seed=job.seed)
 
 
 def run_job(
     job: Job, folder: Path, settings: Settings, make_model: ModelFactory = llama_model
 ) -> dict:
-    """Stage the job's scene into `folder` (transcript.jsonl, scene.json); a summary row."""
-    start = time.perf_counter()
-    personas = [find_persona(n) for n in job.scene.cast]
-    names = [p.name for p in personas]
-    spec, seed_turns = job_spec(job, personas)
-    model = make_model(job, settings)
-    chosen: dict[str, str | None] = {}
-    if job.config.adapters:
-        from dramatis.training.serving import mount_adapters
+    """Stage the job's scene into `folder` (transcript.jsonl, scene.json); a summary row.
 
-        path = Path(
-            getattr(model, "path", "") or resolve_model(job.config.model, settings.cache_dir)
-        )
-        chosen, _ = mount_adapters(model, personas, settings, path)
-    agents = {
-        p.name: CharacterAgent(
-            p, model, cast=names, settings=spec.agent, adapter=chosen.get(p.name)
-        )
-        for p in personas
-    }
+    The scene is built by `dramatis.staging.build_scene`, the path `dramatis stage`
+    takes: same agents, voice index, adapters, memory, policy and checkpointed graph."""
+    start = time.perf_counter()
+    spec, seed_turns = job_spec(job, cast_personas(job.scene.cast))
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "scene.sqlite"
     db.unlink(missing_ok=True)  # an unfinished earlier attempt is redone from the start
     store = SceneStore(db)
+    staged = build_scene(spec, store, settings, model=make_model(job, settings))
     store.save(spec)
-    scene = SceneGraph(
-        agents,
-        make_policy(spec.policy),
-        setting=spec.setting,
-        seed=spec.seed,
-        checkpointer=store.checkpointer,
-    )
-    generated = list(scene.run(spec.thread_id, job.turns, seed_turns))
-    turns = scene.turns(spec.thread_id)
+    generated = list(staged.scene.run(spec.thread_id, job.turns, seed_turns))
+    turns = staged.scene.turns(spec.thread_id)
     store.close()
     write_files(folder, spec.model_dump(mode="json") | {"config": job.config.name}, turns)
     made = [t for t in generated if isinstance(t, dict)]
