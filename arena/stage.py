@@ -15,6 +15,7 @@ from dramatis.agents.character import AgentSettings
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn
+from dramatis.arena.job_memory import prepare_memory
 from dramatis.arena.suite import Job
 from dramatis.core.settings import Settings
 from dramatis.personas import Persona
@@ -45,6 +46,7 @@ def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
             max_tokens=c.max_tokens, temperature=c.temperature, prompt_format=c.prompt_format
         ),
         adapters=c.adapters,
+        memory=c.memory,
     )
     return spec, turns
 
@@ -64,12 +66,18 @@ def run_job(
     start = time.perf_counter()
     spec, seed_turns = job_spec(job, cast_personas(job.scene.cast))
     folder.mkdir(parents=True, exist_ok=True)
+    if spec.memory:  # lore indexed once; a fresh memory thread per attempt
+        spec = prepare_memory(spec, settings)
     db = folder / "scene.sqlite"
     db.unlink(missing_ok=True)  # an unfinished earlier attempt is redone from the start
     store = SceneStore(db)
     staged = build_scene(spec, store, settings, model=make_model(job, settings))
     store.save(spec)
-    generated = list(staged.scene.run(spec.thread_id, job.turns, seed_turns))
+    try:
+        generated = list(staged.scene.run(spec.thread_id, job.turns, seed_turns))
+    finally:
+        if staged.memory is not None:
+            staged.memory.store.close()  # qdrant local mode: one open store at a time
     turns = staged.scene.turns(spec.thread_id)
     store.close()
     write_files(folder, spec.model_dump(mode="json") | {"config": job.config.name}, turns)

@@ -40,16 +40,9 @@ class Configuration(BaseModel):
     prompt_format: str = "auto"  # page (the stage default) | auto | chat | script
     adapters: bool = False
     policy: str = "addressed"
-    memory: bool = False
+    memory: bool = False  # scene memory as `dramatis stage --memory` (lore indexed once)
     max_tokens: int = 60
     temperature: float = 0.8
-
-    @field_validator("memory")
-    @classmethod
-    def _no_memory_yet(cls, memory: bool) -> bool:
-        if memory:
-            raise ValueError("memory is not available in this version: set memory: false")
-        return memory
 
 
 class Suite(BaseModel):
