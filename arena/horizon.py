@@ -7,8 +7,14 @@ character nor heard the name in a speech they witnessed before the scene's point
 opening lines included (the parsed plays carry presence per speech). Without a source scene the horizon is the
 speaker's last scene. Only proper names count ("Horatio", not "King").
 
+A turn also leaks when it speaks of a death the speaker cannot know of at that point:
+one still to come (its scene is the source scene or later), or one past that they
+neither saw nor heard spoken of (arena/death_leaks.py, deaths from the stage directions).
+
 Range 0..1, the share of turns with a leak (lower is better). Checked on known inputs
-in tests/test_arena_metrics.py. Deaths and events are not detected yet: names only.
+in tests/test_arena_metrics.py; the death check is calibrated in
+tests/test_arena_death_leaks.py (14 of 30,662 real speeches of the 37 plays flagged,
+every hand-written leaking line caught). Other events are not detected.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import re
 
 from dramatis.arena.context import Context
+from dramatis.arena.death_leaks import DeathIndex, death_leaks
 from dramatis.arena.metric import Score, rate
 from dramatis.arena.runs import Run
 from dramatis.personas import Play
@@ -70,19 +77,30 @@ class KnowledgeLeak:
     def score(self, run: Run, ctx: Context) -> Score:
         names = ctx.proper_names()
         on_stage = set(run.cast) | {t["speaker"] for t in run.opening}
-        known = {}
+        known, unknown_deaths = {}, {}
         for speaker in ctx.cast:
             key, until = _horizon(run, ctx, speaker)
             cache_key = ("known", speaker, until)
             if cache_key not in ctx.cache:
                 ctx.cache[cache_key] = known_names(ctx.plays[key], speaker, until, names)
             known[speaker] = ctx.cache[cache_key]
+            unknown_deaths[speaker] = _unknown_deaths(run, ctx, speaker, key, until)
         leaks = []
         for t in run.scored:
             seen = known.get(t["speaker"], set()) | on_stage
-            leaks.append([n for n in names if n not in seen and _named(t["text"], n)])
+            named = [n for n in names if n not in seen and _named(t["text"], n)]
+            dead = death_leaks(t["text"], unknown_deaths.get(t["speaker"], []))
+            leaks.append(named + [f"death of {n}" for n in dead])
         return Score(
             {"knowledge_leak": rate([bool(x) for x in leaks])},
             per_turn=[float(bool(x)) for x in leaks],
             extra={"leaked": sorted({n for x in leaks for n in x})},
         )
+
+
+def _unknown_deaths(run: Run, ctx: Context, speaker: str, key: str, until: int) -> list:
+    """Deaths `speaker` cannot know of at the horizon (cached per play and horizon)."""
+    if ("deaths", key) not in ctx.cache:
+        ctx.cache[("deaths", key)] = DeathIndex.build(ctx.plays[key])
+    in_scene = (run.source_scene or "").split(":")[0] == key  # the scene's deaths are ahead
+    return ctx.cache[("deaths", key)].unknown(speaker, until, same_scene_past=not in_scene)
