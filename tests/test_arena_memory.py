@@ -37,7 +37,7 @@ def memory_suite() -> Suite:
 
 def test_hamlet_vs_macbeth_has_a_memory_pair() -> None:
     configs = {c.name: c for c in load_suite("hamlet-vs-macbeth").configurations}
-    on, off = configs["smollm2-script-addressed-memory"], configs["smollm2-script-addressed"]
+    on, off = configs["smollm2-page-addressed-memory"], configs["smollm2-page-addressed"]
     assert on.memory and not off.memory
     assert on.model_dump(exclude={"name", "memory"}) == off.model_dump(exclude={"name", "memory"})
 
