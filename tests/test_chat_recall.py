@@ -2,7 +2,7 @@
 (unit), and a chat with real memory (qdrant local store, real embeddings) shows them."""
 
 import pytest
-from chat_helpers import new_chat_app, settle
+from chat_helpers import new_chat_app, settle, wait_until
 from conftest import StubPersona
 from test_chat_app import type_line
 from test_memory_scene import Remembers, index_slice
@@ -73,3 +73,13 @@ async def test_no_memory_no_recall_panel(tmp_path):
         await settle(app, pilot)
         assert app.session.recollection() is None
         assert not app.query_one(RecallPanel).display
+
+
+@pytest.mark.asyncio
+async def test_memory_without_an_indexed_play_is_a_notification_naming_the_fix(tmp_path):
+    app = new_chat_app(tmp_path, FakeModel(), memory=True)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await wait_until(pilot, lambda: app._notifications, 60, "a notification")
+        message = str(next(iter(app._notifications)).message)
+        assert "run `dramatis memory index hamlet` once" in message
+        assert app.session is None and app.is_running  # the app stays up
