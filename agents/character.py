@@ -111,6 +111,7 @@ class CharacterAgent:
         self.persons = tuple(persons)  # the cast's cards, for the page's list of persons
         self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
         self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
+        self.recalled: tuple[str, ...] = ()  # what `remember` gave the latest prompt
         self._token_counts: dict[str, int] = {}
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
@@ -167,7 +168,8 @@ class CharacterAgent:
             if spent > self.settings.memory_tokens:
                 break
             kept.append(line)
-        return tuple(kept)
+        self.recalled = tuple(kept)
+        return self.recalled
 
     def speak(
         self,

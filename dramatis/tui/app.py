@@ -21,8 +21,8 @@ from dramatis.agents.scene import Partial
 from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 from dramatis.tui.commands import COMMANDS, help_text, parse_command
-from dramatis.tui.session import CastRow, ChatSession
-from dramatis.tui.widgets import CastPanel, ChatInput, SlashSuggester, Transcript
+from dramatis.tui.session import CastRow, ChatSession, Recollection
+from dramatis.tui.widgets import CastPanel, ChatInput, RecallPanel, SlashSuggester, Transcript
 
 KEYS = (
     "Enter say · ↑/↓ history · Tab complete · Ctrl+T watch · Esc stop · Ctrl+R retry · "
@@ -87,6 +87,7 @@ class ChatApp(App[None]):
                 )
             with Vertical(id="side"):
                 yield CastPanel(id="cast")
+                yield RecallPanel(id="recall")
                 yield Static(id="about")
         yield Footer()
 
@@ -100,14 +101,20 @@ class ChatApp(App[None]):
             from dramatis.personas import load_cast
 
             session = self.load()
-            turns, rows = session.turns(), session.cast_rows()
+            turns, rows, memory = session.turns(), session.cast_rows(), session.recollection()
             self.known = list(load_cast().personas)
         except Exception as err:  # a bad model file, a missing package: say so, stay up
             self.call_from_thread(self._fail, err)
             return
-        self.call_from_thread(self._loaded, session, turns, rows)
+        self.call_from_thread(self._loaded, session, turns, rows, memory)
 
-    def _loaded(self, session: ChatSession, turns: list[Turn], rows: list[CastRow]) -> None:
+    def _loaded(
+        self,
+        session: ChatSession,
+        turns: list[Turn],
+        rows: list[CastRow],
+        memory: Recollection | None,
+    ) -> None:
         self.session = session
         self.sub_title = session.thread_id
         transcript = self.query_one(Transcript)
@@ -117,6 +124,7 @@ class ChatApp(App[None]):
         about = f"[i]{session.spec.setting}[/i]\n\nthread [b]{session.thread_id}[/b]"
         self.query_one("#about", Static).update(about + "\n\n" + "\n".join(session.staged.notes))
         self._show_rows(rows)
+        self._show_recall(memory)
         self.query_one("#main").loading = False
         self.query_one(ChatInput).focus()
 
@@ -127,6 +135,9 @@ class ChatApp(App[None]):
     def _show_rows(self, rows: list[CastRow]) -> None:
         self.rows = rows
         self.query_one(CastPanel).show(rows, self.query_one(Transcript).colour)
+
+    def _show_recall(self, memory: Recollection | None) -> None:
+        self.query_one(RecallPanel).show(memory, self.query_one(Transcript).colour)
 
     def _names(self) -> list[str]:
         """Names to complete and to offer in the palette: the chat's cast, then the default cast."""
@@ -213,27 +224,32 @@ class ChatApp(App[None]):
                 self.notify, f"{type(err).__name__}: {err}", title="error", severity="error"
             )
         finally:
-            rows = self._safe_rows(session)
-            self.call_from_thread(self._job_done, rows, last)
+            rows, memory = self._safe_rows(session)
+            self.call_from_thread(self._job_done, rows, memory, last)
 
     @staticmethod
-    def _safe_rows(session: ChatSession) -> list[CastRow]:
+    def _safe_rows(session: ChatSession) -> tuple[list[CastRow], Recollection | None]:
         try:
-            return session.cast_rows()
+            return session.cast_rows(), session.recollection()
         except Exception:
-            return []
+            return [], None
 
     def _event(self, event: Partial | Turn) -> None:
         transcript = self.query_one(Transcript)
         if isinstance(event, Partial):
+            if transcript.live is None and self.session is not None:  # a new speech begins
+                self._show_recall(self.session.recollection(event.speaker))
             transcript.stream(event)
         else:
             transcript.add(event)
 
-    def _job_done(self, rows: list[CastRow], last: Turn | None) -> None:
+    def _job_done(
+        self, rows: list[CastRow], memory: Recollection | None, last: Turn | None
+    ) -> None:
         self.busy = False
         if rows:
             self._show_rows(rows)
+            self._show_recall(memory)
         if last is not None and last["source"] == "stopped":
             if last["text"].strip():
                 self.push_screen(KeepOrDiscard(last), self._kept)

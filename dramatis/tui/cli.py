@@ -32,6 +32,14 @@ def chat_cmd(
     adapters: Annotated[
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
+    memory: Annotated[
+        bool,
+        typer.Option(
+            "--memory/--no-memory",
+            help="Characters remember the play and the chat; the side panel shows what the "
+            "speaker recalls (run `dramatis memory index PLAY` once first).",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     watch_turns: Annotated[int, typer.Option(min=1, help="Turns Ctrl+T lets them talk.")] = 4,
@@ -59,7 +67,7 @@ def chat_cmd(
     elif cast:
         options = ChatOptions(
             cast=cast, scene=scene, human=as_, model=settings.model, adapters=adapters,
-            seed=seed, max_tokens=max_tokens,
+            seed=seed, max_tokens=max_tokens, memory=memory,
         )  # fmt: skip
         spec, opening = new_spec(options)
         load = lambda: ChatSession.start(spec, opening, store, settings)  # noqa: E731

@@ -45,6 +45,7 @@ class ChatOptions:
     policy: str = "addressed"
     max_tokens: int = 60
     temperature: float = 0.8
+    memory: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class CastRow:
     present: bool
     adapter: str  # adapter name, "base", or "-" for the person
     turns: int
+
+
+@dataclass(frozen=True)
+class Recollection:
+    """What one character recalled for its latest speech (the side panel shows it)."""
+
+    speaker: str
+    lines: tuple[str, ...]
 
 
 def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneSpec, list[Turn]]:
@@ -76,6 +85,7 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
         agent={"max_tokens": options.max_tokens, "temperature": options.temperature},
         adapters=options.adapters,
         human=human,
+        memory=options.memory,
     )
     return spec, opening
 
@@ -188,6 +198,19 @@ class ChatSession:
             rows.append(CastRow(name, name in present, adapter, 0))
         spoken = {r.name: sum(t["speaker"] == r.name for t in turns) for r in rows}
         return [CastRow(r.name, r.present, r.adapter, spoken[r.name]) for r in rows]
+
+    def recollection(self, speaker: str | None = None) -> Recollection | None:
+        """What `speaker` (by default the last character who spoke) recalled for its
+        latest speech; None when the chat has no memory or no character has spoken."""
+        if not self.spec.memory:
+            return None
+        agents = self.scene.agents
+        if speaker is None:
+            said = [t["speaker"] for t in self.turns() if t["speaker"] in agents]
+            speaker = said[-1] if said else None
+        if speaker is None or speaker not in agents:
+            return None
+        return Recollection(speaker, agents[speaker].recalled)
 
     def save(self, out: Path | None = None) -> Path:
         """Write transcript.jsonl/.md and scene.json (the turns are already checkpointed)."""

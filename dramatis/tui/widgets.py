@@ -14,7 +14,7 @@ from textual.widgets import Input, Static
 from dramatis.agents.scene import Partial
 from dramatis.agents.turn import Turn
 from dramatis.tui.commands import complete
-from dramatis.tui.session import CastRow
+from dramatis.tui.session import CastRow, Recollection
 
 COLOURS = ["bold cyan", "bold magenta", "bold green", "bold yellow", "bold blue", "bold red"]
 NOTES = {"play": "from the play", "fallback": "a line from the play", "stopped": "stopped"}
@@ -92,6 +92,28 @@ class CastPanel(Static):
             name = Text(row.name, style=colour(row.name) if row.present else "dim")
             table.add_row(mark, name, row.adapter, str(row.turns))
         self.update(table)
+
+
+def recalls(memory: Recollection | None, style: str) -> Text:
+    """The recall panel's text: a heading and one line per memory; empty without memory.
+
+    recalls(Recollection("Hamlet", ("Polonius is dead.",)), "bold") -> "Hamlet recalls\n· Polonius is dead."
+    """
+    out = Text()
+    if memory is None:
+        return out
+    out.append(f"{memory.speaker} recalls", style=style)
+    for line in memory.lines or ("(nothing)",):
+        out.append(f"\n· {line}", style="" if memory.lines else "dim")
+    return out
+
+
+class RecallPanel(Static):
+    """What the current (or last) speaker recalled, when the chat has memory."""
+
+    def show(self, memory: Recollection | None, colour: Callable[[str], str]) -> None:
+        self.update(recalls(memory, colour(memory.speaker) if memory else ""))
+        self.display = memory is not None
 
 
 class SlashSuggester(Suggester):
