@@ -195,11 +195,31 @@ def check_memory(home: Path) -> Iterator[Finding]:
     from dramatis.memory.settings import MemorySettings
     from dramatis.memory.store import is_url
 
-    configured = MemorySettings.under(home).store
+    settings = MemorySettings.under(home)
+    configured = settings.store
     if is_url(configured):
         yield Finding(configured, True, "memory store on a Qdrant server (not checked here)")
     for folder in memory_stores(home, configured):
         yield check_memory_store(folder)
+    yield from check_memory_graphs(settings.graphs)
+
+
+def check_memory_graphs(folder: Path) -> Iterator[Finding]:
+    """Each scene's memory graph (JSON): a BAD finding per damaged file, then a count."""
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        return
+    from dramatis.memory.graph import MemoryGraph
+
+    bad = 0
+    for path in files:
+        try:
+            MemoryGraph.load(path)
+        except DramatisError as err:
+            bad += 1
+            yield Finding(str(path), False, without_subject(str(err), str(path)))
+    if len(files) > bad:
+        yield Finding(str(folder), True, f"{len(files) - bad} scene memory graph(s)")
 
 
 def check_cast() -> Finding:

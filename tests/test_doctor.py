@@ -188,3 +188,26 @@ def test_memory_store_on_a_server_is_named_not_checked(tmp_path, monkeypatch):
     (tmp_path / "home").mkdir()
     result = doctor(tmp_path / "home")
     assert "ok   http://localhost:6333: memory store on a Qdrant server" in result.output
+
+
+def test_scene_memory_graphs(tmp_path, monkeypatch):
+    from dramatis.memory.graph import GRAPH_FORMAT, Fact, MemoryGraph
+
+    monkeypatch.delenv("DRAMATIS_MEMORY_STORE", raising=False)
+    home = tmp_path / "home"
+    graphs = home / "memory" / "graphs"
+    good = MemoryGraph()
+    good.add_fact(Fact("Hamlet", "met", "Ophelia", "3.1+2", witnesses=["Hamlet", "Ophelia"]))
+    good.save(graphs / "t1.json")
+    torn = {"format": GRAPH_FORMAT, "graph": {"nodes": [{"id": "Hamlet"}], "edges": [{}]}}
+    (graphs / "t2.json").write_text(json.dumps(torn))
+    (graphs / "t3.json").write_bytes(b"[" * 100_000)
+    before = snapshot(home)
+    result = doctor(home)
+    assert result.exit_code == 2
+    bad = bad_lines(result)
+    assert len(bad) == 2, result.output
+    assert bad[0].startswith(f"BAD  {graphs / 't2.json'}: damaged memory graph")
+    assert bad[1].startswith(f"BAD  {graphs / 't3.json'}: unreadable memory graph")
+    assert f"ok   {graphs}: 1 scene memory graph(s)" in result.output
+    assert snapshot(home) == before

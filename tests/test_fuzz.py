@@ -22,6 +22,8 @@ from dramatis import doctor
 from dramatis.cli import app
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
+from dramatis.memory.graph import GRAPH_FORMAT, MemoryGraph
+from dramatis.memory.knowledge import knows_about, prompt_facts, relation
 from dramatis.memory.stamp import STAMP, STORE_FORMAT
 from dramatis.memory.store import COLLECTIONS, check_stamp
 from dramatis.memory.survey import survey_store
@@ -350,3 +352,65 @@ def test_memory_store_files(tmp_path_factory, stamp, meta, rows):
 @given(*STORE_FILES)
 def test_memory_store_files_many(tmp_path_factory, stamp, meta, rows):
     check_memory_store(stamp, meta, rows, tmp_path_factory.mktemp("memory"))
+
+
+def mostly(good: st.SearchStrategy, other: st.SearchStrategy = JSONISH) -> st.SearchStrategy:
+    """`good` nine times in ten, else `other`: most graphs load, some fields are wrong."""
+    return st.floats(0, 1).flatmap(lambda x: good if x < 0.9 else other)
+
+
+NAME = mostly(st.sampled_from(["Hamlet", "Ophelia"]))
+MOMENTS = mostly(
+    st.sampled_from(["1.2", "3.4", "3.4+2", "5.2"]), st.sampled_from(["", "x", "9"]) | JSONISH
+)
+EDGE_FIELDS = {
+    "from": NAME, "to": NAME, "key": mostly(st.sampled_from(["met", "kin", "died"])),
+    "head": NAME, "relation": mostly(st.sampled_from(["met", "kin", "died"])), "tail": NAME,
+    "since": MOMENTS, "until": mostly(st.none(), MOMENTS), "source": mostly(st.just("play")),
+    "witnesses": mostly(st.lists(NAME, max_size=2)), "public": mostly(st.booleans()),
+    "detail": mostly(st.just("")), "count": mostly(st.integers(0, 3)),
+}  # fmt: skip
+NODE_FIELDS = {"id": NAME, "kind": mostly(st.just("character")), "died": mostly(st.none(), MOMENTS)}
+EDGE = mostly(st.fixed_dictionaries(EDGE_FIELDS), st.fixed_dictionaries({}, optional=EDGE_FIELDS))
+NODE = mostly(st.fixed_dictionaries(NODE_FIELDS), st.fixed_dictionaries({}, optional=NODE_FIELDS))
+GRAPH_DOC = st.fixed_dictionaries(
+    {
+        "format": mostly(st.just(GRAPH_FORMAT)),
+        "graph": mostly(st.fixed_dictionaries(
+            {"nodes": mostly(st.lists(NODE, max_size=3)), "edges": mostly(st.lists(EDGE, max_size=3))},
+            optional={"directed": st.booleans(), "multigraph": st.booleans()},
+        )),
+    },
+)  # fmt: skip
+GRAPH_BYTES = mostly(GRAPH_DOC.map(as_json), st.binary(max_size=64))
+
+
+def check_memory_graph(content: bytes, root: Path) -> None:
+    """A scene's memory graph file of any content loads, or is a one-line DramatisError;
+    a graph that loads answers every question a prompt or `memory show` asks of it."""
+    path = root / "t.json"
+    path.write_bytes(content)
+    graph = only_user_errors(MemoryGraph.load, path)
+    if graph is None:
+        event("refused")
+        return
+    event(f"loaded, {len(list(graph.facts()))} fact(s)")
+    for who in ("Hamlet", "Ophelia"):
+        for horizon in ("1.1", "3.4+1", "5.2"):
+            knows_about(graph, who, "Hamlet", horizon)
+            relation(graph, who, "Ophelia", horizon)
+            prompt_facts(graph, who, horizon)
+
+
+@FEW
+@given(GRAPH_BYTES)
+@example(as_json({"format": GRAPH_FORMAT, "graph": {"nodes": [{"id": "A"}], "edges": [{}]}}))
+def test_memory_graph_files(tmp_path_factory, content):
+    check_memory_graph(content, tmp_path_factory.mktemp("graph"))
+
+
+@pytest.mark.slow
+@MANY
+@given(GRAPH_BYTES)
+def test_memory_graph_files_many(tmp_path_factory, content):
+    check_memory_graph(content, tmp_path_factory.mktemp("graph"))
