@@ -152,6 +152,76 @@ def _cached(name: str, cache_dir: Path) -> Path | None:
     return found[0] if found else None
 
 
+def memory_stores(home: Path, configured: str) -> list[Path]:
+    """The store in use (when it is a folder) and every store found under the home."""
+    from dramatis.memory.stamp import STAMP
+    from dramatis.memory.store import is_url
+    from dramatis.memory.survey import looks_like_store
+
+    found = [] if configured == ":memory:" or is_url(configured) else [Path(configured)]
+    marks = [*home.rglob(STAMP), *home.rglob("meta.json")]
+    found += sorted({m.parent for m in marks if looks_like_store(m.parent)})
+    return list(dict.fromkeys(p.expanduser() for p in found))
+
+
+def check_memory_store(folder: Path) -> Finding:
+    """One memory store folder, read-only: stamp, collections and row counts, no rows loaded."""
+    from dramatis.memory.stamp import store_is_empty
+    from dramatis.memory.survey import survey_store
+
+    try:
+        if store_is_empty(folder):
+            how = "`dramatis memory index PLAY` or a --memory scene makes it"
+            return Finding(str(folder), True, f"no memory store yet ({how})")
+        survey = survey_store(folder)
+    except DramatisError as err:
+        return Finding(str(folder), False, without_subject(str(err), str(folder)))
+    return Finding(str(folder), True, f"memory store: {survey.summary()}")
+
+
+def without_subject(message: str, subject: str) -> str:
+    """An error message minus its leading subject, which the Finding already names.
+
+    without_subject("/s was made by ...", "/s") == "was made by ..."
+    """
+    for lead in (f"{subject}: ", f"{subject} "):
+        if message.startswith(lead):
+            return message[len(lead) :]
+    return message
+
+
+def check_memory(home: Path) -> Iterator[Finding]:
+    """Every memory store: the configured one, then any other under the home folder."""
+    from dramatis.memory.settings import MemorySettings
+    from dramatis.memory.store import is_url
+
+    settings = MemorySettings.under(home)
+    configured = settings.store
+    if is_url(configured):
+        yield Finding(configured, True, "memory store on a Qdrant server (not checked here)")
+    for folder in memory_stores(home, configured):
+        yield check_memory_store(folder)
+    yield from check_memory_graphs(settings.graphs)
+
+
+def check_memory_graphs(folder: Path) -> Iterator[Finding]:
+    """Each scene's memory graph (JSON): a BAD finding per damaged file, then a count."""
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        return
+    from dramatis.memory.graph import MemoryGraph
+
+    bad = 0
+    for path in files:
+        try:
+            MemoryGraph.load(path)
+        except DramatisError as err:
+            bad += 1
+            yield Finding(str(path), False, without_subject(str(err), str(path)))
+    if len(files) > bad:
+        yield Finding(str(folder), True, f"{len(files) - bad} scene memory graph(s)")
+
+
 def check_cast() -> Finding:
     from dramatis.personas import load_cast
 
@@ -172,6 +242,7 @@ def diagnose(settings: Settings) -> list[Finding]:
             lambda: check_scenes(settings.scenes_db),
             lambda: check_adapters(settings.home / "adapters"),
             lambda: check_models(settings.cache_dir),
+            lambda: check_memory(settings.home),
         ]
     for check in checks:
         found = check()

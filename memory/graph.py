@@ -19,7 +19,7 @@ from pathlib import Path
 import networkx as nx
 
 from dramatis.core.errors import DramatisError
-from dramatis.memory.clock import known_at
+from dramatis.memory.clock import Moment, known_at
 
 NODE_KINDS = ("character", "place", "object", "event")
 GRAPH_FORMAT = "dramatis-memory-graph/1"
@@ -48,6 +48,19 @@ class Fact:
     def holds_at(self, horizon: str) -> bool:
         """Whether the relation still holds at `horizon` (no `until` before it)."""
         return self.until is None or not known_at(self.until, horizon)
+
+
+def check_fact(fact: Fact) -> None:
+    """Raise TypeError or DramatisError unless a loaded fact has the types Fact declares."""
+    text = (fact.head, fact.relation, fact.tail, fact.since, fact.source, fact.detail)
+    if not all(isinstance(t, str) for t in text) or not isinstance(fact.public, bool):
+        raise TypeError("a text field is not text")
+    if not isinstance(fact.witnesses, list) or not all(isinstance(w, str) for w in fact.witnesses):
+        raise TypeError("witnesses is not a list of names")
+    if not isinstance(fact.count, int) or not isinstance(fact.until, str | None):
+        raise TypeError("count or until has the wrong type")
+    for moment in (fact.since, fact.until or fact.since):
+        Moment.parse(moment)
 
 
 class MemoryGraph:
@@ -139,9 +152,27 @@ class MemoryGraph:
                 "resume the scene to rebuild its memory"
             )
         out = cls()
-        out.g = nx.node_link_graph(
-            data["graph"], directed=True, multigraph=True, source="from", target="to", edges="edges"
-        )
+        try:
+            out.g = nx.node_link_graph(
+                data["graph"],
+                directed=True,
+                multigraph=True,
+                source="from",
+                target="to",
+                edges="edges",
+            )
+            if not (out.g.is_directed() and out.g.is_multigraph()):  # the file's own flags win
+                raise TypeError("not a directed multigraph")
+            for fact in out.facts():
+                check_fact(fact)
+            for _, attrs in out.g.nodes(data=True):
+                if attrs.get("died") is not None:
+                    Moment.parse(attrs["died"])
+        except (KeyError, TypeError, ValueError, AttributeError, nx.NetworkXError, DramatisError):
+            raise DramatisError(
+                f"{where}: damaged memory graph (a node or relation is malformed); delete it "
+                "and resume the scene to rebuild its memory"
+            ) from None
         return out
 
     def save(self, path: Path) -> None:
@@ -154,7 +185,7 @@ class MemoryGraph:
     def load(cls, path: Path) -> MemoryGraph:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, ValueError, RecursionError) as err:  # ValueError: bad UTF-8 or JSON
             raise DramatisError(
                 f"{path}: unreadable memory graph ({err.__class__.__name__}); delete it and "
                 "resume the scene to rebuild it"

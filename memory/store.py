@@ -11,7 +11,6 @@ format), so a folder is opened only when its stamp file says this tool made it.
 from __future__ import annotations
 
 import atexit
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,10 @@ from typing import Any
 import numpy as np
 
 from dramatis.core.errors import DramatisError
-from dramatis.memory.embed import DIM, MODEL_NAME
+from dramatis.memory.embed import DIM
 from dramatis.memory.mirror import Hit, Mirror, Where
+from dramatis.memory.stamp import STAMP, new_stamp, read_stamp, store_is_empty
 
-STORE_FORMAT = "dramatis-memory-store/1"
-STAMP = "dramatis-memory.json"
 COLLECTIONS = ("lore", "episodic")
 # Payload indexes (used by a Qdrant server; local mode ignores them).
 INDEXES = {
@@ -56,23 +54,8 @@ def is_url(where: str) -> bool:
 
 def check_stamp(folder: Path) -> None:
     """Refuse a folder this tool did not make, or made by another store version."""
-    stamp = folder / STAMP
-    if not folder.exists() or not any(folder.iterdir()):
-        return
-    if not stamp.exists():
-        raise DramatisError(
-            f"{folder} is not a dramatis memory store (no {STAMP}); point --store at an "
-            "empty or new folder"
-        )
-    try:
-        found = json.loads(stamp.read_text(encoding="utf-8")).get("format")
-    except (OSError, ValueError, AttributeError):
-        found = "unreadable"
-    if found != STORE_FORMAT:
-        raise DramatisError(
-            f"{folder} was made by another dramatis version ({found}, this one reads "
-            f"{STORE_FORMAT}); move it away and run `dramatis memory index PLAY` again"
-        )
+    if not store_is_empty(folder):
+        read_stamp(folder)
 
 
 def _client(where: str) -> Any:
@@ -84,7 +67,13 @@ def _client(where: str) -> Any:
         return QdrantClient(url=where)
     folder = Path(where).expanduser()
     check_stamp(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DramatisError(
+            f"{folder}: cannot make the memory store folder ({err.strerror or err}); "
+            "point --store or DRAMATIS_MEMORY_STORE at a folder you can write"
+        ) from None
     try:
         client = QdrantClient(path=str(folder))
     except RuntimeError as err:
@@ -98,7 +87,7 @@ def _client(where: str) -> Any:
         raise _corrupt(folder, err) from None
     stamp = folder / STAMP
     if not stamp.exists():
-        stamp.write_text(json.dumps({"format": STORE_FORMAT, "model": MODEL_NAME, "dim": DIM}))
+        stamp.write_text(new_stamp())
     return client
 
 

@@ -72,3 +72,142 @@ def test_home_that_is_a_file(tmp_path):
     afile.write_text("x")
     result = doctor(afile)
     assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+# -- memory stores ---------------------------------------------------------------------
+
+
+def memory_store(folder, n=3):
+    """A real qdrant local store as dramatis makes it, holding n lore points."""
+    import numpy as np
+
+    from dramatis.memory.store import VectorStore, point_id
+
+    store = VectorStore(str(folder))
+    vectors = np.eye(n, 384, dtype=np.float32)
+    store.upsert(
+        "lore", [point_id("d", i) for i in range(n)], vectors, [{"i": i} for i in range(n)]
+    )
+    store.close()
+    return folder
+
+
+class Trap:
+    """A pickle that leaves a file behind when it is loaded."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def plant_trap(store_folder, marker):
+    """Add a row to the lore collection whose pickle writes `marker` when loaded."""
+    import pickle
+    import sqlite3
+
+    conn = sqlite3.connect(store_folder / "collection" / "lore" / "storage.sqlite")
+    conn.execute("INSERT INTO points VALUES (?, ?)", ("trap", pickle.dumps(Trap(marker))))
+    conn.commit()
+    conn.close()
+
+
+def bad_lines(result):
+    return [line for line in result.output.splitlines() if line.startswith("BAD")]
+
+
+def test_good_memory_store_is_counted_without_loading_a_row(tmp_path, monkeypatch):
+    import pickle
+
+    monkeypatch.delenv("DRAMATIS_MEMORY_STORE", raising=False)
+    home = tmp_path / "home"
+    store = memory_store(home / "memory" / "store")
+    pickle.loads(pickle.dumps(Trap(tmp_path / "armed")))  # the trap works when loaded ...
+    assert (tmp_path / "armed").exists()
+    plant_trap(store, tmp_path / "fired")
+    before = snapshot(home)
+    result = doctor(home)
+    assert result.exit_code == 0, result.output
+    assert f"{store}: memory store: all-MiniLM-L6-v2, lore 4 points, episodic 0 points" in (
+        result.output
+    )
+    assert not (tmp_path / "fired").exists()  # ... and doctor never loaded it
+    assert snapshot(home) == before
+
+
+def test_damaged_memory_stores_are_named_and_left_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv("DRAMATIS_MEMORY_STORE", raising=False)
+    home = tmp_path / "home"
+    foreign = home / "memory" / "store"  # the default place, holding someone else's folder
+    foreign.mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")
+    stray = memory_store(home / "stores" / "stray")
+    (stray / "dramatis-memory.json").unlink()  # a qdrant store without our stamp
+    plant_trap(stray, tmp_path / "fired")
+    corrupt = memory_store(home / "stores" / "corrupt")
+    (corrupt / "dramatis-memory.json").write_bytes(b"\xff{not json")
+    old = memory_store(home / "stores" / "old")
+    (old / "dramatis-memory.json").write_text(json.dumps({"format": "dramatis-memory-store/0"}))
+    torn = memory_store(home / "stores" / "torn")
+    (torn / "collection" / "lore" / "storage.sqlite").write_bytes(b"\x00" * 512)
+    before = snapshot(home)
+    result = doctor(home)
+    assert result.exit_code == 2
+    bad = bad_lines(result)
+    assert len(bad) == 5, result.output
+    expected = {
+        foreign: "is not a dramatis memory store (no dramatis-memory.json)",
+        stray: "is not a dramatis memory store (no dramatis-memory.json)",
+        corrupt: "not valid JSON: the store's stamp is damaged; move it aside",
+        old: "made by another dramatis version ('dramatis-memory-store/0'",
+        torn: "collection lore is damaged",
+    }
+    for folder, problem in expected.items():
+        assert any(b.startswith(f"BAD  {folder}: ") and problem in b for b in bad), folder
+    assert all("dramatis memory index PLAY" in b for b in bad if "stamp" in b or "version" in b)
+    assert not (tmp_path / "fired").exists()
+    assert snapshot(home) == before
+
+
+def test_memory_store_path_that_is_a_file(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "store-file").write_text("x")
+    monkeypatch.setenv("DRAMATIS_MEMORY_STORE", str(home / "store-file"))
+    result = doctor(home)
+    assert result.exit_code == 2
+    assert any("store-file: cannot be used as a memory store" in b for b in bad_lines(result))
+
+
+def test_memory_store_on_a_server_is_named_not_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("DRAMATIS_MEMORY_STORE", "http://localhost:6333")
+    result = doctor(tmp_path / "home-none")
+    assert result.exit_code == 0, result.output
+    assert "memory store" not in result.output  # home not made yet: nothing to look at
+    (tmp_path / "home").mkdir()
+    result = doctor(tmp_path / "home")
+    assert "ok   http://localhost:6333: memory store on a Qdrant server" in result.output
+
+
+def test_scene_memory_graphs(tmp_path, monkeypatch):
+    from dramatis.memory.graph import GRAPH_FORMAT, Fact, MemoryGraph
+
+    monkeypatch.delenv("DRAMATIS_MEMORY_STORE", raising=False)
+    home = tmp_path / "home"
+    graphs = home / "memory" / "graphs"
+    good = MemoryGraph()
+    good.add_fact(Fact("Hamlet", "met", "Ophelia", "3.1+2", witnesses=["Hamlet", "Ophelia"]))
+    good.save(graphs / "t1.json")
+    torn = {"format": GRAPH_FORMAT, "graph": {"nodes": [{"id": "Hamlet"}], "edges": [{}]}}
+    (graphs / "t2.json").write_text(json.dumps(torn))
+    (graphs / "t3.json").write_bytes(b"[" * 100_000)
+    before = snapshot(home)
+    result = doctor(home)
+    assert result.exit_code == 2
+    bad = bad_lines(result)
+    assert len(bad) == 2, result.output
+    assert bad[0].startswith(f"BAD  {graphs / 't2.json'}: damaged memory graph")
+    assert bad[1].startswith(f"BAD  {graphs / 't3.json'}: unreadable memory graph")
+    assert f"ok   {graphs}: 1 scene memory graph(s)" in result.output
+    assert snapshot(home) == before

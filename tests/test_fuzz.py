@@ -7,19 +7,26 @@ properties with many more (`--hypothesis-show-statistics` prints the counts).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import dramatis.staging
+from dramatis import doctor
 from dramatis.cli import app
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
+from dramatis.memory.graph import GRAPH_FORMAT, MemoryGraph
+from dramatis.memory.knowledge import knows_about, prompt_facts, relation
+from dramatis.memory.stamp import STAMP, STORE_FORMAT
+from dramatis.memory.store import COLLECTIONS, check_stamp
+from dramatis.memory.survey import survey_store
 from dramatis.personas import find_persona, parse_play
 from dramatis.staging import opening_from_play, parse_cast
 from dramatis.training.registry import AdapterRegistry
@@ -234,3 +241,176 @@ def test_adapter_registry_metadata(tmp_path_factory, meta, pointer):
 @given(FILE_TEXT, st.none() | POINTER_TEXT)
 def test_adapter_registry_metadata_many(tmp_path_factory, meta, pointer):
     check_registry(meta, pointer, tmp_path_factory.mktemp("adapters"))
+
+
+@functools.cache
+def sqlite_bytes(sql: str) -> bytes:
+    """The bytes of a small SQLite file made by `sql` (a stand-in collection file)."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "x.sqlite")
+        conn.executescript(sql)
+        conn.commit()
+        conn.close()
+        return (Path(tmp) / "x.sqlite").read_bytes()
+
+
+def as_json(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+STAMP_DOC = st.fixed_dictionaries(
+    {},
+    optional={
+        "format": st.just(STORE_FORMAT) | st.sampled_from(["dramatis-memory-store/0", "a\nb"]) | JSONISH,
+        "model": st.just("all-MiniLM-L6-v2") | JSONISH, "dim": st.just(384) | JSONISH,
+    },
+)  # fmt: skip
+GOOD_STAMP = as_json({"format": STORE_FORMAT, "model": "all-MiniLM-L6-v2", "dim": 384})
+GOOD_META = as_json({"collections": {name: {"vectors": {"size": 384}} for name in COLLECTIONS}})
+
+
+def often(good: bytes, other: st.SearchStrategy) -> st.SearchStrategy:
+    """`good` two times in three, else `other`: most examples get past the first check."""
+    return st.integers(0, 2).flatmap(lambda k: st.just(good) if k else other)
+
+
+STAMP_BYTES = often(
+    GOOD_STAMP,
+    st.one_of(STAMP_DOC.map(as_json), JSONISH.map(as_json), st.binary(max_size=64), st.none()),
+)
+COLLECTION_DOC = st.one_of(
+    JSONISH,
+    st.fixed_dictionaries(
+        {}, optional={"vectors": JSONISH | st.fixed_dictionaries({"size": st.just(384) | JSONISH})}
+    ),
+)
+META_DOC = st.fixed_dictionaries(
+    {},
+    optional={
+        "collections": JSONISH | st.dictionaries(
+            st.sampled_from([*COLLECTIONS, "../x", ""]) | st.text(max_size=6), COLLECTION_DOC, max_size=3
+        )
+    },
+)  # fmt: skip
+META_BYTES = often(
+    GOOD_META,
+    st.one_of(META_DOC.map(as_json), JSONISH.map(as_json), st.binary(max_size=64), st.none()),
+)
+GOOD_ROWS = (
+    "CREATE TABLE points (id TEXT PRIMARY KEY, point BLOB); INSERT INTO points VALUES ('a', x'80');"
+)
+ROWS_BYTES = often(
+    sqlite_bytes(GOOD_ROWS),
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(["CREATE TABLE points (id TEXT, other BLOB);", "CREATE TABLE stray (x);"]).map(sqlite_bytes),
+        st.none(),
+    ),
+)  # fmt: skip
+STORE_FILES = (STAMP_BYTES, META_BYTES, ROWS_BYTES)
+
+
+def check_memory_store(stamp: bytes | None, meta: bytes | None, rows: bytes | None, root: Path):
+    """Stamp, meta.json and collection files of any content: a DramatisError or a survey."""
+    folder = root / "store"
+    folder.mkdir()
+    for name, content in [(STAMP, stamp), ("meta.json", meta)]:
+        if content is not None:
+            (folder / name).write_bytes(content)
+    for name in COLLECTIONS if rows is not None else ():
+        (folder / "collection" / name).mkdir(parents=True)
+        (folder / "collection" / name / "storage.sqlite").write_bytes(rows)  # type: ignore[arg-type]
+    only_user_errors(check_stamp, folder)
+    survey = only_user_errors(survey_store, folder)
+    finding = doctor.check_memory_store(folder)
+    assert finding.ok == (survey is not None or not any(folder.iterdir())), finding
+    assert "\n" not in finding.line()
+    event(outcome(finding))
+
+
+def outcome(finding: doctor.Finding) -> str:
+    """Which check decided, for --hypothesis-show-statistics: how deep the fuzz reached."""
+    if finding.ok:
+        return "ok: " + ("points counted" if "point" in finding.detail else "empty")
+    marks = ["no dramatis", "stamp", "another dramatis version", "embeddings", "meta.json"]
+    return "BAD: " + next((m for m in marks if m in finding.detail), "collection file")
+
+
+@FEW
+@given(*STORE_FILES)
+@example(b"[" * 100_000, None, None)  # nesting deeper than Python's recursion limit
+@example(as_json({"format": "a\nb"}), None, None)  # a stamp value that would break the line
+def test_memory_store_files(tmp_path_factory, stamp, meta, rows):
+    check_memory_store(stamp, meta, rows, tmp_path_factory.mktemp("memory"))
+
+
+@pytest.mark.slow
+@MANY
+@given(*STORE_FILES)
+def test_memory_store_files_many(tmp_path_factory, stamp, meta, rows):
+    check_memory_store(stamp, meta, rows, tmp_path_factory.mktemp("memory"))
+
+
+def mostly(good: st.SearchStrategy, other: st.SearchStrategy = JSONISH) -> st.SearchStrategy:
+    """`good` nine times in ten, else `other`: most graphs load, some fields are wrong."""
+    return st.floats(0, 1).flatmap(lambda x: good if x < 0.9 else other)
+
+
+NAME = mostly(st.sampled_from(["Hamlet", "Ophelia"]))
+MOMENTS = mostly(
+    st.sampled_from(["1.2", "3.4", "3.4+2", "5.2"]), st.sampled_from(["", "x", "9"]) | JSONISH
+)
+EDGE_FIELDS = {
+    "from": NAME, "to": NAME, "key": mostly(st.sampled_from(["met", "kin", "died"])),
+    "head": NAME, "relation": mostly(st.sampled_from(["met", "kin", "died"])), "tail": NAME,
+    "since": MOMENTS, "until": mostly(st.none(), MOMENTS), "source": mostly(st.just("play")),
+    "witnesses": mostly(st.lists(NAME, max_size=2)), "public": mostly(st.booleans()),
+    "detail": mostly(st.just("")), "count": mostly(st.integers(0, 3)),
+}  # fmt: skip
+NODE_FIELDS = {"id": NAME, "kind": mostly(st.just("character")), "died": mostly(st.none(), MOMENTS)}
+EDGE = mostly(st.fixed_dictionaries(EDGE_FIELDS), st.fixed_dictionaries({}, optional=EDGE_FIELDS))
+NODE = mostly(st.fixed_dictionaries(NODE_FIELDS), st.fixed_dictionaries({}, optional=NODE_FIELDS))
+GRAPH_DOC = st.fixed_dictionaries(
+    {
+        "format": mostly(st.just(GRAPH_FORMAT)),
+        "graph": mostly(st.fixed_dictionaries(
+            {"nodes": mostly(st.lists(NODE, max_size=3)), "edges": mostly(st.lists(EDGE, max_size=3))},
+            optional={"directed": st.booleans(), "multigraph": st.booleans()},
+        )),
+    },
+)  # fmt: skip
+GRAPH_BYTES = mostly(GRAPH_DOC.map(as_json), st.binary(max_size=64))
+
+
+def check_memory_graph(content: bytes, root: Path) -> None:
+    """A scene's memory graph file of any content loads, or is a one-line DramatisError;
+    a graph that loads answers every question a prompt or `memory show` asks of it."""
+    path = root / "t.json"
+    path.write_bytes(content)
+    graph = only_user_errors(MemoryGraph.load, path)
+    if graph is None:
+        event("refused")
+        return
+    event(f"loaded, {len(list(graph.facts()))} fact(s)")
+    for who in ("Hamlet", "Ophelia"):
+        for horizon in ("1.1", "3.4+1", "5.2"):
+            knows_about(graph, who, "Hamlet", horizon)
+            relation(graph, who, "Ophelia", horizon)
+            prompt_facts(graph, who, horizon)
+
+
+@FEW
+@given(GRAPH_BYTES)
+@example(as_json({"format": GRAPH_FORMAT, "graph": {"nodes": [{"id": "A"}], "edges": [{}]}}))
+def test_memory_graph_files(tmp_path_factory, content):
+    check_memory_graph(content, tmp_path_factory.mktemp("graph"))
+
+
+@pytest.mark.slow
+@MANY
+@given(GRAPH_BYTES)
+def test_memory_graph_files_many(tmp_path_factory, content):
+    check_memory_graph(content, tmp_path_factory.mktemp("graph"))
