@@ -61,9 +61,10 @@ class AgentSettings:
     max_lines: int = 4  # a turn is a speech, not a monologue
     retries: int = 3  # extra attempts, other seeds, when a reply is empty or parrots a turn
     history_tokens: int = 900  # budget for the visible transcript in the prompt
-    # "page" | "auto" | "chat" | "script" (agents/prompts.py); `dramatis stage` defaults to
-    # "page" (docs/fidelity.md); "auto" here keeps the chat template for other callers.
-    prompt_format: str = "auto"
+    # "page" | "auto" | "chat" | "script" (agents/prompts.py). The page of the play for
+    # every caller (stage, chat, serve, training pairs): the chat template narrates about
+    # the play instead of speaking in it (docs/fidelity.md); "auto" picks it where a model has one.
+    prompt_format: str = "page"
     n_samples: int = 4  # voice examples from the persona
     memory_k: int = 4  # memories asked of a MemorySource per turn
     memory_tokens: int = 160  # budget for them in the prompt
@@ -127,9 +128,10 @@ class CharacterAgent:
     def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
         """(prompt text, format) for this character's next speech."""
         history = tuple(self.visible(turns))
+        lore = self._lore(history)
         p = PromptInput(
             speaker=self.name,
-            summary=self._summary(history),
+            summary=f"{self.persona.card()}\n{lore}" if lore else self.persona.card(),
             samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
             setting=setting,
             cast=self.cast,
@@ -137,6 +139,7 @@ class CharacterAgent:
             memories=self.remember(history, setting),
             persons=self.persons or (self.persona.card(),),
             examples=self._examples(history),
+            lore=lore,
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
 
@@ -149,12 +152,11 @@ class CharacterAgent:
         clean = [e for e in found if not out_of_world_words(" ".join(e))]
         return tuple(clean[: self.settings.n_examples])
 
-    def _summary(self, history: Sequence[Turn]) -> str:
-        """The persona card, plus the lorebook entries the recent turns bring in (an
-        imported character card's character_book; personas without one have none)."""
+    def _lore(self, history: Sequence[Turn]) -> str:
+        """The lorebook entries the recent turns bring in (an imported character card's
+        character_book; personas without one have none)."""
         lore_for = getattr(self.persona, "lore_for", None)
-        lore = lore_for([t["text"] for t in history]) if lore_for else ""
-        return f"{self.persona.card()}\n{lore}" if lore else self.persona.card()
+        return lore_for([t["text"] for t in history]) if lore_for else ""
 
     def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
         """What the character recalls, cued by the last two speeches it heard, within

@@ -38,6 +38,7 @@ class PromptInput:
     history: tuple[Turn, ...]  # what THIS character saw, oldest first, already windowed
     memories: tuple[str, ...] = ()  # in-world lines the speaker recalls (memory room)
     persons: tuple[str, ...] = ()  # the cast's cards, for the page's list of persons
+    lore: str = ""  # lorebook entries the recent turns bring in (already in `summary`)
     # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
     examples: tuple[tuple[str, str, str], ...] = ()
 
@@ -156,12 +157,18 @@ def one_line(text: str) -> str:
 
 
 def person_line(card: str) -> str:
-    """A card as a line of a list of persons.
+    """A card as a line of a list of persons: the name in capitals, then who they are.
+    An imported card's "Name: description" becomes "NAME, description", so the list
+    never shows a speech heading; a card without a short name first stays as it is.
 
     person_line("Ophelia, daughter to Polonius.") -> "OPHELIA, daughter to Polonius."
+    person_line("Yorick: the King's jester.") -> "YORICK, the King's jester."
     """
-    name, comma, rest = card.partition(",")
-    return f"{name.rstrip('.').upper()}{comma}{rest}" if comma else card.upper()
+    found = re.match(r"\s*([^,:.]+?)\s*([,:.]|$)\s*", card)
+    if found is None or len(found[1].split()) > 4:
+        return card
+    rest = card[found.end() :]
+    return f"{found[1].upper()}, {rest}" if rest else f"{found[1].upper()}."
 
 
 def page_prompt(p: PromptInput) -> str:
@@ -173,6 +180,7 @@ def page_prompt(p: PromptInput) -> str:
     ] or [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
     blocks = [
         "\n".join(persons) if persons else f"{p.speaker.upper()}.",
+        p.lore,  # an imported card's lore, as a note before the scene
         "\n".join(earlier),
         f"{one_line(p.setting)}\n{transcript_lines(p.history)}".rstrip(),
     ]

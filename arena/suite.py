@@ -37,7 +37,7 @@ class Configuration(BaseModel):
 
     name: str
     model: str = "smollm2"  # bundled name or a .gguf path
-    prompt_format: str = "auto"  # page (the stage default) | auto | chat | script
+    prompt_format: str = "page"  # page (the agents' default) | auto | chat | script
     adapters: bool = False
     policy: str = "addressed"
     memory: bool = False  # scene memory as `dramatis stage --memory` (lore indexed once)

@@ -32,6 +32,7 @@ from dramatis.agents.model import LanguageModel
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
+from dramatis.memory.voice import PlayVoices
 from dramatis.personas import Persona, find_persona, load_cast
 from dramatis.personas.card_store import CardStore, card_key
 
@@ -247,6 +248,7 @@ def make_agent(
         cast=[persona.name, user],
         settings=agent_settings,
         adapter=state.adapter(persona),
+        voice=PlayVoices({persona.name: persona.play}),  # real exchanges on the page
     )
 
 

@@ -64,7 +64,7 @@ class Persona(BaseModel):
         """
         if self.card_source is not None:
             return self._imported_card()
-        return f"{self.name}, {self.description}." if self.description else f"{self.name}."
+        return card_line(self.name, self.description)
 
     def _imported_card(self) -> str:
         """An imported character in prompts: description, personality, scenario, cut short."""
@@ -146,6 +146,15 @@ def sample_lines(speeches: list[Speech], n: int = N_SAMPLES) -> list[str]:
     else:
         picks = [pool[round(i * (len(pool) - 1) / (n - 1))] for i in range(n)]
     return ["\n".join(picks[i].lines) for i in spread_order(len(picks))]
+
+
+def card_line(name: str, description: str) -> str:
+    """A play character's card, as its line in a list of persons.
+
+    card_line("Ophelia", "daughter to Polonius") -> "Ophelia, daughter to Polonius."
+    card_line("Ghost", "") -> "Ghost."
+    """
+    return f"{name}, {description}." if description else f"{name}."
 
 
 def describe(play: Play, name: str) -> str:

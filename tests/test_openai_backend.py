@@ -105,7 +105,7 @@ def test_a_character_speaks_through_the_server(llama_server, tmp_path):
     streamed: list[str] = []
     utterance = agent.speak(said, "The battlements at night.", seed=2, on_text=streamed.append)
     assert utterance.source == "model" and utterance.text.strip()
-    assert utterance.prompt_format == "script"  # no chat template on this side
+    assert utterance.prompt_format == "page"  # the agents' default, no chat template needed
     assert streamed and streamed[-1] == utterance.text
 
 

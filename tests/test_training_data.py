@@ -23,27 +23,85 @@ def hamlet():
     return load_play(persona.play), persona
 
 
-def test_pairs_use_the_agents_prompt(hamlet):
-    """Rendered with one model, a training prompt equals the prompt the agent builds
-    for the same visible turns: training matches serving."""
-    play, persona = hamlet
-    cfg = DataConfig(history_tokens=AgentSettings().history_tokens)
-    examples = build_examples(play, persona, cfg, words)
-    example = next(e for e in examples if e.scene_id == "1.1" and len(e.messages[1].content) > 300)
-    scene = play.scene("1.1")
-    before = [s for s in scene.speeches if s.index < example.index and persona.name in s.on_stage]
+def served_prompt(play, persona, example, fmt: str, hide=()) -> str:
+    """The prompt `CharacterAgent` builds when it serves the same moment of the play:
+    the scene's speeches so far, the cast on stage, the play's voice lore without
+    that scene, and the card's sample lines without the scene's (or `hide`'s) lines."""
+    from dramatis.memory.voice import PlayVoices
+
+    scene = play.scene(example.scene_id)
+    hidden = {one_line(s.text) for s in scene.speeches} | set(hide)
+    persona = persona.model_copy(
+        update={"sample_lines": [t for t in persona.sample_lines if one_line(t) not in hidden]}
+    )
+    before = [s for s in scene.speeches if s.index < example.index]
     turns = [
         make_turn(i, s.speaker, one_line(s.text), present=list(s.on_stage))
         for i, s in enumerate(before)
     ]
     target = next(s for s in scene.speeches if s.index == example.index)
-    model = FakeModel()
-    agent = CharacterAgent(persona, model, cast=list(target.on_stage))
-    setting = f"{play.title}, act 1, scene 1. {scene.setting}".strip()
-    served, fmt = agent.prompt(turns, setting)
-    assert fmt == "chat"
-    assert model.render_chat(list(example.messages)) == served
+    cast = list(target.on_stage)
+    persons = [persona.card()] + [
+        find_persona(n, play.key).card() for n in cast if n != persona.name
+    ]
+    agent = CharacterAgent(
+        persona,
+        FakeModel(),
+        cast=cast,
+        settings=AgentSettings(prompt_format=fmt),
+        voice=PlayVoices({persona.name: play.key}, skip_scene=scene.id),
+        persons=persons,
+    )
+    served, used = agent.prompt(turns, play.setting_line(scene))
+    assert used == fmt
+    return served
+
+
+def test_page_pairs_are_the_prompts_the_stage_serves(hamlet):
+    """A training page equals the page the agent builds for the same visible turns,
+    cast and scene: training matches serving. Its real exchanges come from other
+    scenes than the target's, and the page holds no out-of-world word."""
+    from dramatis.agents.prompts import out_of_world_words
+
+    play, persona = hamlet
+    examples = build_examples(play, persona, DataConfig(), words)
+    example = next(e for e in examples if e.scene_id == "1.1" and len(e.prompt) > 600)
+    assert example.prompt_format == "page"
+    assert example.prompt == served_prompt(play, persona, example, "page")
+    assert example.prompt.endswith("\nHORATIO:")
+    target = next(s for s in play.scene("1.1").speeches if s.index == example.index)
     assert example.target == one_line(target.text)
+    assert example.target not in example.prompt
+    assert not out_of_world_words(example.prompt)
+
+
+def test_chat_pairs_are_the_prompts_chat_serves(hamlet):
+    play, persona = hamlet
+    model = FakeModel()
+    data = build_dataset(play, persona, DataConfig(prompt_format="chat"), words, model.render_chat)
+    example = next(e for e in data.train if e.scene_id == "1.1" and len(e.prompt) > 600)
+    assert example.prompt_format == "chat"
+    held = [one_line(s.text) for s in play.speeches() if s.scene_id in set(data.val_scenes)]
+    assert example.prompt == served_prompt(play, persona, example, "chat", hide=held)
+    assert "Lines Horatio has spoken before:" in example.prompt
+
+
+def test_no_prompt_shows_its_target_or_a_validation_line(hamlet):
+    """Voice samples and real exchanges leave out the target's scene and the
+    validation scenes: no pair is shown its own answer, and validation stays unseen."""
+    play, persona = hamlet
+    data = build_dataset(play, persona, DataConfig(val_fraction=0.2), words)
+    held = set(data.val_scenes)
+    val_lines = [one_line(s.text) for s in play.speeches() if s.scene_id in held]
+    val_lines = [t for t in val_lines if len(t.split()) >= 6]
+    assert val_lines
+    for example in data.train + data.val:
+        scene_lines = [one_line(s.text) for s in play.scene(example.scene_id).speeches]
+        shown = example.prompt.split("\n\n")[1]  # the block of earlier exchanges
+        assert example.target not in shown
+        assert not [t for t in scene_lines if len(t.split()) >= 6 and t in shown]
+    for example in data.train:
+        assert not [t for t in val_lines if t in example.prompt]
 
 
 def test_validation_scenes_never_train(hamlet):

@@ -8,7 +8,6 @@ import json
 import pytest
 from tiny_models import byte_tokenizer, tiny_llama
 
-from dramatis.agents.model import Message
 from dramatis.training.dataset import Dataset, Example
 from dramatis.training.registry import AdapterMeta
 from dramatis.training.trainer import AdapterConfig, TrainConfig, encode, example_loss, train
@@ -18,11 +17,8 @@ pytest.importorskip("peft")
 
 
 def example(target: str, i: int = 0) -> Example:
-    messages = (
-        Message("system", "You are Horatio, in Shakespeare's Hamlet."),
-        Message("user", "Scene: Elsinore.\nHAMLET: Horatio, or I do forget myself."),
-    )
-    return Example("Horatio", "1.2", i, messages, target)
+    page = "A platform before the castle.\n\nHAMLET: Horatio, or I do forget myself.\n\nHORATIO:"
+    return Example("Horatio", "1.2", i, page, target)
 
 
 def config(**changes) -> TrainConfig:

@@ -76,6 +76,10 @@ def train_cmd(
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-4,
     grad_accum: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 8,
     curriculum: Annotated[bool, typer.Option(help="Order training pairs easy to hard.")] = False,
+    prompt_format: Annotated[
+        str,
+        typer.Option("--format", help="Prompt format to train on: page (as stage serves) | chat."),
+    ] = "page",
     checkpointing: Annotated[
         bool, typer.Option(help="Gradient checkpointing (less memory, slower).")
     ] = False,
@@ -92,6 +96,8 @@ def train_cmd(
     from dramatis.training.dataset import DataConfig
     from dramatis.training.trainer import AdapterConfig, TrainConfig
 
+    if prompt_format not in ("page", "chat"):
+        raise DramatisError(f"--format {prompt_format!r}: train on page or chat")
     todo = list(names or []) + (default_roles() if default_cast else [])
     if not todo:
         raise DramatisError(
@@ -101,7 +107,7 @@ def train_cmd(
     projections = tuple(t.strip() for t in targets.split(",") if t.strip())
     cfg = TrainConfig(
         adapter=AdapterConfig(rank, alpha or 2 * rank, dropout, projections),
-        data=DataConfig(curriculum=curriculum, seed=seed),
+        data=DataConfig(prompt_format=prompt_format, curriculum=curriculum, seed=seed),
         lr=lr,
         grad_accum=grad_accum,
         max_steps=steps,

@@ -7,7 +7,6 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 from dramatis.core.settings import Settings
@@ -25,7 +24,7 @@ def data_sha256(data: Dataset) -> str:
     digest = hashlib.sha256()
     for part, examples in (("train", data.train), ("val", data.val)):
         for e in examples:
-            row = [part, e.scene_id, e.index, [asdict(m) for m in e.messages], e.target]
+            row = [part, e.scene_id, e.index, e.prompt_format, e.prompt, e.target]
             digest.update(json.dumps(row).encode())
     return digest.hexdigest()
 
@@ -74,7 +73,11 @@ def train_character(
     def count(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    data = build_dataset(the_play, persona, cfg.data, count)
+    def render_chat(messages) -> str:
+        rows = [{"role": m.role, "content": m.content} for m in messages]
+        return tokenizer.apply_chat_template(rows, tokenize=False, add_generation_prompt=True)
+
+    data = build_dataset(the_play, persona, cfg.data, count, render_chat)
     stats = data.stats(count)
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
     result = train(model, tokenizer, data, cfg, progress, started=started)

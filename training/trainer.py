@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from dramatis.agents.character import AgentSettings
 from dramatis.training.dataset import DataConfig, Dataset, Example
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -47,7 +48,8 @@ class TrainConfig:
     # validation before and after, export); otherwise the training loop alone.
     max_minutes: float | None = 10.0
     warmup_steps: int = 4
-    max_target_tokens: int = 96  # longer speeches are cut (and get no end-of-turn token)
+    # Longer speeches are cut (and get no end): the agents' own token limit per speech.
+    max_target_tokens: int = AgentSettings().max_tokens
     val_examples: int = 24  # validation pairs scored for perplexity (None-like: 0 = all)
     gradient_checkpointing: bool = False
     prompt_grad: bool = False  # True: backprop through the prompt too (~2.5x slower)
@@ -86,18 +88,24 @@ class TrainResult:
         return math.exp(self.val_loss_after)
 
 
-def render_prompt(tokenizer, example: Example) -> str:
-    """The prompt text the agent sends, under the base model's own chat template."""
-    messages = [{"role": m.role, "content": m.content} for m in example.messages]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+def target_text(example: Example) -> str:
+    """The completion the served model should write after the prompt: on a page, the
+    speech after the heading's colon and the line break that ends it (the next heading
+    then stops the turn); in chat, the speech alone (the end-of-turn token follows).
+
+    target_text(Example(..., prompt="...HAMLET:", target="Ay, madam.")) -> " Ay, madam.\n"
+    """
+    return f" {example.target}\n" if example.prompt_format == "page" else example.target
 
 
 def encode(tokenizer, example: Example, max_target_tokens: int) -> Encoded:
-    """Prompt tokens + target tokens (+ end-of-turn when the speech fits)."""
-    prompt = tokenizer(render_prompt(tokenizer, example), add_special_tokens=False)["input_ids"]
-    target = tokenizer(example.target, add_special_tokens=False)["input_ids"]
+    """Prompt tokens + target tokens, tokenized apart as llama.cpp sees them when it
+    serves (the prompt first, then what it samples). A target that fits ends as served
+    (its line break on a page, the end-of-turn token in chat); a longer one is cut."""
+    prompt = tokenizer(example.prompt, add_special_tokens=False)["input_ids"]
+    target = tokenizer(target_text(example), add_special_tokens=False)["input_ids"]
     if len(target) <= max_target_tokens:
-        target = [*target, tokenizer.eos_token_id]
+        target = [*target] if example.prompt_format == "page" else [*target, tokenizer.eos_token_id]
     else:
         target = target[:max_target_tokens]
     return Encoded(list(prompt) + list(target), len(prompt))
@@ -106,22 +114,24 @@ def encode(tokenizer, example: Example, max_target_tokens: int) -> Encoded:
 def example_loss(model, enc: Encoded, *, prompt_grad: bool = True):
     """Mean cross-entropy over the target tokens of one example (a scalar tensor).
 
-    With `prompt_grad=False` the prompt runs once without gradients (adapter on) and
-    only the target tokens run with them, attending to the prompt's cached keys and
-    values: ~2.5x faster on our ~550-token prompts, at the cost of not training the
-    adapter through its effect on the prompt's keys and values.
+    With `prompt_grad=False` all but the last prompt token run once without gradients
+    (adapter on); the last prompt token, which predicts the first target token, and the
+    target tokens run with them, attending to the cached keys and values: ~2.5x faster
+    on our ~550-token prompts, at the cost of not training the adapter through its
+    effect on the earlier prompt tokens' keys and values. Every target token, the
+    first included, gets a gradient.
     """
     import torch
 
     ids = torch.tensor([enc.input_ids])
-    if prompt_grad:
+    targets = ids[0, enc.n_prompt :]
+    if prompt_grad or enc.n_prompt < 2:
         logits = model(input_ids=ids).logits[0, enc.n_prompt - 1 : -1]  # predicts n_prompt..
-        return torch.nn.functional.cross_entropy(logits, ids[0, enc.n_prompt :])
+        return torch.nn.functional.cross_entropy(logits, targets)
     with torch.no_grad():
-        head = model(input_ids=ids[:, : enc.n_prompt], use_cache=True)
-    tail = model(input_ids=ids[:, enc.n_prompt : -1], past_key_values=head.past_key_values)
-    logits = torch.cat([head.logits[0, -1:], tail.logits[0]])  # [n_target, vocab]
-    return torch.nn.functional.cross_entropy(logits, ids[0, enc.n_prompt :])
+        head = model(input_ids=ids[:, : enc.n_prompt - 1], use_cache=True)
+    tail = model(input_ids=ids[:, enc.n_prompt - 1 : -1], past_key_values=head.past_key_values)
+    return torch.nn.functional.cross_entropy(tail.logits[0], targets)  # [n_target, vocab]
 
 
 def mean_loss(model, encoded: Sequence[Encoded]) -> float:
