@@ -80,6 +80,14 @@ def train_cmd(
         str,
         typer.Option("--format", help="Prompt format to train on: page (as stage serves) | chat."),
     ] = "page",
+    history_tokens: Annotated[
+        int | None,
+        typer.Option(
+            min=32,
+            help="Token budget for the scene so far in each prompt (default: the agents' own, "
+            "900); less trains faster on the same format.",
+        ),
+    ] = None,
     checkpointing: Annotated[
         bool, typer.Option(help="Gradient checkpointing (less memory, slower).")
     ] = False,
@@ -90,7 +98,8 @@ def train_cmd(
     threads: Annotated[int | None, typer.Option(help="torch threads.")] = None,
     home: Home = None,
 ) -> None:
-    """Train an adapter per character and make it the active version."""
+    """Train an adapter per character; a new version becomes active when it validates
+    no worse than the base."""
     from dramatis.core.errors import DramatisError
     from dramatis.personas.cast import default_roles
     from dramatis.training.dataset import DataConfig
@@ -107,7 +116,12 @@ def train_cmd(
     projections = tuple(t.strip() for t in targets.split(",") if t.strip())
     cfg = TrainConfig(
         adapter=AdapterConfig(rank, alpha or 2 * rank, dropout, projections),
-        data=DataConfig(prompt_format=prompt_format, curriculum=curriculum, seed=seed),
+        data=DataConfig(
+            prompt_format=prompt_format,
+            curriculum=curriculum,
+            seed=seed,
+            **({"history_tokens": history_tokens} if history_tokens else {}),
+        ),
         lr=lr,
         grad_accum=grad_accum,
         max_steps=steps,
@@ -153,7 +167,16 @@ def _train_one(
         f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
         f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
     )
-    console.print(f"[bold]{found.name}[/bold] active · {outcome}")
+    from dramatis.training.pipeline import better
+
+    if better(m):
+        console.print(f"[bold]{found.name}[/bold] active · {outcome}")
+        return found.name, outcome, True
+    outcome += (
+        " (worse than the base: kept, not active; "
+        f"`dramatis adapters activate '{m.character}' v{m.version}` uses it anyway)"
+    )
+    console.print(f"[yellow]{found.name}[/yellow] · {outcome}")
     return found.name, outcome, True
 
 

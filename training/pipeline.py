@@ -57,7 +57,8 @@ def train_character(
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
 ) -> AdapterVersion:
-    """Train `name`'s adapter on its play and register it as the active version.
+    """Train `name`'s adapter on its play and register it as a new version, made active
+    when its validation perplexity is no worse than the base's.
 
     `cfg.max_minutes` bounds the whole call, not only the training loop."""
     started = time.perf_counter()
@@ -101,4 +102,12 @@ def train_character(
     registry.root.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=registry.root))
     save_adapter(result, meta, staged, model.config)
-    return registry.add(staged, meta)
+    # A version that validates worse than the base is kept but not made active.
+    return registry.add(staged, meta, activate=better(meta))
+
+
+def better(meta: AdapterMeta) -> bool:
+    """Whether the adapter's validation perplexity is no worse than the base's."""
+    if meta.ppl_before is None or meta.ppl_after is None:
+        return True
+    return meta.ppl_after <= meta.ppl_before
