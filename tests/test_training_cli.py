@@ -25,7 +25,11 @@ def trained(monkeypatch, home):
         if name.endswith("Nobody"):
             raise DramatisError("no character 'Nobody' in hamlet")
         progress(1, 1, 2.5, 0.1)
-        meta = SimpleNamespace(steps=1, stopped_by="steps", ppl_before=30.0, ppl_after=20.0)
+        worse = name.endswith("Overfit")
+        meta = SimpleNamespace(
+            character=name, version=1, steps=1, stopped_by="steps",
+            ppl_before=30.0, ppl_after=45.0 if worse else 20.0,
+        )  # fmt: skip
         return SimpleNamespace(name=f"{name}@v1", meta=meta)
 
     monkeypatch.setattr("dramatis.training.pipeline.train_character", fake)
@@ -58,3 +62,11 @@ def test_one_failed_character_is_just_its_error(trained):
 def test_nothing_to_train_is_an_error(trained):
     result = runner.invoke(app, ["train"])
     assert result.exit_code == 2 and "pass --default-cast" in result.output
+
+
+def test_a_version_worse_than_the_base_is_kept_but_not_active(trained):
+    result = runner.invoke(app, ["train", "hamlet:Overfit"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "worse than the base: kept, not active" in said
+    assert "dramatis adapters activate 'hamlet:Overfit' v1" in said

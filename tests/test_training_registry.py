@@ -47,6 +47,19 @@ def test_versions_activate_rollback_remove(tmp_path):
     assert key_of("Lady Macbeth", "macbeth") == "macbeth.lady-macbeth"
 
 
+def test_only_a_version_that_validates_no_worse_becomes_active(tmp_path):
+    from dramatis.training.pipeline import better
+
+    reg = AdapterRegistry(tmp_path / "adapters")
+    good = meta().model_copy(update={"ppl_before": 80.0, "ppl_after": 77.0})
+    worse = meta().model_copy(update={"ppl_before": 60.0, "ppl_after": 125.0})
+    assert better(good) and not better(worse) and better(meta())
+    reg.add(stage(tmp_path, 1), good, activate=better(good))
+    reg.add(stage(tmp_path, 2), worse, activate=better(worse))
+    assert reg.active("Hamlet", "hamlet").version == 1
+    assert [v.version for v in reg.versions("Hamlet", "hamlet")] == [1, 2]
+
+
 def test_adapter_for_another_base_is_refused(tmp_path):
     reg = AdapterRegistry(tmp_path / "adapters")
     reg.add(stage(tmp_path, 1), meta(sha="a" * 64))
