@@ -140,6 +140,8 @@ class CharacterAgent:
             persons=self.persons or (self.persona.card(),),
             examples=self._examples(history),
             lore=lore,
+            system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
+            post_history=getattr(self.persona, "post_history_instructions", ""),
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
 

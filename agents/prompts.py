@@ -41,6 +41,9 @@ class PromptInput:
     lore: str = ""  # lorebook entries the recent turns bring in (already in `summary`)
     # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
     examples: tuple[tuple[str, str, str], ...] = ()
+    # An imported card's own instructions, chat format only ("{{original}}": ours)
+    system_prompt: str = ""
+    post_history: str = ""
 
 
 def recollection(p: PromptInput) -> str:
@@ -106,21 +109,39 @@ def transcript_lines(history: Sequence[Turn]) -> str:
     return "\n".join(f"{t['speaker'].upper()}: {' '.join(t['text'].split())}" for t in history)
 
 
+CHAT_INSTRUCTION = (
+    "You write one speech at a time for a scene in the style of William Shakespeare: "
+    "one short speech of one to three sentences, in Shakespeare's English, by the "
+    "character named, never lines for anyone else, and no stage directions."
+)
+ORIGINAL = re.compile(r"\{\{\s*original\s*\}\}", re.IGNORECASE)
+
+
+def card_instruction(own: str, ours: str) -> str:
+    """A card's instruction in place of ours, where `{{original}}` stands for ours.
+
+    card_instruction("{{original}} Stay playful.", "Speak.") -> "Speak. Stay playful."
+    card_instruction("Be brief.", "Speak.") -> "Be brief."; card_instruction("", "Speak.") -> "Speak."
+    """
+    if not own.strip():
+        return ours
+    return ORIGINAL.sub(lambda _: ours, own).strip()
+
+
 def chat_messages(p: PromptInput) -> list[Message]:
-    """System: the scene, the same for every speaker. User: the transcript, then the
-    speaker's card and the request (see the module docstring for why in that order)."""
-    system = (
-        "You write one speech at a time for a scene in the style of William Shakespeare: "
-        "one short speech of one to three sentences, in Shakespeare's English, by the "
-        "character named, never lines for anyone else, and no stage directions.\n"
-        f"Scene: {p.setting}\nOn stage: {', '.join(p.cast)}."
-    )
+    """System: the instruction and the scene. User: the transcript, then the speaker's
+    card, then the request (see the module docstring for why in that order). A card's
+    `system_prompt` and `post_history_instructions` stand in for our instruction and
+    request; the system message then differs for that speaker."""
+    instruction = card_instruction(p.system_prompt, CHAT_INSTRUCTION)
+    system = f"{instruction}\nScene: {p.setting}\nOn stage: {', '.join(p.cast)}."
     said = transcript_lines(p.history) or "(The scene begins.)"
     samples = "\n".join(f"- {s}" for s in p.samples)
     card = f"Now {p.speaker} speaks. {p.summary}\nLines {p.speaker} has spoken before:\n{samples}"
     if p.memories:
         card += "\n" + recollection(p)
-    user = f"{said}\n\n{card}\n\nWhat does {p.speaker} say next? Reply with the speech only."
+    request = f"What does {p.speaker} say next? Reply with the speech only."
+    user = f"{said}\n\n{card}\n\n{card_instruction(p.post_history, request)}"
     return [Message("system", system), Message("user", user)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -154,6 +155,23 @@ def talkativeness(extensions: dict[str, Any]) -> float:
     return min(1.0, max(0.0, value)) if value == value else 0.5  # NaN -> default
 
 
+def filled_book(book: Lorebook | None, fill: Callable[[str], str]) -> Lorebook | None:
+    """The lorebook with the macros filled in every entry's keys and content."""
+    if book is None:
+        return None
+    entries = [
+        entry.model_copy(
+            update={
+                "keys": [fill(k) for k in entry.keys],
+                "secondary_keys": [fill(k) for k in entry.secondary_keys],
+                "content": fill(entry.content),
+            }
+        )
+        for entry in book.entries
+    ]
+    return book.model_copy(update={"entries": entries})
+
+
 def card_to_persona(card: dict[str, Any], user: str = "User") -> Persona:
     """A Persona reading of a checked card, macros filled in; the card itself rides along."""
     data = CardData.model_validate(card["data"])
@@ -182,11 +200,12 @@ def card_to_persona(card: dict[str, Any], user: str = "User") -> Persona:
         first_mes=fill(data.first_mes),
         alternate_greetings=greetings,
         group_only_greetings=[fill(g) for g in data.group_only_greetings],
-        system_prompt=fill(data.system_prompt.replace("{{original}}", "")),
-        post_history_instructions=fill(data.post_history_instructions.replace("{{original}}", "")),
+        # "{{original}}" stays: the chat prompt puts our own instruction there
+        system_prompt=fill(data.system_prompt),
+        post_history_instructions=fill(data.post_history_instructions),
         tags=list(data.tags),
         talkativeness=talkativeness(data.extensions),
-        lorebook=data.character_book,
+        lorebook=filled_book(data.character_book, fill),
         card_source=copy.deepcopy(card),
     )
 

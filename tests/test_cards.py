@@ -16,6 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
+from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.prompts import CHAT_INSTRUCTION
+from dramatis.agents.turn import make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.personas import load_cast
 from dramatis.personas.card_files import card_from_bytes, card_json, card_png, read_card
@@ -108,7 +112,7 @@ def test_persona_mapping_fills_macros_and_reads_fields():
         persona.alternate_greetings[0]
         == "Alas, poor Hamlet! I knew you, a boy of most excellent fancy."
     )
-    assert persona.system_prompt == "You voice Yorick, a talking skull. Stay playful."
+    assert persona.system_prompt == "{{original}} You voice Yorick, a talking skull. Stay playful."
     assert persona.post_history_instructions == "Keep Yorick's reply under three sentences."
     assert persona.tags == ["jester", "ghost", "comedy"]
     assert persona.talkativeness == 0.9
@@ -137,6 +141,68 @@ def test_lore_from_the_card_reaches_the_persona():
         "Elsinore is the royal castle of Denmark, windy and cold on its cliff.",
     ]
     assert yorick.lore_for(["Nothing here."]) == "Yorick is a skull and cannot move on his own."
+
+
+def test_lorebook_macros_are_filled_and_the_card_keeps_them():
+    card = fixture(YORICK)
+    card["data"]["character_book"]["entries"].append(
+        {"keys": ["{{user}}"], "content": "{{char}} taught {{user}} to ride.", "enabled": True,
+         "insertion_order": 30, "extensions": {}}  # fmt: skip
+    )
+    yorick = card_persona(check_card(card, "y"), user="Hamlet")
+    assert "Yorick taught Hamlet to ride." in yorick.lore_for(["Is that you, Hamlet?"])
+    assert persona_card(yorick)["data"]["character_book"]["entries"][-1]["keys"] == ["{{user}}"]
+
+
+# --- a card's own instructions in the chat prompt -----------------------------------
+
+
+def chat_parts(persona, fmt: str = "chat") -> tuple[str, str]:
+    """(system, user) messages of the persona's next prompt under FakeModel's template."""
+    agent = CharacterAgent(
+        persona, FakeModel(), cast=["Hamlet", persona.name], settings=AgentSettings(prompt_format=fmt)
+    )
+    said = [make_turn(0, "Hamlet", "Whose skull was this?", present=["Hamlet", persona.name])]
+    prompt, used = agent.prompt(said, "A churchyard.")
+    assert used == fmt
+    if fmt != "chat":
+        return "", prompt
+    system, user = prompt.removeprefix("<|system|>\n").split("\n<|user|>\n")
+    return system, user.removesuffix("\n<|assistant|>\n")
+
+
+def with_instructions(system: str, post: str):
+    card = fixture(YORICK)
+    card["data"].update(system_prompt=system, post_history_instructions=post)
+    return card_persona(check_card(card, "y"), user="Hamlet")
+
+
+def test_card_system_prompt_and_post_history_lead_and_close_the_chat_prompt():
+    yorick = card_persona(check_card(fixture(YORICK), "y"), user="Hamlet")
+    system, user = chat_parts(yorick)
+    assert system == (
+        f"{CHAT_INSTRUCTION} You voice Yorick, a talking skull. Stay playful.\n"
+        "Scene: A churchyard.\nOn stage: Hamlet, Yorick."
+    )
+    assert user.startswith("HAMLET: Whose skull was this?\n\nNow Yorick speaks.")
+    assert user.endswith("\n\nKeep Yorick's reply under three sentences.")
+    assert "What does Yorick say next" not in user  # the card's instruction replaces ours
+
+
+def test_original_in_the_card_instructions_stands_for_ours():
+    system, user = chat_parts(with_instructions("Be Yorick.", "{{original}} Be brief."))
+    assert system.startswith("Be Yorick.\nScene: A churchyard.") and CHAT_INSTRUCTION not in system
+    assert user.endswith("\n\nWhat does Yorick say next? Reply with the speech only. Be brief.")
+    system, user = chat_parts(with_instructions("", ""))  # none: ours, as for play personas
+    assert system.startswith(f"{CHAT_INSTRUCTION}\nScene:")
+    assert user.endswith("\n\nWhat does Yorick say next? Reply with the speech only.")
+
+
+@pytest.mark.parametrize("fmt", ["page", "script"])
+def test_card_instructions_stay_out_of_page_and_script_prompts(fmt):
+    _, prompt = chat_parts(card_persona(check_card(fixture(YORICK), "y"), user="Hamlet"), fmt)
+    assert "talking skull" not in prompt and "three sentences" not in prompt
+    assert "{{" not in prompt
 
 
 @pytest.mark.parametrize(
