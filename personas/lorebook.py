@@ -2,9 +2,12 @@
 
 The semantics follow the Character Card V2/V3 specs: an enabled entry fires when one of
 its `keys` occurs in the last `scan_depth` messages (a `selective` entry also needs one of
-its `secondary_keys`), or always when `constant`. Fired entries go into the prompt by
+its `secondary_keys`), or always when `constant`. With V3's `use_regex` the keys are
+regular expressions (plain, or "/pattern/flags") and, as the V3 spec says,
+`secondary_keys` and `constant` are ignored. Fired entries go into the prompt by
 `insertion_order` (lower first), and when their text is over the `token_budget`, those
-with the lowest `priority` are left out first. Pure functions, no I/O.
+with the lowest `priority` (then the lowest `insertion_order`) are left out first. V3
+`@@` decorator lines are taken out of the content, not applied. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -49,16 +52,25 @@ class Lorebook(BaseModel):
     entries: list[LoreEntry] = Field(default_factory=list)
 
 
+SLASHED = re.compile(r"/(.+)/([a-z]*)", re.DOTALL)  # a regex key written "/pattern/flags"
+REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}  # JS flags we honour
+
+
 def key_matches(key: str, text: str, *, case_sensitive: bool, regex: bool) -> bool:
     """Whether a lore key occurs in `text`: whole words, or a regular expression.
 
     key_matches("Elsinore", "to elsinore we go", case_sensitive=False, regex=False) -> True
     key_matches("king", "the kingdom", case_sensitive=False, regex=False) -> False
+    key_matches("/king(dom)?/i", "KINGDOM", case_sensitive=True, regex=True) -> True
     """
     if not key.strip():
         return False
     flags = 0 if case_sensitive else re.IGNORECASE
     pattern = key if regex else rf"(?<!\w){re.escape(key.strip())}(?!\w)"
+    if regex and (slashed := SLASHED.fullmatch(key.strip())):
+        pattern = slashed[1]
+        for letter in slashed[2]:
+            flags |= REGEX_FLAGS.get(letter, 0)
     try:
         return re.search(pattern, text, flags) is not None
     except re.error:
@@ -69,14 +81,23 @@ def entry_fires(entry: LoreEntry, text: str) -> bool:
     """Whether an enabled entry is triggered by the scanned `text`."""
     if not entry.enabled:
         return False
-    if entry.constant:
+    regex = bool(entry.use_regex)  # V3: then `constant` and `secondary_keys` do not count
+    if entry.constant and not regex:
         return True
-    opts = {"case_sensitive": bool(entry.case_sensitive), "regex": bool(entry.use_regex)}
+    opts = {"case_sensitive": bool(entry.case_sensitive), "regex": regex}
     if not any(key_matches(k, text, **opts) for k in entry.keys):
         return False
-    if entry.selective and entry.secondary_keys:
+    if entry.selective and entry.secondary_keys and not regex:
         return any(key_matches(k, text, **opts) for k in entry.secondary_keys)
     return True
+
+
+def without_decorators(content: str) -> str:
+    """An entry's content without its V3 decorator lines ("@@depth 5", "@@@fallback").
+
+    without_decorators("@@depth 4\nThe castle is cold.") -> "The castle is cold."
+    """
+    return "\n".join(line for line in content.splitlines() if not line.lstrip().startswith("@@"))
 
 
 def within_budget(
@@ -84,14 +105,16 @@ def within_budget(
 ) -> list[LoreEntry]:
     """The entries that fit `budget` tokens, dropping the lowest priority first.
 
-    Ties keep the one inserted earlier; the result keeps the input order.
+    Between equal priorities the lowest insertion_order goes first (the V3 spec's rule
+    without priorities); the result keeps the input order.
     """
     ranked = sorted(
-        range(len(entries)), key=lambda i: (-(entries[i].priority or 0), entries[i].insertion_order)
+        range(len(entries)),
+        key=lambda i: (-(entries[i].priority or 0), -entries[i].insertion_order),
     )
     kept, spent = set(), 0
     for i in ranked:
-        cost = count_tokens(entries[i].content)
+        cost = count_tokens(without_decorators(entries[i].content))
         if spent + cost <= budget:
             kept.add(i)
             spent += cost
@@ -118,4 +141,5 @@ def active_entries(
 
 def lore_text(entries: Sequence[LoreEntry]) -> str:
     """The prompt block for fired entries: their contents, one per line."""
-    return "\n".join(" ".join(e.content.split()) for e in entries if e.content.strip())
+    texts = (" ".join(without_decorators(e.content).split()) for e in entries)
+    return "\n".join(t for t in texts if t)
