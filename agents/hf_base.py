@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,13 +80,31 @@ def _convert(ref: BaseModelRef, target: Path) -> None:
     model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    tmp = target.with_name(target.name + ".tmp")
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "dramatis_base.json").write_text(
-        json.dumps({"gguf": str(ref.path), "sha256": ref.sha256})
-    )
-    tmp.rename(target)
+
+    def write(folder: Path) -> None:
+        model.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        (folder / "dramatis_base.json").write_text(
+            json.dumps({"gguf": str(ref.path), "sha256": ref.sha256})
+        )
+
+    publish(target, write, done="dramatis_base.json")
+
+
+def publish(target: Path, write: Callable[[Path], None], *, done: str) -> None:
+    """Fill a folder of this process's own with `write`, then rename it to `target`.
+    Two processes that convert at once each write their own copy; the first to finish
+    is kept (a `target` holding `done` is complete), the other copy is dropped."""
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
+    try:
+        write(tmp)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not (target / done).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_base(ref: BaseModelRef, cache_dir: Path) -> tuple[Any, Any]:
