@@ -146,8 +146,13 @@ def test_lore_from_the_card_reaches_the_persona():
 def test_lorebook_macros_are_filled_and_the_card_keeps_them():
     card = fixture(YORICK)
     card["data"]["character_book"]["entries"].append(
-        {"keys": ["{{user}}"], "content": "{{char}} taught {{user}} to ride.", "enabled": True,
-         "insertion_order": 30, "extensions": {}}  # fmt: skip
+        {
+            "keys": ["{{user}}"],
+            "content": "{{char}} taught {{user}} to ride.",
+            "enabled": True,
+            "insertion_order": 30,
+            "extensions": {},
+        }
     )
     yorick = card_persona(check_card(card, "y"), user="Hamlet")
     assert "Yorick taught Hamlet to ride." in yorick.lore_for(["Is that you, Hamlet?"])
@@ -160,7 +165,10 @@ def test_lorebook_macros_are_filled_and_the_card_keeps_them():
 def chat_parts(persona, fmt: str = "chat") -> tuple[str, str]:
     """(system, user) messages of the persona's next prompt under FakeModel's template."""
     agent = CharacterAgent(
-        persona, FakeModel(), cast=["Hamlet", persona.name], settings=AgentSettings(prompt_format=fmt)
+        persona,
+        FakeModel(),
+        cast=["Hamlet", persona.name],
+        settings=AgentSettings(prompt_format=fmt),
     )
     said = [make_turn(0, "Hamlet", "Whose skull was this?", present=["Hamlet", persona.name])]
     prompt, used = agent.prompt(said, "A churchyard.")

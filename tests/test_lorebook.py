@@ -93,7 +93,9 @@ def test_v3_regex_keys():
     lore = book({"keys": [r"\blamps?\b"], "content": "R", "use_regex": True})
     assert fired(lore, "Under the lampshade.") == []
     assert fired(lore, "Three LAMPS went dark.") == ["R"]  # case-insensitive by default
-    slashed = book({"keys": ["/^tide/i"], "content": "S", "use_regex": True, "case_sensitive": True})
+    slashed = book(
+        {"keys": ["/^tide/i"], "content": "S", "use_regex": True, "case_sensitive": True}
+    )
     assert fired(slashed, "Tide's in.") == ["S"]  # "/pattern/flags", as SillyTavern writes it
     assert fired(slashed, "The tide's in.") == []
     broken = book({"keys": ["(unclosed"], "content": "B", "use_regex": True})
@@ -106,8 +108,13 @@ def test_v3_regex_entries_ignore_constant_and_secondary_keys():
     """The V3 spec: with use_regex, `constant` and `secondary_keys` SHOULD be ignored."""
     lore = book(
         {"keys": ["oil"], "content": "O", "use_regex": True, "constant": True},
-        {"keys": ["oil"], "secondary_keys": ["mayor"], "selective": True, "content": "S",
-         "use_regex": True},  # fmt: skip
+        {
+            "keys": ["oil"],
+            "secondary_keys": ["mayor"],
+            "selective": True,
+            "content": "S",
+            "use_regex": True,
+        },
     )
     assert fired(lore, "Nothing here.") == []
     assert fired(lore, "Oil for the lamps.") == ["O", "S"]
