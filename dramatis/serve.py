@@ -4,7 +4,8 @@ GET /v1/models lists the cast (the default cast and imported cards); POST
 /v1/chat/completions answers as the character named in `model`, streamed (server-sent
 events) or whole. The request's messages become the scene the character saw: user
 messages are spoken by the message's `name` (default "User"), assistant messages by the
-character, system messages set the scene. Errors have OpenAI's shape:
+character, system messages set the scene. An imported card's {{user}} is the caller,
+the last user message's `name`. Errors have OpenAI's shape:
 {"error": {"message", "type", "param", "code"}}.
 """
 
@@ -103,6 +104,7 @@ class ServeState:
     api_key: str | None = None
     adapters: bool = False
     default_max_tokens: int = 120
+    prompt_format: str = AgentSettings.prompt_format  # page | auto | chat | script
     _adapter_of: dict[str, str | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -156,10 +158,17 @@ def model_entry(persona: Persona, model_id: str) -> dict[str, Any]:
     }
 
 
+def caller(request: ChatRequest) -> str:
+    """Who talks to the character: the `name` of the last user message that has one,
+    else "User". An imported card's {{user}} is this name."""
+    users = [m.name for m in request.messages if m.role == "user" and m.name]
+    return users[-1] if users else DEFAULT_USER
+
+
 def conversation(request: ChatRequest, persona: Persona) -> tuple[list[Turn], str, str]:
     """(turns, setting, user name) from OpenAI messages: who said what, in order."""
     users = [m.name for m in request.messages if m.role == "user" and m.name]
-    user = users[-1] if users else DEFAULT_USER
+    user = caller(request)
     cast = [persona.name, *dict.fromkeys(users or [user])]
     turns: list[Turn] = []
     setting: list[str] = []
@@ -212,14 +221,16 @@ def check_key(request: Request, api_key: str | None) -> None:
         )
 
 
-def persona_for(model_id: str, home: Path) -> Persona:
-    """The character a request names: the cast, the cards imported into `home`, then the
-    plays ("macbeth:banquo"); a 404 in OpenAI's shape if there is none."""
+def persona_for(model_id: str, home: Path, user: str = DEFAULT_USER) -> Persona:
+    """The character a request names: the cast, the cards imported into `home` (their
+    {{user}} read as `user`), then the plays ("macbeth:banquo"); a 404 in OpenAI's
+    shape if there is none."""
     store = CardStore(home)
     is_card = model_id.lower().startswith("card:")
     try:
         found = None if is_card else load_cast().find(model_id)
-        found = found or store.persona(model_id.split(":", 1)[-1] if is_card else model_id)
+        name = model_id.split(":", 1)[-1] if is_card else model_id
+        found = found or store.persona(name, user)
         return found or find_persona(model_id)
     except DramatisError as err:
         raise OpenAIError(
@@ -241,6 +252,7 @@ def make_agent(
         temperature=defaults.temperature if request.temperature is None else request.temperature,
         top_p=request.top_p or defaults.top_p,
         max_lines=8,
+        prompt_format=state.prompt_format,
     )
     return CharacterAgent(
         persona,
@@ -340,7 +352,7 @@ def create_app(state: ServeState) -> FastAPI:
     @app.post("/v1/chat/completions", response_model=None)
     def chat(request: Request, body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         check_key(request, state.api_key)
-        persona = persona_for(body.model, state.settings.home)
+        persona = persona_for(body.model, state.settings.home, caller(body))
         turns, setting, user = conversation(body, persona)
         agent = make_agent(state, body, persona, user)
         seed = body.seed if body.seed is not None else secrets.randbelow(2**31)

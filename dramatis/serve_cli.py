@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dramatis.agents.character import AgentSettings
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
@@ -23,6 +24,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+FORMATS = ("page", "chat", "script")
+
+
+def check_format(fmt: str) -> str:
+    """The prompt format named by --format, lower case; DramatisError for another word.
+
+    check_format("Chat") -> "chat"
+    """
+    if fmt.strip().lower() not in FORMATS:
+        raise DramatisError(f"--format {fmt!r}: use {', '.join(FORMATS)}")
+    return fmt.strip().lower()
 
 
 def serve_cmd(
@@ -44,6 +58,10 @@ def serve_cmd(
         typer.Option("--adapters", help="Each character answers with its active LoRA adapter."),
     ] = False,
     max_tokens: Annotated[int, typer.Option(min=8, help="Default token limit per reply.")] = 120,
+    prompt_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Prompt format: page (default) | chat | script."),
+    ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder; env DRAMATIS_HOME.")] = None,
     threads: Annotated[
         int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")
@@ -55,6 +73,7 @@ def serve_cmd(
             f"--host {host} opens the server beyond this machine: set --api-key too "
             "(or bind 127.0.0.1)"
         )
+    fmt = check_format(prompt_format or AgentSettings.prompt_format)
     try:
         import uvicorn
 
@@ -64,17 +83,24 @@ def serve_cmd(
             f"the server needs the serve extra ({err.name} missing): pip install 'dramatis[serve]'"
         ) from None
     from dramatis.agents.catalog import open_model
+    from dramatis.agents.model import Message
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
+    loaded = open_model(settings.model, settings)
+    if fmt == "chat" and loaded.render_chat([Message("user", "?")]) is None:
+        raise DramatisError(
+            f"--format chat: model {settings.model} has no chat template: use page or script"
+        )
     state = ServeState(
         settings=settings,
-        model=open_model(settings.model, settings),
+        model=loaded,
         api_key=api_key,
         adapters=adapters,
         default_max_tokens=max_tokens,
+        prompt_format=fmt,
     )
     typer.echo(
         f"dramatis: characters as OpenAI models at http://{host}:{port}/v1 "
-        f"(model {settings.model}{', key required' if api_key else ''})"
+        f"(model {settings.model}, {fmt} format{', key required' if api_key else ''})"
     )
     uvicorn.run(create_app(state), host=host, port=port, log_level="warning")

@@ -3,11 +3,14 @@ model: the cast as models, in-character replies streamed and not, OpenAI-shaped 
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,11 +18,15 @@ import pytest
 openai = pytest.importorskip("openai")
 uvicorn = pytest.importorskip("uvicorn")
 
+from dramatis.agents.model import LanguageModel, Message, Sampling  # noqa: E402
+from dramatis.agents.prompts import CHAT_INSTRUCTION  # noqa: E402
 from dramatis.core.settings import Settings  # noqa: E402
-from dramatis.serve import ServeState, create_app  # noqa: E402
-from dramatis.serve_cli import is_loopback  # noqa: E402
+from dramatis.personas.card_store import CardStore, import_card  # noqa: E402
+from dramatis.serve import ServeState, create_app, persona_for  # noqa: E402
+from dramatis.serve_cli import check_format, is_loopback  # noqa: E402
 
 KEY = "sk-dramatis-test"
+YORICK = Path(__file__).parent / "fixtures" / "cards" / "yorick_v2.json"
 
 
 def free_port() -> int:
@@ -158,3 +165,143 @@ def test_long_system_prompts_are_clipped_to_a_setting():
     ]
     assert user == "Horatio" and turns[0]["present"] == ["Hamlet", "Horatio"]
     assert clip("One. Two three.", 10) == "One."
+
+
+# --- imported cards name the caller; --format --------------------------------------
+
+
+class Recording(LanguageModel):
+    """The bundled model, keeping every prompt it is asked to continue (for assertions)."""
+
+    def __init__(self, inner: LanguageModel) -> None:
+        self.inner, self.name, self.prompts = inner, inner.name, []
+
+    def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
+        self.prompts.append(prompt)
+        return self.inner.stream(prompt, sampling)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def render_chat(self, messages: Sequence[Message]) -> str | None:
+        return self.inner.render_chat(messages)
+
+
+@pytest.fixture(scope="module")
+def card_servers(smollm2, tmp_path_factory):
+    """format -> (client, recording model): a server per prompt format, Yorick imported."""
+    home = tmp_path_factory.mktemp("card_home")
+    import_card(YORICK, CardStore(home))
+    servers, found = [], {}
+    for fmt in ("page", "chat", "script"):
+        model = Recording(smollm2)
+        state = ServeState(settings=Settings(home=home), model=model, prompt_format=fmt)
+        server, url = start(create_app(state))
+        servers.append(server)
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=120)
+        found[fmt] = (client, model)
+    yield found
+    for server in servers:
+        server.should_exit = True
+
+
+def ask_yorick(card_servers, fmt: str, message: dict, stream: bool = False) -> str:
+    """The prompt Yorick's reply to `message` was generated from, on the `fmt` server."""
+    client, model = card_servers[fmt]
+    model.prompts.clear()
+    reply = client.chat.completions.create(
+        model="yorick", messages=[message], max_tokens=8, seed=3, stream=stream
+    )
+    if stream:
+        assert "".join(c.choices[0].delta.content or "" for c in reply).strip()
+    else:
+        assert reply.choices[0].message.content.strip()
+    assert model.prompts
+    return model.prompts[-1]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_imported_card_names_the_caller(card_servers, stream):
+    named = {"role": "user", "name": "Horatio", "content": "Whose skull is this?"}
+    prompt = ask_yorick(card_servers, "page", named, stream)
+    assert "young Horatio on his back" in prompt  # the card's {{user}}: the caller
+    assert "Horatio has just dug Yorick up" in prompt and "User" not in prompt
+    anonymous = {"role": "user", "content": "Whose skull is this?"}
+    assert "young User on his back" in ask_yorick(card_servers, "page", anonymous, stream)
+
+
+@pytest.mark.model
+def test_served_formats_are_the_prompts_asked_for(card_servers):
+    said = {"role": "user", "name": "Horatio", "content": "Whose skull is this?"}
+    page = ask_yorick(card_servers, "page", said)
+    assert page.endswith("\nYORICK:") and "<|im_start|>" not in page
+    script = ask_yorick(card_servers, "script", said)
+    assert script.startswith("A scene from a play") and script.endswith("\nYORICK:")
+    chat = ask_yorick(card_servers, "chat", said)
+    assert chat.startswith(f"<|im_start|>system\n{CHAT_INSTRUCTION} You voice Yorick")
+    assert "young Horatio on his back" in chat
+    assert "Keep Yorick's reply under three sentences.<|im_end|>" in chat  # after the history
+    for other in (page, script):  # no instructions on the page or in the script
+        assert "talking skull" not in other and "three sentences" not in other
+
+
+def test_card_greetings_name_the_caller(tmp_path):
+    import_card(YORICK, CardStore(tmp_path))
+    yorick = persona_for("yorick", tmp_path, "Horatio")
+    assert yorick.first_mes.startswith(
+        "*The skull grins up from the spade.* Well met again, Horatio!"
+    )
+    assert yorick.alternate_greetings[0].startswith("Alas, poor Horatio!")
+    assert persona_for("card:yorick", tmp_path).first_mes.split("!")[0].endswith("User")
+
+
+def test_format_option():
+    assert check_format("Chat") == "chat" and check_format("page") == "page"
+    run = subprocess.run(
+        [sys.executable, "-m", "dramatis", "serve", "--format", "prose"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr == "error: --format 'prose': use page, chat, script\n"
+
+
+@pytest.mark.model
+def test_serve_format_reaches_the_characters(client, smollm2, tmp_path):
+    """`dramatis serve --format script` in a new process prompts as the script format does
+    in process, and not as the page default does (same request, same model)."""
+    port = free_port()
+    env = {**os.environ, "DRAMATIS_HOME": str(tmp_path), "DRAMATIS_THREADS": "1"}
+    cmd = [sys.executable, "-m", "dramatis", "serve", "--port", str(port), "--format", "script"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "script format" in proc.stdout.readline()
+        served = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=3)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                asked = served.chat.completions.create(
+                    model="hamlet", messages=HAMLET_ASKED, max_tokens=8, seed=1
+                )
+                break
+            except openai.APIConnectionError:
+                assert time.monotonic() < deadline, "dramatis serve did not start"
+                time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    paged = client.chat.completions.create(model="hamlet", messages=HAMLET_ASKED, max_tokens=8)
+    home = tmp_path / "in_process"
+    state = ServeState(settings=Settings(home=home), model=smollm2, prompt_format="script")
+    server, url = start(create_app(state))
+    try:
+        local = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        scripted = local.chat.completions.create(
+            model="hamlet", messages=HAMLET_ASKED, max_tokens=8
+        )
+    finally:
+        server.should_exit = True
+    assert asked.usage.prompt_tokens == scripted.usage.prompt_tokens
+    assert asked.usage.prompt_tokens != paged.usage.prompt_tokens
