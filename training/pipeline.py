@@ -7,12 +7,18 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
-from dramatis.training.dataset import Dataset, build_dataset
+from dramatis.training.dataset import DataConfig, Dataset, build_dataset
 from dramatis.training.registry import WEIGHTS, AdapterMeta, AdapterRegistry, AdapterVersion
 from dramatis.training.trainer import Progress, TrainConfig, TrainResult, train
+
+if TYPE_CHECKING:
+    from dramatis.training.dpo import DPOTrainConfig
 
 
 def registry_for(settings: Settings) -> AdapterRegistry:
@@ -29,13 +35,16 @@ def data_sha256(data: Dataset) -> str:
     return digest.hexdigest()
 
 
-def save_adapter(result: TrainResult, meta: AdapterMeta, folder: Path, base_config) -> None:
-    """peft weights as safetensors (our metadata in the header) and the GGUF export."""
+def save_adapter(result: TrainResult | Any, meta: AdapterMeta, folder: Path, base_config) -> None:
+    """peft weights as safetensors (our metadata in the header) and the GGUF export.
+
+    `result`: a TrainResult, or the peft model itself."""
     from safetensors.numpy import load_file, save_file
 
     from dramatis.training.export import export_gguf
 
-    result.model.save_pretrained(str(folder), safe_serialization=True)
+    model = result.model if isinstance(result, TrainResult) else result
+    model.save_pretrained(str(folder), safe_serialization=True)
     weights = folder / WEIGHTS
     header = {"format": "pt", "dramatis": meta.model_dump_json()}
     save_file(load_file(str(weights)), str(weights), metadata=header)
@@ -46,6 +55,38 @@ def save_adapter(result: TrainResult, meta: AdapterMeta, folder: Path, base_conf
         n_kv_head=base_config.num_key_value_heads,
         metadata={"character": meta.character, "play": meta.play, "base_sha256": meta.base_sha256},
     )
+
+
+@dataclass
+class Character:
+    """A character ready to train: persona, play, base model and the token helpers the
+    dataset builder needs."""
+
+    persona: Any
+    play: Any
+    ref: Any  # BaseModelRef
+    model: Any
+    tokenizer: Any
+
+    def count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def render_chat(self, messages) -> str:
+        rows = [{"role": m.role, "content": m.content} for m in messages]
+        return self.tokenizer.apply_chat_template(rows, tokenize=False, add_generation_prompt=True)
+
+
+def open_character(name: str, settings: Settings, play: str | None) -> Character:
+    """`name`'s persona and play, and the base model opened for training."""
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.hf_base import base_ref, load_base
+    from dramatis.personas import find_persona, load_play
+
+    persona = find_persona(name, play)
+    the_play = load_play(persona.play)
+    ref = base_ref(resolve_model(settings.model, settings.cache_dir), settings.cache_dir)
+    model, tokenizer = load_base(ref, settings.cache_dir)
+    return Character(persona, the_play, ref, model, tokenizer)
 
 
 def train_character(
@@ -62,24 +103,10 @@ def train_character(
 
     `cfg.max_minutes` bounds the whole call, not only the training loop."""
     started = time.perf_counter()
-    from dramatis.agents.catalog import resolve_model
-    from dramatis.agents.hf_base import base_ref, load_base
-    from dramatis.personas import find_persona, load_play
-
-    persona = find_persona(name, play)
-    the_play = load_play(persona.play)
-    ref = base_ref(resolve_model(settings.model, settings.cache_dir), settings.cache_dir)
-    model, tokenizer = load_base(ref, settings.cache_dir)
-
-    def count(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def render_chat(messages) -> str:
-        rows = [{"role": m.role, "content": m.content} for m in messages]
-        return tokenizer.apply_chat_template(rows, tokenize=False, add_generation_prompt=True)
-
-    data = build_dataset(the_play, persona, cfg.data, count, render_chat)
-    stats = data.stats(count)
+    c = open_character(name, settings, play)
+    persona, ref, model, tokenizer = c.persona, c.ref, c.model, c.tokenizer
+    data = build_dataset(c.play, persona, cfg.data, c.count, c.render_chat)
+    stats = data.stats(c.count)
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
     result = train(model, tokenizer, data, cfg, progress, started=started)
     meta = AdapterMeta(
@@ -98,12 +125,95 @@ def train_character(
         seconds=round(result.seconds, 1),
         stopped_by=result.stopped_by,
     )
+    return register(settings, result.model, meta, model.config)
+
+
+def register(settings: Settings, model, meta: AdapterMeta, base_config) -> AdapterVersion:
+    """Save `model`'s adapter and add it as the next version; active when `better`."""
     registry = registry_for(settings)
     registry.root.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=registry.root))
-    save_adapter(result, meta, staged, model.config)
+    save_adapter(model, meta, staged, base_config)
     # A version that validates worse than the base is kept but not made active.
     return registry.add(staged, meta, activate=better(meta))
+
+
+def train_character_dpo(
+    name: str,
+    settings: Settings,
+    cfg: DPOTrainConfig,
+    *,
+    play: str | None = None,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = print,
+) -> AdapterVersion:
+    """DPO on `name`'s active adapter (a fresh LoRA when it has none), registered as a new
+    version (stage "dpo", parent: the version it started from), made active when the
+    chosen lines' validation perplexity is no worse than the start's.
+
+    The split is the start's own (its seed and validation share), so no scene it held
+    out for validation is trained on here. `cfg.max_minutes` bounds the whole call."""
+    started = time.perf_counter()
+    from dramatis.training.dpo import fresh_adapter, load_adapter, own_reply, train_dpo
+    from dramatis.training.preference import build_preferences, pairs_sha256, with_own_replies
+
+    c = open_character(name, settings, play)
+    registry = registry_for(settings)
+    start = registry.for_base(c.persona.name, c.persona.play, c.ref.sha256, c.ref.name)
+    data = build_dataset(c.play, c.persona, split_of(start, cfg.data), c.count, c.render_chat)
+    held = start.meta.data.get("val_scenes") if start else None
+    if held is not None and held != ", ".join(data.val_scenes):
+        raise DramatisError(
+            f"{start.name} held out scenes {held}, but its split now gives "  # type: ignore[union-attr]
+            f"{', '.join(data.val_scenes)}: retrain it with `dramatis train {c.persona.name}`"
+        )
+    prefs = build_preferences(c.play, data, cfg.pairs)
+    model = load_adapter(c.model, start.folder) if start else fresh_adapter(c.model, cfg)
+    if cfg.pairs.own_replies:
+        reply = own_reply(model, c.tokenizer, cfg.max_target_tokens, cfg.seed)
+        prefs = with_own_replies(prefs, reply, cfg.pairs.own_replies)
+    stats = {**data.stats(c.count), **prefs.stats()}
+    log(f"start: {start.name if start else 'a fresh LoRA'}; pairs: "
+        + ", ".join(f"{k}={v}" for k, v in prefs.stats().items()))  # fmt: skip
+    result = train_dpo(model, c.tokenizer, prefs, cfg, progress, started=started)
+    meta = AdapterMeta(
+        character=c.persona.name,
+        play=c.persona.play,
+        base_model=c.ref.name,
+        base_sha256=c.ref.sha256,
+        data_sha256=pairs_sha256(prefs),
+        config=cfg.to_json(),
+        data=stats,
+        val_loss_before=result.before.val_loss,
+        val_loss_after=result.after.val_loss,
+        ppl_before=result.before.ppl,
+        ppl_after=result.after.ppl,
+        steps=result.steps,
+        seconds=result.seconds,
+        stopped_by=result.stopped_by,
+        stage="dpo",
+        parent=start.version if start else None,
+        metrics={
+            "beta": cfg.beta,
+            "val_pairs": result.val_pairs,
+            "accuracy_before": result.before.accuracy,
+            "accuracy_after": result.after.accuracy,
+            "dpo_loss_after": result.dpo_loss_after,
+            "dpo_accuracy_after": result.dpo_accuracy_after,
+            "losses": result.losses,
+        },
+    )
+    return register(settings, result.model, meta, c.model.config)
+
+
+def split_of(start: AdapterVersion | None, data: DataConfig) -> DataConfig:
+    """`data` with the split (seed, validation share, shortest target) and prompt format
+    of the version DPO starts from, so both stages hold out the same scenes."""
+    if start is None:
+        return data
+    theirs = start.meta.config.get("data", {})
+    keep = ("seed", "val_fraction", "min_words", "prompt_format")
+    return replace(data, **{k: theirs[k] for k in keep if k in theirs})
 
 
 def better(meta: AdapterMeta) -> bool:

@@ -47,6 +47,12 @@ class AdapterMeta(BaseModel):
     steps: int = 0
     seconds: float = 0.0
     stopped_by: str = "steps"
+    # How the version was trained: "sft" (pairs -> LoRA) or "dpo" (preference pairs on
+    # top of `parent`, the version it started from; None: a fresh LoRA). Older meta files
+    # have neither and read as SFT versions.
+    stage: str = "sft"
+    parent: int | None = None
+    metrics: dict = Field(default_factory=dict)  # stage-specific figures (DPO: accuracies)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
 
