@@ -73,8 +73,13 @@ def train_cmd(
     targets: Annotated[
         str, typer.Option(help="Comma-separated projections to adapt.")
     ] = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
-    lr: Annotated[float, typer.Option(help="Learning rate.")] = 3e-4,
-    grad_accum: Annotated[int, typer.Option(min=1, help="Examples per optimizer step.")] = 8,
+    lr: Annotated[
+        float | None, typer.Option(help="Learning rate (default 3e-4; with --dpo 1e-4).")
+    ] = None,
+    grad_accum: Annotated[
+        int | None,
+        typer.Option(min=1, help="Examples (with --dpo: pairs) per optimizer step (default 8; 4)."),
+    ] = None,
     curriculum: Annotated[bool, typer.Option(help="Order training pairs easy to hard.")] = False,
     prompt_format: Annotated[
         str,
@@ -96,10 +101,29 @@ def train_cmd(
         str | None, typer.Option(help="Base model: bundled name or .gguf path.")
     ] = None,
     threads: Annotated[int | None, typer.Option(help="torch threads.")] = None,
+    dpo: Annotated[
+        bool,
+        typer.Option(
+            "--dpo",
+            help="Preference stage: DPO on the active adapter (or a fresh LoRA), the real "
+            "line over another character's.",
+        ),
+    ] = False,
+    beta: Annotated[
+        float, typer.Option(min=0.0, help="With --dpo: how far from the start it may move.")
+    ] = 0.1,
+    own_replies: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="With --dpo: also rank the model's own reply below the real "
+            "line for the first N training pages.",
+        ),
+    ] = 0,
     home: Home = None,
 ) -> None:
     """Train an adapter per character; a new version becomes active when it validates
-    no worse than the base."""
+    no worse than the base (with --dpo: than the version it started from)."""
     from dramatis.core.errors import DramatisError
     from dramatis.personas.cast import default_roles
     from dramatis.training.dataset import DataConfig
@@ -122,14 +146,16 @@ def train_cmd(
             seed=seed,
             **({"history_tokens": history_tokens} if history_tokens else {}),
         ),
-        lr=lr,
-        grad_accum=grad_accum,
+        lr=lr or 3e-4,
+        grad_accum=grad_accum or 8,
         max_steps=steps,
         max_minutes=minutes,
         gradient_checkpointing=checkpointing,
         threads=threads,
         seed=seed,
     )
+    if dpo:
+        cfg = _dpo_config(cfg, beta=beta, lr=lr, grad_accum=grad_accum, own_replies=own_replies)
     console, started = Console(), time.perf_counter()
     rows = [
         _train_one(console, name, (i, len(todo)), settings, cfg, play)
@@ -138,12 +164,35 @@ def train_cmd(
     _summary(console, rows, started)
 
 
+def _dpo_config(cfg, *, beta: float, lr: float | None, grad_accum: int | None, own_replies: int):
+    """The DPO stage's config from `train`'s options (the SFT config `cfg` built from them)."""
+    from dramatis.training.dpo import DPOTrainConfig
+    from dramatis.training.preference import PairConfig
+
+    return DPOTrainConfig(
+        adapter=cfg.adapter,
+        data=cfg.data,
+        pairs=PairConfig(own_replies=own_replies, seed=cfg.seed),
+        beta=beta,
+        lr=lr or DPOTrainConfig.lr,
+        grad_accum=grad_accum or DPOTrainConfig.grad_accum,
+        max_steps=cfg.max_steps,
+        max_minutes=cfg.max_minutes,
+        threads=cfg.threads,
+        seed=cfg.seed,
+    )
+
+
 def _train_one(
     console: Console, name: str, place: tuple[int, int], settings: Settings, cfg, play: str | None
 ) -> tuple[str, str, bool]:
     """(character, outcome, trained?) for one character; alone, its error is raised."""
     from dramatis.core.errors import DramatisError
-    from dramatis.training.pipeline import train_character
+    from dramatis.training import pipeline
+    from dramatis.training.dpo import DPOTrainConfig
+
+    dpo = isinstance(cfg, DPOTrainConfig)
+    train_character = pipeline.train_character_dpo if dpo else pipeline.train_character
 
     i, total = place
     if total > 1:
@@ -167,13 +216,16 @@ def _train_one(
         f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
         f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
     )
-    from dramatis.training.pipeline import better
-
-    if better(m):
+    if dpo:
+        outcome += (
+            f" · preference accuracy {m.metrics['accuracy_before']:.2f} -> "
+            f"{m.metrics['accuracy_after']:.2f} (from {f'v{m.parent}' if m.parent else 'a fresh LoRA'})"
+        )
+    if pipeline.better(m):
         console.print(f"[bold]{found.name}[/bold] active · {outcome}")
         return found.name, outcome, True
     outcome += (
-        " (worse than the base: kept, not active; "
+        f" (worse than {'its start' if dpo else 'the base'}: kept, not active; "
         f"`dramatis adapters activate '{m.character}' v{m.version}` uses it anyway)"
     )
     console.print(f"[yellow]{found.name}[/yellow] · {outcome}")
@@ -217,7 +269,7 @@ def list_cmd(
         typer.echo(json.dumps(adapter_rows(registry, chars), indent=2))
         return
     table = Table(
-        "character", "play", "version", "active", "ppl base -> adapter", "steps", "min", "created"
+        "character", "play", "version", "active", "ppl start -> adapter", "steps", "min", "created"
     )
     for character, play in chars:
         active = registry.active(character, play)
@@ -228,7 +280,7 @@ def list_cmd(
             table.add_row(
                 character,
                 play,
-                f"v{v.version}",
+                _version_label(m),
                 mark,
                 ppl,
                 str(m.steps),
@@ -236,6 +288,14 @@ def list_cmd(
                 m.created[:16],
             )
     Console().print(table if chars else f"no adapters in {registry.root}")
+
+
+def _version_label(meta) -> str:
+    """The version column: v2, or for a DPO version also where it started: v3 dpo (from v2)."""
+    if meta.stage == "sft":
+        return f"v{meta.version}"
+    start = f"v{meta.parent}" if meta.parent else "fresh"
+    return f"v{meta.version} {meta.stage} (from {start})"
 
 
 def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
