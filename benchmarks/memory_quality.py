@@ -163,9 +163,17 @@ def content_words(text: str) -> set[str]:
 
 def used_memory(reply: str, memories: Sequence[str], context: str) -> bool:
     """Whether a reply takes a content word from its memories that the rest of its prompt
-    (transcript, setting, card, voice samples) does not hold."""
+    (everything but the memory lines: page, transcript, setting, card, examples) does
+    not hold."""
     mine = content_words(reply) - content_words(context)
     return bool(mine & content_words(" ".join(memories)))
+
+
+def without(prompt: str, memories: Sequence[str]) -> str:
+    """The prompt with its memory lines taken out: the context a hit must not come from."""
+    for line in memories:
+        prompt = prompt.replace(line, " ")
+    return prompt
 
 
 class Tap:
@@ -179,6 +187,19 @@ class Tap:
         lines = self.inner.recall(character, cue, k)
         self.calls.append(lines)
         return lines if self.show else []
+
+
+class PromptTap:
+    """Records every prompt an agent renders (one per turn it speaks)."""
+
+    def __init__(self, agent) -> None:
+        self.agent, self.inner, self.prompts = agent, agent.prompt, []
+        agent.prompt = self
+
+    def __call__(self, turns, setting):
+        text, fmt = self.inner(turns, setting)
+        self.prompts.append(text)
+        return text, fmt
 
 
 def fit(lines: list[str], budget: int, count) -> list[str]:
@@ -213,21 +234,21 @@ def run_scene(
     store.save(spec)
     staged = build_scene(spec, store, settings, model=model)
     tap = Tap(staged.memory, show)
+    prompts = []
     for agent in staged.scene.agents.values():
         agent.memory = tap
+        prompts.append(PromptTap(agent))
     said = [e for e in staged.scene.run(tid, turns, opening) if not isinstance(e, Partial)]
     write_transcript(runs / tid, spec, staged.scene.turns(tid))  # for the arena's metrics
+    by_agent = {p.agent.name: iter(p.prompts) for p in prompts}
     hits = scored = 0
-    before = list(opening)
     for turn, lines in zip(said, tap.calls, strict=True):
         agent = staged.scene.agents[turn["speaker"]]
         kept = fit(lines, agent.settings.memory_tokens, agent._count)
-        context = " ".join([setting, agent.persona.card(), *agent.persona.sample_lines[:4]])
-        context += " " + " ".join(t["text"] for t in agent.visible(before))
+        context = without(next(by_agent[agent.name]), kept)
         if kept and turn["source"] == "model":
             scored += 1
             hits += used_memory(turn["text"], kept, context)
-        before.append(turn)
     staged.memory.store.close()
     return hits, scored
 
