@@ -130,7 +130,8 @@ def tiny_config(**changes):
     from dramatis.training.trainer import AdapterConfig
 
     lora = AdapterConfig(r=4, alpha=8, dropout=0.0, target_modules=("q_proj", "v_proj"))
-    base = dict(adapter=lora, lr=5e-2, grad_accum=2, max_steps=6, max_minutes=None, beta=0.1)
+    base = dict(adapter=lora, lr=5e-2, grad_accum=2, max_steps=6, max_minutes=None, beta=0.1,
+                sft_weight=0.0)  # fmt: skip
     return DPOTrainConfig(**{**base, **changes})
 
 
@@ -173,6 +174,20 @@ def test_chosen_perplexity_is_sfts_validation_measure(tiny):
         mean_loss(tiny_llama(len(tokenizer)), encoded), abs=1e-4
     )
     assert result.after.val_loss == pytest.approx(mean_loss(result.model, encoded), abs=1e-4)
+
+
+def test_an_sft_term_keeps_the_real_lines_likely(tiny):
+    from tiny_models import tiny_llama
+
+    from dramatis.training.dpo import fresh_adapter, train_dpo
+
+    tokenizer, _, plain, _ = tiny
+    cfg = tiny_config(sft_weight=1.0)
+    model = fresh_adapter(tiny_llama(len(tokenizer)), cfg)
+    rpo = train_dpo(model, tokenizer, tiny_prefs(), cfg)
+    assert rpo.losses[0] > math.log(2) + 1.0  # DPO's log 2 plus the chosen lines' NLL
+    assert rpo.after.accuracy == 1.0
+    assert rpo.after.val_loss < plain.after.val_loss - 0.1 < plain.before.val_loss
 
 
 def test_dpo_starts_from_a_saved_adapter(tiny, tmp_path):
@@ -297,7 +312,7 @@ def test_train_dpo_passes_its_options(dpo_run):
     assert result.exit_code == 0, result.output
     (cfg,) = dpo_run
     assert (cfg.beta, cfg.lr, cfg.max_minutes, cfg.threads) == (0.2, 5e-5, 4.0, 1)
-    assert cfg.grad_accum == 4 and cfg.pairs.own_replies == 3
+    assert cfg.grad_accum == 2 and cfg.sft_weight == 1.0 and cfg.pairs.own_replies == 3
     assert "hamlet.hamlet@v3 active" in result.output
     assert "preference accuracy 0.55 -> 0.70 (from v2)" in result.output
 

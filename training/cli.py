@@ -74,11 +74,11 @@ def train_cmd(
         str, typer.Option(help="Comma-separated projections to adapt.")
     ] = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
     lr: Annotated[
-        float | None, typer.Option(help="Learning rate (default 3e-4; with --dpo 1e-4).")
+        float | None, typer.Option(help="Learning rate (default 3e-4; with --dpo 5e-4).")
     ] = None,
     grad_accum: Annotated[
         int | None,
-        typer.Option(min=1, help="Examples (with --dpo: pairs) per optimizer step (default 8; 4)."),
+        typer.Option(min=1, help="Examples (with --dpo: pairs) per optimizer step (default 8; 2)."),
     ] = None,
     curriculum: Annotated[bool, typer.Option(help="Order training pairs easy to hard.")] = False,
     prompt_format: Annotated[
@@ -112,6 +112,12 @@ def train_cmd(
     beta: Annotated[
         float, typer.Option(min=0.0, help="With --dpo: how far from the start it may move.")
     ] = 0.1,
+    sft_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="With --dpo: weight of an SFT term on the real lines (0: plain DPO)."
+        ),
+    ] = 1.0,
     own_replies: Annotated[
         int,
         typer.Option(
@@ -155,7 +161,9 @@ def train_cmd(
         seed=seed,
     )
     if dpo:
-        cfg = _dpo_config(cfg, beta=beta, lr=lr, grad_accum=grad_accum, own_replies=own_replies)
+        cfg = _dpo_config(
+            cfg, beta=beta, sft_weight=sft_weight, lr=lr, grad_accum=grad_accum, own=own_replies
+        )
     console, started = Console(), time.perf_counter()
     rows = [
         _train_one(console, name, (i, len(todo)), settings, cfg, play)
@@ -164,7 +172,15 @@ def train_cmd(
     _summary(console, rows, started)
 
 
-def _dpo_config(cfg, *, beta: float, lr: float | None, grad_accum: int | None, own_replies: int):
+def _dpo_config(
+    cfg,
+    *,
+    beta: float,
+    sft_weight: float,
+    lr: float | None,
+    grad_accum: int | None,
+    own: int,
+):
     """The DPO stage's config from `train`'s options (the SFT config `cfg` built from them)."""
     from dramatis.training.dpo import DPOTrainConfig
     from dramatis.training.preference import PairConfig
@@ -172,8 +188,9 @@ def _dpo_config(cfg, *, beta: float, lr: float | None, grad_accum: int | None, o
     return DPOTrainConfig(
         adapter=cfg.adapter,
         data=cfg.data,
-        pairs=PairConfig(own_replies=own_replies, seed=cfg.seed),
+        pairs=PairConfig(own_replies=own, seed=cfg.seed),
         beta=beta,
+        sft_weight=sft_weight,
         lr=lr or DPOTrainConfig.lr,
         grad_accum=grad_accum or DPOTrainConfig.grad_accum,
         max_steps=cfg.max_steps,

@@ -53,8 +53,12 @@ class DPOTrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     pairs: PairConfig = field(default_factory=PairConfig)
     beta: float = 0.1  # how far from the reference the policy may move (higher: less)
-    lr: float = 1e-4
-    grad_accum: int = 4  # pairs per optimizer step
+    # Weight of an SFT term on the chosen lines (TRL's "sft" loss beside "sigmoid": RPO),
+    # which keeps DPO from making the real lines less likely while it pushes the
+    # rejected ones down (measured on Hamlet: docs/training.md); 0: plain DPO.
+    sft_weight: float = 1.0
+    lr: float = 5e-4
+    grad_accum: int = 2  # pairs per optimizer step (~10-25 s a pair on one core)
     max_steps: int | None = None  # None: `epochs` over the training pairs
     epochs: float = 1.0
     max_minutes: float | None = 5.0  # the whole run with `train_dpo(started=...)`
@@ -235,6 +239,8 @@ def dpo_args(DPOConfig, cfg: DPOTrainConfig, total: int):
     return DPOConfig(
         output_dir=tempfile.mkdtemp(prefix="dramatis-dpo-"),
         beta=cfg.beta,
+        loss_type=["sigmoid", "sft"] if cfg.sft_weight else ["sigmoid"],
+        loss_weights=[1.0, cfg.sft_weight] if cfg.sft_weight else None,
         learning_rate=cfg.lr,
         per_device_train_batch_size=1,  # one pair: its chosen and rejected sequences
         gradient_accumulation_steps=cfg.grad_accum,
