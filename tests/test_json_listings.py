@@ -52,10 +52,13 @@ def test_personas_list_json_includes_imported_cards(home):
 
 def test_adapters_list_json(home, tmp_path):
     registry = AdapterRegistry(home / "adapters")
-    for _ in range(2):
+    for stage in ("sft", "dpo"):
         staged = tmp_path / "staged"
         staged.mkdir()
         meta = AdapterMeta(
+            stage=stage,
+            parent=1 if stage == "dpo" else None,
+            metrics={"pref_acc_after": 0.75} if stage == "dpo" else {},
             character="Hamlet",
             play="hamlet",
             base_model="m.gguf",
@@ -69,6 +72,8 @@ def test_adapters_list_json(home, tmp_path):
     rows = listing("adapters", "list")
     assert [(r["version"], r["active"]) for r in rows] == [(1, False), (2, True)]
     assert rows[1]["name"] == "hamlet.hamlet@v2" and rows[1]["ppl_after"] == 21.0
+    assert [(r["stage"], r["parent"]) for r in rows] == [("sft", None), ("dpo", 1)]
+    assert rows[1]["metrics"] == {"pref_acc_after": 0.75} and rows[0]["metrics"] == {}
     assert listing("adapters", "list") == listing("adapters", "list", "Hamlet")
 
 
