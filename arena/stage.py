@@ -43,7 +43,10 @@ def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
         seed=job.seed,
         policy=c.policy,
         agent=AgentSettings(
-            max_tokens=c.max_tokens, temperature=c.temperature, prompt_format=c.prompt_format
+            max_tokens=c.max_tokens,
+            temperature=c.temperature,
+            prompt_format=c.prompt_format,
+            **c.agent,
         ),
         adapters=c.adapters,
         memory=c.memory,

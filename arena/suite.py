@@ -7,11 +7,14 @@ knows which jobs are finished.
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from dramatis.agents.character import AgentSettings
 from dramatis.core.errors import DramatisError
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -43,6 +46,26 @@ class Configuration(BaseModel):
     memory: bool = False  # scene memory as `dramatis stage --memory` (lore indexed once)
     max_tokens: int = 60
     temperature: float = 0.8
+    # Any other agent setting by its AgentSettings name: best_of, n_examples,
+    # presence_penalty, history_tokens... (agents/character.py).
+    agent: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("agent")
+    @classmethod
+    def _agent_settings(cls, agent: dict[str, Any]) -> dict[str, Any]:
+        known = {f.name for f in fields(AgentSettings)}
+        own = {"max_tokens", "temperature", "prompt_format"}  # fields of the configuration
+        for key in agent:
+            if key in own:
+                raise ValueError(f"{key} is set on the configuration itself, not under agent")
+            if key not in known:
+                names = ", ".join(sorted(known - own))
+                raise ValueError(f"{key!r} is not an agent setting (one of: {names})")
+        try:
+            AgentSettings(**agent)
+        except (TypeError, ValueError) as err:
+            raise ValueError(str(err)) from None
+        return agent
 
 
 class Suite(BaseModel):

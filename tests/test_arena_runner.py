@@ -155,3 +155,22 @@ def test_smoke_suite_end_to_end(tmp_path: Path, home: Path, monkeypatch) -> None
         scores["summary"]
     )
     assert (out / "report.html").stat().st_size > 50_000
+
+
+def test_a_configuration_sets_any_agent_setting(tmp_path: Path, home: Path) -> None:
+    from dramatis.arena.stage import job_spec
+    from dramatis.staging import cast_personas
+
+    data = tiny_suite(configs=1).model_dump()
+    data["configurations"][0]["agent"] = {"best_of": 3, "n_examples": 1}
+    job = Suite.model_validate(data).jobs()[0]
+    spec, _ = job_spec(job, cast_personas(job.scene.cast))
+    assert (spec.agent.best_of, spec.agent.n_examples) == (3, 1)
+    assert spec.agent.max_tokens == 16 and spec.agent.prompt_format == "script"
+    for bad, says in [({"best_off": 3}, "'best_off' is not an agent setting"),
+                      ({"max_tokens": 9}, "max_tokens is set on the configuration itself")]:  # fmt: skip
+        path = tmp_path / "s.yaml"
+        data["configurations"][0]["agent"] = bad
+        path.write_text(json.dumps(data))  # JSON is YAML
+        with pytest.raises(DramatisError, match=f"configurations.0.agent: .*{says}"):
+            load_suite(path)
