@@ -24,6 +24,7 @@ SHOWN = (
     "knowledge_leak",
     "attribution_balanced",
     "attribution_lift",
+    "attribution2_balanced",
     "drift",
     "judge_saw",
     "rouge_l",

@@ -25,6 +25,7 @@ class Context:
     plays: dict[str, Play]  # play key -> parsed play
     cache: dict = field(default_factory=dict)  # per-cast indexes the metrics build once
     _judge: Judge | None = field(default=None, repr=False)
+    _second: Judge | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, cast: list[str] | tuple[str, ...]) -> Context:
@@ -76,6 +77,18 @@ class Context:
 
             self._judge = train_judge(self)
         return self._judge
+
+    @property
+    def second_judge(self) -> Judge:
+        """A second judge of the other feature family than `judge` (word n-grams when the
+        first reads characters, and the reverse), so a selection tuned to one judge's
+        features shows up as a gap between the two."""
+        if self._second is None:
+            from dramatis.arena.attribution import METHODS, train_judge
+
+            others = {k: v for k, v in METHODS.items() if k != self.judge.method}
+            self._second = train_judge(self, others)
+        return self._second
 
 
 class Contexts:

@@ -4,7 +4,9 @@
 turn; accuracy and balanced accuracy range 0..1, beside the judge's ceiling (balanced
 accuracy on held-out real lines, scenes kept apart), chance (1 / cast size) and the
 lift (balanced - chance) / (ceiling - chance): 0 at chance, 1 at the ceiling, below 0
-worse than chance. `drift`: the judge's probability for the true speaker, late half
+worse than chance. `attribution2_balanced` / `attribution2_ceiling`: the same by a second
+judge of the other feature family (word n-grams beside character n-grams), so that a
+best-of-n critic cannot pass for fidelity by pleasing one judge's features. `drift`: the judge's probability for the true speaker, late half
 of the scene minus early half (-1..1; negative: the voices fade). Calibrated by the
 baselines: the script scores near the ceiling, swapped speakers below chance.
 """
@@ -57,6 +59,11 @@ class Attribution:
         }
         if "lift" in report:
             values["attribution_lift"] = report["lift"]
+        second = ctx.second_judge  # the other feature family, beside the first
+        seconds = [second.labels[i] for i in second.proba(texts).argmax(axis=1)]
+        other = second.evaluate_predictions(seconds, truths)
+        values["attribution2_balanced"] = other["balanced_accuracy"]
+        values["attribution2_ceiling"] = other["ceiling"]
         extra = {
             "method": judge.method,
             "recall": report["recall"],

@@ -132,6 +132,10 @@ def test_attribution_on_real_lines_beats_swapped(contexts: Contexts) -> None:
     assert good["attribution_lift"] == pytest.approx(1.0)
     assert bad["attribution_balanced"] < 0.5 < good["attribution_balanced"]
     assert not ctx.judge.train_keys & ctx.judge.test_keys
+    # The second judge reads the other feature family, and agrees on real against swapped.
+    assert ctx.second_judge.method != ctx.judge.method
+    assert good["attribution2_balanced"] == pytest.approx(ctx.second_judge.ceiling)
+    assert bad["attribution2_balanced"] < 0.5 < good["attribution2_balanced"]
 
 
 def test_drift() -> None:
