@@ -26,6 +26,7 @@ TABLE_METRICS = (
     "knowledge_leak",
     "attribution_balanced",
     "attribution_lift",
+    "attribution2_balanced",
     "drift",
     "rouge_l",
     "bleu",

@@ -41,7 +41,7 @@ figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 <tr><td>runs</td>{% for values in summary.values() %}<td>{{ values.runs|int }}</td>{% endfor %}</tr>
 {% for m in metrics %}<tr><td>{{ m }}</td>{% for config, values in summary.items() %}<td{{ ' class=b' if config.startswith('baseline:') else '' }}>{{ '%.2f'|format(values[m]) if m in values else '–' }}</td>{% endfor %}</tr>{% endfor %}
 </table></div>
-<p class="note">Rates 0–1 (in_world, distinct_2, attribution: higher is better; echo, repetition, copying, fallback, impersonation, knowledge_leak: lower is better); bleu 0–100. Baselines are real lines: their copying is 1 by construction.</p>
+<p class="note">Rates 0–1 (in_world, distinct_2, attribution: higher is better; echo, repetition, copying, fallback, impersonation, knowledge_leak: lower is better); bleu 0–100. attribution2: the second judge (other features). Baselines are real lines: their copying is 1 by construction.</p>
 <h2>Ratings</h2>
 <table><tr><th>config</th><th>rating</th><th>95% CI</th><th>wins / games</th></tr>
 {% for config, r in rated.items() %}<tr><td>{{ config }}</td><td>{{ '%.2f'|format(r.rating) }}</td>
