@@ -55,6 +55,7 @@ class Critic(Protocol):
 @dataclass(frozen=True)
 class AgentSettings:
     max_tokens: int = 60
+    min_tokens: int = 0  # no line break or end of text before this many (0: off)
     temperature: float = 0.8
     top_p: float = 0.95
     repeat_penalty: float = 1.2
@@ -224,6 +225,7 @@ class CharacterAgent:
     def _sampling(self, stops: Sequence[str], seed: int) -> Sampling:
         return Sampling(
             max_tokens=self.settings.max_tokens,
+            min_tokens=min(self.settings.min_tokens, self.settings.max_tokens),
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
             repeat_penalty=self.settings.repeat_penalty,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
+
+import numpy as np
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
 from dramatis.core.errors import DramatisError
@@ -57,6 +59,7 @@ class LlamaCppModel(LanguageModel):
         self._loras: Any = None  # a LoraSet, made when the first adapter is loaded
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
+        self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -124,8 +127,33 @@ class LlamaCppModel(LanguageModel):
             self._bans[words] = bias
         return self._bans[words]
 
-    def _kwargs(self, sampling: Sampling) -> dict:
+    def breaking_tokens(self) -> np.ndarray:
+        """Ids of the tokens that end a speech: end of text, and every token whose text
+        holds a line break."""
+        if self._breaks is None:
+            llm = self._llm
+            ids = [i for i in range(llm.n_vocab()) if b"\n" in llm.detokenize([i], special=True)]
+            self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
+        return self._breaks
+
+    def _hold_open(self, prompt: str, min_tokens: int) -> Callable:
+        """A logits processor that bars speech-ending tokens for the first `min_tokens`."""
+        start = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))  # as llama.cpp
+        breaks = self.breaking_tokens()
+
+        def hold(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+            if len(input_ids) - start < min_tokens:
+                scores[breaks] = -np.inf
+            return scores
+
+        return hold
+
+    def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
+        from llama_cpp import LogitsProcessorList
+
+        hold = self._hold_open(prompt, sampling.min_tokens) if sampling.min_tokens else None
         return {
+            "logits_processor": LogitsProcessorList([hold]) if hold else None,
             "max_tokens": sampling.max_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
@@ -139,7 +167,9 @@ class LlamaCppModel(LanguageModel):
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         with self._lock:
             self._use_adapter(sampling.adapter)
-            chunks = self._llm.create_completion(prompt, stream=True, **self._kwargs(sampling))
+            chunks = self._llm.create_completion(
+                prompt, stream=True, **self._kwargs(sampling, prompt)
+            )
             for chunk in cast(Iterator[dict[str, Any]], chunks):
                 text = chunk["choices"][0]["text"]
                 if text:
@@ -149,7 +179,8 @@ class LlamaCppModel(LanguageModel):
         with self._lock:
             self._use_adapter(sampling.adapter)
             out = cast(
-                dict[str, Any], self._llm.create_completion(prompt, **self._kwargs(sampling))
+                dict[str, Any],
+                self._llm.create_completion(prompt, **self._kwargs(sampling, prompt)),
             )
         choice = out["choices"][0]
         return Completion(

@@ -131,6 +131,8 @@ class OpenAIModel(LanguageModel):
             body["stop"] = list(sampling.stop)
         if sampling.seed is not None:
             body["seed"] = sampling.seed
+        if sampling.min_tokens:  # vLLM's name; llama.cpp's server ignores it
+            body["min_tokens"] = sampling.min_tokens
         if sampling.repeat_penalty != 1.0:  # llama.cpp and vLLM names; others ignore them
             body["repeat_penalty"] = body["repetition_penalty"] = sampling.repeat_penalty
         return body

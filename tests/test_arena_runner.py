@@ -45,7 +45,7 @@ def test_shipped_suites_load_and_name_their_jobs() -> None:
     assert {c.adapters for c in big.configurations} == {True, False}
     assert {c.model for c in big.configurations} == {"smollm2", "gemma3-270m"}
     assert smoke.jobs()[0].id == "smollm2-chat__hamlet-ophelia__hamlet-3.1__s1"
-    for name in ("holdout", "adapters", "best-of"):
+    for name in ("holdout", "adapters", "best-of", "length"):
         suite = load_suite(name)
         assert len(suite.jobs()) == len(suite.configurations) * len(suite.scenes) * len(suite.seeds)
     adapters = load_suite("adapters").configurations

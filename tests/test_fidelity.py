@@ -128,6 +128,26 @@ def test_banned_words_never_come_out(smollm2):
     assert "Shakespeare" not in smollm2.generate(prompt, banned).text
 
 
+@pytest.mark.model
+def test_min_tokens_holds_the_speech_open_past_its_first_line_break(smollm2):
+    breaks = smollm2.breaking_tokens()
+    llm = smollm2.llama
+    assert llm.token_eos() in breaks and llm.tokenize(b"\n", add_bos=False)[0] in breaks
+    prompt = "A list of three fruits, one per line:\napple\npear\n"  # it breaks at once
+    for seed in (1, 2, 3):
+        plain = Sampling(max_tokens=24, temperature=0.8, seed=seed, stop=("\n",))
+        held = Sampling(max_tokens=24, temperature=0.8, seed=seed, stop=("\n",), min_tokens=12)
+        short, long = smollm2.generate(prompt, plain), smollm2.generate(prompt, held)
+        assert short.tokens <= 4  # a word, then the line break stops it
+        assert long.tokens >= 12 and "\n" not in long.text
+
+
+def test_min_tokens_reaches_the_sampling_and_never_exceeds_max_tokens():
+    model = FakeModel(["Get thee to a nunnery."])
+    assert agent(model, max_tokens=8, min_tokens=16)._sampling(("\n\n",), 1).min_tokens == 8
+    assert agent(model)._sampling(("\n\n",), 1).min_tokens == 0  # off by default
+
+
 def test_large_model_assembly_checks_size_and_header(tmp_path, monkeypatch):
     from dramatis.agents import large_model
     from dramatis.core.errors import DramatisError

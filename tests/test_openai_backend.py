@@ -143,6 +143,9 @@ def test_retries_a_busy_server_then_succeeds():
     body = calls[0]
     assert body["model"] == "base" and body["max_tokens"] == 5 and body["seed"] == 4
     assert body["repeat_penalty"] == 1.2 and body["stream"] is False
+    assert "min_tokens" not in body  # sent only when set
+    mock_model(handler).generate("p", Sampling(max_tokens=5, min_tokens=3))
+    assert calls[-1]["min_tokens"] == 3
 
 
 def test_timeouts_and_refusals_are_one_line():
