@@ -136,24 +136,28 @@ class LlamaCppModel(LanguageModel):
             self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
         return self._breaks
 
-    def _hold_open(self, prompt: str, min_tokens: int) -> Callable:
-        """A logits processor that bars speech-ending tokens for the first `min_tokens`."""
+    def _processor(self, prompt: str, sampling: Sampling) -> Callable:
+        """One logits processor for the banned words' bias and `min_tokens`: llama-cpp-
+        python drops both when it is given a processor and a logit_bias together (it
+        assigns the None of `list.extend`), so the bias is applied here too."""
         start = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))  # as llama.cpp
         breaks = self.breaking_tokens()
+        bias = self.banned_tokens(sampling.banned) if sampling.banned else {}
+        ids = np.fromiter(bias, dtype=np.intp, count=len(bias))
+        values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
 
-        def hold(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-            if len(input_ids) - start < min_tokens:
+        def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+            scores[ids] += values
+            if len(input_ids) - start < sampling.min_tokens:
                 scores[breaks] = -np.inf
             return scores
 
-        return hold
+        return process
 
     def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
         from llama_cpp import LogitsProcessorList
 
-        hold = self._hold_open(prompt, sampling.min_tokens) if sampling.min_tokens else None
-        return {
-            "logits_processor": LogitsProcessorList([hold]) if hold else None,
+        kwargs = {
             "max_tokens": sampling.max_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
@@ -163,6 +167,10 @@ class LlamaCppModel(LanguageModel):
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
+        if sampling.min_tokens:  # "No line break before N tokens" needs a processor.
+            kwargs["logits_processor"] = LogitsProcessorList([self._processor(prompt, sampling)])
+            kwargs["logit_bias"] = None
+        return kwargs
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         with self._lock:

@@ -126,6 +126,10 @@ def test_banned_words_never_come_out(smollm2):
     assert "Shakespeare" in smollm2.generate(prompt, greedy).text  # the model's first choice
     banned = Sampling(max_tokens=4, temperature=0.0, seed=1, banned=("shakespeare",))
     assert "Shakespeare" not in smollm2.generate(prompt, banned).text
+    # With min_tokens the ban goes through our own logits processor, and still holds.
+    both = Sampling(max_tokens=4, temperature=0.0, seed=1, banned=("shakespeare",), min_tokens=3)
+    out = smollm2.generate(prompt, both)
+    assert "Shakespeare" not in out.text and "\n" not in out.text and out.tokens == 4
 
 
 @pytest.mark.model
