@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from dramatis.personas import Speech, find_persona, load_play
+from dramatis.personas.cards import CARD_PLAY
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
     does doth e'en ere for from go good had hast hath have he her here him his how i if in
@@ -62,10 +63,16 @@ class StyleCritic:
 
     @classmethod
     def for_cast(cls, cast: Sequence[str]) -> StyleCritic:
-        """Trained on the cast's lines in the scenes the arena's judge holds out."""
+        """Trained on the cast's lines in the scenes the arena's judge holds out. An
+        imported card character, who has no play, is known by its card's example lines
+        (the judge has none of its lines to hold out)."""
         speeches: dict[str, list[tuple[str, Speech]]] = {}
+        examples: dict[str, Sequence[str]] = {}
         for name in cast:
             persona = find_persona(name)
+            if persona.play == CARD_PLAY:
+                examples[persona.name] = list(persona.sample_lines)
+                continue
             own = [s for s in load_play(persona.play).speeches() if s.speaker == persona.name]
             speeches[persona.name] = [(persona.play, s) for s in own]
         scenes = {n: [(play, s.scene_id) for play, s in sp] for n, sp in speeches.items()}
@@ -74,7 +81,7 @@ class StyleCritic:
             n: [s.text for play, s in sp if (play, s.scene_id) in held]
             for n, sp in speeches.items()
         }
-        return cls(lines)
+        return cls({**lines, **examples})
 
     def log_likelihood(self, name: str, text: str) -> float:
         """log P(features of `text` | `name`), per feature so that length does not rule."""

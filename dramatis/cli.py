@@ -130,6 +130,12 @@ def _closing(console: Console, spec: SceneSpec, turns: list, out: Path) -> None:
     console.print(f"[dim]continue with:[/dim] dramatis resume {spec.thread_id} --turns 4")
 
 
+# What `dramatis stage` adds to the agents' defaults, from the arena's numbers
+# (docs/fidelity.md, round 2): three candidates a turn, the critic keeps one. The chat
+# app and the server keep one candidate, so their replies stream as they come.
+STAGE_DEFAULTS: dict[str, Any] = {"best_of": 3}
+
+
 def agent_options(pairs: list[str]) -> dict[str, Any]:
     """AgentSettings fields from KEY=VALUE pairs, typed like their defaults.
 
@@ -183,7 +189,10 @@ def stage(
     ] = "page",
     agent_set: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Agent setting KEY=VALUE, e.g. --set best_of=3 (repeatable)."),
+        typer.Option(
+            "--set",
+            help="Agent setting KEY=VALUE, e.g. --set best_of=1 (stage draws 3 by default; repeatable).",
+        ),
     ] = None,
     out: Out = None,
     home: Home = None,
@@ -228,7 +237,7 @@ def stage(
             max_tokens=max_tokens,
             temperature=temperature,
             prompt_format=prompt_format,
-            **agent_options(agent_set or []),
+            **{**STAGE_DEFAULTS, **agent_options(agent_set or [])},
         ),
         adapters=adapters,
         memory=memory,
