@@ -18,6 +18,7 @@ SHOWN = (
     "in_world",
     "prompt_echo",
     "repetition",
+    "near_repetition",
     "copying",
     "fallback",
     "impersonation",

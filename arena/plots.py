@@ -19,6 +19,7 @@ TABLE_METRICS = (
     "in_world",
     "prompt_echo",
     "repetition",
+    "near_repetition",
     "distinct_2",
     "copying",
     "fallback",

@@ -3,8 +3,12 @@ sir." twelve times), and distinct-1 / distinct-2 over the scene's turns.
 
 `repetition` ranges 0..1, the share of turns that repeat (lower is better): a turn
 repeats when its words equal an earlier turn's, or when one holds the other whole and
-the shorter has >= 3 words. distinct-n ranges 0..1 (higher: more varied). Checked on
-known inputs in tests/test_arena_metrics.py.
+the shorter has >= 3 words. `near_repetition` (0..1) also counts a turn of 4+ word
+bigrams of which >= 60% occur in one earlier turn ("You're going to tell me that you
+are a hero" after "You're going to tell me that I'm a hero"): calibrated on the 37
+plays, where the near part flags 0.37% of real speeches against the 30 before them in
+their scene (exact repeats, "My lord.", are real speech too and counted by both). distinct-n ranges 0..1 (higher: more varied). Checked on known inputs in
+tests/test_arena_metrics.py.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dramatis.arena.runs import Run
 from dramatis.arena.words import distinct, normal
 
 MIN_CONTAINED = 3  # words: shorter turns repeat only when equal
+NEAR_SHARE = 0.6  # share of a turn's word bigrams found in one earlier turn
+NEAR_MIN_BIGRAMS = 4
 
 
 def repeats(text: str, earlier: Sequence[str]) -> bool:
@@ -37,6 +43,26 @@ def repeats(text: str, earlier: Sequence[str]) -> bool:
     return False
 
 
+def bigrams(text: str) -> set[tuple[str, str]]:
+    tokens = normal(text).split()
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+def nearly_repeats(text: str, earlier: Sequence[str]) -> bool:
+    """Whether `text` repeats an earlier turn, or most of its word pairs come from one.
+
+    nearly_repeats("You're going to tell me that you are a hero, and your country's at war.",
+                   ["You're going to tell me that I'm a hero, and my country's at war."]) -> True
+    nearly_repeats("Get thee to a nunnery.", ["I am a hero, and my country is at war."]) -> False
+    """
+    if repeats(text, earlier):
+        return True
+    mine = bigrams(text)
+    if len(mine) < NEAR_MIN_BIGRAMS:
+        return False
+    return any(len(mine & bigrams(other)) >= NEAR_SHARE * len(mine) for other in earlier)
+
+
 class Repetition:
     """Share of turns repeating an earlier turn; distinct-1 and distinct-2."""
 
@@ -45,9 +71,11 @@ class Repetition:
     def score(self, run: Run, ctx: Context) -> Score:
         texts = [t["text"] for t in run.scored]
         flags = [repeats(text, texts[:i]) for i, text in enumerate(texts)]
+        near = [nearly_repeats(text, texts[:i]) for i, text in enumerate(texts)]
         return Score(
             {
                 "repetition": rate(flags),
+                "near_repetition": rate(near),
                 "distinct_1": distinct(texts, 1),
                 "distinct_2": distinct(texts, 2),
             },

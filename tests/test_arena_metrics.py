@@ -14,7 +14,7 @@ from dramatis.arena.impersonation import Impersonation, impersonated
 from dramatis.arena.metric import rate
 from dramatis.arena.next_speaker import replay, replay_random
 from dramatis.arena.overlap import ScriptOverlap, overlap
-from dramatis.arena.repetition import Repetition, repeats
+from dramatis.arena.repetition import Repetition, nearly_repeats, repeats
 from dramatis.arena.runs import Run
 from dramatis.arena.speaker_fidelity import Attribution, drift
 from dramatis.arena.words import distinct, mask_names, words
@@ -60,6 +60,24 @@ def test_repetition() -> None:
     score = Repetition().score(run, None)  # type: ignore[arg-type]
     assert score.per_turn == [0.0, 0.0, 1.0]
     assert 0 < score.values["distinct_1"] < 1
+
+
+def test_near_repetition_counts_a_reworded_turn_and_few_real_speeches() -> None:
+    first = "You're going to tell me that I'm a hero, and my country's at war."
+    again = "You're going to tell me that you are a hero, and your country's at war."
+    assert nearly_repeats(again, [first]) and not repeats(again, [first])
+    assert not nearly_repeats("Get thee to a nunnery.", [first])
+    run = run_of(("Hamlet", first), ("Ophelia", "My lord?"), ("Hamlet", again))
+    values = Repetition().score(run, None).values  # type: ignore[arg-type]
+    assert values["repetition"] == 0.0 and values["near_repetition"] == pytest.approx(1 / 3)
+    # Calibration of what it adds to `repeats`: real speeches against the 30 before them
+    # in their scene, in Hamlet (exact repeats such as "My lord." are real speech too).
+    by_scene: dict[str, list[str]] = {}
+    for s in load_play("hamlet").speeches():
+        by_scene.setdefault(s.scene_id, []).append(s.text)
+    texts = [(t, ts[max(0, i - 30) : i]) for ts in by_scene.values() for i, t in enumerate(ts)]
+    flagged = sum(nearly_repeats(t, b) and not repeats(t, b) for t, b in texts)
+    assert flagged / len(texts) < 0.01
 
 
 def test_copying_and_fallbacks_apart(contexts: Contexts) -> None:
