@@ -14,6 +14,7 @@ from dramatis.agents.guard import (
     heading_cut,
     heading_stops,
     narrates,
+    retells,
     rewords,
     trim_to_sentence,
 )
@@ -74,7 +75,7 @@ class AgentSettings:
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
     presence_penalty: float = 0.3
     best_of: int = 1  # candidates per turn; the critic keeps one (cost: n times the tokens)
-    near_repeats: bool = True  # also retry a short turn made of one earlier turn's words
+    near_repeats: bool = True  # also retry a turn that rewords one earlier turn (guard.py)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class CharacterAgent:
         """Not empty, no repeat of an earlier turn, no narration, no card recited."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
-        if self.settings.near_repeats and rewords(text, earlier):
+        if self.settings.near_repeats and (rewords(text, earlier) or retells(text, earlier)):
             return False
         return not any(copies(text, card) for card in (*self.persons, self.persona.card()))
 

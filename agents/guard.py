@@ -150,6 +150,25 @@ def rewords(text: str, earlier: Iterable[str], short: int = 6) -> bool:
     return any(said <= set(words_of(before).split()) for before in earlier)
 
 
+def retells(text: str, earlier: Iterable[str], share: float = 0.6, least: int = 4) -> bool:
+    """Whether a longer turn is mostly an earlier one reworded: `share` of its word pairs
+    (it has `least` or more) occur in one earlier turn.
+
+    retells("You're going to tell me that you are a hero, and your country's at war.",
+            ["You're going to tell me that I'm a hero, and my country's at war."]) -> True
+    retells("Get thee to a nunnery.", ["You're going to tell me that I'm a hero."]) -> False
+    """
+    tokens = words_of(text).split()
+    mine = set(zip(tokens, tokens[1:], strict=False))
+    if len(mine) < least:
+        return False
+    for before in earlier:
+        other = words_of(before).split()
+        if len(mine & set(zip(other, other[1:], strict=False))) >= share * len(mine):
+            return True
+    return False
+
+
 def echoes(text: str, earlier: Iterable[str], span: int = 40) -> bool:
     """Whether `text` repeats an earlier speech: the same words, however short ("I am,
     sir." twice), or an opening copied from a longer one (small models parrot).

@@ -162,6 +162,25 @@ def test_short_rewording_of_an_earlier_turn_is_a_near_repeat():
     assert not rewords("Thou art a scholar; speak to it, Horatio, and fear not.", ["speak"])
 
 
+def test_longer_rewording_of_an_earlier_turn_is_a_near_repeat_and_is_retried():
+    from dramatis.agents.character import AgentSettings, CharacterAgent
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.agents.guard import retells
+    from dramatis.agents.turn import make_turn
+    from dramatis.personas import find_persona
+
+    first = "You're going to tell me that I'm a hero, and my country's at war."
+    again = "You're going to tell me that you are a hero, and your country's at war."
+    assert retells(again, [first])
+    assert not retells("Get thee to a nunnery, go, farewell.", [first])
+    assert not retells("My lord, my lord.", ["My lord, my lord."])  # too short: rewords' job
+    model = FakeModel([again, "Get thee to a nunnery."])
+    hamlet = CharacterAgent(find_persona("Hamlet"), model, cast=["Hamlet", "Ophelia"],
+                            settings=AgentSettings(prompt_format="script"))  # fmt: skip
+    said = hamlet.speak([make_turn(0, "Hamlet", first, present=["Hamlet", "Ophelia"])], "", seed=1)
+    assert said.text == "Get thee to a nunnery." and said.attempts == 2
+
+
 def test_heading_behind_a_stage_direction_still_ends_the_turn():
     raw = "No, no: the devil is out of mine ear.\n(Aside)HAMLET : And you?"
     assert (
