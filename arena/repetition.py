@@ -7,7 +7,8 @@ the shorter has >= 3 words. `near_repetition` (0..1) also counts a turn of 4+ wo
 bigrams of which >= 60% occur in one earlier turn ("You're going to tell me that you
 are a hero" after "You're going to tell me that I'm a hero"): calibrated on the 37
 plays, where the near part flags 0.37% of real speeches against the 30 before them in
-their scene (exact repeats, "My lord.", are real speech too and counted by both). distinct-n ranges 0..1 (higher: more varied). Checked on known inputs in
+their scene (exact repeats, "My lord.", are real speech too and counted by both).
+distinct-n ranges 0..1 (higher: more varied). Checked on known inputs in
 tests/test_arena_metrics.py.
 """
 
@@ -48,6 +49,14 @@ def bigrams(text: str) -> set[tuple[str, str]]:
     return set(zip(tokens, tokens[1:], strict=False))
 
 
+def rewords_one(text: str, earlier: Sequence[str]) -> bool:
+    """Whether most of `text`'s word pairs (it has 4 or more) come from one earlier turn."""
+    mine = bigrams(text)
+    if len(mine) < NEAR_MIN_BIGRAMS:
+        return False
+    return any(len(mine & bigrams(other)) >= NEAR_SHARE * len(mine) for other in earlier)
+
+
 def nearly_repeats(text: str, earlier: Sequence[str]) -> bool:
     """Whether `text` repeats an earlier turn, or most of its word pairs come from one.
 
@@ -55,12 +64,7 @@ def nearly_repeats(text: str, earlier: Sequence[str]) -> bool:
                    ["You're going to tell me that I'm a hero, and my country's at war."]) -> True
     nearly_repeats("Get thee to a nunnery.", ["I am a hero, and my country is at war."]) -> False
     """
-    if repeats(text, earlier):
-        return True
-    mine = bigrams(text)
-    if len(mine) < NEAR_MIN_BIGRAMS:
-        return False
-    return any(len(mine & bigrams(other)) >= NEAR_SHARE * len(mine) for other in earlier)
+    return repeats(text, earlier) or rewords_one(text, earlier)
 
 
 class Repetition:
@@ -71,7 +75,10 @@ class Repetition:
     def score(self, run: Run, ctx: Context) -> Score:
         texts = [t["text"] for t in run.scored]
         flags = [repeats(text, texts[:i]) for i, text in enumerate(texts)]
-        near = [nearly_repeats(text, texts[:i]) for i, text in enumerate(texts)]
+        near = [
+            f or rewords_one(text, texts[:i])
+            for i, (text, f) in enumerate(zip(texts, flags, strict=True))
+        ]
         return Score(
             {
                 "repetition": rate(flags),
