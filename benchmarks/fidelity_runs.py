@@ -20,6 +20,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dramatis.agents.large_model import FILE_NAME as LARGE
+
 CASTS = {  # label -> (cast, scene or "")
     "2same": ("Macbeth,Lady Macbeth", "macbeth:1.7"),
     "2cross": ("Hamlet,Lady Macbeth", ""),
@@ -34,15 +36,29 @@ OFF = [
     "--set",
     "near_repeats=false",
 ]
+ONE = ["--set", "best_of=1"]  # `dramatis stage` draws 3 candidates by default (STAGE_DEFAULTS)
 CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults)
-    "baseline": None,
-    "page": ["--format", "page", *OFF, "--set", "retries=2"],
-    "steer": ["--format", "page", *OFF, "--set", "retries=2", "--set", "ban_out_of_world=true"]
-    + ["--set", "presence_penalty=0.3"],
-    "tuned": ["--format", "page", "--set", "ban_out_of_world=true", "--set", "presence_penalty=0.3"]
-    + ["--set", "near_repeats=true", "--set", "retries=3"],
+    "baseline": None,  # a checkout of the old default (--baseline-dramatis)
+    "chat": ["--format", "chat", *OFF, *ONE, "--set", "retries=2"],  # the chat template today
+    "page": ["--format", "page", *OFF, *ONE, "--set", "retries=2"],  # lever 1
+    "steer": [
+        "--format",
+        "page",
+        *OFF,
+        *ONE,
+        "--set",
+        "retries=2",
+        "--set",
+        "ban_out_of_world=true",
+    ]
+    + ["--set", "presence_penalty=0.3"],  # lever 2 without best-of-n
+    "tuned": [*ONE],  # the agent defaults: page, ban, presence 0.3, near repeats, 3 retries
+    "default": [],  # `dramatis stage` as shipped: tuned + best-of-3
+    "adapters": ["--adapters"],  # default + each character's active LoRA (lever 3)
+    "gemma": ["--model", "gemma3-270m"],  # default on Gemma 3 270M
+    "qwen": ["--model", "qwen1.5b"],  # default on the opt-in 1.5B (`make large-model`)
 }
-SEEDS = (1, 2, 3)
+SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12
 
 
@@ -62,10 +78,26 @@ def finished(out: Path) -> bool:
     return sum(t["source"] != "play" for t in turns) >= TURNS
 
 
+def share_home(home: Path, user_home: Path) -> None:
+    """Give a configuration's own home the user's trained adapters and assembled large model.
+
+    Each configuration stages in its own home (its scenes database and caches apart), but
+    `--adapters` and `--model qwen1.5b` need what `dramatis train` and `make large-model`
+    left in the user's home: linked, never copied.
+    """
+    wanted = [("adapters", user_home / "adapters"), (f"cache/{LARGE}", user_home / "cache" / LARGE)]
+    for name, source in wanted:
+        link = home / name
+        if source.exists() and not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(source.resolve())
+
+
 def stage(cmd: list[str], out: Path, home: Path) -> str:
     """Run one stage command unless it finished before; a one-line status."""
     if finished(out):
         return f"kept {out}"
+    share_home(home, Path(os.environ.get("DRAMATIS_HOME", "~/.dramatis")).expanduser())
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
