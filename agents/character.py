@@ -27,6 +27,7 @@ from dramatis.agents.prompts import (
     fit_history,
     out_of_world_words,
 )
+from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
 from dramatis.personas.persona import play_speakers
 
@@ -70,6 +71,9 @@ class AgentSettings:
     n_samples: int = 4  # voice examples from the persona
     memory_k: int = 4  # memories asked of a MemorySource per turn
     memory_tokens: int = 160  # budget for them in the prompt
+    # Steering toward what memory brings (agents/recall.py; docs/memory.md measures both):
+    memory_boost: float = 0.0  # logit bias on the words only the memories hold
+    prefer_memory: bool = False  # best-of-n keeps a candidate that takes up a memory
     n_examples: int = 2  # real exchanges like the current talk (page format, with a voice source)
     # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
@@ -191,6 +195,7 @@ class CharacterAgent:
         them) and keeps the one the critic ranks highest; with none, a real line."""
         start = time.perf_counter()
         prompt, fmt = self.prompt(turns, setting)
+        cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
         stops = heading_stops(self.others) + (["\n\n"] if fmt in ("script", "page") else [])
         earlier = [t["text"] for t in turns]
         want = max(1, self.settings.best_of)
@@ -199,7 +204,7 @@ class CharacterAgent:
         attempts = 0
         for attempt in range(self.settings.retries + want):
             attempts += 1
-            text, tokens = self._draw(prompt, stops, seed + 7919 * attempt, stream_to)
+            text, tokens = self._draw(prompt, stops, seed + 7919 * attempt, stream_to, cues)
             if self._acceptable(text, earlier):
                 found.append((text, tokens))
                 if len(found) == want:
@@ -210,7 +215,7 @@ class CharacterAgent:
             if on_text is not None:
                 on_text(text)
             return Utterance(text, 0, "fallback", attempts, elapsed, fmt)
-        text, tokens = self._choose(found, turns)
+        text, tokens = self._choose(found, cues)
         if on_text is not None and stream_to is None:
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
@@ -223,7 +228,7 @@ class CharacterAgent:
             return False
         return not any(copies(text, card) for card in (*self.persons, self.persona.card()))
 
-    def _sampling(self, stops: Sequence[str], seed: int) -> Sampling:
+    def _sampling(self, stops: Sequence[str], seed: int, cues: Sequence[str] = ()) -> Sampling:
         return Sampling(
             max_tokens=self.settings.max_tokens,
             min_tokens=min(self.settings.min_tokens, self.settings.max_tokens),
@@ -235,14 +240,21 @@ class CharacterAgent:
             stop=tuple(stops),
             adapter=self.adapter,
             banned=OUT_OF_WORLD if self.settings.ban_out_of_world else (),
+            boosted=tuple(cues),
+            boost=self.settings.memory_boost if cues else 0.0,
         )
 
     def _draw(
-        self, prompt: str, stops: Sequence[str], seed: int, on_text: Callable[[str], None] | None
+        self,
+        prompt: str,
+        stops: Sequence[str],
+        seed: int,
+        on_text: Callable[[str], None] | None,
+        cues: Sequence[str] = (),
     ) -> tuple[str, int]:
         """One completion, cleaned; it ends early at the heading of any speaker of the plays."""
         raw, tokens = "", 0
-        pieces = self.model.stream(prompt, self._sampling(stops, seed))
+        pieces = self.model.stream(prompt, self._sampling(stops, seed, cues))
         for piece in pieces:
             raw += piece
             tokens += 1
@@ -258,12 +270,15 @@ class CharacterAgent:
                 on_text(clean_utterance(raw, self.name, self.headings))
         return self._finish(raw, cut_off=tokens >= self.settings.max_tokens), tokens
 
-    def _choose(self, found: Sequence[tuple[str, int]], turns: Sequence[Turn]) -> tuple[str, int]:
-        """The candidate the critic ranks highest (the first when there is no critic)."""
-        if self.critic is None or len(found) == 1:
+    def _choose(self, found: Sequence[tuple[str, int]], cues: Sequence[str]) -> tuple[str, int]:
+        """The candidate the critic ranks highest (the first when there is no critic);
+        with `prefer_memory`, among those that take up a memory cue when any does."""
+        if len(found) == 1:
             return found[0]
-        scores = self.critic.rank(self.name, [text for text, _ in found])
-        best = max(range(len(found)), key=lambda i: (scores[i], -i))
+        texts = [text for text, _ in found]
+        scores = self.critic.rank(self.name, texts) if self.critic else [0.0] * len(found)
+        uses = [self.settings.prefer_memory and takes_up(t, cues) for t in texts]
+        best = max(range(len(found)), key=lambda i: (uses[i], scores[i], -i))
         return found[best]
 
     def _finish(self, raw: str, *, cut_off: bool) -> str:

@@ -25,6 +25,7 @@ class FakeModel(LanguageModel):
         self.chat = chat
         self.stops = stops
         self.prompts: list[str] = []  # every prompt seen, for assertions
+        self.samplings: list[Sampling] = []  # and the sampling options of each
 
     def _reply(self, sampling: Sampling) -> str:
         if self.replies:
@@ -48,6 +49,7 @@ class FakeModel(LanguageModel):
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         self.prompts.append(prompt)
+        self.samplings.append(sampling)
         text = self._reply(sampling)
         cut = stop_index(text, sampling.stop) if self.stops else -1
         if cut >= 0:

@@ -112,20 +112,52 @@ class LlamaCppModel(LanguageModel):
         rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
         return rendered.prompt
 
+    def spellings(self, word: str) -> list[tuple[int, ...]]:
+        """The token sequences of `word` in its spellings: as given and with a capital,
+        each with and without a leading space ("play", " Play", ...; a name given with
+        its capital stays capitalised)."""
+        cap = word[:1].upper() + word[1:]
+        forms = dict.fromkeys((word, cap, f" {word}", f" {cap}"))
+        tokenize = self._llm.tokenize
+        return [tuple(tokenize(f.encode("utf-8"), add_bos=False, special=False)) for f in forms]
+
+    def _starts(self, word: str, least: int) -> set[int]:
+        """First tokens of `word`'s spellings that are one token, or a stem of `least`+ letters."""
+        ids: set[int] = set()
+        for toks in self.spellings(word):
+            first = self._llm.detokenize(list(toks[:1])).decode("utf-8", "ignore").strip()
+            if len(toks) == 1 or len(first) >= least:
+                ids.add(toks[0])
+        return ids
+
+    def word_tokens(self, word: str) -> set[int]:
+        """The token ids a ban bars: a spelling that is one token gives that token; a
+        longer one its first token only when that is the word's own stem of four letters
+        or more (" Shakespeare" -> " Shakes"), so that no short common piece is touched."""
+        return self._starts(word, 4)
+
     def banned_tokens(self, words: tuple[str, ...]) -> dict[int, float]:
-        """Logit bias that keeps `words` out: each spelling ("play", " Play") that is a
-        single token is barred; a longer one loses its first token only when that token
-        is the word's own stem of four letters or more (" Shakespeare" -> " Shakes")."""
+        """Logit bias that keeps `words` out (see `word_tokens` for which tokens)."""
         if words not in self._bans:
-            bias: dict[int, float] = {}
-            for word in words:
-                for form in {word, word.capitalize(), f" {word}", f" {word.capitalize()}"}:
-                    ids = self._llm.tokenize(form.encode("utf-8"), add_bos=False, special=False)
-                    first = self._llm.detokenize(ids[:1]).decode("utf-8", "ignore").strip()
-                    if len(ids) == 1 or len(first) >= 4:
-                        bias[ids[0]] = -100.0
-            self._bans[words] = bias
+            self._bans[words] = {i: -100.0 for w in words for i in self.word_tokens(w)}
         return self._bans[words]
+
+    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
+        """The banned words' logit bias (boosted words are the logits processor's)."""
+        return dict(self.banned_tokens(sampling.banned)) if sampling.banned else {}
+
+    def _boosts(self, sampling: Sampling) -> list[tuple[str, list[tuple[int, ...]], set[int]]]:
+        """(word, its spellings' tokens, the first tokens a boost may raise) per boosted
+        word that is not banned. A first token is raised when it is the whole word or a
+        stem of three letters or more (" Pol" of " Polonius"), never a shorter piece."""
+        if not sampling.boost:
+            return []
+        banned = {w.lower() for w in sampling.banned}
+        return [
+            (w.lower(), self.spellings(w), self._starts(w, 3))
+            for w in dict.fromkeys(sampling.boosted)
+            if w.lower() not in banned
+        ]
 
     def breaking_tokens(self) -> np.ndarray:
         """Ids of the tokens that end a speech: end of text, and every token whose text
@@ -137,18 +169,38 @@ class LlamaCppModel(LanguageModel):
         return self._breaks
 
     def _processor(self, prompt: str, sampling: Sampling) -> Callable:
-        """One logits processor for the banned words' bias and `min_tokens`: llama-cpp-
+        """One logits processor for the bias, boosted words and `min_tokens`: llama-cpp-
         python drops both when it is given a processor and a logit_bias together (it
-        assigns the None of `list.extend`), so the bias is applied here too."""
+        assigns the None of `list.extend`), so the bias is applied here too.
+
+        A boosted word gets `boost` on its first token until it has been said once; once
+        a word of several tokens has begun, its next token gets the boost too (" Pol" ->
+        "on" -> "ius"), so the word is finished rather than left a stem."""
         start = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))  # as llama.cpp
         breaks = self.breaking_tokens()
-        bias = self.banned_tokens(sampling.banned) if sampling.banned else {}
+        bias = self.logit_bias(sampling)
         ids = np.fromiter(bias, dtype=np.intp, count=len(bias))
         values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
+        boosts, said = self._boosts(sampling), set()
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+            made = tuple(input_ids[start:])
+            for word, spellings, firsts in boosts:
+                if word in said:
+                    continue
+                if any(made[-len(t) :] == t for t in spellings if len(made) >= len(t)):
+                    said.add(word)
+                    continue
+                lift = set(firsts)
+                for toks in spellings:
+                    for k in range(min(len(toks) - 1, len(made)), 0, -1):
+                        if made[-k:] == toks[:k]:
+                            lift.add(toks[k])
+                            break
+                for i in lift:
+                    scores[i] += sampling.boost
             scores[ids] += values
-            if len(input_ids) - start < sampling.min_tokens:
+            if len(made) < sampling.min_tokens:
                 scores[breaks] = -np.inf
             return scores
 
@@ -163,11 +215,12 @@ class LlamaCppModel(LanguageModel):
             "top_p": sampling.top_p,
             "repeat_penalty": sampling.repeat_penalty,
             "presence_penalty": sampling.presence_penalty,
-            "logit_bias": self.banned_tokens(sampling.banned) if sampling.banned else None,
+            "logit_bias": self.logit_bias(sampling) or None,
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
-        if sampling.min_tokens:  # "No line break before N tokens" needs a processor.
+        # "No line break before N tokens" and finishing boosted words need a processor.
+        if sampling.min_tokens or self._boosts(sampling):
             kwargs["logits_processor"] = LogitsProcessorList([self._processor(prompt, sampling)])
             kwargs["logit_bias"] = None
         return kwargs

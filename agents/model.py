@@ -28,6 +28,8 @@ class Sampling:
     repeat_penalty: float = 1.0  # 1.0: off; small models loop without ~1.2
     presence_penalty: float = 0.0  # 0.0: off; subtracted once from every token already used
     banned: tuple[str, ...] = ()  # words whose tokens get a large negative logit bias
+    boosted: tuple[str, ...] = ()  # words whose first token gets `boost` added (memory cues)
+    boost: float = 0.0
     # No line break and no end of text before this many tokens (0: off): a speech of
     # some length rather than a word or two (vLLM's `min_tokens`).
     min_tokens: int = 0

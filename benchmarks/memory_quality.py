@@ -3,6 +3,8 @@ staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics"
 
     .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
     .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
+        [--best-of 1] [--memory-boost 0] [--prefer-memory] [--seeds 11,12] [--arms on,off]
+        [--model smollm2|qwen1.5b|PATH.gguf] [--keep DIR]
 
 `hit-rate` also scores both sets of transcripts with the arena's metrics (in-world rate,
 knowledge-horizon leaks, speaker attribution, ...), memory on against off.
@@ -18,6 +20,7 @@ import json
 import re
 import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dramatis.agents.scene import Partial
@@ -161,12 +164,19 @@ def content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z']{4,}", text.lower()) if w.strip("'") not in STOP}
 
 
-def used_memory(reply: str, memories: Sequence[str], context: str) -> bool:
-    """Whether a reply takes a content word from its memories that the rest of its prompt
-    (everything but the memory lines: page, transcript, setting, card, examples) does
-    not hold."""
+def memory_words(reply: str, memories: Sequence[str], context: str) -> set[str]:
+    """The content words of a reply that its memories hold and the rest of its prompt
+    (everything but the memory lines: page, transcript, setting, card, examples) does not.
+
+    memory_words("The ghost walks", ['Horatio said: "the ghost"'], "HAMLET: walks") -> {"ghost"}
+    """
     mine = content_words(reply) - content_words(context)
-    return bool(mine & content_words(" ".join(memories)))
+    return mine & content_words(" ".join(memories))
+
+
+def used_memory(reply: str, memories: Sequence[str], context: str) -> bool:
+    """Whether a reply takes a content word only its memories hold (memory_words)."""
+    return bool(memory_words(reply, memories, context))
 
 
 def without(prompt: str, memories: Sequence[str]) -> str:
@@ -222,14 +232,17 @@ SCENES = [
 
 
 def run_scene(
-    home: Path, cast: str, ref: str, show: bool, turns: int, max_tokens: int, model, runs: Path
+    home: Path, cast: str, ref: str, show: bool, run: Run, model, runs: Path, seed: int = 11
 ):
     settings = Settings.load(home=home).ensure()
     names = cast.split(",")
     setting, opening = opening_from_play(ref)
-    tid = f"{'-'.join(names).lower()}-{ref.replace(':', '-')}-{'on' if show else 'off'}"
-    spec = SceneSpec(thread_id=tid, cast=names, setting=setting, source_scene=ref, seed=11,
-                     agent={"max_tokens": max_tokens}, memory=True)  # fmt: skip
+    arm = "on" if show else "off"
+    tid = f"{'-'.join(names).lower()}-{ref.replace(':', '-')}-s{seed}-{arm}"
+    agent = {"max_tokens": run.max_tokens, "best_of": run.best_of,
+             "memory_boost": run.memory_boost, "prefer_memory": run.prefer_memory}  # fmt: skip
+    spec = SceneSpec(thread_id=tid, cast=names, setting=setting, source_scene=ref, seed=seed,
+                     agent=agent, memory=True)  # fmt: skip
     store = SceneStore(settings.scenes_db)
     store.save(spec)
     staged = build_scene(spec, store, settings, model=model)
@@ -238,22 +251,47 @@ def run_scene(
     for agent in staged.scene.agents.values():
         agent.memory = tap
         prompts.append(PromptTap(agent))
-    said = [e for e in staged.scene.run(tid, turns, opening) if not isinstance(e, Partial)]
+    said = [e for e in staged.scene.run(tid, run.turns, opening) if not isinstance(e, Partial)]
     write_transcript(runs / tid, spec, staged.scene.turns(tid))  # for the arena's metrics
     by_agent = {p.agent.name: iter(p.prompts) for p in prompts}
     hits = scored = 0
+    log = []
     for turn, lines in zip(said, tap.calls, strict=True):
         agent = staged.scene.agents[turn["speaker"]]
         kept = fit(lines, agent.settings.memory_tokens, agent._count)
-        context = without(next(by_agent[agent.name]), kept)
+        prompt = next(by_agent[agent.name])
+        context = without(prompt, kept)
+        hit = used_memory(turn["text"], kept, context)
         if kept and turn["source"] == "model":
             scored += 1
-            hits += used_memory(turn["text"], kept, context)
+            hits += hit
+        words = sorted(memory_words(turn["text"], kept, context))
+        log.append({"speaker": turn["speaker"], "text": turn["text"], "source": turn["source"],
+                    "memories": kept, "hit": hit, "words": words, "prompt": prompt})  # fmt: skip
+    (runs / tid / "memory.json").write_text(json.dumps(log, indent=1))
     staged.memory.store.close()
     return hits, scored
 
 
-def hit_rate(turns: int, max_tokens: int, home: Path, model_name: str = "smollm2") -> dict:
+@dataclass(frozen=True)
+class Run:
+    """How each benchmark scene is staged."""
+
+    turns: int = 6
+    max_tokens: int = 40
+    best_of: int = 1  # candidates per turn, the critic keeping one (stage default: 3)
+    memory_boost: float = 0.0  # logit bias on the words only memories hold (agents/recall.py)
+    prefer_memory: bool = False  # best-of-n keeps a candidate that takes up a memory
+    seeds: tuple[int, ...] = (11,)
+
+
+def hit_rate(
+    run: Run,
+    home: Path,
+    model_name: str = "smollm2",
+    keep: Path | None = None,
+    arms: Sequence[bool] = (True, False),
+) -> dict:
     from dramatis.agents.catalog import resolve_model
     from dramatis.agents.llama_backend import LlamaCppModel
 
@@ -267,13 +305,14 @@ def hit_rate(turns: int, max_tokens: int, home: Path, model_name: str = "smollm2
         embedder = Embedder(MemorySettings.under(home).embeddings)
         fill_lore(store, embedder, play, set())
         store.close()
-        report: dict = {"model": model_name, "scenes": len(SCENES), "turns_per_scene": turns}
-        for show in (True, False):
+        report: dict = {"model": model_name, "scenes": len(SCENES), **asdict(run)}
+        for show in arms:
             hits = scored = 0
-            runs = scratch / ("on" if show else "off")
-            for cast, ref in SCENES:
-                h, n = run_scene(scratch, cast, ref, show, turns, max_tokens, model, runs)
-                hits, scored = hits + h, scored + n
+            runs = (keep or scratch) / ("on" if show else "off")
+            for seed in run.seeds:
+                for cast, ref in SCENES:
+                    h, n = run_scene(scratch, cast, ref, show, run, model, runs, seed)
+                    hits, scored = hits + h, scored + n
             key = "memory on" if show else "memory off (same retrieval, not in the prompt)"
             arena = score_dirs([runs])["summary"]
             figures = {k: round(v, 3) for s in arena.values() for k, v in s.items() if k in ARENA}
@@ -288,13 +327,23 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=40)
+    parser.add_argument("--best-of", type=int, default=1, help="candidates per turn (stage: 3)")
     parser.add_argument("--model", default="smollm2", help="bundled model name or .gguf path")
+    parser.add_argument("--memory-boost", type=float, default=0.0, help="agent memory_boost")
+    parser.add_argument("--prefer-memory", action="store_true", help="agent prefer_memory")
+    parser.add_argument("--seeds", default="11", help="scene seeds, comma-separated")
+    parser.add_argument("--arms", default="on,off", help="on, off or both")
+    parser.add_argument("--keep", type=Path, help="folder for the transcripts and memory.json logs")
     args = parser.parse_args()
     home = Settings.load().home
     if args.what == "accuracy":
         report = accuracy(args.play, args.every, home)
     else:
-        report = hit_rate(args.turns, args.max_tokens, home, args.model)
+        seeds = tuple(int(s) for s in args.seeds.split(","))
+        run = Run(args.turns, args.max_tokens, args.best_of, args.memory_boost,
+                  args.prefer_memory, seeds)  # fmt: skip
+        arms = [arm == "on" for arm in args.arms.split(",")]
+        report = hit_rate(run, home, args.model, args.keep, arms)
     print(json.dumps(report, indent=2))
 
 
