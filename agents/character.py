@@ -167,19 +167,29 @@ class CharacterAgent:
         return lore_for([t["text"] for t in history]) if lore_for else ""
 
     def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
-        """What the character recalls, cued by the last two speeches it heard, within
-        the `memory_tokens` budget."""
+        """What the character recalls, cued by the last two speeches it heard (see
+        `keep_memories` for which lines go in)."""
         if self.memory is None:
             return ()
         cue = " ".join(t["text"] for t in history[-2:]) or setting
+        found = self.memory.recall(self.name, cue, 2 * self.settings.memory_k)
+        self.recalled = self.keep_memories(found, history)
+        return self.recalled
+
+    def keep_memories(self, lines: Sequence[str], history: Sequence[Turn]) -> tuple[str, ...]:
+        """The recalled lines that go into the prompt, in order, within `memory_tokens`: a
+        remembered speech the page already shows (a visible turn) is left out, so memory
+        brings what the page does not. Twice `memory_k` are asked for, to leave enough."""
+        on_page = [f'"{" ".join(t["text"].split()[:8])}' for t in history]
         kept, spent = [], 0
-        for line in self.memory.recall(self.name, cue, self.settings.memory_k):
+        for line in lines:
+            if any(opening in line for opening in on_page):
+                continue
             spent += self._count(line) + 2
             if spent > self.settings.memory_tokens:
                 break
             kept.append(line)
-        self.recalled = tuple(kept)
-        return self.recalled
+        return tuple(kept)
 
     def speak(
         self,

@@ -54,6 +54,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     + ["--set", "presence_penalty=0.3"],  # lever 2 without best-of-n
     "tuned": [*ONE],  # the agent defaults: page, ban, presence 0.3, near repeats, 3 retries
     "default": [],  # `dramatis stage` as shipped: tuned + best-of-3
+    "min24": ["--set", "min_tokens=24"],  # default + speeches of 24 tokens or more
     "adapters": ["--adapters"],  # default + each character's active LoRA (lever 3)
     "gemma": ["--model", "gemma3-270m"],  # default on Gemma 3 270M
     "qwen": ["--model", "qwen1.5b"],  # default on the opt-in 1.5B (`make large-model`)

@@ -53,6 +53,7 @@ def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
         "ceiling": mean("attribution_ceiling"),
         "chance": mean("attribution_chance"),
         "lift": mean("attribution_lift"),
+        "judge2": mean("attribution2_balanced"),  # the second, independent judge
         "s_per_turn": sum(seconds) / max(1, len(seconds)),
     }
 
@@ -79,7 +80,7 @@ def main() -> int:
             cell: row([v for v, _ in pairs], [s for _, s in pairs]) for cell, pairs in cells.items()
         }
     cols = ["runs", "out_of_world", "prompt_echo", "repeated", "fallback", "copying"]
-    cols += ["attribution", "ceiling", "chance", "lift", "s_per_turn"]
+    cols += ["attribution", "ceiling", "chance", "lift", "judge2", "s_per_turn"]
     print("| config | cell | " + " | ".join(cols) + " |")
     print("|" + "---|" * (len(cols) + 2))
     for config, cells in table.items():

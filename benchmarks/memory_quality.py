@@ -203,24 +203,14 @@ class PromptTap:
     """Records every prompt an agent renders (one per turn it speaks)."""
 
     def __init__(self, agent) -> None:
-        self.agent, self.inner, self.prompts = agent, agent.prompt, []
+        self.agent, self.inner, self.prompts, self.seen = agent, agent.prompt, [], []
         agent.prompt = self
 
     def __call__(self, turns, setting):
         text, fmt = self.inner(turns, setting)
         self.prompts.append(text)
+        self.seen.append(self.agent.visible(turns))  # the page's turns, for keep_memories
         return text, fmt
-
-
-def fit(lines: list[str], budget: int, count) -> list[str]:
-    """The prefix of `lines` an agent keeps within `budget` tokens (CharacterAgent.remember)."""
-    kept, spent = [], 0
-    for line in lines:
-        spent += count(line) + 2
-        if spent > budget:
-            break
-        kept.append(line)
-    return kept
 
 
 SCENES = [
@@ -253,13 +243,13 @@ def run_scene(
         prompts.append(PromptTap(agent))
     said = [e for e in staged.scene.run(tid, run.turns, opening) if not isinstance(e, Partial)]
     write_transcript(runs / tid, spec, staged.scene.turns(tid))  # for the arena's metrics
-    by_agent = {p.agent.name: iter(p.prompts) for p in prompts}
+    by_agent = {p.agent.name: iter(zip(p.prompts, p.seen, strict=True)) for p in prompts}
     hits = scored = 0
     log = []
     for turn, lines in zip(said, tap.calls, strict=True):
         agent = staged.scene.agents[turn["speaker"]]
-        kept = fit(lines, agent.settings.memory_tokens, agent._count)
-        prompt = next(by_agent[agent.name])
+        prompt, seen = next(by_agent[agent.name])
+        kept = list(agent.keep_memories(lines, seen))  # what the prompt held (memory on)
         context = without(prompt, kept)
         hit = used_memory(turn["text"], kept, context)
         if kept and turn["source"] == "model":

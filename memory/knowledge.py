@@ -105,9 +105,19 @@ def relation(graph: MemoryGraph, a: str, b: str, horizon: str, who: str | None =
     return " ".join(dict.fromkeys(found)) or f"{a} and {b} have not met."
 
 
+# Who-spoke-with-whom sentences: true but thin; a prompt carries them only when
+# there is nothing weightier (a death, kin, service, friendship, love, a killing).
+TALK = ("has spoken with", "spoke with", "has spoken of", "spoke of")
+
+
 def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> list[str]:
     """The few things `who` knows that a prompt should carry: deaths of those close to
-    them, then kin, service and the people they speak with most."""
+    them, then kin, service, friendship and love across the people around them, and
+    only then whom they have spoken with (TALK).
+
+    prompt_facts(g, "Gertrude", "3.4", 3) -> ["Polonius is dead.", "Gertrude is mother
+    to Hamlet.", "Gertrude is wife to Claudius."]  (not "... has spoken with Hamlet.")
+    """
     lines: list[str] = []
     for n in neighbours(graph, who, horizon):
         if n.relation not in PROMPT_RELATIONS or n.name.startswith("event:"):
@@ -116,5 +126,6 @@ def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> 
         if when and known_at(when, horizon):
             lines.append(f"{n.name} is dead.")
         lines += [s for s in relation(graph, who, n.name, horizon).split(". ") if s]
-    tidy = [line if line.endswith(".") else line + "." for line in lines]
-    return list(dict.fromkeys(tidy))[:limit]
+    tidy = list(dict.fromkeys(line if line.endswith(".") else line + "." for line in lines))
+    weighty = [line for line in tidy if not any(t in line for t in TALK)]
+    return (weighty + [line for line in tidy if line not in weighty])[:limit]

@@ -50,7 +50,7 @@ def test_memories_enter_the_prompt_in_world_within_budget(chat):
     prompt, _ = agent.prompt(turns, "A room in the castle.")
     line = '[Ophelia remembers: Polonius is dead. Laertes said: "Farewell, Ophelia."]'
     assert line in prompt and "x x x" not in prompt  # the third line is over the budget
-    assert memory.asked == [("Ophelia", "Get thee to a nunnery.", 4)]
+    assert memory.asked == [("Ophelia", "Get thee to a nunnery.", 8)]  # twice memory_k
     assert not any(word.lower() in line.lower() for word in OUT_OF_WORLD)
     plain = CharacterAgent(StubPersona("Ophelia"), FakeModel(chat=chat), cast=["Ophelia"])
     assert "remembers" not in plain.prompt(turns, "A room.")[0]

@@ -101,3 +101,26 @@ def test_the_boost_brings_a_memory_word_on_the_real_model(smollm2):
         max_tokens=6, temperature=0.0, seed=1, boosted=("nunnery",), boost=10.0, banned=("nunnery",)
     )
     assert "nunnery" not in smollm2.generate(prompt, both).text.lower()
+
+
+def test_a_remembered_speech_already_on_the_page_is_left_out():
+    visible = heard()
+    lines = [
+        'Laertes said: "O rose of May, dear maid, kind sister!"',  # the page shows it
+        'Hamlet said: "Get thee to a nunnery, go, farewell."',
+    ]
+    agent = ophelia(FakeModel(["Alas."]), memory=Remembers(lines))
+    prompt, _ = agent.prompt(visible, SETTING)
+    assert agent.recalled == (lines[1],)
+    assert prompt.count("O rose of May") == 1 and "nunnery" in prompt
+
+
+def test_facts_for_a_prompt_put_kin_and_deaths_before_who_spoke_with_whom():
+    from dramatis.memory.knowledge import TALK, prompt_facts
+    from dramatis.memory.seed import seed_graph
+    from dramatis.personas import load_play
+
+    graph = seed_graph(load_play("hamlet"), "5.2")
+    facts = prompt_facts(graph, "Hamlet", "5.2", limit=3)
+    assert len(facts) == 3 and not any(t in f for f in facts for t in TALK)
+    assert "Hamlet is nephew to Claudius." in facts
