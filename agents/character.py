@@ -71,9 +71,10 @@ class AgentSettings:
     n_samples: int = 4  # voice examples from the persona
     memory_k: int = 4  # memories asked of a MemorySource per turn
     memory_tokens: int = 160  # budget for them in the prompt
-    # Steering toward what memory brings (agents/recall.py; docs/memory.md measures both):
-    memory_boost: float = 0.0  # logit bias on the words only the memories hold
-    prefer_memory: bool = False  # best-of-n keeps a candidate that takes up a memory
+    # Steering toward what memory brings (agents/recall.py; docs/memory.md measures both;
+    # they act only when memory is on and its lines hold words the page does not):
+    memory_boost: float = 3.0  # logit bias on those words (5 turned speeches into lists)
+    prefer_memory: bool = True  # best-of-n keeps a candidate that takes one up, if any does
     n_examples: int = 2  # real exchanges like the current talk (page format, with a voice source)
     # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words

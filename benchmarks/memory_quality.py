@@ -3,7 +3,7 @@ staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics"
 
     .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
     .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
-        [--best-of 1] [--memory-boost 0] [--prefer-memory] [--seeds 11,12] [--arms on,off]
+        [--best-of 1] [--memory-boost 3] [--[no-]prefer-memory] [--seeds 11,12] [--arms on,off]
         [--model smollm2|qwen1.5b|PATH.gguf] [--keep DIR]
 
 `hit-rate` also scores both sets of transcripts with the arena's metrics (in-world rate,
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from dramatis.agents.character import AgentSettings
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.arena.scoring import score_dirs
@@ -270,8 +271,8 @@ class Run:
     turns: int = 6
     max_tokens: int = 40
     best_of: int = 1  # candidates per turn, the critic keeping one (stage default: 3)
-    memory_boost: float = 0.0  # logit bias on the words only memories hold (agents/recall.py)
-    prefer_memory: bool = False  # best-of-n keeps a candidate that takes up a memory
+    memory_boost: float = AgentSettings.memory_boost  # logit bias on memory cues (agents/recall.py)
+    prefer_memory: bool = AgentSettings.prefer_memory  # best-of-n keeps one that takes a cue up
     seeds: tuple[int, ...] = (11,)
 
 
@@ -319,8 +320,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=40)
     parser.add_argument("--best-of", type=int, default=1, help="candidates per turn (stage: 3)")
     parser.add_argument("--model", default="smollm2", help="bundled model name or .gguf path")
-    parser.add_argument("--memory-boost", type=float, default=0.0, help="agent memory_boost")
-    parser.add_argument("--prefer-memory", action="store_true", help="agent prefer_memory")
+    parser.add_argument("--memory-boost", type=float, default=Run.memory_boost)
+    parser.add_argument(
+        "--prefer-memory", action=argparse.BooleanOptionalAction, default=Run.prefer_memory
+    )
     parser.add_argument("--seeds", default="11", help="scene seeds, comma-separated")
     parser.add_argument("--arms", default="on,off", help="on, off or both")
     parser.add_argument("--keep", type=Path, help="folder for the transcripts and memory.json logs")

@@ -62,12 +62,14 @@ def test_takes_up_matches_whole_words_in_any_case():
 
 def test_the_boost_reaches_the_sampling_only_with_memories_and_a_setting():
     model = FakeModel(["My brother speaks.", "My brother speaks again."])
-    ophelia(model, memory=Remembers(MEMORIES), memory_boost=3.0).speak(heard(), SETTING, seed=1)
+    ophelia(model, memory=Remembers(MEMORIES), memory_boost=2.5).speak(heard(), SETTING, seed=1)
     first = model.samplings[-1]
-    assert first.boost == 3.0 and "nunnery" in first.boosted
+    assert first.boost == 2.5 and "nunnery" in first.boosted
     assert "Polonius" not in first.boosted  # her card ("daughter to Polonius") names him
     ophelia(model, memory=Remembers(MEMORIES)).speak(heard(), SETTING, seed=1)
-    assert model.samplings[-1].boost == 0.0  # off by default
+    assert model.samplings[-1].boost == AgentSettings().memory_boost == 3.0  # the default
+    ophelia(model, memory=Remembers(MEMORIES), memory_boost=0.0).speak(heard(), SETTING, seed=1)
+    assert model.samplings[-1].boost == 0.0  # turned off
     model = FakeModel(["My brother speaks."])
     ophelia(model, memory_boost=3.0).speak(heard(), SETTING, seed=1)  # no memory at all
     assert model.samplings[-1].boosted == () and model.samplings[-1].boost == 0.0
@@ -76,11 +78,11 @@ def test_the_boost_reaches_the_sampling_only_with_memories_and_a_setting():
 def test_best_of_prefers_a_candidate_that_takes_up_a_memory():
     plain, remembering = "Good brother, how you weep.", "Would I were in a nunnery now."
     model = FakeModel([plain, remembering])
-    agent = ophelia(model, memory=Remembers(MEMORIES), best_of=2, prefer_memory=True)
+    agent = ophelia(model, memory=Remembers(MEMORIES), best_of=2)  # preferred by default
     assert agent.speak(heard(), SETTING, seed=1).text == remembering
     model = FakeModel([plain, remembering])
-    agent = ophelia(model, memory=Remembers(MEMORIES), best_of=2)  # no preference: the first
-    assert agent.speak(heard(), SETTING, seed=1).text == plain
+    agent = ophelia(model, memory=Remembers(MEMORIES), best_of=2, prefer_memory=False)
+    assert agent.speak(heard(), SETTING, seed=1).text == plain  # no preference: the first
     model = FakeModel([plain, "Fie upon the world."])  # none takes one up: the first
     agent = ophelia(model, memory=Remembers(MEMORIES), best_of=2, prefer_memory=True)
     assert agent.speak(heard(), SETTING, seed=1).text == plain
