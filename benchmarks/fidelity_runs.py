@@ -1,6 +1,7 @@
 """Stage the fidelity grid: configurations x casts x seeds, one `dramatis stage` each.
 
 Run:  python benchmarks/fidelity_runs.py [--out runs/fidelity] [--workers 2]
+      [--configs a,b] [--seeds 1,2] [--cells 2same,4cross]
       [--baseline-dramatis PATH]   (the `dramatis` of a checkout of the old default)
 Then: dramatis arena score runs/fidelity/CONFIG   (one configuration at a time)
 
@@ -120,6 +121,7 @@ def main() -> int:
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--baseline-dramatis", default="")
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    ap.add_argument("--cells", default=",".join(CASTS), help="only these cells (2same,4cross)")
     args = ap.parse_args()
     mine = str(Path(sys.executable).with_name("dramatis"))
     jobs = []
@@ -127,6 +129,8 @@ def main() -> int:
         int, args.seeds.split(",")
     ):  # seed outermost: a cut-short grid still has every cell
         for label, (cast, scene) in CASTS.items():
+            if label not in args.cells.split(","):
+                continue
             for config in args.configs.split(","):
                 exe = (
                     args.baseline_dramatis
