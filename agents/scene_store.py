@@ -28,7 +28,9 @@ class SceneSpec(BaseModel):
     plays: dict[str, str] = Field(default_factory=dict)
     setting: str
     source_scene: str | None = None  # "hamlet:3.1" when seeded from the play
-    model: str = "smollm2"  # a bundled model name or an absolute .gguf path
+    # A bundled model name or an absolute .gguf path. Specs are always saved with their
+    # model; this default only reads specs written before the field existed (SmolLM2 days).
+    model: str = "smollm2"
     seed: int = 0
     policy: str = "addressed"
     agent: AgentSettings = Field(default_factory=AgentSettings)

@@ -43,27 +43,20 @@ OFF = [
     "near_repeats=false",
 ]
 ONE = ["--set", "best_of=1"]  # `dramatis stage` draws 3 candidates by default (STAGE_DEFAULTS)
+SM = ["--model", "smollm2"]  # the default model until 2026-12-04 (Gemma 3 270M since)
 CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults)
     "baseline": None,  # a checkout of the old default (--baseline-dramatis)
-    "chat": ["--format", "chat", *OFF, *ONE, "--set", "retries=2"],  # the chat template today
-    "page": ["--format", "page", *OFF, *ONE, "--set", "retries=2"],  # lever 1
-    "steer": [
-        "--format",
-        "page",
-        *OFF,
-        *ONE,
-        "--set",
-        "retries=2",
-        "--set",
-        "ban_out_of_world=true",
-    ]
-    + ["--set", "presence_penalty=0.3"],  # lever 2 without best-of-n
-    "tuned": [*ONE],  # the agent defaults: page, ban, presence 0.3, near repeats, 3 retries
-    "default": [],  # `dramatis stage` as shipped: tuned + best-of-3
-    "min24": ["--set", "min_tokens=24"],  # default + speeches of 24 tokens or more
-    "adapters": ["--adapters"],  # default + each character's active LoRA (lever 3)
-    "gemma": ["--model", "gemma3-270m"],  # default on Gemma 3 270M
-    "qwen": ["--model", "qwen1.5b"],  # default on the opt-in 1.5B (`make large-model`)
+    "chat": [*SM, "--format", "chat", *OFF, *ONE, "--set", "retries=2"],  # the chat template
+    "page": [*SM, "--format", "page", *OFF, *ONE, "--set", "retries=2"],  # lever 1
+    "steer": [*SM, "--format", "page", *OFF, *ONE, "--set", "retries=2"]
+    + ["--set", "ban_out_of_world=true", "--set", "presence_penalty=0.3"],  # lever 2, n = 1
+    "tuned": [*SM, *ONE],  # the agent defaults: page, ban, presence 0.3, near repeats, 3 retries
+    "smollm2": SM,  # tuned + best-of-3: `dramatis stage` on SmolLM2
+    "min24": [*SM, "--set", "min_tokens=24"],  # smollm2 + speeches of 24 tokens or more
+    "adapters": [*SM, "--adapters"],  # smollm2 + each character's active LoRA (lever 3)
+    "gemma": ["--model", "gemma3-270m"],  # the stage defaults on Gemma 3 270M
+    "default": [],  # `dramatis stage` as shipped (Gemma 3 270M since 2026-12-04)
+    "qwen": ["--model", "qwen1.5b"],  # the stage defaults on the opt-in 1.5B (`make large-model`)
 }
 SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12

@@ -4,7 +4,7 @@ staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics"
     .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
     .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
         [--best-of 1] [--memory-boost 3] [--[no-]prefer-memory] [--seeds 11,12] [--arms on,off]
-        [--model smollm2|qwen1.5b|PATH.gguf] [--keep DIR]
+        [--model gemma3-270m|smollm2|qwen1.5b|PATH.gguf] [--keep DIR]
 
 `hit-rate` also scores both sets of transcripts with the arena's metrics (in-world rate,
 knowledge-horizon leaks, speaker attribution, ...), memory on against off.
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from dramatis.agents.catalog import DEFAULT_MODEL
 from dramatis.agents.character import AgentSettings
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
@@ -279,7 +280,7 @@ class Run:
 def hit_rate(
     run: Run,
     home: Path,
-    model_name: str = "smollm2",
+    model_name: str = DEFAULT_MODEL,
     keep: Path | None = None,
     arms: Sequence[bool] = (True, False),
 ) -> dict:
@@ -319,7 +320,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=40)
     parser.add_argument("--best-of", type=int, default=1, help="candidates per turn (stage: 3)")
-    parser.add_argument("--model", default="smollm2", help="bundled model name or .gguf path")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="bundled model name or .gguf path")
     parser.add_argument("--memory-boost", type=float, default=Run.memory_boost)
     parser.add_argument(
         "--prefer-memory", action=argparse.BooleanOptionalAction, default=Run.prefer_memory

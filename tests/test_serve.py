@@ -275,6 +275,7 @@ def test_serve_format_reaches_the_characters(client, smollm2, tmp_path):
     port = free_port()
     env = {**os.environ, "DRAMATIS_HOME": str(tmp_path), "DRAMATIS_THREADS": "1"}
     cmd = [sys.executable, "-m", "dramatis", "serve", "--port", str(port), "--format", "script"]
+    cmd += ["--model", "smollm2"]  # the in-process model below
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "script format" in proc.stdout.readline()

@@ -78,13 +78,14 @@ class Character:
 
 def open_character(name: str, settings: Settings, play: str | None) -> Character:
     """`name`'s persona and play, and the base model opened for training."""
-    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.catalog import resolve_model, training_base
     from dramatis.agents.hf_base import base_ref, load_base
     from dramatis.personas import find_persona, load_play
 
     persona = find_persona(name, play)
     the_play = load_play(persona.play)
-    ref = base_ref(resolve_model(settings.model, settings.cache_dir), settings.cache_dir)
+    base = resolve_model(training_base(settings.model), settings.cache_dir)
+    ref = base_ref(base, settings.cache_dir)
     model, tokenizer = load_base(ref, settings.cache_dir)
     return Character(persona, the_play, ref, model, tokenizer)
 

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRAMATIS_", extra="ignore")
 
     home: Path = Path.home() / ".dramatis"  # scenes db, model cache, adapters
-    model: str = "smollm2"  # bundled model name or a .gguf path
+    # Bundled model name or a .gguf path; the default is agents.catalog.DEFAULT_MODEL.
+    model: str = "gemma3-270m"
     n_ctx: int = Field(2048, gt=0)
     # None: up to 4 of the machine's cores. The variable keeps its short, older name.
     n_threads: int | None = Field(
