@@ -97,7 +97,6 @@ def stage(cmd: list[str], out: Path, home: Path) -> str:
     """Run one stage command unless it finished before; a one-line status."""
     if finished(out):
         return f"kept {out}"
-    share_home(home, Path(os.environ.get("DRAMATIS_HOME", "~/.dramatis")).expanduser())
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -133,6 +132,9 @@ def main() -> int:
                 out = args.out / config / f"{label}-s{seed}"
                 home = args.out / ".home" / config
                 jobs.append((command(exe, config, cast, scene, seed, out), out, home))
+    user_home = Path(os.environ.get("DRAMATIS_HOME", "~/.dramatis")).expanduser()
+    for home in dict.fromkeys(home for _, _, home in jobs):  # before the workers: no race
+        share_home(home, user_home)
     with ThreadPoolExecutor(args.workers) as pool:
         for line in pool.map(lambda job: stage(*job), jobs):
             print(line, flush=True)
