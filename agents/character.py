@@ -216,7 +216,7 @@ class CharacterAgent:
         for attempt in range(self.settings.retries + want):
             attempts += 1
             text, tokens = self._draw(prompt, stops, seed + 7919 * attempt, stream_to, cues)
-            if self._acceptable(text, earlier):
+            if self._acceptable(text, earlier, setting):
                 found.append((text, tokens))
                 if len(found) == want:
                     break
@@ -231,13 +231,14 @@ class CharacterAgent:
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
 
-    def _acceptable(self, text: str, earlier: Sequence[str]) -> bool:
-        """Not empty, no repeat of an earlier turn, no narration, no card recited."""
+    def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:
+        """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (rewords(text, earlier) or retells(text, earlier)):
             return False
-        return not any(copies(text, card) for card in (*self.persons, self.persona.card()))
+        sources = (*self.persons, self.persona.card(), setting)
+        return not any(copies(text, source) for source in sources if source)
 
     def _sampling(self, stops: Sequence[str], seed: int, cues: Sequence[str] = ()) -> Sampling:
         return Sampling(

@@ -20,6 +20,9 @@ _CAPS_HEADING = re.compile(
 _ALONE_HEADING = re.compile(r"^\s*([A-Z][A-Z' ]{1,30})\.\s*$", re.MULTILINE)
 # A dangling upper-case fragment the token limit or a stop left at the end: "...\nLADY"
 _DANGLING = re.compile(r"(^|\n)[ \t]*[A-Z][A-Z']+( [A-Z][A-Z']*){0,3}$")
+# A new scene's setting line, as the page prints one ("Othello, act 4, scene 2. ...")
+# or near it ("Othello's Act 3: Cyprus."), on a line after the first.
+_SETTING_LINE = re.compile(r"\n[ \t]*[A-Z][A-Za-z']*(?: [A-Za-z']+){0,4}[,:]? [Aa]ct [0-9IVX]+\b")
 
 
 def heading_stops(names: Iterable[str]) -> list[str]:
@@ -97,6 +100,8 @@ def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     """
     text = strip_own_heading(text, speaker)
     text = cut_at_other_speaker(text, speaker, others)
+    setting = _SETTING_LINE.search(text)  # the speech ends where a new scene begins
+    text = text[: setting.start()] if setting else text
     text = _DANGLING.sub("", text.rstrip())
     text = re.sub(r"\[[^\]]*\]?|\([^)]*\)?|\*[^*]*\*", "", text)  # directions, asides
     lines = [line.strip() for line in text.strip().splitlines()]

@@ -186,3 +186,10 @@ def test_stage_set_options_are_typed_and_checked(home):
     }
     bad = CliRunner().invoke(app, ["stage", "--cast", "Hamlet", "--set", "best_of=many"])
     assert bad.exit_code == 2 and "best_of takes a int" in bad.output
+
+
+def test_a_turn_that_recites_the_setting_is_drawn_again():
+    # Seen in the fidelity grid: a whole turn that was the page's setting line.
+    model = FakeModel(["A room in the Castle.", "Get thee to a nunnery."])
+    said = agent(model).speak(opening(), SETTING, seed=1)
+    assert said.text == "Get thee to a nunnery." and said.attempts == 2

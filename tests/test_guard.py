@@ -186,3 +186,14 @@ def test_heading_behind_a_stage_direction_still_ends_the_turn():
     assert (
         clean_utterance(raw, "Lady Macbeth", ["Hamlet"]) == "No, no: the devil is out of mine ear."
     )
+
+
+def test_a_new_scene_setting_line_ends_the_speech():
+    # Seen in the fidelity grid: the page's setting line run into a turn.
+    raw = "I am glad you have heard of my endeavors.\nOthello, act 4, Cyprus. A Room in the Castle."
+    assert clean_utterance(raw, "Iago", ["Othello"]) == "I am glad you have heard of my endeavors."
+    raw = "I am not yours.\nOthello's Act 3: Cyprus. A Room in the Castle."
+    assert clean_utterance(raw, "Iago", ["Othello"]) == "I am not yours."
+    # Only on a later line, and "act" as a verb stays.
+    kept = "Hamlet, act as thou wilt; I am thine.\nAnd act it well."
+    assert clean_utterance(kept, "Horatio", ["Hamlet"]) == kept
