@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -12,6 +14,22 @@ import numpy as np
 
 from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
 from dramatis.core.errors import DramatisError
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send what C code writes to standard error to /dev/null for a while (llama.cpp logs
+    "using full-size SWA cache" for Gemma 3 while creating a context, whatever the log
+    level); a failure still raises, with its own message."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class LlamaCppModel(LanguageModel):
@@ -39,14 +57,15 @@ class LlamaCppModel(LanguageModel):
             raise DramatisError("llama-cpp-python is not installed: run `make install`") from err
         threads = n_threads or max(1, min(4, os.cpu_count() or 1))
         try:
-            self._llm = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                seed=seed,
-                verbose=False,
-            )
+            with _quiet_stderr():  # llama.cpp notes some models' cache setup even when quiet
+                self._llm = Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    seed=seed,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError) as err:
             raise DramatisError(
                 f"cannot load model {path}: not a readable GGUF file ({err})"
