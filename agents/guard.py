@@ -174,6 +174,22 @@ def retells(text: str, earlier: Iterable[str], share: float = 0.6, least: int = 
     return False
 
 
+def holds(text: str, earlier: Iterable[str], least: int = 3) -> bool:
+    """Whether a turn says an earlier turn of `least` or more words again, whole, inside
+    a longer speech ("My lord, I do not know." after "I do not know."); shorter
+    turns ("My lord.") may come back, as they do in the plays.
+
+    holds("My lord, I do not know.", ["I do not know."]) -> True
+    holds("My lord, what news?", ["My lord."]) -> False
+    """
+    mine = f" {words_of(text)} "
+    for before in earlier:
+        said = words_of(before)
+        if len(said.split()) >= least and f" {said} " in mine:
+            return True
+    return False
+
+
 def echoes(text: str, earlier: Iterable[str], span: int = 40) -> bool:
     """Whether `text` repeats an earlier speech: the same words, however short ("I am,
     sir." twice), or an opening copied from a longer one (small models parrot).

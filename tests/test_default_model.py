@@ -30,3 +30,12 @@ def test_adapters_stage_on_their_training_base_unless_a_model_is_asked_for(monke
     monkeypatch.setenv("DRAMATIS_MODEL", "/models/x.gguf")
     assert staging_model(None, adapters=True) is None  # the environment's model wins
     assert Settings.load(model=staging_model(None, adapters=True)).model == "/models/x.gguf"
+
+
+def test_the_default_model_is_joined_whole_before_it_is_visible(tmp_path):
+    from dramatis.agents.catalog import resolve_model
+
+    path = resolve_model(DEFAULT_MODEL, tmp_path)
+    assert path.parent == tmp_path and path.read_bytes()[:4] == b"GGUF"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no part file left behind
+    assert resolve_model(DEFAULT_MODEL, tmp_path) == path  # joined once

@@ -197,3 +197,13 @@ def test_a_new_scene_setting_line_ends_the_speech():
     # Only on a later line, and "act" as a verb stays.
     kept = "Hamlet, act as thou wilt; I am thine.\nAnd act it well."
     assert clean_utterance(kept, "Horatio", ["Hamlet"]) == kept
+
+
+def test_a_turn_that_says_an_earlier_turn_again_inside_a_longer_one_is_caught():
+    from dramatis.agents.guard import holds
+
+    # Seen in the fidelity grid (Gemma, 4cross seed 2): "I do not know" said again.
+    assert holds("My lord, I do not know.", ["I am a fool.", "I do not know."])
+    assert holds("I do not know what your blood is.", ["I do not know"])
+    assert not holds("My lord, what news?", ["My lord."])  # two words may come back
+    assert not holds("I know not what to say.", ["I do not know."])
