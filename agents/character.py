@@ -172,7 +172,8 @@ class CharacterAgent:
 
     def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
         """What the character recalls, cued by the last two speeches it heard (see
-        `keep_memories` for which lines go in)."""
+        `keep_memories` for which lines go in; twice `memory_k` are asked for, so that
+        enough remain once those the page shows are left out)."""
         if self.memory is None:
             return ()
         cue = " ".join(t["text"] for t in history[-2:]) or setting
@@ -183,7 +184,7 @@ class CharacterAgent:
     def keep_memories(self, lines: Sequence[str], history: Sequence[Turn]) -> tuple[str, ...]:
         """The recalled lines that go into the prompt, in order, within `memory_tokens`: a
         remembered speech the page already shows (a visible turn) is left out, so memory
-        brings what the page does not. Twice `memory_k` are asked for, to leave enough."""
+        brings what the page does not."""
         on_page = [f'"{" ".join(t["text"].split()[:8])}' for t in history]
         kept, spent = [], 0
         for line in lines:

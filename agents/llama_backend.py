@@ -140,10 +140,10 @@ class LlamaCppModel(LanguageModel):
         tokenize = self._llm.tokenize
         return [tuple(tokenize(f.encode("utf-8"), add_bos=False, special=False)) for f in forms]
 
-    def _starts(self, word: str, least: int) -> set[int]:
-        """First tokens of `word`'s spellings that are one token, or a stem of `least`+ letters."""
+    def _starts(self, spellings: Sequence[tuple[int, ...]], least: int) -> set[int]:
+        """First tokens of `spellings` that are the whole word, or a stem of `least`+ letters."""
         ids: set[int] = set()
-        for toks in self.spellings(word):
+        for toks in spellings:
             first = self._llm.detokenize(list(toks[:1])).decode("utf-8", "ignore").strip()
             if len(toks) == 1 or len(first) >= least:
                 ids.add(toks[0])
@@ -153,17 +153,13 @@ class LlamaCppModel(LanguageModel):
         """The token ids a ban bars: a spelling that is one token gives that token; a
         longer one its first token only when that is the word's own stem of four letters
         or more (" Shakespeare" -> " Shakes"), so that no short common piece is touched."""
-        return self._starts(word, 4)
+        return self._starts(self.spellings(word), 4)
 
     def banned_tokens(self, words: tuple[str, ...]) -> dict[int, float]:
         """Logit bias that keeps `words` out (see `word_tokens` for which tokens)."""
         if words not in self._bans:
             self._bans[words] = {i: -100.0 for w in words for i in self.word_tokens(w)}
         return self._bans[words]
-
-    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
-        """The banned words' logit bias (boosted words are the logits processor's)."""
-        return dict(self.banned_tokens(sampling.banned)) if sampling.banned else {}
 
     def _boosts(self, sampling: Sampling) -> list[tuple[str, list[tuple[int, ...]], set[int]]]:
         """(word, its spellings' tokens, the first tokens a boost may raise) per boosted
@@ -172,11 +168,12 @@ class LlamaCppModel(LanguageModel):
         if not sampling.boost:
             return []
         banned = {w.lower() for w in sampling.banned}
-        return [
-            (w.lower(), self.spellings(w), self._starts(w, 3))
-            for w in dict.fromkeys(sampling.boosted)
-            if w.lower() not in banned
-        ]
+        found = []
+        for word in dict.fromkeys(sampling.boosted):
+            if word.lower() not in banned:
+                spellings = self.spellings(word)
+                found.append((word.lower(), spellings, self._starts(spellings, 3)))
+        return found
 
     def breaking_tokens(self) -> np.ndarray:
         """Ids of the tokens that end a speech: end of text, and every token whose text
@@ -187,20 +184,23 @@ class LlamaCppModel(LanguageModel):
             self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
         return self._breaks
 
-    def _processor(self, prompt: str, sampling: Sampling) -> Callable:
+    def _processor(
+        self, prompt: str, sampling: Sampling, boosts: Sequence[tuple[str, Any, set[int]]] = ()
+    ) -> Callable:
         """One logits processor for the bias, boosted words and `min_tokens`: llama-cpp-
         python drops both when it is given a processor and a logit_bias together (it
         assigns the None of `list.extend`), so the bias is applied here too.
 
         A boosted word gets `boost` on its first token until it has been said once; once
         a word of several tokens has begun, its next token gets the boost too (" Pol" ->
-        "on" -> "ius"), so the word is finished rather than left a stem."""
+        "on" -> "ius"), so the word is finished rather than left a stem. `boosts`: what
+        `_boosts` made of the sampling's boosted words."""
         start = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))  # as llama.cpp
         breaks = self.breaking_tokens()
-        bias = self.logit_bias(sampling)
+        bias = self.banned_tokens(sampling.banned) if sampling.banned else {}
         ids = np.fromiter(bias, dtype=np.intp, count=len(bias))
         values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
-        boosts, said = self._boosts(sampling), set()
+        said: set[str] = set()
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             made = tuple(input_ids[start:])
@@ -234,13 +234,15 @@ class LlamaCppModel(LanguageModel):
             "top_p": sampling.top_p,
             "repeat_penalty": sampling.repeat_penalty,
             "presence_penalty": sampling.presence_penalty,
-            "logit_bias": self.logit_bias(sampling) or None,
+            "logit_bias": self.banned_tokens(sampling.banned) if sampling.banned else None,
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
         # "No line break before N tokens" and finishing boosted words need a processor.
-        if sampling.min_tokens or self._boosts(sampling):
-            kwargs["logits_processor"] = LogitsProcessorList([self._processor(prompt, sampling)])
+        boosts = self._boosts(sampling)
+        if sampling.min_tokens or boosts:
+            processor = self._processor(prompt, sampling, boosts)
+            kwargs["logits_processor"] = LogitsProcessorList([processor])
             kwargs["logit_bias"] = None
         return kwargs
 

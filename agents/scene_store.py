@@ -28,8 +28,8 @@ class SceneSpec(BaseModel):
     plays: dict[str, str] = Field(default_factory=dict)
     setting: str
     source_scene: str | None = None  # "hamlet:3.1" when seeded from the play
-    # A bundled model name or an absolute .gguf path. Specs are always saved with their
-    # model; this default only reads specs written before the field existed (SmolLM2 days).
+    # A bundled model name or an absolute .gguf path. stage, chat and the arena always
+    # name one; this default (the model before 2026-12-04) only fills specs that do not.
     model: str = "smollm2"
     seed: int = 0
     policy: str = "addressed"

@@ -234,7 +234,7 @@ def run_scene(
     agent = {"max_tokens": run.max_tokens, "best_of": run.best_of,
              "memory_boost": run.memory_boost, "prefer_memory": run.prefer_memory}  # fmt: skip
     spec = SceneSpec(thread_id=tid, cast=names, setting=setting, source_scene=ref, seed=seed,
-                     agent=agent, memory=True)  # fmt: skip
+                     model=str(model.path), agent=agent, memory=True)  # fmt: skip
     store = SceneStore(settings.scenes_db)
     store.save(spec)
     staged = build_scene(spec, store, settings, model=model)

@@ -115,8 +115,9 @@ def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> 
     them, then kin, service, friendship and love across the people around them, and
     only then whom they have spoken with (TALK).
 
-    prompt_facts(g, "Gertrude", "3.4", 3) -> ["Polonius is dead.", "Gertrude is mother
-    to Hamlet.", "Gertrude is wife to Claudius."]  (not "... has spoken with Hamlet.")
+    prompt_facts(g, "Hamlet", "5.2", 3) -> ["Hamlet is nephew to Claudius.",
+    "Gertrude is mother to Hamlet.", "Horatio is a friend to Hamlet."]  (before: "Hamlet
+    has spoken with Claudius." took the second place; g: Hamlet seeded to 5.2)
     """
     lines: list[str] = []
     for n in neighbours(graph, who, horizon):
@@ -127,5 +128,4 @@ def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> 
             lines.append(f"{n.name} is dead.")
         lines += [s for s in relation(graph, who, n.name, horizon).split(". ") if s]
     tidy = list(dict.fromkeys(line if line.endswith(".") else line + "." for line in lines))
-    weighty = [line for line in tidy if not any(t in line for t in TALK)]
-    return (weighty + [line for line in tidy if line not in weighty])[:limit]
+    return sorted(tidy, key=lambda line: any(t in line for t in TALK))[:limit]  # stable
