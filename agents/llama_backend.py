@@ -19,7 +19,8 @@ from dramatis.core.errors import DramatisError
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Send what C code writes to standard error to /dev/null for a while (llama.cpp logs
-    "using full-size SWA cache" for Gemma 3 while creating a context, whatever the log
+    "using full-size SWA cache" for Gemma 3 while creating a context, and "cannot use
+    buft CPU_REPACK" for each LoRA tensor on a repacked Q4_K base, whatever the log
     level); a failure still raises, with its own message."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -92,7 +93,15 @@ class LlamaCppModel(LanguageModel):
 
         with self._lock:
             self._loras = self._loras or LoraSet(self._llm, cache_mb=self.cache_mb)
-            self._loras.load(name, path, base_sha256=base_sha256)
+            with _quiet_stderr():
+                self._loras.load(name, path, base_sha256=base_sha256)
+
+    def stack_under(self, name: str, scale: float = 1.0) -> None:
+        """Apply loaded adapter `name` under every turn's own (agents/lora.py)."""
+        with self._lock:
+            if self._loras is None:
+                raise DramatisError(f"adapter {name!r} is not loaded on {self.name}")
+            self._loras.stack_under(name, scale)
 
     def _use_adapter(self, name: str | None) -> None:
         """Set the context's adapter for the next generation (caller holds the lock)."""
@@ -100,7 +109,7 @@ class LlamaCppModel(LanguageModel):
             if name is not None:
                 raise DramatisError(f"adapter {name!r} is not loaded on {self.name}")
             return
-        self._loras.apply(name)
+        self._loras.apply(name)  # with the stacked one under it, if any
 
     @property
     def cache_stats(self) -> dict[str, int]:

@@ -3,7 +3,10 @@
 llama-cpp-python 0.3.36 low-level API: `llama_adapter_lora_init(model, path)` loads a
 GGUF LoRA next to the model's weights (freed with the model), and
 `llama_set_adapters_lora(ctx, adapters, n, scales)` sets which ones a context applies
-(n = 0: the bare base). A switch costs microseconds: no weights move.
+(n = 0: the bare base; n > 1: their deltas add up, each with its scale). A switch costs
+microseconds: no weights move. One adapter can be stacked under all the others (`under`,
+the shared stage voice of training/voice.py): it is applied with every character's own
+adapter, and alone for a character without one.
 
 The trap: `Llama` reuses the longest token prefix of its last evaluation, and those
 keys/values were computed under whatever adapter was set then. So every change of
@@ -59,7 +62,9 @@ class LoraSet:
         keep_large_buffers_off_the_heap()
         self._handles: dict[str, Any] = {}  # name -> llama_adapter_lora_p
         self.paths: dict[str, Path] = {}
-        self.current: tuple[str, float] | None = None  # (name, scale); None: bare base
+        # What the context applies now: ((name, scale), ...) in order, () for the bare base.
+        self.current: tuple[tuple[str, float], ...] = ()
+        self.under: tuple[str, float] | None = None  # stacked under every adapter
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -91,28 +96,40 @@ class LoraSet:
         self._handles[name] = handle
         self.paths[name] = path
 
+    def stack_under(self, name: str, scale: float = 1.0) -> None:
+        """Apply `name` at `scale` under every adapter from the next `apply` on."""
+        if name not in self._handles:
+            raise DramatisError(f"adapter {name!r} is not loaded on this model")
+        self.under = (name, float(scale))
+
     def apply(self, name: str | None, scale: float = 1.0) -> bool:
-        """Make the context apply adapter `name` (None: none). True when it changed, in
-        which case the evaluated prefix is filed under the old adapter and the new one's
-        saved prefix, if any, is restored: no keys/values cross adapters."""
+        """Make the context apply adapter `name` (None: none), over the one stacked under
+        all, if any. True when that changed, in which case the evaluated prefix is filed
+        under the old set and the new set's saved prefix, if any, is restored: no
+        keys/values cross adapters."""
         import llama_cpp
 
-        wanted = None if name is None else (name, float(scale))
-        if wanted == self.current:
-            return False
         if name is not None and name not in self._handles:
             loaded = ", ".join(self._handles) or "none"
             raise DramatisError(f"adapter {name!r} is not loaded on this model (loaded: {loaded})")
-        if wanted is None:
-            rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, None, 0, None)
-        else:
-            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._handles[wanted[0]])
-            scales = (ctypes.c_float * 1)(float(scale))
-            rc = llama_cpp.llama_set_adapters_lora(self._llm.ctx, arr, 1, scales)
+        layers = [self.under] if self.under else []
+        if name is not None and (self.under is None or name != self.under[0]):
+            layers.append((name, float(scale)))
+        wanted = tuple(layers)
+        if wanted == self.current:
+            return False
+        n = len(wanted)
+        arr = (llama_cpp.llama_adapter_lora_p_ctypes * max(n, 1))(
+            *(self._handles[a] for a, _ in wanted)
+        )
+        scales = (ctypes.c_float * max(n, 1))(*(s for _, s in wanted))
+        rc = llama_cpp.llama_set_adapters_lora(
+            self._llm.ctx, arr if n else None, n, scales if n else None
+        )
         if rc != 0:
-            raise RuntimeError(f"llama_set_adapters_lora failed ({rc}) for {name!r}")
-        # The evaluated prefix was computed under the previous adapter: file it there, and
-        # start from the new adapter's own saved prefix (or an empty context).
+            raise RuntimeError(f"llama_set_adapters_lora failed ({rc}) for {wanted!r}")
+        # The evaluated prefix was computed under the previous set: file it there, and
+        # start from the new set's own saved prefix (or an empty context).
         self.caches.switch(self.current, wanted)
         if self._llm.cache is not None:
             self._llm.set_cache(None)

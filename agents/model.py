@@ -11,6 +11,8 @@ import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from dramatis.core.errors import DramatisError
+
 
 @dataclass(frozen=True)
 class Message:
@@ -90,3 +92,10 @@ class LanguageModel(abc.ABC):
     def load_adapter(self, name: str, path: str, **options: object) -> None:
         """Load a LoRA adapter under `name`, for `Sampling(adapter=name)`."""
         raise NotImplementedError(f"{self.name} does not support LoRA adapters")
+
+    def stack_under(self, name: str, scale: float = 1.0) -> None:
+        """Apply the loaded adapter `name` at `scale` under every other one (and alone
+        when a turn asks for none): the shared stage voice."""
+        raise DramatisError(
+            f"{self.name} cannot stack adapters: the stage voice runs on llama.cpp models"
+        )

@@ -35,6 +35,7 @@ class SceneSpec(BaseModel):
     policy: str = "addressed"
     agent: AgentSettings = Field(default_factory=AgentSettings)
     adapters: bool = False  # each character speaks with its active LoRA adapter
+    stage_voice: float = 0.0  # scale of the shared stage voice under them (0: none)
     human: str | None = None  # a chat's participant typed by a person ("You" or a character)
     memory: bool = False  # characters remember the play and the scene (dramatis.memory)
     out: str | None = None  # the transcript folder, absolute: resume writes back to it

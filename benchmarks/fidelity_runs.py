@@ -44,6 +44,7 @@ OFF = [
 ]
 ONE = ["--set", "best_of=1"]  # `dramatis stage` draws 3 candidates by default (STAGE_DEFAULTS)
 SM = ["--model", "smollm2"]  # the default model until 2026-12-04 (Gemma 3 270M since)
+GEMMA = ["--model", "gemma3-270m"]
 CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults)
     "baseline": None,  # a checkout of the old default (--baseline-dramatis)
     "chat": [*SM, "--format", "chat", *OFF, *ONE, "--set", "retries=2"],  # the chat template
@@ -54,9 +55,17 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "smollm2": SM,  # tuned + best-of-3: `dramatis stage` on SmolLM2
     "min24": [*SM, "--set", "min_tokens=24"],  # smollm2 + speeches of 24 tokens or more
     "adapters": [*SM, "--adapters"],  # smollm2 + each character's active LoRA (lever 3)
-    "gemma": ["--model", "gemma3-270m"],  # the stage defaults on Gemma 3 270M
+    "gemma": GEMMA,  # the stage defaults on Gemma 3 270M
     "default": [],  # `dramatis stage` as shipped (Gemma 3 270M since 2026-12-04)
     "qwen": ["--model", "qwen1.5b"],  # the stage defaults on the opt-in 1.5B (`make large-model`)
+    # Lever 3 on Gemma (adapters trained with `dramatis train --model gemma3-270m`), and
+    # the shared stage voice (`dramatis train --stage-voice`) alone and under them.
+    "gemma-adapters": [*GEMMA, "--adapters"],
+    "voice": [*GEMMA, "--stage-voice", "1"],
+    "voice-adapters": [*GEMMA, "--adapters", "--stage-voice", "1"],
+    # Lever 4: the same as gemma-adapters, run after `dramatis train --dpo` made each
+    # character's DPO version active (so the label says which versions were staged).
+    "dpo": [*GEMMA, "--adapters"],
 }
 SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12

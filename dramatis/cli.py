@@ -200,6 +200,15 @@ def stage(
     adapters: Annotated[
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
+    stage_voice: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=2.0,
+            help="Stack the shared stage voice (dramatis train --stage-voice) under every "
+            "character at this scale; 0: off.",
+        ),
+    ] = 0.0,
     memory: Annotated[
         bool,
         typer.Option(help="Characters remember the play up to the scene, and the scene itself."),
@@ -242,6 +251,7 @@ def stage(
             **{**STAGE_DEFAULTS, **agent_options(agent_set or [])},
         ),
         adapters=adapters,
+        stage_voice=stage_voice,
         memory=memory,
     )
     store = SceneStore(settings.scenes_db)

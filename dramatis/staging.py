@@ -132,6 +132,13 @@ def build_scene(
 
         model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
         chosen, notes = mount_adapters(model, personas, settings, model_path)
+    if spec.stage_voice:
+        from dramatis.training.serving import mount_stage_voice
+
+        if spec.model.startswith("openai:"):
+            raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
+        model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
+        notes.append(mount_stage_voice(model, settings, Path(model_path), spec.stage_voice))
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     memory = scene_memory(spec, personas, settings) if spec.memory else None
     skip = (spec.source_scene or ":").split(":", 1)[1]

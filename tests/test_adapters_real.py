@@ -1,5 +1,5 @@
-"""Adapters on the real bundled base (SmolLM2-135M, GGUF Q4_1): llama.cpp vs peft, cache
-isolation across adapter switches, a tiny training run end to end.
+"""Adapters on the real bundled bases (SmolLM2-135M, GGUF Q4_1; Gemma 3 270M, Q4_K_M):
+llama.cpp vs peft, cache isolation across adapter switches, a tiny training run end to end.
 
 The fp32 copy transformers needs is converted once into pytest's cache folder
 (.pytest_cache/d/dramatis-base) and reused by later runs.
@@ -120,6 +120,51 @@ def test_llama_cpp_matches_peft_with_the_same_adapter(gguf_path, peft_model, ada
     assert (a_ll.argmax(-1) == a_pt.argmax(-1)).mean() >= 0.85
     assert (base_ll.argmax(-1) == base_pt.argmax(-1)).mean() >= 0.85
     assert np.abs(a_ll - base_pt).mean() >= 3 * with_adapter
+
+
+def test_stacked_adapters_match_peft_with_both_active(gguf_path, peft_model, adapters):
+    """The stage voice's stacking: llama.cpp applying A at 0.5 under B equals peft with
+    both adapters active (A's scaling halved), within the same noise as one adapter;
+    and the pair differs from B alone by far more than that noise."""
+    from llama_cpp import Llama
+
+    from dramatis.agents.lora import LoraSet
+
+    prompt = peft_model.render_chat(PROMPTS[0]) + CONTINUATION
+    tokens = peft_model.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    llm = Llama(model_path=str(gguf_path), n_ctx=512, n_threads=1, logits_all=True, verbose=False)
+    loras = LoraSet(llm)
+    for name in "AB":
+        loras.load(name, adapters[name] / "adapter.gguf")
+    loras.stack_under("A", 0.5)
+    loras.apply("B")
+    assert loras.current == (("A", 0.5), ("B", 1.0))
+    llm.eval(tokens)
+    stacked_ll = np.array(llm.scores[: len(tokens)])
+
+    import torch
+
+    model = peft_model.model
+    lora_layers = [m for m in model.modules() if isinstance(getattr(m, "scaling", None), dict)]
+    lora_layers = [m for m in lora_layers if "A" in m.scaling]
+    saved = [m.scaling["A"] for m in lora_layers]
+    try:
+        model.base_model.set_adapter(["A", "B"])
+        for m in lora_layers:
+            m.scaling["A"] *= 0.5
+        with torch.no_grad():
+            stacked_pt = model(input_ids=torch.tensor([tokens])).logits[0].numpy()
+    finally:
+        for m, value in zip(lora_layers, saved, strict=True):
+            m.scaling["A"] = value
+        model.base_model.set_adapter("A")
+    b_pt = peft_position_logits(peft_model, "B", tokens)
+    base_noise = np.abs(llama_position_logits(gguf_path, None, tokens)
+                        - peft_position_logits(peft_model, None, tokens)).mean()  # fmt: skip
+    gap = np.abs(stacked_ll - stacked_pt).mean()
+    assert gap <= 1.5 * base_noise + 0.05
+    assert (stacked_ll.argmax(-1) == stacked_pt.argmax(-1)).mean() >= 0.85
+    assert np.abs(stacked_ll - b_pt).mean() >= 3 * gap
 
 
 FRESH = """
@@ -320,3 +365,38 @@ def test_tiny_training_run_end_to_end(cache_dir, gguf_path, tmp_path):
         model.render_chat(PROMPTS[0]), Sampling(max_tokens=8, seed=1, adapter=found.name)
     )
     assert model.adapters == (found.name,) and said.text.strip() and said.tokens > 0
+
+
+# Gemma 3 270M (the default model, GGUF Q4_K_M): a page of a play, teacher-forced.
+GEMMA_PAGE = (
+    "HAMLET.\nO, that this too too solid flesh would melt,\nThaw, and resolve itself into a dew!"
+    "\n\nOPHELIA.\nMy lord, I have remembrances of yours, that I have longed long to re-deliver."
+)
+
+
+def test_llama_cpp_matches_peft_on_gemma(cache_dir, tmp_path):
+    """The same differential check on Gemma, whose LoRA export differs from SmolLM2's:
+    architecture "gemma3", and q/k rows not permuted (llama.cpp keeps Gemma's rotary
+    order). Measured: the bare base's noise (Q4_K_M blocks against fp32) is a mean
+    |logit difference| of 0.18; with this adapter 0.21, while the adapter itself moves
+    the logits by 1.74; exported with SmolLM2's q/k permutation it would be 0.92 (top-1
+    agreement 0.66 against 0.94), which fails. B is drawn smaller than for SmolLM2
+    (std 0.02): at 0.05 the perturbation is so large that both backends' rounding
+    differences grow with it (0.56 right, 3.2 permuted)."""
+    from dramatis.agents.peft_backend import PeftModel
+    from dramatis.training.fake_adapters import GEMMA3_270M
+
+    gguf = resolve_model("gemma3-270m", cache_dir)
+    folder = random_adapter(tmp_path / "G", 3, r=8, std_b=0.02, shape=GEMMA3_270M)
+    peft = PeftModel.open(gguf, cache_dir)
+    peft.load_adapter("G", folder)
+    tokens = peft.tokenizer(GEMMA_PAGE)["input_ids"]  # with Gemma's <bos>, as llama.cpp
+    base_ll = llama_position_logits(gguf, None, tokens)
+    base_pt = peft_position_logits(peft, None, tokens)
+    a_ll = llama_position_logits(gguf, folder, tokens)
+    a_pt = peft_position_logits(peft, "G", tokens)
+    noise = np.abs(base_ll - base_pt).mean()
+    with_adapter = np.abs(a_ll - a_pt).mean()
+    assert with_adapter <= 1.5 * noise + 0.05
+    assert (a_ll.argmax(-1) == a_pt.argmax(-1)).mean() >= 0.85
+    assert np.abs(a_ll - base_pt).mean() >= 3 * with_adapter

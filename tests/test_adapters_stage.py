@@ -48,3 +48,46 @@ def test_stage_with_adapters_and_fallback(tmp_path):
     register(settings, random_adapter(tmp_path / "o", 6, r=4), "Ophelia", "f" * 64)
     with pytest.raises(DramatisError, match="was trained on x.gguf"):
         build_scene(spec, store, settings, model=model)
+
+
+def test_stage_voice_is_stacked_under_every_character(tmp_path):
+    """`stage --stage-voice 0.5`: the shared voice applies with Hamlet's adapter and alone
+    for Ophelia, who has none; the choice is saved with the scene."""
+    from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
+
+    settings = Settings(home=tmp_path / "home").ensure()
+    gguf = resolve_model("smollm2", settings.cache_dir)
+    sha = file_sha256(gguf)
+    register(settings, random_adapter(tmp_path / "h", 5, r=4), "Hamlet", sha)
+    store = SceneStore(settings.scenes_db)
+    spec = SceneSpec(
+        thread_id="t2", cast=["Hamlet", "Ophelia"], setting="A hall.", seed=3,
+        policy="round-robin", agent={"max_tokens": 8}, adapters=True, stage_voice=0.5,
+    )  # fmt: skip
+    store.save(spec)
+    with pytest.raises(DramatisError, match="no stage voice for .*`dramatis train --stage-voice`"):
+        build_scene(store.load("t2"), store, settings, model=LlamaCppModel(gguf, n_threads=1))
+
+    voice = AdapterMeta(
+        character=STAGE_VOICE, play=VOICE_PLAY, base_model="x.gguf", base_sha256=sha,
+        data_sha256="d", stage="voice",
+    )  # fmt: skip
+    AdapterRegistry(settings.home / "adapters").add(random_adapter(tmp_path / "v", 7, r=4), voice)
+    model = LlamaCppModel(gguf, n_threads=1, seed=0)
+    staged = build_scene(store.load("t2"), store, settings, model=model)
+    assert any(n.startswith("stage voice plays.stage-voice@v1 at scale 0.5") for n in staged.notes)
+    applied = []
+    loras = model._loras
+    real_apply = loras.apply
+
+    def spy(name, scale=1.0):
+        changed = real_apply(name, scale)
+        applied.append(loras.current)
+        return changed
+
+    loras.apply = spy
+    turns = [e for e in staged.scene.run("t2", 2) if isinstance(e, dict)]
+    assert [t["speaker"] for t in turns] == ["Hamlet", "Ophelia"]
+    voice_layer = ("plays.stage-voice@v1", 0.5)
+    assert (voice_layer, ("hamlet.hamlet@v1", 1.0)) in applied  # Hamlet: voice + his own
+    assert (voice_layer,) in applied  # Ophelia: the voice alone

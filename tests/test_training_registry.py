@@ -69,6 +69,27 @@ def test_adapter_for_another_base_is_refused(tmp_path):
     assert reg.for_base("Ophelia", "hamlet", "b" * 64) is None  # none: the base speaks
 
 
+def test_each_base_keeps_the_version_last_active_on_it(tmp_path):
+    """Training Hamlet on a second base leaves the first base's adapter staged on it."""
+    reg = AdapterRegistry(tmp_path / "adapters")
+    reg.add(stage(tmp_path, 1), meta(sha="a" * 64))
+    reg.add(stage(tmp_path, 2), meta(sha="a" * 64))
+    reg.add(stage(tmp_path, 3), meta(sha="b" * 64))
+    assert reg.active("Hamlet", "hamlet").version == 3
+    assert reg.for_base("Hamlet", "hamlet", "b" * 64).version == 3
+    assert reg.for_base("Hamlet", "hamlet", "a" * 64).version == 2
+    reg.activate("Hamlet", "hamlet", 1)  # a rollback on base a leaves base b's choice
+    assert reg.for_base("Hamlet", "hamlet", "a" * 64).version == 1
+    assert reg.for_base("Hamlet", "hamlet", "b" * 64).version == 3
+    reg.remove("Hamlet", "hamlet", 3)
+    with pytest.raises(DramatisError, match="hamlet.hamlet@v1 was trained on base.gguf"):
+        reg.for_base("Hamlet", "hamlet", "b" * 64, "other.gguf")
+    # A version trained but never made active (worse than its base) is not served.
+    reg.add(stage(tmp_path, 4), meta(sha="c" * 64), activate=False)
+    with pytest.raises(DramatisError, match="retrain it"):
+        reg.for_base("Hamlet", "hamlet", "c" * 64)
+
+
 def test_unknown_character_names_the_fix(tmp_path):
     reg = AdapterRegistry(tmp_path / "adapters")
     reg.add(stage(tmp_path, 1), meta())

@@ -126,6 +126,22 @@ def train_cmd(
             "line for the first N training pages.",
         ),
     ] = 0,
+    stage_voice: Annotated[
+        bool,
+        typer.Option(
+            "--stage-voice",
+            help="Train the shared stage voice (many characters of many plays) instead of "
+            "characters; stage with it under each character's adapter: stage --stage-voice 1.",
+        ),
+    ] = False,
+    voice_play: Annotated[
+        list[str] | None,
+        typer.Option(help="With --stage-voice: a play to draw from (repeat; default: all)."),
+    ] = None,
+    voice_exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="With --stage-voice: a play to leave out (repeat)."),
+    ] = None,
     home: Home = None,
 ) -> None:
     """Train an adapter per character; a new version becomes active when it validates
@@ -138,7 +154,11 @@ def train_cmd(
     if prompt_format not in ("page", "chat"):
         raise DramatisError(f"--format {prompt_format!r}: train on page or chat")
     todo = list(names or []) + (default_roles() if default_cast else [])
-    if not todo:
+    if stage_voice and (todo or dpo):
+        raise DramatisError(
+            "--stage-voice trains the shared voice alone: drop the names, --default-cast and --dpo"
+        )
+    if not todo and not stage_voice:
         raise DramatisError(
             "name a character to train, e.g. `dramatis train Hamlet`, or pass --default-cast"
         )
@@ -165,6 +185,14 @@ def train_cmd(
             cfg, beta=beta, sft_weight=sft_weight, lr=lr, grad_accum=grad_accum, own=own_replies
         )
     console, started = Console(), time.perf_counter()
+    if stage_voice:
+        from dramatis.personas import list_plays
+        from dramatis.training.voice import VoiceConfig, chosen_plays
+
+        voice = VoiceConfig(plays=tuple(voice_play or ()), exclude=tuple(voice_exclude or ()))
+        chosen_plays(voice, list_plays())  # a bad play key fails before the model loads
+        _train_voice(console, settings, cfg, voice)
+        return
     rows = [
         _train_one(console, name, (i, len(todo)), settings, cfg, play)
         for i, name in enumerate(todo, start=1)
@@ -247,6 +275,25 @@ def _train_one(
     )
     console.print(f"[yellow]{found.name}[/yellow] · {outcome}")
     return found.name, outcome, True
+
+
+def _train_voice(console: Console, settings: Settings, cfg, voice) -> None:
+    from dramatis.training import pipeline
+
+    began = time.perf_counter()
+    bar, update = _progress_bar(console, "stage voice")
+    try:
+        found = pipeline.train_stage_voice(settings, cfg, voice, progress=update, log=console.print)
+    finally:
+        bar.stop()
+    m = found.meta
+    outcome = (
+        f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
+        f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f} "
+        f"(held-out plays: {m.data.get('val_scenes', '')})"
+    )
+    state = "active" if pipeline.better(m) else "kept, not active (worse than the base)"
+    console.print(f"[bold]{found.name}[/bold] {state} · {outcome}")
 
 
 def _summary(console: Console, rows: list[tuple[str, str, bool]], started: float) -> None:

@@ -187,8 +187,10 @@ def build_examples(
     render_chat: RenderChat | None = None,
     *,
     val_scenes: Sequence[str] = (),
+    only: frozenset[int] | None = None,
 ) -> list[Example]:
-    """Every speech `card.name` gives alone in `play`, prompted as an agent would be.
+    """Every speech `card.name` gives alone in `play` (or those of them whose index is
+    in `only`), prompted as an agent would be.
 
     Real exchanges on a page come from other scenes than the target's, and never from
     `val_scenes` (so validation lines stay unseen by training prompts)."""
@@ -210,7 +212,8 @@ def build_examples(
         setting = play.setting_line(scene)
         for speech in scene.speeches:
             text = one_line(speech.text)
-            if speech.speaker == card.name and len(text.split()) >= cfg.min_words:
+            wanted = only is None or speech.index in only
+            if wanted and speech.speaker == card.name and len(text.split()) >= cfg.min_words:
                 cast = list(speech.on_stage) or [card.name]
                 agent = CharacterAgent(
                     persona,

@@ -1,14 +1,17 @@
-"""peft LoRA (safetensors) -> GGUF LoRA that llama.cpp applies to a llama-architecture base.
+"""peft LoRA (safetensors) -> GGUF LoRA that llama.cpp applies to a llama or gemma3 base.
 
 What llama.cpp expects (src/llama-adapter.cpp, llama.cpp of llama-cpp-python 0.3.36):
 - metadata `general.type = "adapter"`, `adapter.type = "lora"`, `adapter.lora.alpha`,
-  and `general.architecture` equal to the base's ("llama" for SmolLM2);
+  and `general.architecture` equal to the base's ("llama" for SmolLM2, "gemma3" for
+  Gemma 3 270M);
 - per adapted weight `blk.{i}.attn_q.weight` two tensors, `...weight.lora_a` with
   numpy shape [r, n_in] and `...weight.lora_b` with shape [n_out, r] (peft's lora_A /
   lora_B shapes as they are); llama.cpp scales B·A by alpha / r like peft does.
 - q and k rows in GGUF are permuted for llama.cpp's rotary layout (convert_hf_to_gguf
   `permute`); transformers undoes that when it loads the GGUF, so peft's lora_B for
   q_proj/k_proj must be permuted back the same way (A acts on inputs: unchanged).
+  Gemma's rotary layout is the same in both (llama.cpp's NEOX order), so nothing is
+  permuted for it. The module names are the same in both architectures.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ GGUF_NAMES = {
     "mlp.up_proj": "ffn_up",
     "mlp.down_proj": "ffn_down",
 }
+# transformers model_type -> (GGUF architecture, q/k rows permuted)
+ARCHITECTURES = {"llama": ("llama", True), "gemma3_text": ("gemma3", False)}
 _KEY = re.compile(r"layers\.(\d+)\.(self_attn\.\w+|mlp\.\w+)\.lora_([AB])(?:\.\w+)?\.weight$")
 
 
@@ -57,8 +62,18 @@ def gguf_name(key: str) -> tuple[str, str] | None:
     return f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{ab.lower()}", module
 
 
+def architecture(model_type: str) -> tuple[str, bool]:
+    """(GGUF architecture, whether q/k rows are permuted) for a transformers model_type."""
+    if model_type not in ARCHITECTURES:
+        known = ", ".join(sorted(ARCHITECTURES))
+        raise DramatisError(
+            f"cannot export a LoRA for a {model_type!r} base: adapters export for {known}"
+        )
+    return ARCHITECTURES[model_type]
+
+
 def gguf_tensors(
-    state: dict[str, np.ndarray], n_head: int, n_kv_head: int
+    state: dict[str, np.ndarray], n_head: int, n_kv_head: int, *, permute: bool = True
 ) -> dict[str, np.ndarray]:
     """GGUF LoRA tensors (fp32) from a peft state dict."""
     out: dict[str, np.ndarray] = {}
@@ -66,13 +81,15 @@ def gguf_tensors(
         named = gguf_name(key)
         if named is None:
             raise DramatisError(
-                f"cannot export adapter weight {key!r}: only llama attention/MLP LoRA is supported"
+                f"cannot export adapter weight {key!r}: only attention/MLP LoRA is supported"
             )
         name, module = named
         w = np.asarray(value, dtype=np.float32)
-        if name.endswith(".lora_b") and module == "self_attn.q_proj":
+        if not permute or not name.endswith(".lora_b"):
+            pass
+        elif module == "self_attn.q_proj":
             w = permute_rows(w, n_head)
-        elif name.endswith(".lora_b") and module == "self_attn.k_proj":
+        elif module == "self_attn.k_proj":
             w = permute_rows(w, n_kv_head)
         out[name] = np.ascontiguousarray(w)
     return out
@@ -86,6 +103,7 @@ def export_gguf(
     n_kv_head: int,
     metadata: dict[str, str] | None = None,
     dtype: str = "f16",
+    model_type: str = "llama",
 ) -> Path:
     """Write `adapter_dir` (peft save_pretrained output) as a GGUF LoRA at `out`.
 
@@ -98,8 +116,9 @@ def export_gguf(
 
     config = json.loads((adapter_dir / "adapter_config.json").read_text())
     state = load_file(str(adapter_dir / "adapter_model.safetensors"))
-    tensors = gguf_tensors(state, n_head, n_kv_head)
-    writer = gguf.GGUFWriter(str(out), arch="llama")
+    arch, permute = architecture(model_type)
+    tensors = gguf_tensors(state, n_head, n_kv_head, permute=permute)
+    writer = gguf.GGUFWriter(str(out), arch=arch)
     writer.add_type(gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
     writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))

@@ -53,6 +53,7 @@ def save_adapter(result: TrainResult | Any, meta: AdapterMeta, folder: Path, bas
         folder / "adapter.gguf",
         n_head=base_config.num_attention_heads,
         n_kv_head=base_config.num_key_value_heads,
+        model_type=base_config.model_type,
         metadata={"character": meta.character, "play": meta.play, "base_sha256": meta.base_sha256},
     )
 
@@ -76,18 +77,65 @@ class Character:
         return self.tokenizer.apply_chat_template(rows, tokenize=False, add_generation_prompt=True)
 
 
-def open_character(name: str, settings: Settings, play: str | None) -> Character:
-    """`name`'s persona and play, and the base model opened for training."""
+def open_base(settings: Settings) -> tuple[Any, Any, Any]:
+    """(BaseModelRef, model, tokenizer): the base adapters are trained on, opened."""
     from dramatis.agents.catalog import resolve_model, training_base
     from dramatis.agents.hf_base import base_ref, load_base
+
+    base = resolve_model(training_base(settings.model), settings.cache_dir)
+    ref = base_ref(base, settings.cache_dir)
+    model, tokenizer = load_base(ref, settings.cache_dir)
+    return ref, model, tokenizer
+
+
+def open_character(name: str, settings: Settings, play: str | None) -> Character:
+    """`name`'s persona and play, and the base model opened for training."""
     from dramatis.personas import find_persona, load_play
 
     persona = find_persona(name, play)
     the_play = load_play(persona.play)
-    base = resolve_model(training_base(settings.model), settings.cache_dir)
-    ref = base_ref(base, settings.cache_dir)
-    model, tokenizer = load_base(ref, settings.cache_dir)
+    ref, model, tokenizer = open_base(settings)
     return Character(persona, the_play, ref, model, tokenizer)
+
+
+def train_stage_voice(
+    settings: Settings,
+    cfg: TrainConfig,
+    voice: Any,  # training.voice.VoiceConfig
+    *,
+    progress: Progress | None = None,
+    log: Callable[[str], None] = print,
+) -> AdapterVersion:
+    """Train the shared stage voice (training/voice.py) and register it as a new version
+    of "Stage voice", made active when it validates no worse than the base."""
+    from dramatis.training.voice import build_voice_dataset
+
+    started = time.perf_counter()
+    ref, model, tokenizer = open_base(settings)
+    c = Character(None, None, ref, model, tokenizer)
+    data = build_voice_dataset(voice, cfg.data, c.count, c.render_chat)
+    stats = {**data.stats(c.count), "voice": voice.to_json()}
+    stats.pop("train_scenes", None)  # scene ids repeat across plays: not a count of scenes
+    log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items() if k != "voice"))
+    result = train(model, tokenizer, data, cfg, progress, started=started)
+    meta = AdapterMeta(
+        character=data.character,
+        play=data.play,
+        base_model=ref.name,
+        base_sha256=ref.sha256,
+        data_sha256=data_sha256(data),
+        config=cfg.to_json(),
+        data=stats,
+        val_loss_before=result.val_loss_before,
+        val_loss_after=result.val_loss_after,
+        ppl_before=result.ppl_before,
+        ppl_after=result.ppl_after,
+        steps=result.steps,
+        seconds=round(result.seconds, 1),
+        stopped_by=result.stopped_by,
+        stage="voice",
+    )
+    return register(settings, result.model, meta, model.config)
 
 
 def train_character(

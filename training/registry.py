@@ -9,8 +9,9 @@ Layout under `settings.home / "adapters"`::
           meta.json                  (AdapterMeta)
       active.json                    {"version": 2, "history": [1]}
 
-An adapter remembers the sha256 of the GGUF base it was trained on; `for_base`
-refuses one trained on another base.
+An adapter remembers the sha256 of the GGUF base it was trained on; `for_base` picks,
+per base, the version last made active among those trained on it, and refuses a
+character whose active versions were all trained on another base.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ class AdapterMeta(BaseModel):
     steps: int = 0
     seconds: float = 0.0
     stopped_by: str = "steps"
-    # How the version was trained: "sft" (pairs -> LoRA) or "dpo" (preference pairs on
-    # top of `parent`, the version it started from; None: a fresh LoRA). Older meta files
-    # have neither and read as SFT versions.
+    # How the version was trained: "sft" (pairs -> LoRA), "voice" (the shared stage voice,
+    # training/voice.py) or "dpo" (preference pairs on top of `parent`, the version it
+    # started from; None: a fresh LoRA). Older meta files have neither and read as SFT.
     stage: str = "sft"
     parent: int | None = None
     metrics: dict = Field(default_factory=dict)  # stage-specific figures (DPO: accuracies)
@@ -154,16 +155,27 @@ class AdapterRegistry:
     def for_base(
         self, character: str, play: str, base_sha256: str, base_name: str = ""
     ) -> AdapterVersion | None:
-        """The active adapter, refused with a clear error when trained on another base."""
-        found = self.active(character, play)
-        if found is not None and found.meta.base_sha256 != base_sha256:
+        """The version last made active among those trained on this base: the active one
+        when it is, else the newest of the earlier active ones that is. So adapters for
+        two bases live side by side, and training for one never unmounts the other's.
+        Refused with a clear error when only versions for another base were ever active.
+        """
+        pointer = self._pointer(character, play)
+        known = {v.version: v for v in self.versions(character, play)}
+        ever = [pointer["version"], *reversed(pointer["history"])]
+        active = [known[n] for n in ever if n in known]
+        for found in active:
+            if found.meta.base_sha256 == base_sha256:
+                return found
+        if active:
+            found = active[0]
             raise DramatisError(
                 f"adapter {found.name} was trained on {found.meta.base_model} "
                 f"(sha256 {found.meta.base_sha256[:12]}), not on {base_name or 'this model'} "
                 f"(sha256 {base_sha256[:12]}): retrain it with `dramatis train {found.meta.character} "
                 f"--model ...` or stage with the model it was trained on"
             )
-        return found
+        return None
 
     # -- changes ----------------------------------------------------------------
     def add(self, staged: Path, meta: AdapterMeta, *, activate: bool = True) -> AdapterVersion:

@@ -45,6 +45,34 @@ def mount_adapters(
     return chosen, notes
 
 
+def mount_stage_voice(
+    model: LanguageModel, settings: Settings, model_path: Path, scale: float
+) -> str:
+    """Load the active stage voice (training/voice.py) for this base and stack it under
+    every character's adapter at `scale`; a note for the user. No voice: a clear error."""
+    from dramatis.agents.hf_base import file_sha256
+    from dramatis.core.errors import DramatisError
+    from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
+
+    registry = AdapterRegistry(settings.home / "adapters")
+    sha = file_sha256(model_path, settings.cache_dir)
+    found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
+    if found is None:
+        raise DramatisError(
+            f"no stage voice for {model_path.name}: train one with "
+            "`dramatis train --stage-voice` (or stage without --stage-voice)"
+        )
+    model.load_adapter(found.name, found.gguf, base_sha256=sha)
+    model.stack_under(found.name, scale)
+    m = found.meta
+    ppl = (
+        f" (validation perplexity {m.ppl_before:.1f} -> {m.ppl_after:.1f})"
+        if m.ppl_before is not None and m.ppl_after is not None
+        else ""
+    )
+    return f"stage voice {found.name} at scale {scale:g} under every character{ppl}"
+
+
 def name_served_adapters(
     model: LanguageModel, personas: Sequence, settings: Settings
 ) -> tuple[dict[str, str | None], list[str]]:
