@@ -13,6 +13,7 @@ from dramatis.agents.guard import (
     echoes,
     heading_cut,
     heading_stops,
+    dwells,
     holds,
     narrates,
     retells,
@@ -84,6 +85,9 @@ class AgentSettings:
     # Also retry a turn that rewords one earlier turn, or says one of 3+ words again inside
     # a longer speech (guard.py: rewords, retells, holds).
     near_repeats: bool = True
+    # Best-of-n keeps a candidate that moves the talk on, when one does: not one that only
+    # turns over the last speeches' topic words (guard.py: dwells). No extra draws.
+    move_on: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,7 @@ class CharacterAgent:
             if on_text is not None:
                 on_text(text)
             return Utterance(text, 0, "fallback", attempts, elapsed, fmt)
-        text, tokens = self._choose(found, cues)
+        text, tokens = self._choose(found, cues, earlier)
         if on_text is not None and stream_to is None:
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
@@ -288,15 +292,19 @@ class CharacterAgent:
                 on_text(clean_utterance(raw, self.name, self.headings))
         return self._finish(raw, cut_off=tokens >= self.settings.max_tokens), tokens
 
-    def _choose(self, found: Sequence[tuple[str, int]], cues: Sequence[str]) -> tuple[str, int]:
+    def _choose(
+        self, found: Sequence[tuple[str, int]], cues: Sequence[str], earlier: Sequence[str] = ()
+    ) -> tuple[str, int]:
         """The candidate the critic ranks highest (the first when there is no critic);
-        with `prefer_memory`, among those that take up a memory cue when any does."""
+        with `move_on`, among those that do not dwell on the last speeches when any does
+        not; with `prefer_memory`, among those that take up a memory cue when any does."""
         if len(found) == 1:
             return found[0]
         texts = [text for text, _ in found]
         scores = self.critic.rank(self.name, texts) if self.critic else [0.0] * len(found)
         uses = [self.settings.prefer_memory and takes_up(t, cues) for t in texts]
-        best = max(range(len(found)), key=lambda i: (uses[i], scores[i], -i))
+        moves = [not (self.settings.move_on and dwells(t, earlier)) for t in texts]
+        best = max(range(len(found)), key=lambda i: (moves[i], uses[i], scores[i], -i))
         return found[best]
 
     def _finish(self, raw: str, *, cut_off: bool) -> str:

@@ -19,6 +19,7 @@ SHOWN = (
     "prompt_echo",
     "repetition",
     "near_repetition",
+    "dwelling",
     "copying",
     "fallback",
     "impersonation",

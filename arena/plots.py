@@ -20,6 +20,7 @@ TABLE_METRICS = (
     "prompt_echo",
     "repetition",
     "near_repetition",
+    "dwelling",
     "distinct_2",
     "copying",
     "fallback",

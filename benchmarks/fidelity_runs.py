@@ -66,6 +66,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Lever 4: the same as gemma-adapters, run after `dramatis train --dpo` made each
     # character's DPO version active (so the label says which versions were staged).
     "dpo": [*GEMMA, "--adapters"],
+    # Best-of-3 keeps a candidate that moves the talk on (agents/guard.py: dwells).
+    "moveon": [*GEMMA, "--set", "move_on=true"],
 }
 SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12

@@ -47,6 +47,7 @@ def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
         "out_of_world": 1 - mean("in_world"),
         "prompt_echo": mean("prompt_echo"),
         "repeated": mean("repetition"),
+        "dwelling": mean("dwelling"),  # turns that only turn over the last four's topic
         "fallback": mean("fallback"),
         "copying": mean("copying"),
         "attribution": mean("attribution_balanced"),

@@ -104,6 +104,32 @@ def test_best_of_n_keeps_the_candidate_the_critic_prefers():
     assert said.text == (styled if scores[1] > scores[0] else plain)
 
 
+def test_best_of_n_moves_on_from_a_scene_that_settles_on_one_idea():
+    """With `move_on`, a candidate that only turns over the last speeches' topic words
+    loses to one that says something new, whatever the critic prefers; without it, the
+    critic alone chooses. Both candidates are drawn either way (no extra cost)."""
+    from dramatis.agents.guard import dwells
+
+    cast = ["Hamlet", "Ophelia"]
+    scene = opening() + [
+        make_turn(1, "Hamlet", "The ghost walks; my father is dead.", present=cast),
+        make_turn(2, "Ophelia", "Dead, my lord? Then the ghost walks for your father.", present=cast),
+    ]  # fmt: skip
+    stale, fresh = "My father's ghost walks, for he is dead.", "Get thee to a nunnery, go."
+    earlier = [t["text"] for t in scene]
+    assert dwells(stale, earlier) and not dwells(fresh, earlier)
+
+    class PrefersStale:
+        def rank(self, name, texts):
+            return [1.0 if t == stale else 0.0 for t in texts]
+
+    for move_on, expected in ((False, stale), (True, fresh)):
+        who = agent(FakeModel([stale, fresh], chat=False), best_of=2, move_on=move_on)
+        who.critic = PrefersStale()
+        said = who.speak(scene, SETTING, seed=1)
+        assert (said.text, said.attempts) == (expected, 2), move_on
+
+
 def test_critic_lines_are_the_judge_held_out_scenes_only():
     scenes = {"A": [("p", "1.1"), ("p", "1.2"), ("p", "1.3"), ("p", "2.1")], "B": [("p", "1.3")]}
     assert held_out_scenes(scenes) == {("p", "1.3")} or held_out_scenes(scenes) == set()

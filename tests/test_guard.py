@@ -207,3 +207,14 @@ def test_a_turn_that_says_an_earlier_turn_again_inside_a_longer_one_is_caught():
     assert holds("I do not know what your blood is.", ["I do not know"])
     assert not holds("My lord, what news?", ["My lord."])  # two words may come back
     assert not holds("I know not what to say.", ["I do not know."])
+
+
+def test_dwells_on_the_last_speeches_topic_not_on_older_ones():
+    from dramatis.agents.guard import dwells, topic_words
+
+    assert topic_words("My lord, I am dead; the ghost is dead.") == {"dead", "ghost"}
+    loop = ["He had not slept at all, for he was dead.", "But you're dead, my lord; 'twas a ghost."]
+    assert dwells("'Twas a ghost, my lord; but I'm dead.", loop)
+    assert not dwells("Dead, dead.", loop)  # fewer than 3 topic words: a cry, not a loop
+    # Only the last 4 speeches count: the talk may come back to an old subject.
+    assert not dwells("'Twas a ghost, my lord; but I'm dead.", loop + ["Fie.", "Go.", "Ay.", "No."])
