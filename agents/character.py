@@ -10,10 +10,10 @@ from typing import Protocol
 from dramatis.agents.guard import (
     clean_utterance,
     copies,
+    dwells,
     echoes,
     heading_cut,
     heading_stops,
-    dwells,
     holds,
     narrates,
     retells,
