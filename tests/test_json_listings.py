@@ -71,6 +71,7 @@ def test_adapters_list_json(home, tmp_path):
         registry.add(staged, meta)
     rows = listing("adapters", "list")
     assert [(r["version"], r["active"]) for r in rows] == [(1, False), (2, True)]
+    assert [r["served"] for r in rows] == [False, True]  # one base: the active one
     assert rows[1]["name"] == "hamlet.hamlet@v2" and rows[1]["ppl_after"] == 21.0
     assert [(r["stage"], r["parent"]) for r in rows] == [("sft", None), ("dpo", 1)]
     assert rows[1]["metrics"] == {"pref_acc_after": 0.75} and rows[0]["metrics"] == {}

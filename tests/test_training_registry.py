@@ -78,6 +78,7 @@ def test_each_base_keeps_the_version_last_active_on_it(tmp_path):
     assert reg.active("Hamlet", "hamlet").version == 3
     assert reg.for_base("Hamlet", "hamlet", "b" * 64).version == 3
     assert reg.for_base("Hamlet", "hamlet", "a" * 64).version == 2
+    assert reg.served("Hamlet", "hamlet") == {2, 3}  # `adapters list` marks both
     reg.activate("Hamlet", "hamlet", 1)  # a rollback on base a leaves base b's choice
     assert reg.for_base("Hamlet", "hamlet", "a" * 64).version == 1
     assert reg.for_base("Hamlet", "hamlet", "b" * 64).version == 3

@@ -333,18 +333,24 @@ def list_cmd(
         typer.echo(json.dumps(adapter_rows(registry, chars), indent=2))
         return
     table = Table(
-        "character", "play", "version", "active", "ppl start -> adapter", "steps", "min", "created"
-    )
+        "character", "play", "version", "base", "active", "ppl start -> adapter", "steps", "min",
+        "created",
+    )  # fmt: skip
     for character, play in chars:
         active = registry.active(character, play)
+        served = registry.served(character, play)
         for v in registry.versions(character, play):
             m = v.meta
             ppl = f"{m.ppl_before:.2f} -> {m.ppl_after:.2f}" if m.ppl_after else "-"
+            # *: the active version; +: the one a scene on its base uses (another base's
+            # version is the active one)
             mark = "*" if active and active.version == v.version else ""
+            mark = mark or ("+" if v.version in served else "")
             table.add_row(
                 character,
                 play,
                 _version_label(m),
+                _base_label(m.base_model),
                 mark,
                 ppl,
                 str(m.steps),
@@ -354,10 +360,22 @@ def list_cmd(
     Console().print(table if chars else f"no adapters in {registry.root}")
 
 
+def _base_label(base_model: str) -> str:
+    """The base column, short: "gemma-3-270m-q4_k_m.gguf" -> "gemma-3-270m";
+    "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M"."""
+    stem = base_model.removesuffix(".gguf")
+    for cut in ("-q4", "-Instruct", ".Q"):
+        stem = stem.split(cut)[0]
+    return stem
+
+
 def _version_label(meta) -> str:
-    """The version column: v2, or for a DPO version also where it started: v3 dpo (from v2)."""
+    """The version column: v2, or for a DPO version also where it started: v3 dpo (from v2);
+    the stage voice: v1 voice."""
     if meta.stage == "sft":
         return f"v{meta.version}"
+    if meta.stage == "voice":
+        return f"v{meta.version} voice"
     start = f"v{meta.parent}" if meta.parent else "fresh"
     return f"v{meta.version} {meta.stage} (from {start})"
 
@@ -367,6 +385,7 @@ def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
     rows = []
     for character, play in chars:
         active = registry.active(character, play)
+        served = registry.served(character, play)
         for v in registry.versions(character, play):
             m = v.meta
             rows.append(
@@ -376,6 +395,7 @@ def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
                     "version": v.version,
                     "name": v.name,
                     "active": bool(active and active.version == v.version),
+                    "served": v.version in served,
                     "ppl_before": m.ppl_before,
                     "ppl_after": m.ppl_after,
                     "steps": m.steps,

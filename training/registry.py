@@ -177,6 +177,18 @@ class AdapterRegistry:
             )
         return None
 
+    def served(self, character: str, play: str) -> set[int]:
+        """The versions `for_base` serves: one per base that has an active version."""
+        out = set()
+        for sha in {v.meta.base_sha256 for v in self.versions(character, play)}:
+            try:
+                found = self.for_base(character, play, sha)
+            except DramatisError:
+                continue
+            if found is not None:
+                out.add(found.version)
+        return out
+
     # -- changes ----------------------------------------------------------------
     def add(self, staged: Path, meta: AdapterMeta, *, activate: bool = True) -> AdapterVersion:
         """Move a folder holding WEIGHTS (+ GGUF) in as the next version."""
