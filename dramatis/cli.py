@@ -215,7 +215,6 @@ def stage(
     ] = False,
 ) -> None:
     """Stage a new scene and stream it; it is saved once its model has loaded."""
-    from dramatis.agents.catalog import staging_model
     from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
     from dramatis.staging import (
@@ -226,7 +225,6 @@ def stage(
         stored_model,
     )
 
-    model = staging_model(model, adapters)  # adapters run on the base they are trained on
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     personas = cast_personas(parse_cast(cast))
     make_policy(policy)  # fail on a bad name before loading anything

@@ -82,10 +82,9 @@ def serve_cmd(
         raise DramatisError(
             f"the server needs the serve extra ({err.name} missing): pip install 'dramatis[serve]'"
         ) from None
-    from dramatis.agents.catalog import open_model, staging_model
+    from dramatis.agents.catalog import open_model
     from dramatis.agents.model import Message
 
-    model = staging_model(model, adapters)  # adapters run on the base they are trained on
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     loaded = open_model(settings.model, settings)
     if fmt == "chat" and loaded.render_chat([Message("user", "?")]) is None:

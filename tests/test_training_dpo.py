@@ -351,7 +351,7 @@ def test_dpo_on_the_real_base_gives_a_loadable_version(home, monkeypatch):
         return train_dpo(model, tokenizer, small, cfg, progress, started=None)
 
     monkeypatch.setattr("dramatis.training.dpo.train_dpo", few)
-    settings = Settings.load(home=home).ensure()
+    settings = Settings.load(home=home, model="smollm2").ensure()  # the small, fast base
     cfg = DPOTrainConfig(data=DataConfig(history_tokens=200), grad_accum=2, max_steps=1,
                          max_minutes=None, threads=1)  # fmt: skip
     found = pipeline.train_character_dpo("Horatio", settings, cfg, log=lambda _: None)

@@ -79,10 +79,10 @@ class Character:
 
 def open_base(settings: Settings) -> tuple[Any, Any, Any]:
     """(BaseModelRef, model, tokenizer): the base adapters are trained on, opened."""
-    from dramatis.agents.catalog import resolve_model, training_base
+    from dramatis.agents.catalog import resolve_model
     from dramatis.agents.hf_base import base_ref, load_base
 
-    base = resolve_model(training_base(settings.model), settings.cache_dir)
+    base = resolve_model(settings.model, settings.cache_dir)
     ref = base_ref(base, settings.cache_dir)
     model, tokenizer = load_base(ref, settings.cache_dir)
     return ref, model, tokenizer

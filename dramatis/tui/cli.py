@@ -54,11 +54,9 @@ def chat_cmd(
     if serve:
         serve_chat(sys.argv[1:], port)
         return
-    from dramatis.agents.catalog import staging_model
     from dramatis.agents.scene_store import SceneStore
     from dramatis.tui.session import ChatOptions, ChatSession, new_spec, open_chat
 
-    model = staging_model(model, adapters)  # adapters run on the base they are trained on
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     store = SceneStore(settings.scenes_db)
     if resume:
