@@ -1,5 +1,6 @@
 """Impersonation: a turn that writes another character's speech heading ("OPHELIA:",
-"Horatio." alone on a line) or speaks as them ("I am Ophelia", "I, Ophelia").
+"Horatio." alone on a line, "MACBETH;" in capitals where a sentence starts) or speaks as
+them ("I am Ophelia", "I, Ophelia").
 
 Range 0..1, the share of turns that impersonate (lower is better). Names are every
 character of the cast's plays plus the cast, the speaker excepted. Checked on known
@@ -27,6 +28,11 @@ def impersonated(text: str, speaker: str, others: Sequence[str]) -> str | None:
         n = re.escape(name)
         heading = rf"(?:^|\n)\s*\**{n}\**\s*:|(?:^|\n)\s*{n}\.\s*(?:\n|$)"
         if re.search(heading, text, re.IGNORECASE) or re.search(rf"\b(?:I am|I'm|I,) {n}\b", text):
+            return name
+        # "...asleep.\nMACBETH; Oh!": a heading with a semicolon, in capitals only (a
+        # vocative "Macbeth; ..." is speech); none in the 30,662 speeches of the plays
+        capitals = re.escape(name.upper())
+        if re.search(rf"(?:^|\n|[.!?;] )[ \t]*{capitals}[ \t]*;", text):
             return name
     return None
 

@@ -120,6 +120,10 @@ def test_impersonation(contexts: Contexts) -> None:
     assert impersonated("Go.\nOPHELIA: My lord?", "Hamlet", ["Ophelia"]) == "Ophelia"
     assert impersonated("I am Horatio, sir.", "Hamlet", ["Horatio"]) == "Horatio"
     assert impersonated("Ophelia, go to.", "Hamlet", ["Ophelia"]) is None
+    # Gemma writes the heading with a semicolon too (seen in the grid's transcripts)
+    said = "But the king hath been asleep.\nHAMLET; The king hath slept. MACBETH; Oh!"
+    assert impersonated(said, "Macbeth", ["Hamlet"]) == "Hamlet"
+    assert impersonated("Hamlet; my lord, go.", "Ophelia", ["Hamlet"]) is None  # vocative
     run = run_of(("Hamlet", "Go.\nPOLONIUS: My lord!"), ("Ophelia", "Sweet prince."))
     assert Impersonation().score(run, contexts.get(CAST)).per_turn == [1.0, 0.0]
 
