@@ -28,11 +28,21 @@ def finished_runs(config_dir: Path) -> list[Path]:
     return done
 
 
+def generated(run: Path) -> list[dict]:
+    turns = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+    return [t for t in turns if t["source"] != "play"]
+
+
 def seconds_per_turn(run: Path) -> float:
     """Mean wall seconds of a run's generated turns."""
-    turns = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
-    spent = [t["seconds"] for t in turns if t["source"] != "play"]
+    spent = [t["seconds"] for t in generated(run)]
     return sum(spent) / max(1, len(spent))
+
+
+def words_per_turn(run: Path) -> float:
+    """Mean words of a run's generated turns."""
+    said = [len(t["text"].split()) for t in generated(run)]
+    return sum(said) / max(1, len(said))
 
 
 def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
@@ -55,6 +65,7 @@ def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
         "chance": mean("attribution_chance"),
         "lift": mean("attribution_lift"),
         "judge2": mean("attribution2_balanced"),  # the second, independent judge
+        "words": mean("words"),  # mean words a generated turn
         "s_per_turn": sum(seconds) / max(1, len(seconds)),
     }
 
@@ -76,17 +87,22 @@ def main() -> int:
         cells: dict[str, list] = defaultdict(list)
         for run, result in zip(runs, scored, strict=True):
             for key in ("all", run.name.split("-s")[0]):
-                cells[key].append((result["values"], seconds_per_turn(run)))
+                values = {**result["values"], "words": words_per_turn(run)}
+                cells[key].append((values, seconds_per_turn(run)))
         table[config_dir.name] = {
             cell: row([v for v, _ in pairs], [s for _, s in pairs]) for cell, pairs in cells.items()
         }
-    cols = ["runs", "out_of_world", "prompt_echo", "repeated", "fallback", "copying"]
-    cols += ["attribution", "ceiling", "chance", "lift", "judge2", "s_per_turn"]
+    cols = ["runs", "out_of_world", "prompt_echo", "repeated", "dwelling", "fallback", "copying"]
+    cols += ["attribution", "ceiling", "chance", "lift", "judge2", "words", "s_per_turn"]
     print("| config | cell | " + " | ".join(cols) + " |")
     print("|" + "---|" * (len(cols) + 2))
     for config, cells in table.items():
         for cell, values in sorted(cells.items(), key=lambda kv: kv[0] != "all"):
-            shown = [f"{values[c]:.0f}" if c == "runs" else f"{values[c]:.2f}" for c in cols]
+            shown = [
+                f"{values[c]:.0f}" if c == "runs" else f"{values[c]:.1f}" if c == "words"
+                else f"{values[c]:.2f}"
+                for c in cols
+            ]  # fmt: skip
             print(f"| {config} | {cell} | " + " | ".join(shown) + " |")
     if args.json:
         args.json.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
