@@ -63,6 +63,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "gemma-adapters": [*GEMMA, "--adapters"],
     "voice": [*GEMMA, "--stage-voice", "1"],
     "voice-adapters": [*GEMMA, "--adapters", "--stage-voice", "1"],
+    "voice-half-adapters": [*GEMMA, "--adapters", "--stage-voice", "0.5"],
     # Lever 4: the same as gemma-adapters, run after `dramatis train --dpo` made each
     # character's DPO version active (so the label says which versions were staged).
     "dpo": [*GEMMA, "--adapters"],
