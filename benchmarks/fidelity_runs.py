@@ -67,6 +67,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Lever 4: the same as gemma-adapters, run after `dramatis train --dpo` made each
     # character's DPO version active (so the label says which versions were staged).
     "dpo": [*GEMMA, "--adapters"],
+    # ... and with every DPO version made active, also those the registry kept inactive
+    # because they validated worse than their start (`dramatis adapters activate`).
+    "dpo-all": [*GEMMA, "--adapters"],
     # Best-of-3 keeps a candidate that moves the talk on (agents/guard.py: dwells).
     "moveon": [*GEMMA, "--set", "move_on=true"],
 }
