@@ -6,6 +6,7 @@ import hashlib
 import json
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -224,7 +225,9 @@ def train_character_dpo(
     stats = {**data.stats(c.count), **prefs.stats()}
     log(f"start: {start.name if start else 'a fresh LoRA'}; pairs: "
         + ", ".join(f"{k}={v}" for k, v in prefs.stats().items()))  # fmt: skip
-    result = train_dpo(model, c.tokenizer, prefs, cfg, progress, started=started)
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        result = train_dpo(model, c.tokenizer, prefs, cfg, progress, started=started)
     meta = AdapterMeta(
         character=c.persona.name,
         play=c.persona.play,
