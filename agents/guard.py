@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 # An upper-case heading at the start of a line, any name: "GUILDENSTERN:", "FIRST WITCH:".
 _CAPS_HEADING = re.compile(
-    r"(?:^|(?<=[.!?;] ))[ \t]*\**([A-Z][A-Z']+(?: [A-Z][A-Z']+){0,3})\**[ \t]*[:：]", re.M
+    r"(?:^|(?<=[.!?;] ))[ \t]*\**([A-Z][A-Z']+(?: [A-Z][A-Z']+){0,3})\**[ \t]*[:：;]", re.M
 )
 # An upper-case name alone on its line, ended by a period: "GHOST."
 _ALONE_HEADING = re.compile(r"^\s*([A-Z][A-Z' ]{1,30})\.\s*$", re.MULTILINE)

@@ -59,6 +59,7 @@ def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
         "repeated": mean("repetition"),
         "dwelling": mean("dwelling"),  # turns that only turn over the last four's topic
         "fallback": mean("fallback"),
+        "impersonation": mean("impersonation"),  # another character's heading or name
         "copying": mean("copying"),
         "attribution": mean("attribution_balanced"),
         "ceiling": mean("attribution_ceiling"),
@@ -92,7 +93,8 @@ def main() -> int:
         table[config_dir.name] = {
             cell: row([v for v, _ in pairs], [s for _, s in pairs]) for cell, pairs in cells.items()
         }
-    cols = ["runs", "out_of_world", "prompt_echo", "repeated", "dwelling", "fallback", "copying"]
+    cols = ["runs", "out_of_world", "prompt_echo", "repeated", "dwelling", "impersonation"]
+    cols += ["fallback", "copying"]
     cols += ["attribution", "ceiling", "chance", "lift", "judge2", "words", "s_per_turn"]
     print("| config | cell | " + " | ".join(cols) + " |")
     print("|" + "---|" * (len(cols) + 2))
