@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 import traceback
@@ -27,6 +28,7 @@ from dramatis.core.settings import default_home
 
 EXIT_USER = 2  # the input or the saved state needs fixing
 EXIT_BUG = 1  # unexpected: a traceback was saved
+EXIT_PIPE = 141  # the reader of standard output closed it (128 + SIGPIPE, as shells say)
 
 
 def home_from_args(args: Sequence[str]) -> Path | None:
@@ -98,6 +100,12 @@ class CheckedGroup(TyperGroup):
         except DramatisError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(EXIT_USER) from None
+        except BrokenPipeError:
+            # The reader of our output went away (`dramatis train --help | head`): not a
+            # bug. Standard output goes to /dev/null so the final flush is quiet too.
+            with contextlib.suppress(OSError, ValueError):  # no file descriptor: nothing to do
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_PIPE) from None
         except Exception as err:
             if type(err).__module__.startswith(("typer", "click")):
                 raise  # usage errors: typer prints them itself

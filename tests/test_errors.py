@@ -122,6 +122,22 @@ def test_unexpected_error_is_one_line_and_a_saved_traceback(home, monkeypatch):
     assert "in models" in saved.read_text()
 
 
+def test_a_closed_output_pipe_is_not_a_bug(home, monkeypatch):
+    """`dramatis train --help | head -60`: when the reader goes away while a command
+    writes, no traceback is saved or shown; the exit status is the shell's 141. (rich
+    and click handle the pipe themselves when it breaks in their own writes.)"""
+
+    class Gone(dict):  # the models listing writes while it iterates this
+        def items(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "BUNDLED", Gone())
+    result = run("models")
+    assert result.exit_code == 141
+    assert "Traceback" not in result.output and "error" not in result.output
+    assert not (home / "logs").exists()
+
+
 def test_debug_shows_the_traceback(home, monkeypatch):
     monkeypatch.setattr(cli, "BUNDLED", {"broken": None})
     result = run("--debug", "models")
