@@ -190,76 +190,14 @@ def holds(text: str, earlier: Iterable[str], least: int = 3) -> bool:
     return False
 
 
-# Words too common to say what a speech is about (for `dwells`; 4+ letters only).
-_COMMON = frozenset(
-    [
-        "that",
-        "this",
-        "with",
-        "have",
-        "what",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "thou",
-        "thee",
-        "thine",
-        "your",
-        "yours",
-        "their",
-        "them",
-        "they",
-        "there",
-        "then",
-        "than",
-        "when",
-        "where",
-        "which",
-        "while",
-        "whom",
-        "whose",
-        "from",
-        "into",
-        "upon",
-        "unto",
-        "more",
-        "most",
-        "much",
-        "such",
-        "some",
-        "very",
-        "well",
-        "good",
-        "know",
-        "come",
-        "make",
-        "like",
-        "here",
-        "hath",
-        "doth",
-        "were",
-        "been",
-        "being",
-        "does",
-        "done",
-        "said",
-        "tell",
-        "give",
-        "take",
-        "speak",
-        "look",
-        "think",
-        "mine",
-        "lord",
-        "lady",
-        "king",
-        "queen",
-        "madam",
-        "nothing",
-        "something",
-    ]
-)
+# Words too common to say what a speech is about (for `dwells`, and the arena's
+# `dwelling`, which counts the same thing; 4+ letters only).
+_COMMON_TOPIC_WORDS = """that this with have what will would shall should thou thee thine
+your yours their them they there then than when where which while whom whose from into
+upon unto more most much such some very well good know come make like here hath doth
+were been being does done said tell give take speak look think mine lord lady king queen
+madam nothing something"""
+COMMON_TOPIC_WORDS = frozenset(_COMMON_TOPIC_WORDS.split())
 
 
 def topic_words(text: str) -> set[str]:
@@ -267,7 +205,11 @@ def topic_words(text: str) -> set[str]:
 
     topic_words("My lord, I am dead; the ghost is dead.") -> {"dead", "ghost"}
     """
-    return {w for w in re.findall(r"[a-z']+", text.lower()) if len(w) >= 4 and w not in _COMMON}
+    return {
+        w
+        for w in re.findall(r"[a-z']+", text.lower())
+        if len(w) >= 4 and w not in COMMON_TOPIC_WORDS
+    }
 
 
 def dwells(text: str, earlier: Sequence[str], last: int = 4, share: float = 0.6) -> bool:

@@ -10,16 +10,17 @@ plays, where the near part flags 0.37% of real speeches against the 30 before th
 their scene (exact repeats, "My lord.", are real speech too and counted by both).
 distinct-n ranges 0..1 (higher: more varied). `dwelling` (0..1) is the share of turns
 that only turn over what the last 4 turns said: 60% or more of its topic words (words of
-4+ letters outside a list of common ones; it has 3 or more) are theirs. A scene that
-settles on one idea ("I am dead" reworded for six turns) scores high on it while no
-repeat rule fires; in the 37 plays 1.7% of speeches dwell. Checked on known inputs in
-tests/test_arena_metrics.py.
+4+ letters outside the common ones the agents' `dwells` also skips; it has 3 or more)
+are theirs. A scene that settles on one idea ("I am dead" reworded for six turns) scores
+high on it while no repeat rule fires; in the 37 plays 1.7% of speeches dwell. Checked
+on known inputs in tests/test_arena_metrics.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dramatis.agents.guard import COMMON_TOPIC_WORDS
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Score, rate
 from dramatis.arena.runs import Run
@@ -29,75 +30,6 @@ MIN_CONTAINED = 3  # words: shorter turns repeat only when equal
 NEAR_SHARE = 0.6  # share of a turn's word bigrams found in one earlier turn
 NEAR_MIN_BIGRAMS = 4
 DWELL_LAST, DWELL_SHARE, DWELL_LEAST = 4, 0.6, 3
-COMMON = frozenset(
-    [
-        "that",
-        "this",
-        "with",
-        "have",
-        "what",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "thou",
-        "thee",
-        "thine",
-        "your",
-        "yours",
-        "their",
-        "them",
-        "they",
-        "there",
-        "then",
-        "than",
-        "when",
-        "where",
-        "which",
-        "while",
-        "whom",
-        "whose",
-        "from",
-        "into",
-        "upon",
-        "unto",
-        "more",
-        "most",
-        "much",
-        "such",
-        "some",
-        "very",
-        "well",
-        "good",
-        "know",
-        "come",
-        "make",
-        "like",
-        "here",
-        "hath",
-        "doth",
-        "were",
-        "been",
-        "being",
-        "does",
-        "done",
-        "said",
-        "tell",
-        "give",
-        "take",
-        "speak",
-        "look",
-        "think",
-        "mine",
-        "lord",
-        "lady",
-        "king",
-        "queen",
-        "madam",
-        "nothing",
-        "something",
-    ]
-)
 
 
 def repeats(text: str, earlier: Sequence[str]) -> bool:
@@ -146,7 +78,7 @@ def about(text: str) -> set[str]:
 
     about("But you're dead, my lord; 'twas a ghost.") -> {"you're", "dead", "'twas", "ghost"}
     """
-    return {w for w in words(text) if len(w) >= 4 and w not in COMMON}
+    return {w for w in words(text) if len(w) >= 4 and w not in COMMON_TOPIC_WORDS}
 
 
 def dwelling(text: str, earlier: Sequence[str]) -> bool:

@@ -123,22 +123,25 @@ def build_scene(
     model = model or load_model(spec, settings)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
-    if spec.adapters and spec.model.startswith("openai:"):
+    served = spec.model.startswith("openai:")
+    if spec.stage_voice and served:
+        raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
+    if (spec.adapters or spec.stage_voice) and not served:
+        model_path = Path(
+            getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
+        )
+    if spec.adapters and served:
         from dramatis.training.serving import name_served_adapters
 
         chosen, notes = name_served_adapters(model, personas, settings)
     elif spec.adapters:
         from dramatis.training.serving import mount_adapters
 
-        model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
         chosen, notes = mount_adapters(model, personas, settings, model_path)
     if spec.stage_voice:
         from dramatis.training.serving import mount_stage_voice
 
-        if spec.model.startswith("openai:"):
-            raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
-        model_path = getattr(model, "path", None) or resolve_model(spec.model, settings.cache_dir)
-        notes.append(mount_stage_voice(model, settings, Path(model_path), spec.stage_voice))
+        notes.append(mount_stage_voice(model, settings, model_path, spec.stage_voice))
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     memory = scene_memory(spec, personas, settings) if spec.memory else None
     skip = (spec.source_scene or ":").split(":", 1)[1]

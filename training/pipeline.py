@@ -118,25 +118,7 @@ def train_stage_voice(
     stats = {**data.stats(c.count), "voice": voice.to_json()}
     stats.pop("train_scenes", None)  # scene ids repeat across plays: not a count of scenes
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items() if k != "voice"))
-    result = train(model, tokenizer, data, cfg, progress, started=started)
-    meta = AdapterMeta(
-        character=data.character,
-        play=data.play,
-        base_model=ref.name,
-        base_sha256=ref.sha256,
-        data_sha256=data_sha256(data),
-        config=cfg.to_json(),
-        data=stats,
-        val_loss_before=result.val_loss_before,
-        val_loss_after=result.val_loss_after,
-        ppl_before=result.ppl_before,
-        ppl_after=result.ppl_after,
-        steps=result.steps,
-        seconds=round(result.seconds, 1),
-        stopped_by=result.stopped_by,
-        stage="voice",
-    )
-    return register(settings, result.model, meta, model.config)
+    return fit_and_register(settings, c, data, stats, cfg, progress, started, stage="voice")
 
 
 def train_character(
@@ -154,16 +136,36 @@ def train_character(
     `cfg.max_minutes` bounds the whole call, not only the training loop."""
     started = time.perf_counter()
     c = open_character(name, settings, play)
-    persona, ref, model, tokenizer = c.persona, c.ref, c.model, c.tokenizer
+    persona = c.persona
     data = build_dataset(c.play, persona, cfg.data, c.count, c.render_chat)
     stats = data.stats(c.count)
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
-    result = train(model, tokenizer, data, cfg, progress, started=started)
+    return fit_and_register(
+        settings, c, data, stats, cfg, progress, started, who=(persona.name, persona.play)
+    )
+
+
+def fit_and_register(
+    settings: Settings,
+    c: Character,
+    data: Dataset,
+    stats: dict,
+    cfg: TrainConfig,
+    progress: Progress | None,
+    started: float,
+    *,
+    who: tuple[str, str] | None = None,
+    stage: str = "sft",
+) -> AdapterVersion:
+    """Train a LoRA on `data` and register it with its figures (for `who`, (character,
+    play); default: the dataset's own), active when it validates no worse than the base."""
+    result = train(c.model, c.tokenizer, data, cfg, progress, started=started)
+    character, play = who or (data.character, data.play)
     meta = AdapterMeta(
-        character=persona.name,
-        play=persona.play,
-        base_model=ref.name,
-        base_sha256=ref.sha256,
+        character=character,
+        play=play,
+        base_model=c.ref.name,
+        base_sha256=c.ref.sha256,
         data_sha256=data_sha256(data),
         config=cfg.to_json(),
         data=stats,
@@ -174,8 +176,9 @@ def train_character(
         steps=result.steps,
         seconds=round(result.seconds, 1),
         stopped_by=result.stopped_by,
+        stage=stage,
     )
-    return register(settings, result.model, meta, model.config)
+    return register(settings, result.model, meta, c.model.config)
 
 
 def register(settings: Settings, model, meta: AdapterMeta, base_config) -> AdapterVersion:
