@@ -160,10 +160,7 @@ class AdapterRegistry:
         two bases live side by side, and training for one never unmounts the other's.
         Refused with a clear error when only versions for another base were ever active.
         """
-        pointer = self._pointer(character, play)
-        known = {v.version: v for v in self.versions(character, play)}
-        ever = [pointer["version"], *reversed(pointer["history"])]
-        active = [known[n] for n in ever if n in known]
+        active = self._ever_active(character, play)
         for found in active:
             if found.meta.base_sha256 == base_sha256:
                 return found
@@ -177,17 +174,20 @@ class AdapterRegistry:
             )
         return None
 
+    def _ever_active(self, character: str, play: str) -> list[AdapterVersion]:
+        """The versions that are or were active, the active one first, then the earlier
+        ones newest first."""
+        pointer = self._pointer(character, play)
+        known = {v.version: v for v in self.versions(character, play)}
+        ever = [pointer["version"], *reversed(pointer["history"])]
+        return [known[n] for n in ever if n in known]
+
     def served(self, character: str, play: str) -> set[int]:
         """The versions `for_base` serves: one per base that has an active version."""
-        out = set()
-        for sha in {v.meta.base_sha256 for v in self.versions(character, play)}:
-            try:
-                found = self.for_base(character, play, sha)
-            except DramatisError:
-                continue
-            if found is not None:
-                out.add(found.version)
-        return out
+        first: dict[str, int] = {}
+        for found in self._ever_active(character, play):
+            first.setdefault(found.meta.base_sha256, found.version)
+        return set(first.values())
 
     # -- changes ----------------------------------------------------------------
     def add(self, staged: Path, meta: AdapterMeta, *, activate: bool = True) -> AdapterVersion:
