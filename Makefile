@@ -61,6 +61,12 @@ bench: install-dev
 	$(BIN)/python benchmarks/arena_throughput.py
 	$(BIN)/python benchmarks/memory_latency.py
 
+# The built wheel in a fresh venv from pip's cache (not -e): it holds every module and data
+# file, and the CLI runs from it outside the checkout (help, a persona, a fake-model scene).
+.PHONY: wheel-check
+wheel-check: install-dev
+	DATA_PKGS="$(DATA_PKGS)" PYTHON="$(PYTHON)" .ci/wheel_check.sh
+
 cast: install
 	$(BIN)/python -m dramatis.personas.build_cast
 

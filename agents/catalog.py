@@ -3,7 +3,8 @@
 `resolve_model("gemma3-270m")` -> path of the bundled Gemma 3 270M GGUF (the default),
 "smollm2" -> SmolLM2-135M-Instruct, "qwen1.5b" -> the opt-in 1.5B model; any other value
 is taken as a path to a GGUF file. `open_model` also takes
-"openai:http://HOST:PORT/v1#MODEL", a model on an OpenAI-compatible server.
+"openai:http://HOST:PORT/v1#MODEL", a model on an OpenAI-compatible server, and "fake",
+a deterministic stand-in for smoke tests.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ BUNDLED = {
         "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, opt-in large arm (about 6 tok/s on CPU)",
     ),
 }
+
+
+# A deterministic stand-in, no language model (agents/fake_backend.py: seeded word salad):
+# `--model fake` runs a scene without a model file, to smoke-test an install
+# (`make wheel-check`). Never a default.
+FAKE_MODEL = "fake"
 
 
 def _package_dir(package: str, install: str) -> Path:
@@ -119,6 +126,10 @@ def open_model(spec: str | None, settings: Settings, *, seed: int = 0) -> Langua
     """The backend for a model spec: a bundled name or .gguf path runs in llama.cpp here;
     "openai:URL#MODEL" talks to a server."""
     spec = spec or DEFAULT_MODEL
+    if spec == FAKE_MODEL:
+        from dramatis.agents.fake_backend import FakeModel
+
+        return FakeModel()
     if spec.startswith("openai:"):
         from dramatis.agents.openai_backend import OpenAIModel, parse_endpoint
 

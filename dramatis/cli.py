@@ -176,7 +176,8 @@ def stage(
     model: Annotated[
         str | None,
         typer.Option(
-            help=f"Bundled model ({', '.join(BUNDLED)}), a .gguf path, or openai:URL#MODEL."
+            help=f"Bundled model ({', '.join(BUNDLED)}), a .gguf path, openai:URL#MODEL, "
+            "or fake (a stand-in that writes word salad: smoke tests)."
         ),
     ] = None,
     policy: Annotated[

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dramatis.agents.catalog import BUNDLED, open_model, resolve_model
+from dramatis.agents.catalog import BUNDLED, FAKE_MODEL, open_model, resolve_model
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.critic import StyleCritic
 from dramatis.agents.model import LanguageModel
@@ -68,7 +68,7 @@ def stored_model(model: str) -> str:
     stored_model("smollm2") -> "smollm2"; stored_model("m.gguf") -> "/home/me/runs/m.gguf";
     stored_model("openai:http://h:8000/v1#m") -> unchanged (a server, not a file)
     """
-    if model in BUNDLED or model.startswith("openai:"):
+    if model in BUNDLED or model == FAKE_MODEL or model.startswith("openai:"):
         return model
     return os.path.abspath(Path(model).expanduser())
 

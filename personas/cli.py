@@ -67,7 +67,7 @@ def stats(
     )
     gold = figures["gold_agreement"]
     console.print(
-        "gold agreement: no gold counts for this play (tests/data/gold, in a source checkout)"
+        "gold agreement: no gold counts for this play (the table has six plays)"
         if gold is None
         else f"gold agreement: {gold:.2%} of speeches attributed as in the hand-checked table"
     )

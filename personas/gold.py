@@ -1,4 +1,4 @@
-"""Agreement of a parse with hand-checked gold speech counts (tests/data/gold)."""
+"""Agreement of a parse with hand-checked gold speech counts (personas/data/gold, shipped)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 
 from dramatis.personas.model import Play
 
-GOLD_FILE = (
-    Path(__file__).resolve().parent.parent / "tests" / "data" / "gold" / "speech_counts.json"
-)
+GOLD_FILE = Path(__file__).resolve().parent / "data" / "gold" / "speech_counts.json"
 
 
 def load_gold(path: Path = GOLD_FILE) -> dict[str, dict[str, int]]:

@@ -1,6 +1,6 @@
 """Gold speech counts, made without the dramatis parser: a minimal heading counter.
 
-Run: python tests/data/gold/count_speeches.py > tests/data/gold/speech_counts.json
+Run: python tests/data/gold/count_speeches.py > personas/data/gold/speech_counts.json
 
 A speech heading here is a line at column 0, right after a blank line and right before a
 non-blank line, that is short and ends with a period ("Ham.", "LADY MACBETH.", "1 Clown."),
@@ -8,7 +8,7 @@ maybe followed by a dash or a bracketed direction ("APPARITION.--", "BAPTISTA. [
 Every heading found is named by the hand-made table HEADINGS below; a heading missing from
 the table stops the script, so none is counted unread. Roles that several characters share
 are named per scene in SCENE_RULES, each checked against the text and its stage directions
-(see README.md). This file imports nothing from dramatis on purpose.
+(see personas/data/gold/README.md). This file imports nothing from dramatis on purpose.
 """
 
 from __future__ import annotations
