@@ -15,6 +15,7 @@ from rich.text import Text
 from dramatis.agents.catalog import BUNDLED
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
+from dramatis.agents.settings_check import PROMPT_FORMATS, agent_settings, parse_pairs
 from dramatis.core.errors import DramatisError, user_errors
 from dramatis.core.paths import ensure_folder
 from dramatis.core.settings import Settings
@@ -137,24 +138,12 @@ STAGE_DEFAULTS: dict[str, Any] = {"best_of": 3}
 
 
 def agent_options(pairs: list[str]) -> dict[str, Any]:
-    """AgentSettings fields from KEY=VALUE pairs, typed like their defaults.
+    """AgentSettings fields from KEY=VALUE pairs, typed and range-checked
+    (agents/settings_check.py).
 
     agent_options(["best_of=3", "ban_out_of_world=true"]) -> {"best_of": 3, "ban_out_of_world": True}
     """
-    from dramatis.agents.character import AgentSettings
-
-    defaults = AgentSettings()
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        if not hasattr(defaults, key) or not value:
-            raise DramatisError(f"--set {pair!r}: write KEY=VALUE with an agent setting as KEY")
-        kind = type(getattr(defaults, key))
-        try:
-            out[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-        except ValueError as err:
-            raise DramatisError(f"--set {pair!r}: {key} takes a {kind.__name__}") from err
-    return out
+    return parse_pairs(pairs)
 
 
 @app.command()
@@ -183,16 +172,18 @@ def stage(
     policy: Annotated[
         str, typer.Option(help="Speaker policy: addressed | round-robin.")
     ] = "addressed",
-    max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
-    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.8,
+    max_tokens: Annotated[int, typer.Option(help="Token limit per speech (8 or more).")] = 60,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0 to 5).")] = 0.8,
     prompt_format: Annotated[
-        str, typer.Option("--format", help="Prompt format: page | auto | chat | script.")
+        str, typer.Option("--format", help=f"Prompt format: {' | '.join(PROMPT_FORMATS)}.")
     ] = "page",
     agent_set: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="Agent setting KEY=VALUE, e.g. --set best_of=1 (stage draws 3 by default; repeatable).",
+            help="Agent setting KEY=VALUE, e.g. --set best_of=1 (stage draws 3 by default; "
+            "repeatable). Every key and its range: docs/settings.md. --set is applied last: "
+            "--set max_tokens=20 wins over --max-tokens.",
         ),
     ] = None,
     out: Out = None,
@@ -227,6 +218,11 @@ def stage(
     )
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
+    agent = agent_settings(
+        AgentSettings(**STAGE_DEFAULTS),
+        {"max_tokens": max_tokens, "temperature": temperature, "prompt_format": prompt_format},
+        agent_set or [],
+    )  # checked before anything loads
     personas = cast_personas(parse_cast(cast))
     make_policy(policy)  # fail on a bad name before loading anything
     names = [p.name for p in personas]
@@ -243,12 +239,7 @@ def stage(
         model=stored_model(settings.model),
         seed=seed,
         policy=policy,
-        agent=AgentSettings(
-            max_tokens=max_tokens,
-            temperature=temperature,
-            prompt_format=prompt_format,
-            **{**STAGE_DEFAULTS, **agent_options(agent_set or [])},
-        ),
+        agent=agent,
         adapters=adapters,
         stage_voice=stage_voice,
         memory=memory,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from dramatis.agents.character import AgentSettings
+from dramatis.agents.settings_check import PROMPT_FORMATS
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
@@ -26,16 +27,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-FORMATS = ("page", "chat", "script")
-
-
 def check_format(fmt: str) -> str:
     """The prompt format named by --format, lower case; DramatisError for another word.
 
     check_format("Chat") -> "chat"
     """
-    if fmt.strip().lower() not in FORMATS:
-        raise DramatisError(f"--format {fmt!r}: use {', '.join(FORMATS)}")
+    if fmt.strip().lower() not in PROMPT_FORMATS:
+        raise DramatisError(f"--format {fmt!r}: use {', '.join(PROMPT_FORMATS)}")
     return fmt.strip().lower()
 
 
@@ -60,7 +58,9 @@ def serve_cmd(
     max_tokens: Annotated[int, typer.Option(min=8, help="Default token limit per reply.")] = 120,
     prompt_format: Annotated[
         str | None,
-        typer.Option("--format", help="Prompt format: page (default) | chat | script."),
+        typer.Option(
+            "--format", help=f"Prompt format: {' | '.join(PROMPT_FORMATS)} (page by default)."
+        ),
     ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder; env DRAMATIS_HOME.")] = None,
     threads: Annotated[

@@ -211,7 +211,7 @@ def test_stage_set_options_are_typed_and_checked(home):
         "presence_penalty": 0.3,
     }
     bad = CliRunner().invoke(app, ["stage", "--cast", "Hamlet", "--set", "best_of=many"])
-    assert bad.exit_code == 2 and "best_of takes a int" in bad.output
+    assert bad.exit_code == 2 and "best_of takes a whole number" in bad.output
 
 
 def test_a_turn_that_recites_the_setting_is_drawn_again():

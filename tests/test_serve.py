@@ -265,7 +265,7 @@ def test_format_option():
         timeout=60,
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert run.stderr == "error: --format 'prose': use page, chat, script\n"
+    assert run.stderr == "error: --format 'prose': use page, auto, chat, script\n"
 
 
 @pytest.mark.model

@@ -1,0 +1,168 @@
+"""Agent settings checked where a user gives them (`--set`, `--format`, `--max-tokens`).
+
+`AgentSettings` (agents/character.py) holds the values; this module holds what a good
+value is: one `Rule` per field, a range or a list of choices. A value out of range is a
+one-line DramatisError naming the key as the user wrote it and the fix, before any model
+loads. docs/settings.md is generated from these rules and the dataclasses
+(`python -m dramatis.settings_doc`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from dramatis.agents.character import AgentSettings
+from dramatis.core.errors import DramatisError, closest
+
+# The prompt formats agents/prompts.py's build_prompt knows: "auto" picks chat when the
+# model has a template, script otherwise. Any other word is refused here, at the edge.
+PROMPT_FORMATS = ("page", "auto", "chat", "script")
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a setting accepts: numbers in [low, high] (low excluded with `above`), or
+    one of `choices`; a bool needs no bounds. `why`: what the bounds rest on (the
+    reference, docs/settings.md, prints it)."""
+
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    choices: tuple[str, ...] = ()
+    why: str = ""
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is refused, or None.
+
+        Rule(0, 1, above=True).problem(5) -> "must be above 0 and at most 1"
+        """
+        if self.choices:
+            return None if value in self.choices else f"must be one of {', '.join(self.choices)}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        low_ok = self.low is None or (value > self.low if self.above else value >= self.low)
+        high_ok = self.high is None or value <= self.high
+        return None if math.isfinite(value) and low_ok and high_ok else f"must be {self.text()}"
+
+    def text(self) -> str:
+        """The accepted values in words.
+
+        Rule(0, 1, above=True).text() -> "above 0 and at most 1"; Rule(1).text() -> "1 or more"
+        """
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if self.low is None:
+            return "any number" if self.high is None else f"at most {self.high:g}"
+        if self.high is None:
+            return f"above {self.low:g}" if self.above else f"{self.low:g} or more"
+        if self.above:
+            return f"above {self.low:g} and at most {self.high:g}"
+        return f"from {self.low:g} to {self.high:g}"
+
+
+# field -> rule. tests/test_settings_check.py fails when a field of AgentSettings has none.
+RULES: dict[str, Rule] = {
+    "max_tokens": Rule(8, why="token limit per speech; below 8 one is cut inside its first clause"),
+    "min_tokens": Rule(0),
+    "temperature": Rule(0, 5, why="0 is greedy; above about 2 the small models write noise"),
+    "top_p": Rule(0, 1, above=True, why="nucleus sampling: the probability mass kept"),
+    "repeat_penalty": Rule(0, 5, above=True, why="divides repeated tokens' logits; 1 is off"),
+    "max_lines": Rule(1),
+    "retries": Rule(0),
+    "history_tokens": Rule(0),
+    "prompt_format": Rule(choices=PROMPT_FORMATS),
+    "n_samples": Rule(0),
+    "memory_k": Rule(0),
+    "memory_tokens": Rule(0),
+    "memory_boost": Rule(0, 20, why="a logit bias: 5 already turned speeches into lists"),
+    "prefer_memory": Rule(),
+    "n_examples": Rule(0),
+    "ban_out_of_world": Rule(),
+    "presence_penalty": Rule(
+        -2, 2, why="taken once off every token already used; the OpenAI API's range"
+    ),
+    "best_of": Rule(1),
+    "near_repeats": Rule(),
+    "move_on": Rule(),
+}
+
+
+def option_name(key: str) -> str:
+    """The command-line spelling of a setting: option_name("max_tokens") -> "--max-tokens"."""
+    return "--format" if key == "prompt_format" else f"--{key.replace('_', '-')}"
+
+
+def parse_value(key: str, text: str, where: str) -> Any:
+    """`text` typed like the setting's default; a DramatisError naming `where` otherwise.
+
+    parse_value("best_of", "3", "--set") -> 3; parse_value("move_on", "yes", "--set") -> True
+    """
+    kind = type(getattr(AgentSettings(), key))
+    word = text.strip().lower()
+    if kind is bool:
+        if word not in TRUE + FALSE:
+            raise DramatisError(f"{where}: {key} is true or false, not {text!r}")
+        return word in TRUE
+    if kind is str:
+        return word
+    try:
+        return kind(word)
+    except ValueError:
+        number = "a whole number" if kind is int else "a number"
+        raise DramatisError(f"{where}: {key} takes {number}, not {text!r}") from None
+
+
+def parse_pairs(pairs: Iterable[str]) -> dict[str, Any]:
+    """AgentSettings fields from `--set KEY=VALUE` pairs, typed and checked.
+
+    parse_pairs(["best_of=3", "ban_out_of_world=true"]) -> {"best_of": 3, "ban_out_of_world": True}
+    """
+    known = [f.name for f in fields(AgentSettings)]
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sign, text = (part.strip() for part in pair.partition("="))
+        if not sign or not text or key not in known:
+            hint = closest(key, known, 1) if key else []
+            fix = f"did you mean {hint[0]}?" if hint else "see docs/settings.md for the keys"
+            raise DramatisError(f"--set {pair!r}: write KEY=VALUE with an agent setting: {fix}")
+        out[key] = checked(key, parse_value(key, text, f"--set {pair!r}"), f"--set {key}")
+    return out
+
+
+def checked(key: str, value: Any, where: str) -> Any:
+    """`value` when the rule for `key` accepts it; a one-line DramatisError otherwise.
+
+    checked("top_p", 5.0, "--set top_p") -> error "--set top_p=5.0 must be above 0 and at most 1"
+    """
+    problem = RULES[key].problem(value)
+    if problem:
+        raise DramatisError(f"{where}={value!r} {problem}: set it in range or leave it out")
+    return value
+
+
+def validate_settings(
+    settings: AgentSettings, where: dict[str, str] | None = None
+) -> AgentSettings:
+    """`settings` when every field is in range; else a DramatisError naming the first bad
+    one as `where` spells it (default: its option name, e.g. "--top-p")."""
+    spelled = where or {}
+    for f in fields(settings):
+        checked(f.name, getattr(settings, f.name), spelled.get(f.name, option_name(f.name)))
+    return settings
+
+
+def agent_settings(
+    base: AgentSettings, options: dict[str, Any], pairs: Iterable[str]
+) -> AgentSettings:
+    """`base` with the command's own options (`--max-tokens`, `--format`...) and then
+    the `--set` pairs applied, checked. `--set` comes last, so it wins over an option of
+    the same name: `--max-tokens 40 --set max_tokens=20` speaks 20 tokens."""
+    given = parse_pairs(pairs)
+    options = {k: v.strip().lower() if isinstance(v, str) else v for k, v in options.items()}
+    settings = replace(base, **{**options, **given})
+    names = {key: option_name(key) for key in options} | {key: f"--set {key}" for key in given}
+    return validate_settings(settings, names)
