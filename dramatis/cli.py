@@ -17,6 +17,7 @@ from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.settings_check import PROMPT_FORMATS, agent_settings, parse_pairs
 from dramatis.core.errors import DramatisError, user_errors
+from dramatis.core.output import whole_output
 from dramatis.core.paths import ensure_folder
 from dramatis.core.settings import Settings
 from dramatis.failures import CheckedGroup
@@ -30,6 +31,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+def command(fn: Any) -> Any:
+    """What every command runs inside: a DramatisError as one line (user_errors), and
+    output piped into another program at full width, so tables keep whole names
+    (core/output.py)."""
+    return whole_output(user_errors(fn))
 
 
 @app.callback()
@@ -147,7 +155,7 @@ def agent_options(pairs: list[str]) -> dict[str, Any]:
 
 
 @app.command()
-@user_errors
+@command
 def stage(
     cast: Annotated[
         str,
@@ -265,7 +273,7 @@ def _setting_and_opening(
 
 
 @app.command()
-@user_errors
+@command
 def resume(
     thread_id: Annotated[str, typer.Argument(help="Thread id printed by `dramatis stage`.")],
     turns: Annotated[int, typer.Option(min=1, help="Turns to add.")] = 4,
@@ -286,7 +294,7 @@ def resume(
 
 
 @app.command()
-@user_errors
+@command
 def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
     """List saved scenes."""
     settings = Settings.load(home=home).ensure()
@@ -301,6 +309,7 @@ def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
 
 
 @app.command()
+@command
 def models(as_json: JsonFlag = False) -> None:
     """List the models that ship with the install."""
     if as_json:
@@ -315,6 +324,7 @@ def models(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
+@command
 def doctor(home: Home = None) -> None:
     """Check the state folder, scenes, adapters, cast and models; change nothing."""
     from dramatis.doctor import diagnose
@@ -328,14 +338,15 @@ def doctor(home: Home = None) -> None:
 
 
 def guarded(sub: typer.Typer) -> typer.Typer:
-    """A copy of a room's sub-app whose commands print a DramatisError as one line.
+    """A copy of a room's sub-app whose commands run as `command` wraps them (a
+    DramatisError as one line, piped output whole).
 
     A copy, so the room's own app (which its tests drive) keeps raising the error."""
     out = copy.copy(sub)
     out.registered_commands = []
-    for command in sub.registered_commands:
-        wrapped = copy.copy(command)
-        wrapped.callback = user_errors(command.callback)
+    for sub_command in sub.registered_commands:
+        wrapped = copy.copy(sub_command)
+        wrapped.callback = command(sub_command.callback)
         out.registered_commands.append(wrapped)
     return out
 
@@ -355,7 +366,7 @@ _mount_personas()
 def _mount_training() -> None:
     from dramatis.training.cli import adapters_app, train_cmd
 
-    app.command("train")(user_errors(train_cmd))
+    app.command("train")(command(train_cmd))
     app.add_typer(
         guarded(adapters_app), name="adapters", help="List, activate, roll back, remove adapters."
     )
@@ -376,7 +387,7 @@ _mount_arena()
 def _mount_serve() -> None:
     from dramatis.serve_cli import serve_cmd
 
-    app.command("serve")(user_errors(serve_cmd))
+    app.command("serve")(command(serve_cmd))
 
 
 _mount_serve()
@@ -385,7 +396,7 @@ _mount_serve()
 def _mount_chat() -> None:
     from dramatis.tui.cli import chat_cmd
 
-    app.command("chat")(user_errors(chat_cmd))
+    app.command("chat")(command(chat_cmd))
 
 
 _mount_chat()
