@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-python3}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK" "$ROOT/build"' EXIT
 
 rm -rf build  # setuptools' staging folder: a stale copy of a removed module would ship
 .venv/bin/python -m pip wheel -q --no-deps -w "$WORK/dist" .

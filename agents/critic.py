@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from dramatis.personas import Speech, find_persona, load_play
+from dramatis.personas import Persona, Speech, find_persona, load_play
 from dramatis.personas.cards import CARD_PLAY
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
@@ -63,13 +63,17 @@ class StyleCritic:
 
     @classmethod
     def for_cast(cls, cast: Sequence[str]) -> StyleCritic:
+        """`for_personas` of the cast members named ("Hamlet", "tempest:Antonio")."""
+        return cls.for_personas([find_persona(name) for name in cast])
+
+    @classmethod
+    def for_personas(cls, cast: Sequence[Persona]) -> StyleCritic:
         """Trained on the cast's lines in the scenes the arena's judge holds out. An
         imported card character, who has no play, is known by its card's example lines
         (the judge has none of its lines to hold out)."""
         speeches: dict[str, list[tuple[str, Speech]]] = {}
         examples: dict[str, Sequence[str]] = {}
-        for name in cast:
-            persona = find_persona(name)
+        for persona in cast:
             if persona.play == CARD_PLAY:
                 examples[persona.name] = list(persona.sample_lines)
                 continue

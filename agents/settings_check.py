@@ -64,7 +64,8 @@ class Rule:
         return f"from {self.low:g} to {self.high:g}"
 
 
-# field -> rule. tests/test_settings_check.py fails when a field of AgentSettings has none.
+# field -> rule. tests/test_settings_check.py fails when a field of AgentSettings has none
+# (until it gets one, `rule_for` checks only the value's type).
 RULES: dict[str, Rule] = {
     "max_tokens": Rule(8, why="token limit per speech; below 8 one is cut inside its first clause"),
     "min_tokens": Rule(0),
@@ -91,6 +92,11 @@ RULES: dict[str, Rule] = {
 }
 
 
+def rule_for(key: str) -> Rule:
+    """The rule of a setting; a field without one yet is checked for its type only."""
+    return RULES.get(key, Rule())
+
+
 def option_name(key: str) -> str:
     """The command-line spelling of a setting: option_name("max_tokens") -> "--max-tokens"."""
     return "--format" if key == "prompt_format" else f"--{key.replace('_', '-')}"
@@ -107,8 +113,8 @@ def parse_value(key: str, text: str, where: str) -> Any:
         if word not in TRUE + FALSE:
             raise DramatisError(f"{where}: {key} is true or false, not {text!r}")
         return word in TRUE
-    if kind is str:
-        return word
+    if kind is str:  # a name from a list is case-blind ("Chat"); free text is kept as written
+        return word if rule_for(key).choices else text.strip()
     try:
         return kind(word)
     except ValueError:
@@ -125,10 +131,13 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sign, text = (part.strip() for part in pair.partition("="))
-        if not sign or not text or key not in known:
+        if key not in known:
             hint = closest(key, known, 1) if key else []
             fix = f"did you mean {hint[0]}?" if hint else "see docs/settings.md for the keys"
-            raise DramatisError(f"--set {pair!r}: write KEY=VALUE with an agent setting: {fix}")
+            raise DramatisError(f"--set {pair!r}: {key!r} is not an agent setting: {fix}")
+        default = getattr(AgentSettings(), key)
+        if not sign or (not text and not isinstance(default, str)):
+            raise DramatisError(f"--set {pair!r}: write KEY=VALUE, e.g. --set {key}={default}")
         out[key] = checked(key, parse_value(key, text, f"--set {pair!r}"), f"--set {key}")
     return out
 
@@ -138,7 +147,7 @@ def checked(key: str, value: Any, where: str) -> Any:
 
     checked("top_p", 5.0, "--set top_p") -> error "--set top_p=5.0 must be above 0 and at most 1"
     """
-    problem = RULES[key].problem(value)
+    problem = rule_for(key).problem(value)
     if problem:
         raise DramatisError(f"{where}={value!r} {problem}: set it in range or leave it out")
     return value

@@ -41,16 +41,13 @@ def ensure_lore(store: Any, embedder: Any, plays: set[str]) -> list[str]:
 def prepare_memory(spec: SceneSpec, settings: Settings) -> SceneSpec:
     """Index the lore the spec's plays need; the spec with a fresh memory thread id
     ("JOB-1a2b3c4d"), whose graph and episodic memories start empty."""
-    from dramatis.memory.embed import Embedder
     from dramatis.memory.settings import MemorySettings
     from dramatis.memory.store import VectorStore
 
-    ms = MemorySettings.under(settings.home)
+    ms = MemorySettings.of(settings)  # the store and threads the scenes will use
     store = VectorStore(ms.store)
     try:
-        ensure_lore(
-            store, Embedder(ms.embeddings, threads=settings.n_threads), set(spec.plays.values())
-        )
+        ensure_lore(store, ms.embedder(), set(spec.plays.values()))
     finally:
         store.close()  # build_scene opens the store again
     return spec.model_copy(update={"thread_id": f"{spec.thread_id}-{uuid.uuid4().hex[:8]}"})

@@ -231,7 +231,7 @@ def stage(
         {"max_tokens": max_tokens, "temperature": temperature, "prompt_format": prompt_format},
         agent_set or [],
     )  # checked before anything loads
-    personas = cast_personas(parse_cast(cast))
+    personas = cast_personas(parse_cast(cast), settings.home)
     make_policy(policy)  # fail on a bad name before loading anything
     names = [p.name for p in personas]
     scene_setting, opening = _setting_and_opening(scene, setting, personas)

@@ -190,12 +190,13 @@ def without_subject(message: str, subject: str) -> str:
     return message
 
 
-def check_memory(home: Path) -> Iterator[Finding]:
+def check_memory(app_settings: Settings) -> Iterator[Finding]:
     """Every memory store: the configured one, then any other under the home folder."""
     from dramatis.memory.settings import MemorySettings
     from dramatis.memory.store import is_url
 
-    settings = MemorySettings.under(home)
+    home = app_settings.home
+    settings = MemorySettings.of(app_settings)
     configured = settings.store
     if is_url(configured):
         yield Finding(configured, True, "memory store on a Qdrant server (not checked here)")
@@ -242,7 +243,7 @@ def diagnose(settings: Settings) -> list[Finding]:
             lambda: check_scenes(settings.scenes_db),
             lambda: check_adapters(settings.home / "adapters"),
             lambda: check_models(settings.cache_dir),
-            lambda: check_memory(settings.home),
+            lambda: check_memory(settings),
         ]
     for check in checks:
         found = check()

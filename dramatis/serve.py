@@ -231,7 +231,7 @@ def persona_for(model_id: str, home: Path, user: str = DEFAULT_USER) -> Persona:
         found = None if is_card else load_cast().find(model_id)
         name = model_id.split(":", 1)[-1] if is_card else model_id
         found = found or store.persona(name, user)
-        return found or find_persona(model_id)
+        return found or find_persona(model_id, home=home)
     except DramatisError as err:
         raise OpenAIError(
             404,

@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from dramatis.agents.character import AgentSettings
-from dramatis.agents.settings_check import RULES
+from dramatis.agents.settings_check import rule_for
 from dramatis.core.settings import ENV, Settings
 
 # Settings field -> the option that sets it, on the commands that take one.
-OPTIONS = {"home": "--home", "model": "--model", "n_threads": "--threads"}
+OPTIONS = {
+    "home": "--home",
+    "model": "--model",
+    "n_threads": "--threads",
+    "memory_store": "--store",
+}
 
 
 def field_comments(cls: type) -> dict[str, str]:
@@ -91,7 +96,7 @@ def agent_table() -> list[str]:
     for f in fields(AgentSettings):
         default = f.default if f.default is not MISSING else None
         kind = type(default).__name__
-        rule = RULES[f.name]
+        rule = rule_for(f.name)
         accepts = "true or false" if kind == "bool" else rule.text()
         notes = " ".join(n for n in (comments.get(f.name, ""), rule.why and f"({rule.why})") if n)
         rows.append(f"| `{f.name}` | {kind} | {shown(default)} | {accepts} | {cell(notes)} |")

@@ -41,10 +41,11 @@ def parse_cast(text: str) -> list[str]:
     return names
 
 
-def cast_personas(names: Sequence[str]) -> list[Persona]:
-    """The persona for each "Name" or "play:Name"; a DramatisError if two share a name
-    (agents, turns and memories are keyed by the name a character speaks under)."""
-    personas = [find_persona(name) for name in names]
+def cast_personas(names: Sequence[str], home: Path) -> list[Persona]:
+    """The persona for each "Name" or "play:Name" (imported cards: those in the state
+    folder `home`); a DramatisError if two share a name (agents, turns and memories are
+    keyed by the name a character speaks under)."""
+    personas = [find_persona(name, home=home) for name in names]
     seen: dict[str, Persona] = {}
     for persona in personas:
         if (other := seen.get(persona.name)) is not None:
@@ -119,7 +120,7 @@ def build_scene(
     Cast members resolve with their stored plays (`spec.roles()`). With `spec.adapters`
     each character speaks with its active LoRA adapter (the dramatis.training registry),
     loaded once on the shared model; characters without one use the base."""
-    personas = cast_personas(spec.roles())
+    personas = cast_personas(spec.roles(), settings.home)
     model = model or load_model(spec, settings)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
@@ -147,7 +148,7 @@ def build_scene(
     skip = (spec.source_scene or ":").split(":", 1)[1]
     voice = PlayVoices({p.name: p.play for p in personas}, skip_scene=skip)
     cards = [p.card() for p in personas]
-    critic = StyleCritic.for_cast([p.name for p in personas]) if spec.agent.best_of > 1 else None
+    critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
     agents = {
         p.name: CharacterAgent(
             p,
@@ -183,9 +184,7 @@ def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:
     from dramatis.memory.settings import MemorySettings
 
     cast = [(p.name, p.play) for p in personas]
-    return open_scene_memory(
-        MemorySettings.under(settings.home), spec.thread_id, cast, spec.source_scene
-    )
+    return open_scene_memory(MemorySettings.of(settings), spec.thread_id, cast, spec.source_scene)
 
 
 def card_opening(personas: list, group: bool) -> list[Turn]:

@@ -52,7 +52,7 @@ def open_scene_memory(
 ) -> SceneMemory:
     """The scene's memory: its saved graph when it has one (a resume), else a new one."""
     store = store or VectorStore(settings.store)
-    embedder = embedder or Embedder(settings.embeddings)
+    embedder = embedder or settings.embedder()
     roles = roles_for(cast, source_scene)
     require_lore(store, {r.play for r in roles.values()})
     path = settings.graph_path(thread)

@@ -20,6 +20,9 @@ Store = Annotated[
         help="Memory store: a folder, http://HOST:6333, or :memory:; env DRAMATIS_MEMORY_STORE."
     ),
 ]
+Threads = Annotated[
+    int | None, typer.Option(help="Threads for embedding batches; env DRAMATIS_THREADS.")
+]
 
 
 @memory_app.command("index")
@@ -27,26 +30,24 @@ def index_cmd(
     play: Annotated[str, typer.Argument(help="Play name, e.g. hamlet.")],
     home: Home = None,
     store: Store = None,
+    threads: Threads = None,
 ) -> None:
     """Put a play's speeches into the lore store (a second run is instant)."""
     from rich.progress import Progress
 
-    from dramatis.memory.embed import Embedder
     from dramatis.memory.lore import index_play
     from dramatis.memory.settings import MemorySettings
     from dramatis.memory.store import VectorStore
     from dramatis.personas import load_play
 
-    settings = Settings.load(home=home).ensure()
-    ms = MemorySettings.under(settings.home, store)
+    settings = Settings.load(home=home, n_threads=threads).ensure()
+    ms = MemorySettings.of(settings, store)
     parsed = load_play(play)
     vectors = VectorStore(ms.store)
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task(f"indexing {parsed.key}", total=len(parsed.speeches()))
-            report = index_play(
-                vectors, Embedder(ms.embeddings), parsed, lambda n: bar.advance(task, n)
-            )
+            report = index_play(vectors, ms.embedder(), parsed, lambda n: bar.advance(task, n))
     finally:
         vectors.close()
     how = "already indexed" if report.skipped else "encoded" if report.encoded else "from cache"
@@ -82,7 +83,7 @@ def show_cmd(
     from dramatis.memory.store import VectorStore
 
     settings = Settings.load(home=home).ensure()
-    ms = MemorySettings.under(settings.home, store)
+    ms = MemorySettings.of(settings, store)
     graph = _graph_for(ms.graphs, thread_id)
     roles = graph.g.graph.get("roles", {})
     name = next((n for n in roles if n.lower() == character.strip().lower()), None)

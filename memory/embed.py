@@ -52,12 +52,10 @@ class Embedder:
     ) -> None:
         self.cache_dir = cache_dir
         self.batch_size = batch_size
-        # torch threads for batches (env DRAMATIS_THREADS, else up to 4). A single query
-        # always runs on one: measured here under load, 2 threads took 0.40 s a query
-        # and 1 thread 0.04 s.
-        env = os.environ.get("DRAMATIS_THREADS", "")
-        chosen = threads or (int(env) if env.isdigit() and int(env) > 0 else None)
-        self.threads: int = chosen or min(4, os.cpu_count() or 1)
+        # torch threads for batches (passed in: Settings.n_threads through
+        # MemorySettings; None or 0: up to 4). A single query always runs on one: measured
+        # here under load, 2 threads took 0.40 s a query and 1 thread 0.04 s.
+        self.threads: int = threads or min(4, os.cpu_count() or 1)
         self._model: Any = None
 
     @property

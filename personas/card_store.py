@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from dramatis.core.errors import DramatisError
-from dramatis.core.settings import default_home
 from dramatis.personas.card_files import PNG_SIGNATURE, card_from_bytes, card_json, parse_json
 from dramatis.personas.cards import card_persona, check_card
 from dramatis.personas.persona import Persona
@@ -23,10 +22,10 @@ def card_key(name: str) -> str:
 
 
 class CardStore:
-    """The imported cards of one state folder (default: DRAMATIS_HOME)."""
+    """The imported cards of one state folder (Settings.home: passed in, never guessed)."""
 
-    def __init__(self, home: Path | None = None) -> None:
-        self.root = (home or default_home()) / "cards"
+    def __init__(self, home: Path) -> None:
+        self.root = home / "cards"
 
     def save(self, card: dict[str, Any], image: bytes | None, *, force: bool = False) -> Path:
         """Keep a checked card; refuses to replace one already there unless `force`."""

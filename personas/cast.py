@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from dramatis.core.errors import DramatisError, closest
 from dramatis.core.keys import slug
+from dramatis.core.settings import default_home
 from dramatis.personas.card_store import CardStore
 from dramatis.personas.cards import CARD_PLAY
 from dramatis.personas.corpus import list_plays, load_play, play_key
@@ -90,11 +91,13 @@ def load_cast(path: Path | None = None) -> Cast:
     return Cast({p.name: p for p in cast.personas})
 
 
-def find_persona(name: str, play: str | None = None) -> Persona:
-    """A persona by name: "Hamlet", "macbeth:Banquo", or name + play.
+def find_persona(name: str, play: str | None = None, *, home: Path | None = None) -> Persona:
+    """A persona by name: "Hamlet", "macbeth:Banquo", "card:Yorick", or name + play.
 
-    Without a play, the default cast answers first; otherwise every play is searched and the
-    one where the character speaks most wins (slow: parses the plays not yet cached).
+    Without a play, the default cast answers first, then the cards imported into `home`
+    (the state folder, Settings.home); otherwise every play is searched and the one where
+    the character speaks most wins (slow: parses the plays not yet cached). `home` None:
+    DRAMATIS_HOME or ~/.dramatis, for callers that hold no Settings.
     """
     if play is None and ":" in name:
         play, _, name = name.partition(":")
@@ -104,14 +107,14 @@ def find_persona(name: str, play: str | None = None) -> Persona:
             "write NAME or PLAY:NAME, e.g. hamlet:Ophelia"
         )
     if play is not None and play.strip().lower() == CARD_PLAY:
-        return imported_persona(name)
+        return imported_persona(name, cards_home(home))
     cast = load_cast()
     if play is not None:
         key = play_key(play)
         return cast.find(f"{key}:{name}") or build_persona(load_play(key), name)
     if found := cast.find(name):
         return found
-    if found := CardStore().persona(name):  # an imported character card
+    if found := CardStore(cards_home(home)).persona(name):  # an imported character card
         return found
     best: tuple[int, str] | None = None
     for key in list_plays():
@@ -123,9 +126,15 @@ def find_persona(name: str, play: str | None = None) -> Persona:
     return build_persona(load_play(best[1]), name)
 
 
-def imported_persona(name: str) -> Persona:
-    """The persona of an imported character card ("card:Yorick"); DramatisError if none."""
-    store = CardStore()
+def cards_home(home: Path | None) -> Path:
+    """The state folder whose imported cards are searched: `home`, else the default."""
+    return home if home is not None else default_home()
+
+
+def imported_persona(name: str, home: Path) -> Persona:
+    """The persona of an imported character card ("card:Yorick") in `home`; DramatisError
+    if none."""
+    store = CardStore(home)
     if found := store.persona(name):
         return found
     near = closest(name, store.keys())

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dramatis.core.settings import Settings
 from dramatis.personas.card_store import CardStore, import_card
 from dramatis.personas.cast import find_persona, load_cast
 from dramatis.personas.corpus import list_plays, load_play
@@ -20,6 +21,15 @@ play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse fi
 personas_app = typer.Typer(no_args_is_help=True, help="Show the characters built from the plays.")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+Home = Annotated[
+    Path | None,
+    typer.Option(help="State folder whose imported cards are used; env DRAMATIS_HOME."),
+]
+
+
+def state_home(home: Path | None) -> Path:
+    """The state folder: --home, else DRAMATIS_HOME, else ~/.dramatis (Settings decides)."""
+    return Settings.load(home=home).home
 
 
 def play_stats(play: Play) -> dict[str, Any]:
@@ -89,9 +99,10 @@ def show(
     name: Annotated[str, typer.Argument(help="Character, e.g. Hamlet, 'Lady Macbeth', lear:Fool.")],
     play: Annotated[str | None, typer.Option(help="Play to build the persona from.")] = None,
     as_json: JsonFlag = False,
+    home: Home = None,
 ) -> None:
-    """Print one persona (default cast first, then the plays)."""
-    persona = find_persona(name, play)
+    """Print one persona (default cast first, then imported cards, then the plays)."""
+    persona = find_persona(name, play, home=state_home(home))
     if as_json:
         typer.echo(persona.model_dump_json(indent=2))
         return
@@ -107,13 +118,14 @@ def show(
 def list_personas(
     play: Annotated[str | None, typer.Option(help="List a play's speakers instead.")] = None,
     as_json: JsonFlag = False,
+    home: Home = None,
 ) -> None:
     """The default cast and imported cards, or with --play a play's speakers by lines."""
     if play:
         counts = load_play(play).line_counts()
         rows = [{"name": n, "lines": c} for n, c in counts.items()]
     else:
-        personas = [*load_cast().personas.values(), *CardStore().personas()]
+        personas = [*load_cast().personas.values(), *CardStore(state_home(home)).personas()]
         rows = [{"name": p.name, "play": p.play, "lines": p.n_lines} for p in personas]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -129,9 +141,10 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="Character Card V2/V3 as .json or .png.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a card imported before.")] = False,
     as_json: JsonFlag = False,
+    home: Home = None,
 ) -> None:
     """Import a Character Card (V2 or V3, JSON or PNG) as a persona for scenes."""
-    store = CardStore()
+    store = CardStore(state_home(home))
     persona = import_card(file, store, force=force)
     if as_json:
         typer.echo(persona.model_dump_json(indent=2, exclude={"card_source"}))
@@ -141,7 +154,7 @@ def import_command(
         name = f"card:{name}"
     typer.echo(
         f"imported {persona.name} into {store.root}; stage it: "
-        f"dramatis stage --cast 'Hamlet,{name}'"
+        f"dramatis stage --cast 'Hamlet,{name}'" + (f" --home {home}" if home else "")
     )
 
 
@@ -152,9 +165,12 @@ def export_command(
     v3: Annotated[bool, typer.Option("--v3", help="Character Card V3 (default V2).")] = False,
     out: Annotated[Path | None, typer.Option(help="Output file (default NAME.png|json).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    home: Home = None,
 ) -> None:
     """Export a persona as a Character Card: JSON, or PNG (V2 and V3 chunks) with a portrait."""
     from dramatis.personas.card_export import export_persona
 
-    path = export_persona(find_persona(name), fmt, v3=v3, out=out, force=force)
+    where = state_home(home)
+    persona = find_persona(name, home=where)
+    path = export_persona(persona, fmt, v3=v3, out=out, home=where, force=force)
     typer.echo(f"wrote {path}")

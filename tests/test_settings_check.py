@@ -54,7 +54,8 @@ def test_every_key_can_be_set_to_its_default(key):
         ("best_of=many", "best_of takes a whole number, not 'many'"),
         ("move_on=maybe", "move_on is true or false, not 'maybe'"),
         ("bestof=3", "did you mean best_of?"),
-        ("best_of", "write KEY=VALUE"),
+        ("best_of", "write KEY=VALUE, e.g. --set best_of=1"),
+        ("top_p=", "write KEY=VALUE, e.g. --set top_p=0.95"),
     ],
 )
 def test_a_bad_pair_is_one_line_naming_the_key(pair, says):

@@ -1,7 +1,8 @@
 """Typed settings, loaded once and passed down.
 
 Defaults suit the bundled model on a small CPU machine. Environment variables
-(DRAMATIS_HOME, DRAMATIS_MODEL, DRAMATIS_THREADS, DRAMATIS_CACHE_MB, DRAMATIS_N_CTX)
+(DRAMATIS_HOME, DRAMATIS_MODEL, DRAMATIS_THREADS, DRAMATIS_CACHE_MB, DRAMATIS_N_CTX,
+DRAMATIS_MEMORY_STORE)
 override them through pydantic-settings; the CLI overrides both.
 """
 
@@ -24,6 +25,7 @@ ENV = {
     "n_ctx": ("DRAMATIS_N_CTX", "2048"),
     "n_threads": ("DRAMATIS_THREADS", "2"),
     "cache_mb": ("DRAMATIS_CACHE_MB", "256"),
+    "memory_store": ("DRAMATIS_MEMORY_STORE", "http://localhost:6333"),
 }
 
 
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     # Saved prompt prefixes, one per adapter, so a speaker switch under adapters does not
     # re-evaluate the whole prompt (agents/prefix_cache.py); 0 turns it off.
     cache_mb: float = Field(256.0, ge=0)
+    # Where memory's vectors live: a folder (qdrant local mode), a Qdrant server URL
+    # (http://HOST:6333) or ":memory:"; None: HOME/memory/store. `--store` overrides it.
+    memory_store: str | None = None
 
     @field_validator("home")
     @classmethod

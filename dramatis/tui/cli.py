@@ -67,7 +67,7 @@ def chat_cmd(
     elif cast:
         options = ChatOptions(
             cast=cast, scene=scene, human=as_, model=settings.model, adapters=adapters,
-            seed=seed, max_tokens=max_tokens, memory=memory,
+            seed=seed, max_tokens=max_tokens, memory=memory, home=settings.home,
         )  # fmt: skip
         spec, opening = new_spec(options)
         load = lambda: ChatSession.start(spec, opening, store, settings)  # noqa: E731

@@ -47,6 +47,7 @@ class ChatOptions:
     max_tokens: int = 60
     temperature: float = 0.8
     memory: bool = False
+    home: Path | None = None  # the state folder whose imported cards the cast may name
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ class Recollection:
 
 def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneSpec, list[Turn]]:
     """The spec of a new chat and the play's opening lines (none without --scene)."""
-    human = find_persona(options.human).name if options.human != YOU else YOU
-    names = [n for n in (find_persona(c).name for c in parse_cast(options.cast)) if n != human]
+    home = options.home
+    human = find_persona(options.human, home=home).name if options.human != YOU else YOU
+    cast = parse_cast(options.cast)
+    names = [n for n in (find_persona(c, home=home).name for c in cast) if n != human]
     if not names:
         raise DramatisError(f"--cast has nobody but you ({human}): add a character to talk to")
     make_policy(options.policy)  # fail on a bad name before loading anything
@@ -168,7 +171,7 @@ class ChatSession:
         """Bring a character on stage; one new to the chat gets an agent (saved in the spec)."""
         if name.strip().lower() == self.human.lower():
             raise DramatisError(f"{self.human} is you: invite someone else")
-        persona = find_persona(name)
+        persona = find_persona(name, home=self.settings.home)
         present = self.scene.present(self.thread_id)
         if persona.name in present:
             raise DramatisError(f"{persona.name} is already here")
