@@ -41,10 +41,10 @@ def parse_cast(text: str) -> list[str]:
     return names
 
 
-def cast_personas(names: Sequence[str], home: Path) -> list[Persona]:
+def cast_personas(names: Sequence[str], home: Path | None = None) -> list[Persona]:
     """The persona for each "Name" or "play:Name" (imported cards: those in the state
-    folder `home`); a DramatisError if two share a name (agents, turns and memories are
-    keyed by the name a character speaks under)."""
+    folder `home`, Settings.home; None: the default one); a DramatisError if two share a
+    name (agents, turns and memories are keyed by the name a character speaks under)."""
     personas = [find_persona(name, home=home) for name in names]
     seen: dict[str, Persona] = {}
     for persona in personas:
