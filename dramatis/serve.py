@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from dramatis.agents.catalog import ModelSpec, parse_model
 from dramatis.agents.character import AgentSettings, CharacterAgent, Utterance
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.turn import Turn, make_turn
@@ -107,23 +108,26 @@ class ServeState:
     prompt_format: str = AgentSettings.prompt_format  # page | auto | chat | script
     _adapter_of: dict[str, str | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    model_spec: ModelSpec = field(init=False)  # settings.model, parsed once
+
+    def __post_init__(self) -> None:
+        self.model_spec = parse_model(self.settings.model)
 
     def adapter(self, persona: Persona) -> str | None:
         """The character's active LoRA adapter, loaded on first use (with --adapters)."""
         if not self.adapters:
             return None
         with self._lock:
-            if persona.name not in self._adapter_of and self.settings.model.startswith("openai:"):
+            if persona.name not in self._adapter_of and self.model_spec.served:
                 from dramatis.training.serving import name_served_adapters
 
                 chosen, _ = name_served_adapters(self.model, [persona], self.settings)
                 self._adapter_of.update(chosen)
             if persona.name not in self._adapter_of:
-                from dramatis.agents.catalog import resolve_model
                 from dramatis.training.serving import mount_adapters
 
-                path = getattr(self.model, "path", None) or resolve_model(
-                    self.settings.model, self.settings.cache_dir
+                path = getattr(self.model, "path", None) or self.model_spec.gguf(
+                    self.settings.cache_dir
                 )
                 chosen, _ = mount_adapters(self.model, [persona], self.settings, path)
                 self._adapter_of.update(chosen)

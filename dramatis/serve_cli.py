@@ -82,11 +82,11 @@ def serve_cmd(
         raise DramatisError(
             f"the server needs the serve extra ({err.name} missing): pip install 'dramatis[serve]'"
         ) from None
-    from dramatis.agents.catalog import open_model
+    from dramatis.agents.catalog import open_model, parse_model
     from dramatis.agents.model import Message
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
-    loaded = open_model(settings.model, settings)
+    loaded = open_model(parse_model(settings.model), settings)
     if fmt == "chat" and loaded.render_chat([Message("user", "?")]) is None:
         raise DramatisError(
             f"--format chat: model {settings.model} has no chat template: use page or script"

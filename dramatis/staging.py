@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dramatis.agents.catalog import BUNDLED, FAKE_MODEL, open_model, resolve_model
+from dramatis.agents.catalog import open_model, parse_model, resolve_model
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.critic import StyleCritic
 from dramatis.agents.model import LanguageModel
@@ -63,15 +62,12 @@ def new_thread_id(cast: Sequence[str]) -> str:
 
 
 def stored_model(model: str) -> str:
-    """How a spec names its model: a bundled name as it is, a path made absolute so that
-    `resume` finds it from any folder (links kept: the user may point one elsewhere).
+    """How a spec names its model (`parse_model`): a bundled name as it is, a path made
+    absolute so that `resume` finds it from any folder, a server's value unchanged.
 
-    stored_model("smollm2") -> "smollm2"; stored_model("m.gguf") -> "/home/me/runs/m.gguf";
-    stored_model("openai:http://h:8000/v1#m") -> unchanged (a server, not a file)
+    stored_model("smollm2") -> "smollm2"; stored_model("m.gguf") -> "/home/me/runs/m.gguf"
     """
-    if model in BUNDLED or model == FAKE_MODEL or model.startswith("openai:"):
-        return model
-    return os.path.abspath(Path(model).expanduser())
+    return parse_model(model).name
 
 
 def opening_from_play(scene_ref: str) -> tuple[str, list[Turn]]:
@@ -124,7 +120,13 @@ def build_scene(
     model = model or load_model(spec, settings)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
-    served = spec.model.startswith("openai:")
+    model_spec = parse_model(spec.model)
+    served = model_spec.served
+    if spec.adapters and not model_spec.takes_adapters:
+        raise DramatisError(
+            f"--adapters: model {spec.model} takes no LoRA adapters; stage with a llama.cpp "
+            "model or a server"
+        )
     if spec.stage_voice and served:
         raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
     if (spec.adapters or spec.stage_voice) and not served:

@@ -18,6 +18,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dramatis.core.errors import DramatisError
 from dramatis.core.paths import ensure_folder
 
+# The model for staging, chat and serving, and the base `dramatis train` trains adapters
+# on, chosen from the arena's numbers (docs/fidelity.md, rounds 3 and 4): in the page
+# format Gemma 3 270M speaks in voice more often than SmolLM2-135M at the same speed.
+# Defined here once; agents.catalog knows what the name means.
+DEFAULT_MODEL = "gemma3-270m"
+
 # field -> (environment variable, an example of a good value)
 ENV = {
     "home": ("DRAMATIS_HOME", "~/.dramatis"),
@@ -33,8 +39,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRAMATIS_", extra="ignore")
 
     home: Path = Path.home() / ".dramatis"  # scenes db, model cache, adapters
-    # Bundled model name or a .gguf path; the default is agents.catalog.DEFAULT_MODEL.
-    model: str = "gemma3-270m"
+    # Bundled model name, a .gguf path, openai:URL#MODEL or fake (agents.catalog.parse_model).
+    model: str = DEFAULT_MODEL
     n_ctx: int = Field(2048, gt=0)
     # None: up to 4 of the machine's cores. The variable keeps its short, older name.
     n_threads: int | None = Field(

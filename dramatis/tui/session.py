@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dramatis.agents.catalog import DEFAULT_MODEL
+from dramatis.agents.catalog import parse_model
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy, reply_count
 from dramatis.agents.scene import Partial, SceneGraph, turn_seed
@@ -83,7 +83,7 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
         cast=names,
         setting=setting,
         source_scene=options.scene,
-        model=options.model or DEFAULT_MODEL,
+        model=parse_model(options.model).name,  # a file made absolute: resume finds it
         seed=options.seed,
         policy=options.policy,
         agent={"max_tokens": options.max_tokens, "temperature": options.temperature},
