@@ -147,7 +147,7 @@ def attribution_report(
     return report
 
 
-def _dataset(
+def cast_dataset(
     ctx: Context,
 ) -> tuple[list[str], list[str], list[str], list[SpeechKey], list[str]]:
     """(texts, speakers, splits, keys, scene groups) over every real speech of the cast."""
@@ -206,7 +206,7 @@ def train_judge(ctx: Context, methods: dict[str, Callable[[], Pipeline]] | None 
     if len(ctx.cast) < 2:
         raise DramatisError("speaker attribution needs a cast of two or more characters")
     methods = methods or METHODS
-    texts, speakers, which, keys, groups = _dataset(ctx)
+    texts, speakers, which, keys, groups = cast_dataset(ctx)
     masked_names = sorted(set(ctx.proper_names()) | set(ctx.cast))
     x = np.array([mask_names(t, masked_names) for t in texts], dtype=object)
     y, split, group = np.array(speakers), np.array(which), np.array(groups)

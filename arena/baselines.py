@@ -133,6 +133,25 @@ def random_policy(run: Run, ctx: Context, seed: int = 0) -> Run:
     return _derived(run, "random", turns, policy="random")
 
 
+def real_lines(run: Run, ctx: Context, seed: int = 0) -> Run:
+    """The run's own speakers in the run's order, each saying their held-out real speeches
+    in play order from a seeded starting point: the cast's real voice at the run's shape
+    (the fidelity table's "real" row; not one of BASELINES)."""
+    rng = random.Random(seed)
+    own = held_out_speeches(ctx)
+    start = {name: rng.randrange(len(pool)) for name, pool in own.items()}
+    turns: list[dict] = []
+    for i, t in enumerate(run.scored):
+        name = t["speaker"]
+        if name not in own:
+            continue
+        speech = own[name][start[name] % len(own[name])]
+        scene = f"{ctx.personas[name].play}:{speech.scene_id}"
+        turns.append({**_turn(i, name, speech.text, run.cast), "scene": scene})
+        start[name] += 1
+    return _derived(run, "real", turns)
+
+
 def make_baselines(run: Run, ctx: Context) -> dict[str, Run]:
     """Every baseline for the same cast, starting point and length as `run`."""
     seed = int(run.spec.get("seed") or 0)

@@ -14,32 +14,18 @@ arena_app = typer.Typer(
     no_args_is_help=True,
 )
 
-SHOWN = (
-    "in_world",
-    "prompt_echo",
-    "repetition",
-    "near_repetition",
-    "dwelling",
-    "copying",
-    "fallback",
-    "impersonation",
-    "knowledge_leak",
-    "attribution_balanced",
-    "attribution_lift",
-    "attribution2_balanced",
-    "drift",
-    "judge_saw",
-    "rouge_l",
-    "bleu",
-)
-
 
 def summary_table(summary: dict[str, dict[str, float]]) -> Table:
-    """A rich table: one row per headline metric, one column per configuration."""
+    """A rich table: one row per headline metric (the registry's `cli` keys), one column
+    per configuration."""
+    from dramatis.arena.registry import shown
+
     table = Table("metric", *summary)
     table.add_row("runs", *(str(int(v.get("runs", 0))) for v in summary.values()))
-    for key in SHOWN:
-        table.add_row(key, *(f"{v[key]:.2f}" if key in v else "-" for v in summary.values()))
+    for key in shown("cli"):
+        table.add_row(
+            key.name, *(key.show(v[key.name]) if key.name in v else "-" for v in summary.values())
+        )
     return table
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 from dramatis.arena.words import ngrams, normal, words
 
@@ -59,6 +59,7 @@ class Copying:
     """Near-verbatim real lines among generated turns, and fallback turns, apart."""
 
     name = "copying"
+    keys = (Key("copying", "lower", rating="penalty"), Key("fallback", "lower", rating="penalty"))
 
     def score(self, run: Run, ctx: Context) -> Score:
         index = line_index(ctx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dramatis.agents.prompts import PromptInput, chat_messages, script_prompt
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 from dramatis.arena.words import ngrams, words
 
@@ -38,6 +38,7 @@ class PromptEcho:
     """Share of turns that echo the persona card or the prompt's instructions."""
 
     name = "prompt_echo"
+    keys = (Key("prompt_echo", "lower", rating="penalty"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
         prompts = {name: prompt_text(ctx, name, run.setting) for name in ctx.cast}

@@ -23,7 +23,7 @@ import re
 
 from dramatis.arena.context import Context
 from dramatis.arena.death_leaks import DeathIndex, death_leaks
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 from dramatis.personas import Play
 
@@ -73,6 +73,7 @@ class KnowledgeLeak:
     """Share of turns naming someone beyond the speaker's horizon."""
 
     name = "knowledge_leak"
+    keys = (Key("knowledge_leak", "lower", rating="penalty"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
         names = ctx.proper_names()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 
 
@@ -41,6 +41,7 @@ class Impersonation:
     """Share of turns speaking as another character."""
 
     name = "impersonation"
+    keys = (Key("impersonation", "lower", rating="penalty"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
         names = [n for n in ctx.names() if len(n) > 2]

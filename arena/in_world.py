@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 
 # Phrases about the work, its makers and its readers; none is common in the plays.
@@ -91,6 +91,7 @@ class InWorld:
     """In-world rate (see the module docstring): 1 - share of flagged turns."""
 
     name = "in_world"
+    keys = (Key("in_world", "higher", rating="gain"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
         hits = [out_of_world(t["text"]) for t in run.scored]

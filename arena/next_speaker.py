@@ -12,7 +12,7 @@ import random
 from dramatis.agents.policies import SpeakerPolicy, make_policy
 from dramatis.agents.turn import make_turn
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score
+from dramatis.arena.metric import Key, Score
 from dramatis.arena.runs import Run
 from dramatis.personas import Scene, load_play
 
@@ -43,6 +43,10 @@ class NextSpeaker:
     """The run's policy replayed on its source scene, beside the random policy."""
 
     name = "next_speaker"
+    keys = (
+        Key("next_speaker", "higher", cli=False),
+        Key("next_speaker_random", "", cli=False, table=False),
+    )
 
     def score(self, run: Run, ctx: Context) -> Score:
         policy_name = run.spec.get("policy")

@@ -14,7 +14,7 @@ import sacrebleu
 from rouge_score import rouge_scorer
 
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score
+from dramatis.arena.metric import Key, Score
 from dramatis.arena.runs import Run
 from dramatis.personas import load_play
 
@@ -41,6 +41,7 @@ class ScriptOverlap:
     """ROUGE-L and BLEU against the real continuation (runs seeded from a scene)."""
 
     name = "script_overlap"
+    keys = (Key("rouge_l", "higher"), Key("bleu", "higher"))
 
     def score(self, run: Run, ctx: Context) -> Score:
         if not run.source_scene or not run.scored:

@@ -14,26 +14,7 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dramatis.agents.policies import mentions  # noqa: E402
-
-TABLE_METRICS = (
-    "in_world",
-    "prompt_echo",
-    "repetition",
-    "near_repetition",
-    "dwelling",
-    "distinct_2",
-    "copying",
-    "fallback",
-    "impersonation",
-    "knowledge_leak",
-    "attribution_balanced",
-    "attribution_lift",
-    "attribution2_balanced",
-    "drift",
-    "rouge_l",
-    "bleu",
-    "next_speaker",
-)
+from dramatis.arena.registry import shown  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -50,14 +31,15 @@ def _models(runs: Sequence[dict]) -> list[dict]:
 def metric_table(summary: dict[str, dict[str, float]], path: Path) -> Path:
     """Configurations (baselines included) × headline metrics, as a coloured table."""
     configs = list(summary)
+    keys = shown("table")
     cells = [
-        [f"{summary[c][m]:.2f}" if m in summary[c] else "–" for c in configs] for m in TABLE_METRICS
+        [k.show(summary[c][k.name]) if k.name in summary[c] else "–" for c in configs] for k in keys
     ]
-    fig, ax = plt.subplots(figsize=(2.0 + 1.6 * len(configs), 0.3 * len(TABLE_METRICS) + 1.0))
+    fig, ax = plt.subplots(figsize=(2.0 + 1.6 * len(configs), 0.3 * len(keys) + 1.0))
     ax.axis("off")
     table = ax.table(
         cellText=cells,
-        rowLabels=list(TABLE_METRICS),
+        rowLabels=[k.name for k in keys],
         colLabels=[c.replace("/", "/\n") for c in configs],
         loc="center",
     )

@@ -16,21 +16,22 @@ from itertools import combinations
 import choix
 import numpy as np
 
-# Rates where lower is better enter as 1 - rate; attribution enters as balanced accuracy.
-PENALTIES = ("prompt_echo", "repetition", "copying", "fallback", "impersonation", "knowledge_leak")
+from dramatis.arena.registry import keys
 
 
 def fidelity(values: dict[str, float]) -> float:
-    """One number per run, 0..1: the mean of in-world rate, one minus each failure rate,
-    and attribution balanced accuracy. Copying counts as a failure, so retrieved lines
-    cannot pass for fidelity.
+    """One number per run, 0..1: the mean over the keys the registry rates, a "gain" as
+    it is (in-world rate, attribution balanced accuracy) and a "penalty" as one minus it
+    (each failure rate). Copying counts as a failure, so retrieved lines cannot pass
+    for fidelity.
 
     fidelity({"in_world": 1.0, "copying": 1.0}) -> 0.5
     """
-    parts = [values["in_world"]] if "in_world" in values else []
-    parts += [1.0 - values[k] for k in PENALTIES if k in values]
-    if "attribution_balanced" in values:
-        parts.append(values["attribution_balanced"])
+    parts = [
+        values[k.name] if k.rating == "gain" else 1.0 - values[k.name]
+        for k in keys()
+        if k.rating and k.name in values
+    ]
     return float(np.mean(parts)) if parts else 0.0
 
 

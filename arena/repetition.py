@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from dramatis.agents.guard import COMMON_TOPIC_WORDS
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score, rate
+from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
 from dramatis.arena.words import distinct, normal, words
 
@@ -101,6 +101,13 @@ class Repetition:
     """Share of turns repeating an earlier turn; distinct-1 and distinct-2."""
 
     name = "repetition"
+    keys = (
+        Key("repetition", "lower", rating="penalty"),
+        Key("near_repetition", "lower"),
+        Key("dwelling", "lower"),
+        Key("distinct_1", "higher", cli=False, table=False),
+        Key("distinct_2", "higher", cli=False),
+    )
 
     def score(self, run: Run, ctx: Context) -> Score:
         texts = [t["text"] for t in run.scored]

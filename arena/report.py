@@ -11,6 +11,7 @@ from jinja2 import Environment, select_autoescape
 
 from dramatis.arena import plots
 from dramatis.arena.ratings import ratings
+from dramatis.arena.registry import shown
 from dramatis.arena.scoring import score_dirs, write_scores
 from dramatis.core.errors import DramatisError
 
@@ -39,9 +40,9 @@ figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 <h2>Metrics</h2>
 <div style="overflow-x:auto"><table><tr><th>metric</th>{% for config in summary %}<th>{{ config }}</th>{% endfor %}</tr>
 <tr><td>runs</td>{% for values in summary.values() %}<td>{{ values.runs|int }}</td>{% endfor %}</tr>
-{% for m in metrics %}<tr><td>{{ m }}</td>{% for config, values in summary.items() %}<td{{ ' class=b' if config.startswith('baseline:') else '' }}>{{ '%.2f'|format(values[m]) if m in values else '–' }}</td>{% endfor %}</tr>{% endfor %}
+{% for k in metrics %}<tr><td>{{ k.name }}</td>{% for config, values in summary.items() %}<td{{ ' class=b' if config.startswith('baseline:') else '' }}>{{ k.show(values[k.name]) if k.name in values else '–' }}</td>{% endfor %}</tr>{% endfor %}
 </table></div>
-<p class="note">Rates 0–1 (in_world, distinct_2, attribution: higher is better; echo, repetition, copying, fallback, impersonation, knowledge_leak: lower is better); bleu 0–100. attribution2: the second judge (other features). Baselines are real lines: their copying is 1 by construction.</p>
+<p class="note">Higher is better: {{ higher|join(', ') }}. Lower is better: {{ lower|join(', ') }}. Rates are 0–1; bleu 0–100. attribution2: the second judge (other features). Baselines are real lines: their copying is 1 by construction.</p>
 <h2>Ratings</h2>
 <table><tr><th>config</th><th>rating</th><th>95% CI</th><th>wins / games</th></tr>
 {% for config, r in rated.items() %}<tr><td>{{ config }}</td><td>{{ '%.2f'|format(r.rating) }}</td>
@@ -104,6 +105,7 @@ def write_report(folder: Path) -> Path:
     judges = sorted(
         {str(m) for r in scores["runs"] if (m := r["detail"].get("attribution", {}).get("method"))}
     )
+    table_keys = shown("table")
     page = (
         Environment(autoescape=select_autoescape(default=True))
         .from_string(TEMPLATE)
@@ -112,7 +114,9 @@ def write_report(folder: Path) -> Path:
             n_runs=len(scores["runs"]),
             n_model=sum(not r["config"].startswith("baseline:") for r in scores["runs"]),
             judges=", ".join(judges) or "none",
-            metrics=plots.TABLE_METRICS,
+            metrics=table_keys,
+            higher=[k.name for k in table_keys if k.better == "higher"],
+            lower=[k.name for k in table_keys if k.better == "lower"],
             summary=scores["summary"],
             rated=rated,
             plots=embedded,

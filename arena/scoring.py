@@ -10,31 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from dramatis.arena.context import Contexts
-from dramatis.arena.copying import Copying
-from dramatis.arena.echo import PromptEcho
-from dramatis.arena.horizon import KnowledgeLeak
-from dramatis.arena.impersonation import Impersonation
-from dramatis.arena.in_world import InWorld
 from dramatis.arena.metric import Metric
-from dramatis.arena.next_speaker import NextSpeaker
-from dramatis.arena.overlap import ScriptOverlap
-from dramatis.arena.repetition import Repetition
+from dramatis.arena.registry import metrics as all_metrics
 from dramatis.arena.runs import Run, find_runs, load_run
-from dramatis.arena.speaker_fidelity import Attribution
-
-
-def all_metrics() -> list[Metric]:
-    return [
-        InWorld(),
-        PromptEcho(),
-        Repetition(),
-        Copying(),
-        Impersonation(),
-        KnowledgeLeak(),
-        Attribution(),
-        ScriptOverlap(),
-        NextSpeaker(),
-    ]
 
 
 def score_run(run: Run, contexts: Contexts, metrics: Sequence[Metric] | None = None) -> dict:

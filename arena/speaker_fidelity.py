@@ -16,9 +16,17 @@ from __future__ import annotations
 import numpy as np
 
 from dramatis.arena.context import Context
-from dramatis.arena.metric import Score
+from dramatis.arena.metric import Key, Score
 from dramatis.arena.runs import Run
 from dramatis.arena.words import normal
+
+# Reported for reference, shown in no table.
+HIDDEN = (
+    "attribution_accuracy",
+    "attribution_ceiling",
+    "attribution_chance",
+    "attribution2_ceiling",
+)
 
 
 def drift(confidence: list[float]) -> float:
@@ -36,6 +44,14 @@ class Attribution:
     """Judge accuracy on generated turns, lift over chance toward the ceiling, drift."""
 
     name = "attribution"
+    keys = (
+        Key("attribution_balanced", "higher", rating="gain"),
+        Key("attribution_lift", "higher"),
+        Key("attribution2_balanced", "higher"),
+        Key("drift", "higher"),
+        Key("judge_saw", "", table=False),
+        *(Key(k, "", cli=False, table=False) for k in HIDDEN),
+    )
 
     def score(self, run: Run, ctx: Context) -> Score:
         judge = ctx.judge

@@ -1,8 +1,13 @@
 """The fidelity table: every finished run of the grid, scored by the arena's metrics.
 
-Run:  python benchmarks/fidelity_table.py [runs/fidelity] [--json out.json]
-Rows: configurations (folders of the grid); columns as issue 9 asks. Seconds per turn
-come from the transcripts (wall time of each generated turn, on a shared machine).
+Run:  python benchmarks/fidelity_table.py [runs/fidelity] [--json out.json] [--configs a,b]
+Rows: configurations (folders of the grid) by cell, and a "real" row per cell: the
+cast's held-out real speeches in the runs' own speaker order (arena.baselines.real_lines,
+from the first configuration's runs), scored by the same code. Columns: the per-run
+metrics averaged over runs, and the voice figures pooled over a cell's runs
+(arena/voice.py: the discriminator and the group judge need more than 12 turns); the
+"all" cell averages the cells. "–": undefined (lift where the ceiling is too near
+chance). Seconds per turn come from the transcripts (wall time, shared machine).
 """
 
 from __future__ import annotations
@@ -10,12 +15,45 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
+from dramatis.arena.baselines import real_lines
 from dramatis.arena.context import Contexts
-from dramatis.arena.scoring import score_dirs
+from dramatis.arena.runs import Run, load_run
+from dramatis.arena.scoring import score_run
+from dramatis.arena.voice import pooled_voice
 
 TURNS = 12
+MEANS = {  # column -> per-run key (mean over runs)
+    "out_of_world": "in_world",  # shown as 1 - in_world
+    "prompt_echo": "prompt_echo",
+    "repeated": "repetition",
+    "dwelling": "dwelling",  # turns that only turn over the last four's topic
+    "impersonation": "impersonation",  # another character's heading or name
+    "fallback": "fallback",
+    "copying": "copying",
+    "attribution": "attribution_balanced",
+    "ceiling": "attribution_ceiling",
+    "chance": "attribution_chance",
+    "lift": "attribution_lift",
+    "judge2": "attribution2_balanced",  # the second, independent judge
+}
+POOLED = {  # column -> pooled key (arena/voice.py, over a cell's runs)
+    "diction": "diction",  # Early Modern forms per 100 words
+    "diction_ratio": "diction_ratio",  # ... over the cast's real rate
+    "modern_words": "modern_words",  # share of words no play uses
+    "words_med": "words_median",
+    "real_med": "real_words_median",
+    "length_gap": "length_gap",
+    "disc_auc": "discriminator_auc",  # 0.5: generated and real lines indistinguishable
+    "length_auc": "length_auc",
+    "judge3": "attribution3_balanced",  # the group judge
+    "ceiling3": "attribution3_ceiling",
+    "lift3": "attribution3_lift",
+}
+COLUMNS = ["runs", *list(MEANS)[:7], *list(MEANS)[7:], "words", *POOLED, "s_per_turn"]
+ONE_DECIMAL = {"words", "diction", "words_med", "real_med"}
 
 
 def finished_runs(config_dir: Path) -> list[Path]:
@@ -28,47 +66,52 @@ def finished_runs(config_dir: Path) -> list[Path]:
     return done
 
 
-def generated(run: Path) -> list[dict]:
-    turns = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
-    return [t for t in turns if t["source"] != "play"]
+def mean(values: Sequence[float]) -> float | None:
+    """The mean, or None for no values (shown as "–")."""
+    return sum(values) / len(values) if values else None
 
 
-def seconds_per_turn(run: Path) -> float:
-    """Mean wall seconds of a run's generated turns."""
-    spent = [t["seconds"] for t in generated(run)]
-    return sum(spent) / max(1, len(spent))
+def cell_row(runs: Sequence[Run], contexts: Contexts) -> dict[str, float | None]:
+    """The table's columns for the runs of one cell (one cast)."""
+    ctx = contexts.get(runs[0].roles)
+    values = [score_run(run, contexts)["values"] for run in runs]
+    out: dict[str, float | None] = {"runs": float(len(runs))}
+    for column, key in MEANS.items():
+        out[column] = mean([v[key] for v in values if key in v])
+    if out["out_of_world"] is not None:
+        out["out_of_world"] = 1.0 - out["out_of_world"]
+    said = [len(t["text"].split()) for run in runs for t in run.scored]
+    out["words"] = mean([float(n) for n in said])  # mean words a generated turn
+    voice = pooled_voice(runs, ctx)
+    out.update({column: voice.get(key) for column, key in POOLED.items()})
+    spent = [float(t.get("seconds", 0.0)) for run in runs for t in run.scored]
+    out["s_per_turn"] = mean(spent)
+    return out
 
 
-def words_per_turn(run: Path) -> float:
-    """Mean words of a run's generated turns."""
-    said = [len(t["text"].split()) for t in generated(run)]
-    return sum(said) / max(1, len(said))
+def all_row(cells: dict[str, dict[str, float | None]]) -> dict[str, float | None]:
+    """The mean of the cells' figures (runs summed; an undefined figure left out)."""
+    out: dict[str, float | None] = {}
+    for column in COLUMNS:
+        found = [c[column] for c in cells.values() if c.get(column) is not None]
+        out[column] = sum(found) if column == "runs" else mean(found)  # type: ignore[arg-type]
+    return out
 
 
-def row(values: list[dict], seconds: list[float]) -> dict[str, float]:
-    """Means over runs of the columns of the table."""
+def by_cell(folders: Sequence[Path]) -> dict[str, list[Run]]:
+    """Runs grouped by cell (the folder name before "-s": "2same-s3" -> "2same")."""
+    cells: dict[str, list[Run]] = defaultdict(list)
+    for folder in folders:
+        cells[folder.name.split("-s")[0]].append(load_run(folder))
+    return dict(sorted(cells.items()))
 
-    def mean(key: str) -> float:
-        found = [v[key] for v in values if key in v]
-        return sum(found) / max(1, len(found))
 
-    return {
-        "runs": len(values),
-        "out_of_world": 1 - mean("in_world"),
-        "prompt_echo": mean("prompt_echo"),
-        "repeated": mean("repetition"),
-        "dwelling": mean("dwelling"),  # turns that only turn over the last four's topic
-        "fallback": mean("fallback"),
-        "impersonation": mean("impersonation"),  # another character's heading or name
-        "copying": mean("copying"),
-        "attribution": mean("attribution_balanced"),
-        "ceiling": mean("attribution_ceiling"),
-        "chance": mean("attribution_chance"),
-        "lift": mean("attribution_lift"),
-        "judge2": mean("attribution2_balanced"),  # the second, independent judge
-        "words": mean("words"),  # mean words a generated turn
-        "s_per_turn": sum(seconds) / max(1, len(seconds)),
-    }
+def shown(column: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if column == "runs":
+        return f"{value:.0f}"
+    return f"{value:.1f}" if column in ONE_DECIMAL else f"{value:.2f}"
 
 
 def main() -> int:
@@ -76,36 +119,32 @@ def main() -> int:
     ap.add_argument("grid", type=Path, nargs="?", default=Path("runs/fidelity"))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--configs", default="", help="only these configuration folders (a,b)")
+    ap.add_argument("--no-real", action="store_true", help="leave out the real-lines rows")
     args = ap.parse_args()
     wanted = set(filter(None, args.configs.split(",")))
-    table: dict[str, dict] = {}
     contexts = Contexts()  # one judge per cast, shared by every configuration
+    table: dict[str, dict[str, dict]] = {}
+    real: dict[str, list[Run]] = {}
     for config_dir in sorted(p for p in args.grid.iterdir() if p.is_dir() and p.name[0] != "."):
-        runs = finished_runs(config_dir)
-        if not runs or (wanted and config_dir.name not in wanted):
+        folders = finished_runs(config_dir)
+        if not folders or (wanted and config_dir.name not in wanted):
             continue
-        scored = score_dirs(runs, contexts)["runs"]
-        cells: dict[str, list] = defaultdict(list)
-        for run, result in zip(runs, scored, strict=True):
-            for key in ("all", run.name.split("-s")[0]):
-                values = {**result["values"], "words": words_per_turn(run)}
-                cells[key].append((values, seconds_per_turn(run)))
-        table[config_dir.name] = {
-            cell: row([v for v, _ in pairs], [s for _, s in pairs]) for cell, pairs in cells.items()
-        }
-    cols = ["runs", "out_of_world", "prompt_echo", "repeated", "dwelling", "impersonation"]
-    cols += ["fallback", "copying"]
-    cols += ["attribution", "ceiling", "chance", "lift", "judge2", "words", "s_per_turn"]
-    print("| config | cell | " + " | ".join(cols) + " |")
-    print("|" + "---|" * (len(cols) + 2))
+        cells = {cell: cell_row(runs, contexts) for cell, runs in by_cell(folders).items()}
+        table[config_dir.name] = {"all": all_row(cells), **cells}
+        for cell, runs in by_cell(folders).items():
+            real.setdefault(
+                cell, [real_lines(r, contexts.get(r.roles), i) for i, r in enumerate(runs)]
+            )
+    if real and not args.no_real:
+        cells = {cell: cell_row(runs, contexts) for cell, runs in real.items()}
+        table = {"real": {"all": all_row(cells), **cells}, **table}
+    print("| config | cell | " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * (len(COLUMNS) + 2))
     for config, cells in table.items():
-        for cell, values in sorted(cells.items(), key=lambda kv: kv[0] != "all"):
-            shown = [
-                f"{values[c]:.0f}" if c == "runs" else f"{values[c]:.1f}" if c == "words"
-                else f"{values[c]:.2f}"
-                for c in cols
-            ]  # fmt: skip
-            print(f"| {config} | {cell} | " + " | ".join(shown) + " |")
+        for cell, values in cells.items():
+            print(
+                f"| {config} | {cell} | " + " | ".join(shown(c, values[c]) for c in COLUMNS) + " |"
+            )
     if args.json:
         args.json.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     return 0
