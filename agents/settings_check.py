@@ -147,9 +147,10 @@ def checked(key: str, value: Any, where: str) -> Any:
 
     checked("top_p", 5.0, "--set top_p") -> error "--set top_p=5.0 must be above 0 and at most 1"
     """
-    problem = rule_for(key).problem(value)
-    if problem:
-        raise DramatisError(f"{where}={value!r} {problem}: set it in range or leave it out")
+    rule = rule_for(key)
+    if problem := rule.problem(value):
+        fix = "pick one or leave it out" if rule.choices else "set it in range or leave it out"
+        raise DramatisError(f"{where}={value!r} {problem}: {fix}")
     return value
 
 
