@@ -126,6 +126,8 @@ def discriminate(turns: Sequence[dict], ctx: Context, seed: int = 0) -> dict[str
     turns = [t for t in turns if t["speaker"] in ctx.personas and tokens(t["text"])]
     if len(turns) < 4:
         return {}
+    if len({fold_group(t) for t in turns}) < 2:  # one run: each turn its own group
+        turns = [{**t, "group": i, "scene": None} for i, t in enumerate(turns)]
     pools = real_pools(ctx, {normal(t["text"]) for t in turns})
     masked = ctx.judge.masked
     aucs, length_aucs = [], []
