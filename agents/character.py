@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dramatis.agents.guard import (
     copies,
     dwells,
     echoes,
+    ends_sentence,
     heading_cut,
     heading_stops,
     holds,
@@ -20,6 +22,7 @@ from dramatis.agents.guard import (
     rewords,
     trim_to_sentence,
 )
+from dramatis.agents.length import length_floor, real_speeches
 from dramatis.agents.model import LanguageModel, Sampling
 from dramatis.agents.prompts import (
     OUT_OF_WORLD,
@@ -28,6 +31,7 @@ from dramatis.agents.prompts import (
     build_prompt,
     fit_history,
     out_of_world_words,
+    person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
@@ -88,6 +92,28 @@ class AgentSettings:
     # Best-of-n keeps a candidate that moves the talk on, when one does: not one that only
     # turns over the last speeches' topic words (guard.py: dwells). No extra draws.
     move_on: bool = False
+    # Length: each speech runs at least this share of one of the character's real
+    # speeches, in tokens, drawn by the turn's seed (agents/length.py; 0: off, and
+    # `min_tokens` alone applies).
+    length_share: float = 0.8
+    # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
+    # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
+    # sentence (none: the draw is retried). 0: trimmed only.
+    finish_tokens: int = 24
+    # In a chat, the person's line in the page's list of persons, so the characters know
+    # whom they talk to ("Anna, a gentlewoman of Verona."; empty: not listed).
+    human_card: str = ""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """What one attempt at a speech samples from."""
+
+    prompt: str
+    stops: tuple[str, ...]
+    seed: int
+    cues: tuple[str, ...] = ()  # memory words to boost
+    floor: int = 0  # least tokens before the speech may end (`CharacterAgent._floor`)
 
 
 @dataclass(frozen=True)
@@ -128,6 +154,7 @@ class CharacterAgent:
         self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
         self.recalled: tuple[str, ...] = ()  # what `remember` gave the latest prompt
         self._token_counts: dict[str, int] = {}
+        self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_floor`)
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns this character witnessed, newest last, within the token budget."""
@@ -151,13 +178,19 @@ class CharacterAgent:
             cast=self.cast,
             history=history,
             memories=self.remember(history, setting),
-            persons=self.persons or (self.persona.card(),),
+            persons=self._persons(),
             examples=self._examples(history),
             lore=lore,
             system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
             post_history=getattr(self.persona, "post_history_instructions", ""),
         )
         return build_prompt(self.model, p, self.settings.prompt_format)
+
+    def _persons(self) -> tuple[str, ...]:
+        """The page's list of persons: the cast's cards, and the person in a chat."""
+        persons = self.persons or (self.persona.card(),)
+        human = self.settings.human_card.strip()
+        return (*persons, person_line(human)) if human else persons
 
     def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
         """The speaker's real exchanges most like the last two speeches (page format)."""
@@ -219,11 +252,13 @@ class CharacterAgent:
         earlier = [t["text"] for t in turns]
         want = max(1, self.settings.best_of)
         stream_to = on_text if want == 1 else None
+        floor = self._floor(seed)  # one length for every draw of this turn
         found: list[tuple[str, int]] = []
         attempts = 0
         for attempt in range(self.settings.retries + want):
             attempts += 1
-            text, tokens = self._draw(prompt, stops, seed + 7919 * attempt, stream_to, cues)
+            draw = Draw(prompt, tuple(stops), seed + 7919 * attempt, tuple(cues), floor)
+            text, tokens = self._draw(draw, stream_to)
             if self._acceptable(text, earlier, setting):
                 found.append((text, tokens))
                 if len(found) == want:
@@ -239,6 +274,19 @@ class CharacterAgent:
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
 
+    def _floor(self, seed: int) -> int:
+        """This turn's least length in tokens: `length_share` of one of the character's
+        real speeches, drawn by the turn's seed (agents/length.py), or `min_tokens` when
+        that is more; at most 3/4 of `max_tokens`, so that a sentence can still end."""
+        s = self.settings
+        if self._lengths is None:
+            play = getattr(self.persona, "play", "") if s.length_share > 0 else ""
+            texts = real_speeches(play, self.name) if play else ()
+            self._lengths = tuple(self._count(" ".join(t.split())) for t in texts)
+        cap = s.max_tokens * 3 // 4
+        drawn = length_floor(self._lengths, random.Random(seed), s.length_share, cap)
+        return min(max(s.min_tokens, drawn), s.max_tokens)
+
     def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
@@ -250,47 +298,70 @@ class CharacterAgent:
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)
 
-    def _sampling(self, stops: Sequence[str], seed: int, cues: Sequence[str] = ()) -> Sampling:
+    def _sampling(self, draw: Draw, run_on: int = 0) -> Sampling:
+        """The sampling options of a draw; with `run_on`, of its run-on to a sentence end
+        (that many tokens, no floor)."""
         return Sampling(
-            max_tokens=self.settings.max_tokens,
-            min_tokens=min(self.settings.min_tokens, self.settings.max_tokens),
+            max_tokens=run_on or self.settings.max_tokens,
+            min_tokens=0 if run_on else draw.floor,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
             repeat_penalty=self.settings.repeat_penalty,
             presence_penalty=self.settings.presence_penalty,
-            seed=seed,  # a new seed per retry, the same sequence on a rerun
-            stop=tuple(stops),
+            seed=draw.seed + run_on,  # a new seed per retry, the same sequence on a rerun
+            stop=draw.stops,
             adapter=self.adapter,
             banned=OUT_OF_WORLD if self.settings.ban_out_of_world else (),
-            boosted=tuple(cues),
-            boost=self.settings.memory_boost if cues else 0.0,
+            boosted=draw.cues,
+            boost=self.settings.memory_boost if draw.cues else 0.0,
         )
 
-    def _draw(
+    def _draw(self, draw: Draw, on_text: Callable[[str], None] | None) -> tuple[str, int]:
+        """One completion, cleaned; it ends early at the heading of any speaker of the
+        plays. Cut by the token limit inside a sentence, it runs on to the sentence's end
+        (at most `finish_tokens` more), then `_finish` trims what is still unfinished."""
+        raw, tokens, ended = self._stream(draw.prompt, self._sampling(draw), on_text)
+        cut_off = not ended and tokens >= self.settings.max_tokens
+        if cut_off and self.settings.finish_tokens > 0 and not self._ends(raw):
+            more = self._sampling(draw, run_on=self.settings.finish_tokens)
+            tail, extra, _ = self._stream(draw.prompt + raw, more, on_text, before=raw)
+            raw, tokens = raw + tail, tokens + extra
+        return self._finish(raw, cut_off=cut_off), tokens
+
+    def _ends(self, raw: str) -> bool:
+        """Whether the cleaned text of `raw` ends a sentence."""
+        return ends_sentence(clean_utterance(raw, self.name, self.headings))
+
+    def _stream(
         self,
         prompt: str,
-        stops: Sequence[str],
-        seed: int,
+        sampling: Sampling,
         on_text: Callable[[str], None] | None,
-        cues: Sequence[str] = (),
-    ) -> tuple[str, int]:
-        """One completion, cleaned; it ends early at the heading of any speaker of the plays."""
-        raw, tokens = "", 0
-        pieces = self.model.stream(prompt, self._sampling(stops, seed, cues))
+        before: str | None = None,
+    ) -> tuple[str, int, bool]:
+        """(text, tokens, ended early) of one completion of `prompt`, stopped at a heading.
+        With `before` (a cut speech so far) it runs that speech on and also stops at the
+        first sentence end."""
+        said, raw, tokens = before or "", "", 0
+        pieces = self.model.stream(prompt, sampling)
         for piece in pieces:
             raw += piece
             tokens += 1
+            whole = said + raw
+            cut = len(whole)
             if "\n" in piece or ":" in piece:
-                cut = heading_cut(raw, self.name, self.headings)
-                if cut < len(raw):
-                    raw = raw[:cut]
-                    close = getattr(pieces, "close", None)
-                    if close is not None:
-                        close()
-                    break
+                cut = heading_cut(whole, self.name, self.headings)
+            done = cut < len(whole)
+            if not done and before is not None and any(c in piece for c in ".!?"):
+                done = self._ends(whole)
+            if done:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()
+                return whole[len(said) : cut], tokens, True
             if on_text is not None:
-                on_text(clean_utterance(raw, self.name, self.headings))
-        return self._finish(raw, cut_off=tokens >= self.settings.max_tokens), tokens
+                on_text(clean_utterance(whole, self.name, self.headings))
+        return raw, tokens, False
 
     def _choose(
         self, found: Sequence[tuple[str, int]], cues: Sequence[str], earlier: Sequence[str] = ()
@@ -308,11 +379,19 @@ class CharacterAgent:
         return found[best]
 
     def _finish(self, raw: str, *, cut_off: bool) -> str:
-        """The final text of a completion: cleaned, at most `max_lines`, and ending on
-        a whole sentence when the token limit cut it."""
+        """The final text of a completion: cleaned, at most `max_lines`, and ending at the
+        end of a sentence, never inside a clause. A speech cut (by the token limit or
+        `max_lines`) loses its unfinished tail, or all of it when no sentence ends in it
+        (the draw is retried); one the model ended itself on a clause mark ("Good my
+        lord,") keeps its whole sentences, or with none ends there with a full stop."""
         lines = clean_utterance(raw, self.name, self.headings).splitlines()
         text = "\n".join(lines[: self.settings.max_lines])
-        return trim_to_sentence(text) if cut_off or len(lines) > self.settings.max_lines else text
+        if ends_sentence(text):
+            return text
+        whole = trim_to_sentence(text)
+        if whole or cut_off or len(lines) > self.settings.max_lines:
+            return whole
+        return text.rstrip(" ,;:-\u2014") + "." if text else text
 
     def _fallback(self, turns: Sequence[Turn]) -> str:
         """A line from the character's own play, marked as such in the transcript."""

@@ -38,6 +38,10 @@ class LlamaCppModel(LanguageModel):
 
     `n_threads` matters on small machines: two busy llama.cpp threads on two
     cores shared with anything else collapse throughput, one thread holds up.
+    `n_ubatch`: tokens per physical batch. llama.cpp's CPU kernels round differently
+    for different batch sizes, so a prompt evaluated whole and the same prompt as a saved
+    prefix plus a tail give slightly different logits; with 1 they are bit-identical
+    (slower prefill: for benchmarks that compare the two, benchmarks/prefix_reuse.py).
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class LlamaCppModel(LanguageModel):
         n_threads: int | None = None,
         seed: int = 0,
         cache_mb: float = 256.0,
+        n_ubatch: int = 512,
     ) -> None:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -62,6 +67,7 @@ class LlamaCppModel(LanguageModel):
                 self._llm = Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
+                    n_ubatch=n_ubatch,
                     n_threads=threads,
                     n_threads_batch=threads,
                     seed=seed,

@@ -1,20 +1,26 @@
 """Prompt formats: page (every model), chat (instruction-tuned) and script (base).
 
 The page format renders a page of the play itself: the persons of the scene as a
-list of persons gives them, real exchanges of the speaker like the current talk (an
-earlier scene), then the staged scene and the speaker's heading. It holds no
-instruction and no word from outside the world of the play (OUT_OF_WORLD), so a
-small model has nothing to narrate about: it can only go on with the scene. Instruct
-models get the page as plain text, without their chat template.
+list of persons gives them, the setting, the staged scene so far, then what the
+speaker has in mind (real exchanges of theirs like the current talk, memories, lore)
+as one bracketed stage line each, and the speaker's heading. It holds no instruction
+and no word from outside the world of the play (OUT_OF_WORLD), so a small model has
+nothing to narrate about: it can only go on with the scene. Instruct models get the
+page as plain text, without their chat template.
 
 A chat model gets the scene and the transcript, then who speaks now and how; a base
 model continues a play script ("HORATIO: ...\\nHAMLET:"). The format is chosen per
 model: whichever it can follow.
 
-Everything about the speaker comes last, after the transcript. Consecutive turns by
-different characters then share their prompt up to the newest speech, and llama.cpp
-re-evaluates only the tail instead of the whole prompt (a full prompt costs seconds
-on a small CPU; the tail a fraction of that).
+Order is what lets llama.cpp reuse work. Every format puts what stays the same first
+and what changes every turn last: the page's persons (and a speaker's fixed voice
+samples, shown only when no real exchanges are) come before the transcript, and the
+exchanges, which are picked again every turn, come after it. A character's next
+prompt then shares its last one up to the end of the transcript it saw, and the
+prefix saved for its adapter (agents/prefix_cache.py) spares all of that; without
+adapters, consecutive prompts of different speakers share it in the one context.
+Only the new speeches and the bracketed lines are evaluated again
+(benchmarks/prefix_reuse.py measures it; docs/architecture.md has the figure).
 """
 
 from __future__ import annotations
@@ -52,6 +58,21 @@ def recollection(p: PromptInput) -> str:
     -> "[Ophelia remembers: Polonius is dead. Laertes said: "Farewell."]"
     """
     return f"[{p.speaker} remembers: {' '.join(p.memories)}]" if p.memories else ""
+
+
+def exchanges_line(p: PromptInput) -> str:
+    """The speaker's real exchanges like the current talk, as one bracketed stage line
+    (like `recollection`) holding them as script, or "". Rendered so rather than as
+    "Polonius said, ..." (the model then wrote "he said" and quotation marks into
+    speeches: 3 of 24 against 0 of 24, on Gemma 3 270M).
+
+    -> "[Hamlet remembers: POLONIUS: What do you read, my lord? HAMLET: Words, words, words.]"
+    """
+    said = [
+        f"{cue_speaker.upper()}: {one_line(cue)} {p.speaker.upper()}: {one_line(reply)}"
+        for cue_speaker, cue, reply in p.examples
+    ]
+    return f"[{p.speaker} remembers: {' '.join(said)}]" if said else ""
 
 
 # Words that belong to talk about a play, not to talk in one: a page holds none.
@@ -193,20 +214,19 @@ def person_line(card: str) -> str:
 
 
 def page_prompt(p: PromptInput) -> str:
-    """A page of the play that any model continues with the speaker's next speech."""
+    """A page of the play that any model continues with the speaker's next speech:
+    persons, (fixed voice samples,) setting and transcript, then the bracketed lines
+    that change every turn, then the heading (see the module docstring for the order)."""
     persons = [person_line(card) for card in p.persons]
-    earlier = [
-        f"{cue_speaker.upper()}: {one_line(cue)}\n{p.speaker.upper()}: {one_line(reply)}"
-        for cue_speaker, cue, reply in p.examples
-    ] or [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
+    fixed = [] if p.examples else [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
     blocks = [
         "\n".join(persons) if persons else f"{p.speaker.upper()}.",
-        p.lore,  # an imported card's lore, as a note before the scene
-        "\n".join(earlier),
+        "\n".join(fixed),
         f"{one_line(p.setting)}\n{transcript_lines(p.history)}".rstrip(),
     ]
-    memory = f"\n{recollection(p)}" if p.memories else ""  # in-world: a stage line
-    return "\n\n".join(b for b in blocks if b) + f"{memory}\n{p.speaker.upper()}:"
+    lore = f"[{one_line(p.lore)}]" if p.lore.strip() else ""  # an imported card's lore
+    tail = [line for line in (lore, exchanges_line(p), recollection(p)) if line]
+    return "\n".join(["\n\n".join(b for b in blocks if b), *tail, f"{p.speaker.upper()}:"])
 
 
 def build_prompt(model: LanguageModel, p: PromptInput, fmt: str = "auto") -> tuple[str, str]:

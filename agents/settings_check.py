@@ -89,6 +89,9 @@ RULES: dict[str, Rule] = {
     "best_of": Rule(1),
     "near_repeats": Rule(),
     "move_on": Rule(),
+    "length_share": Rule(0, 2),  # of a real speech's length; above 1 runs past the plays
+    "finish_tokens": Rule(0),
+    "human_card": Rule(),
 }
 
 

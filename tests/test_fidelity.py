@@ -46,12 +46,12 @@ def test_page_prompt_is_a_page_of_the_play_with_no_out_of_world_word():
         assert word.lower() not in prompt.lower()
     assert prompt.startswith("HAMLET, son to the former King of Denmark")
     assert "OPHELIA, daughter to Polonius." in prompt
-    assert prompt.endswith(
-        "OPHELIA: Good my lord, how does your honour for this many a day?\nHAMLET:"
-    )
-    # real exchanges of Hamlet's come before the scene, never from the staged scene itself
-    shown = prompt.split("\n\n")[1]
-    assert shown.count("\nHAMLET: ") >= 1 and "I humbly thank you" not in shown
+    assert "\nOPHELIA: Good my lord, how does your honour for this many a day?\n[" in prompt
+    # real exchanges of Hamlet's come after the scene, as one bracketed line before his
+    # heading (agents/prompts.py), never from the staged scene itself
+    shown = prompt.split("\n")[-2]
+    assert shown.startswith("[Hamlet remembers: ") and shown.count(" HAMLET: ") >= 1
+    assert "I humbly thank you" not in shown
 
 
 def test_voice_index_ranks_the_closest_exchange_first():
@@ -173,9 +173,10 @@ def test_min_tokens_holds_the_speech_open_past_its_first_line_break(smollm2):
 
 
 def test_min_tokens_reaches_the_sampling_and_never_exceeds_max_tokens():
-    model = FakeModel(["Get thee to a nunnery."])
-    assert agent(model, max_tokens=8, min_tokens=16)._sampling(("\n\n",), 1).min_tokens == 8
-    assert agent(model)._sampling(("\n\n",), 1).min_tokens == 0  # off by default
+    model = FakeModel(["Get thee to a nunnery.", "Go, go."])
+    agent(model, max_tokens=8, min_tokens=16, length_share=0.0).speak(opening(), SETTING, seed=1)
+    agent(model, length_share=0.0).speak(opening(), SETTING, seed=1)  # no floor from real lengths
+    assert [s.min_tokens for s in model.samplings] == [8, 0]
 
 
 def test_large_model_assembly_checks_size_and_header(tmp_path, monkeypatch):

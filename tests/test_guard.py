@@ -4,6 +4,7 @@ from dramatis.agents.guard import (
     clean_utterance,
     cut_at_other_speaker,
     echoes,
+    ends_sentence,
     heading_cut,
     heading_stops,
     narrates,
@@ -115,15 +116,46 @@ def test_real_lines_are_not_narration(text):
     [
         ("I will. And yet the", "I will."),
         ("Soft you now! The fair Ophelia", "Soft you now!"),
-        ("No end here at all", "No end here at all"),
-        (
-            "Hi. A much longer fragment that ran on and on",
-            "Hi. A much longer fragment that ran on and on",
-        ),
+        ("Hi. A much longer fragment that ran on and on", "Hi."),
+        ("Is it so? Then, my lord, I will; and yet,", "Is it so?"),
+        ("He cried 'Away!' and I, amazed,", "He cried 'Away!'"),
+        ("Go, my lord, and yet", ""),  # no sentence ends: nothing whole to keep
+        ("No end here at all", ""),
+        ("All is well.", "All is well."),
     ],
 )
 def test_trim_to_sentence(raw, expected):
     assert trim_to_sentence(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("Away, I say!", True),
+        ("Is it so?", True),
+        ("Tis so.'", True),
+        ("(Tis so.)", True),
+        ("He comes. ", True),
+        ("Away, and yet,", False),
+        ("I will go; ", False),
+        ("Stay:", False),
+        ("But--", False),
+        ("I know not what", False),
+        ("", False),
+    ],
+)
+def test_ends_sentence(text, ends):
+    assert ends_sentence(text) is ends
+
+
+def test_a_stray_closing_bracket_is_dropped():
+    """The page's bracketed lines end in "]"; a speech that copies the habit keeps its words."""
+    assert (
+        clean_utterance("I have sworn, my lord.]", "Horatio", CAST_OTHERS)
+        == "I have sworn, my lord."
+    )
+    assert clean_utterance("Ay. ] My lord.", "Horatio", CAST_OTHERS) == "Ay. My lord."
+    assert clean_utterance("(Laughter): I am not.", "Horatio", CAST_OTHERS) == "I am not."
 
 
 def test_parenthetical_asides_are_dropped():

@@ -97,7 +97,8 @@ def test_no_prompt_shows_its_target_or_a_validation_line(hamlet):
     assert val_lines
     for example in data.train + data.val:
         scene_lines = [one_line(s.text) for s in play.scene(example.scene_id).speeches]
-        shown = example.prompt.split("\n\n")[1]  # the block of earlier exchanges
+        shown = example.prompt.split("\n")[-2]  # the bracketed exchanges, before the heading
+        assert shown.startswith(f"[{persona.name} remembers: ")
         assert example.target not in shown
         assert not [t for t in scene_lines if len(t.split()) >= 6 and t in shown]
     for example in data.train:

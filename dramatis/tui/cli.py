@@ -25,6 +25,16 @@ def chat_cmd(
     as_: Annotated[
         str, typer.Option("--as", help="Who you are: 'You' or a character of the play.")
     ] = "You",
+    name: Annotated[
+        str, typer.Option(help="Your own name in the scene, e.g. 'Anna' (instead of You).")
+    ] = "",
+    rank: Annotated[
+        str,
+        typer.Option(
+            help="Who you are, as the characters see it, e.g. 'a gentlewoman of Verona' "
+            "(default: a stranger)."
+        ),
+    ] = "",
     resume: Annotated[
         str | None, typer.Option(help="Reopen a saved chat by its thread id.")
     ] = None,
@@ -66,7 +76,8 @@ def chat_cmd(
         load = lambda: open_chat(resume, store, settings)  # noqa: E731
     elif cast:
         options = ChatOptions(
-            cast=cast, scene=scene, human=as_, model=settings.model, adapters=adapters,
+            cast=cast, scene=scene, human=as_, name=name, rank=rank, model=settings.model,
+            adapters=adapters,
             seed=seed, max_tokens=max_tokens, memory=memory, home=settings.home,
         )  # fmt: skip
         spec, opening = new_spec(options)

@@ -7,6 +7,7 @@ directly. Every change goes through the scene graph and its checkpoints.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,9 @@ class ChatOptions:
 
     cast: str
     scene: str | None = None
-    human: str = YOU
+    human: str = YOU  # "You" or a character of the plays (`--as`)
+    name: str = ""  # your own name, when you are not a character (`--name`)
+    rank: str = ""  # who you are, for the page's list of persons (`--rank`)
     model: str | None = None
     adapters: bool = False
     seed: int = 7
@@ -66,10 +69,42 @@ class Recollection:
     lines: tuple[str, ...]
 
 
+NAME = re.compile(r"[A-Za-z][A-Za-z'.-]*(?: [A-Za-z][A-Za-z'.-]*){0,3}")
+
+
+def person_card(name: str, rank: str) -> str:
+    """The person's line in the page's list of persons: a name and who they are.
+
+    person_card("Anna", "a gentlewoman of Verona") -> "Anna, a gentlewoman of Verona."
+    person_card("You", "") -> "You, a stranger."
+    """
+    rank = " ".join(rank.split()).rstrip(".") or "a stranger"
+    return f"{name}, {rank}."
+
+
+def who_you_are(options: ChatOptions) -> tuple[str, str]:
+    """(your name in the scene, your line in its list of persons) from --as, --name and
+    --rank: a character's own card, or your name and rank ("You, a stranger." when
+    neither is given); a one-line DramatisError for a name no heading can carry."""
+    if options.human != YOU:
+        if options.name or options.rank:
+            raise DramatisError(
+                f"--as {options.human} makes you that character: leave out --name and --rank"
+            )
+        persona = find_persona(options.human, home=options.home)
+        return persona.name, persona.card()
+    name = " ".join(options.name.split()) or YOU
+    if not NAME.fullmatch(name):
+        raise DramatisError(
+            f"--name {options.name!r}: use up to four words of letters, e.g. --name 'Anna'"
+        )
+    return name, person_card(name, options.rank)
+
+
 def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneSpec, list[Turn]]:
     """The spec of a new chat and the play's opening lines (none without --scene)."""
     home = options.home
-    human = find_persona(options.human, home=home).name if options.human != YOU else YOU
+    human, card = who_you_are(options)
     cast = parse_cast(options.cast)
     names = [n for n in (find_persona(c, home=home).name for c in cast) if n != human]
     if not names:
@@ -86,7 +121,11 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
         model=parse_model(options.model).name,  # a file made absolute: resume finds it
         seed=options.seed,
         policy=options.policy,
-        agent={"max_tokens": options.max_tokens, "temperature": options.temperature},
+        agent={
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "human_card": card,  # the characters see whom they talk to (agents/character.py)
+        },
         adapters=options.adapters,
         human=human,
         memory=options.memory,
