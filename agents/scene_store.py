@@ -35,7 +35,10 @@ class SceneSpec(BaseModel):
     policy: str = "addressed"
     agent: AgentSettings = Field(default_factory=AgentSettings)
     adapters: bool = False  # each character speaks with its active LoRA adapter
-    stage_voice: float = 0.0  # scale of the shared stage voice under them (0: none)
+    # Scale of the shared stage voice under every character (0: none). None: the default,
+    # decided once when the scene is first built (1 where a voice exists for a local
+    # llama.cpp base, else 0) and stored as that number.
+    stage_voice: float | None = None
     human: str | None = None  # a chat's participant typed by a person ("You" or a character)
     memory: bool = False  # characters remember the play and the scene (dramatis.memory)
     out: str | None = None  # the transcript folder, absolute: resume writes back to it

@@ -201,14 +201,15 @@ def stage(
         bool, typer.Option("--adapters", help="Each character speaks with its active LoRA adapter.")
     ] = False,
     stage_voice: Annotated[
-        float,
+        float | None,
         typer.Option(
             min=0.0,
             max=2.0,
-            help="Stack the shared stage voice (dramatis train --stage-voice) under every "
-            "character at this scale; 0: off.",
+            help="Scale of the stage voice stacked under every character (default: 1 where "
+            "one exists for the model: the shipped one, or `dramatis train --stage-voice`); "
+            "0: off.",
         ),
-    ] = 0.0,
+    ] = None,
     memory: Annotated[
         bool,
         typer.Option(help="Characters remember the play up to the scene, and the scene itself."),

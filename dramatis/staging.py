@@ -105,6 +105,18 @@ def load_model(spec: SceneSpec, settings: Settings) -> LanguageModel:
     return open_model(spec.model, settings, seed=spec.seed)
 
 
+def default_voice_scale(model: LanguageModel, settings: Settings) -> float:
+    """The stage voice's scale for a scene that did not choose one: 1 on a local llama.cpp
+    model with a voice for its base (shipped or trained here), else 0."""
+    from dramatis.agents.llama_backend import LlamaCppModel
+    from dramatis.training.serving import voice_available
+
+    path = getattr(model, "path", None)
+    if not isinstance(model, LlamaCppModel) or path is None:
+        return 0.0
+    return 1.0 if voice_available(settings, Path(path)) else 0.0
+
+
 def build_scene(
     spec: SceneSpec,
     store: SceneStore,
@@ -127,6 +139,8 @@ def build_scene(
             f"--adapters: model {spec.model} takes no LoRA adapters; stage with a llama.cpp "
             "model or a server"
         )
+    if spec.stage_voice is None:
+        spec.stage_voice = default_voice_scale(model, settings)
     if spec.stage_voice and served:
         raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
     if (spec.adapters or spec.stage_voice) and not served:

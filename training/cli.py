@@ -1,4 +1,5 @@
-"""`dramatis train NAME...` (a plain command) and `dramatis adapters list|activate|rollback|remove`."""
+"""`dramatis train NAME...` (a plain command) and `dramatis adapters
+list|activate|rollback|remove|export`."""
 
 from __future__ import annotations
 
@@ -444,3 +445,53 @@ def remove_cmd(name: CharacterArg, version: VersionArg, home: Home = None) -> No
     registry.remove(character, play, _version(version))
     active = registry.active(character, play)
     typer.echo(f"removed; active: {active.name if active else 'none (base model)'}")
+
+
+@adapters_app.command("export")
+def export_cmd(
+    name: CharacterArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the adapter into.")],
+    fold_voice: Annotated[
+        bool,
+        typer.Option(
+            help="Fold the stage voice into the adapter (one LoRA of rank r1 + r2 equal to "
+            "the stacked pair), for servers that apply one adapter per request (vLLM)."
+        ),
+    ] = True,
+    voice_scale: Annotated[
+        float, typer.Option(min=0.0, max=2.0, help="The voice's scale, as stage --stage-voice.")
+    ] = 1.0,
+    model: Annotated[str | None, typer.Option(help="The base the adapter serves on.")] = None,
+    home: Home = None,
+) -> None:
+    """Write a character's adapter as a peft folder and a GGUF LoRA, voice folded in."""
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.hf_base import file_sha256
+    from dramatis.core.errors import DramatisError
+    from dramatis.training.fold import (
+        base_heads,
+        fold,
+        read_gguf_lora,
+        voice_lora,
+        write_gguf_lora,
+        write_peft,
+    )
+
+    settings = Settings.load(home=home, model=model).ensure()
+    registry = _registry(home)
+    character, play = registry.find_character(name)
+    base = resolve_model(settings.model, settings.cache_dir)
+    found = registry.for_base(character, play, file_sha256(base, settings.cache_dir), base.name)
+    if found is None:
+        raise DramatisError(
+            f"{character} has no adapter for {base.name}: train one with dramatis train '{play}:{character}'"
+        )
+    lora, note = read_gguf_lora(Path(found.gguf)), found.name
+    if fold_voice and voice_scale > 0:
+        voice, label = voice_lora(settings, base)
+        lora = fold(voice, voice_scale, lora, 1.0)
+        note += f" with {label} at scale {voice_scale:g} folded in (rank {lora.rank()})"
+    n_head, n_kv_head = base_heads(base)
+    write_peft(lora, out, n_head, n_kv_head, base.name)
+    write_gguf_lora(lora, out / "adapter.gguf", {"character": character, "play": play})
+    typer.echo(f"{note}: {out}/adapter_model.safetensors (peft), {out}/adapter.gguf (llama.cpp)")

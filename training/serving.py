@@ -45,23 +45,52 @@ def mount_adapters(
     return chosen, notes
 
 
+SHIPPED_VOICE_DIR = Path(__file__).resolve().parent / "data" / "stage_voice"
+SHIPPED = "shipped"  # the version label of the stage voice that ships in the package
+
+
+def shipped_voice(sha: str, folder: Path = SHIPPED_VOICE_DIR) -> tuple[Path, dict] | None:
+    """(GGUF LoRA, manifest) of the stage voice shipped for the base whose sha256 is `sha`
+    (training/make_voice.py writes them), or None when none ships for that base."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    path = folder / str(manifest.get("file", ""))
+    if manifest.get("base_sha256") != sha or not path.is_file():
+        return None
+    return path, manifest
+
+
+def voice_available(settings: Settings, model_path: Path) -> bool:
+    """Whether a stage voice exists for this base: one trained here or the shipped one."""
+    from dramatis.agents.hf_base import file_sha256
+    from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
+
+    sha = file_sha256(model_path, settings.cache_dir)
+    registry = AdapterRegistry(settings.home / "adapters")
+    if registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name) is not None:
+        return True
+    return shipped_voice(sha) is not None
+
+
 def mount_stage_voice(
     model: LanguageModel, settings: Settings, model_path: Path, scale: float
 ) -> str:
-    """Load the active stage voice (training/voice.py) for this base and stack it under
-    every character's adapter at `scale`; a note for the user. No voice: a clear error."""
+    """Load the stage voice for this base and stack it under every character's adapter at
+    `scale`; a note for the user. A voice trained here (`dramatis train --stage-voice`,
+    made active) comes first, else the one that ships with the package (training/data/
+    stage_voice, `make stage-voice`); neither: a clear error."""
     from dramatis.agents.hf_base import file_sha256
-    from dramatis.core.errors import DramatisError
     from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
 
     registry = AdapterRegistry(settings.home / "adapters")
     sha = file_sha256(model_path, settings.cache_dir)
     found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
     if found is None:
-        raise DramatisError(
-            f"no stage voice for {model_path.name}: train one with "
-            "`dramatis train --stage-voice` (or stage without --stage-voice)"
-        )
+        return _mount_shipped(model, sha, model_path, scale)
     model.load_adapter(found.name, found.gguf, base_sha256=sha)
     model.stack_under(found.name, scale)
     m = found.meta
@@ -71,6 +100,27 @@ def mount_stage_voice(
         else ""
     )
     return f"stage voice {found.name} at scale {scale:g} under every character{ppl}"
+
+
+def _mount_shipped(model: LanguageModel, sha: str, model_path: Path, scale: float) -> str:
+    from dramatis.core.errors import DramatisError
+
+    shipped = shipped_voice(sha)
+    if shipped is None:
+        raise DramatisError(
+            f"no stage voice for {model_path.name}: train one with "
+            "`dramatis train --stage-voice` (or stage with --stage-voice 0)"
+        )
+    path, manifest = shipped
+    name = f"plays.stage-voice@{SHIPPED}"
+    model.load_adapter(name, str(path), base_sha256=sha)
+    model.stack_under(name, scale)
+    ppl = manifest.get("validation_perplexity", {})
+    return (
+        f"stage voice (shipped, {manifest.get('steps')} steps on {len(manifest['data']['train_plays'])} "
+        f"plays; held-out perplexity {ppl.get('before')} -> {ppl.get('after')}) at scale "
+        f"{scale:g} under every character"
+    )
 
 
 def name_served_adapters(

@@ -1,0 +1,143 @@
+"""The canon stage voice: pages as served, packing, chunked loss, resumable training."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("peft")
+
+from dramatis.personas import load_play  # noqa: E402
+from dramatis.training.canon import (  # noqa: E402
+    Window,
+    build_canon,
+    pack,
+    scene_windows,
+    speech_line,
+)
+from dramatis.training.lm_voice import (  # noqa: E402
+    LMVoiceConfig,
+    chunked_loss,
+    learning_rate,
+    run,
+)
+from tests.tiny_models import byte_tokenizer, tiny_llama  # noqa: E402
+
+
+def _tok():
+    tok = byte_tokenizer()
+    return tok, (lambda text: tok(text, add_special_tokens=False)["input_ids"])
+
+
+def test_speech_line_is_a_served_transcript_line():
+    assert speech_line("Lady Macbeth", "Out,\n  damned spot!") == "LADY MACBETH: Out, damned spot!"
+
+
+def test_a_scene_page_is_laid_out_as_the_page_format_serves_it():
+    tok, tokenize = _tok()
+    play = load_play("hamlet")
+    scene = play.scene("1.2")
+    windows = scene_windows(play, scene, tokenize, 512, lambda n: f"{n}, of the play.", None)
+    assert len(windows) > 3  # a long scene spans several pages, each under 512 tokens
+    assert all(len(w.ids) <= 512 and len(w.ids) == len(w.mask) for w in windows)
+    king = scene.speeches[0].speaker.upper()  # the first to speak heads the persons
+    first = tok.decode(list(windows[0].ids))
+    head, body = first.split("\n\n", 1)
+    assert head.splitlines()[0] == f"{king}, of the play."  # persons, as person_line
+    assert body.startswith(play.setting_line(scene).split(".")[0])
+    assert f"\n{king}: Though yet of Hamlet" in body
+    # only the speeches carry a loss: the unmasked tokens decode to the speech lines
+    for w in windows:
+        said = tok.decode([t for t, m in zip(w.ids, w.mask, strict=True) if m])
+        assert said.startswith("\n") and ": " in said
+        assert play.setting_line(scene) not in said
+        page = tok.decode(list(w.ids))
+        assert page.startswith(f"{king}, of the play.")  # every page has the header
+
+
+def test_packing_keeps_windows_whole_and_under_the_length():
+    windows = [Window("p", "1.1", tuple(range(n)), (1,) * n) for n in (300, 200, 250, 100, 60)]
+    packed = pack(windows, 512, seed=0)
+    assert sum(len(s) for s in packed) == 910
+    assert all(len(s) <= 512 for s in packed)
+    assert len(packed) < len(windows)  # short windows share a sequence
+
+
+def test_the_canon_holds_out_whole_plays():
+    _, tokenize = _tok()
+    data = build_canon(
+        tokenize, seq_tokens=256, seed=0, plays=("hamlet", "macbeth", "othello"),
+        held_out=("othello",), val_sequences=4,
+    )  # fmt: skip
+    assert data.train_plays == ["hamlet", "macbeth"] and data.val_plays == ["othello"]
+    assert len(data.val) == 4
+    assert 0 < data.supervised() < data.tokens()  # speeches carry a loss, page headers none
+    again = build_canon(
+        tokenize, seq_tokens=256, seed=0, plays=("hamlet", "macbeth", "othello"),
+        held_out=("othello",), val_sequences=4,
+    )  # fmt: skip
+    assert again.sha256 == data.sha256
+
+
+def test_chunked_loss_equals_the_plain_loss():
+    tok, _ = _tok()
+    model = tiny_llama(len(tok))
+    ids = torch.randint(0, 200, (1, 40))
+    mask = torch.ones(1, 40, dtype=torch.long)
+    mask[0, :10] = 0
+    total, n = chunked_loss(model, ids, mask, chunk=7)
+    logits = model(input_ids=ids).logits[0, :-1]
+    plain = torch.nn.functional.cross_entropy(logits[9:], ids[0, 10:], reduction="sum")
+    assert n == 30
+    assert float(total) == pytest.approx(float(plain), rel=1e-5)
+
+
+def test_learning_rate_warms_up_then_holds():
+    cfg = LMVoiceConfig(lr=1e-3, warmup_steps=4)
+    assert [learning_rate(s, cfg) for s in range(6)] == pytest.approx(
+        [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3]
+    )
+
+
+def _tiny_run(tmp_path, steps):
+    tok, tokenize = _tok()
+    data = build_canon(
+        tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
+        held_out=("othello",), val_sequences=2,
+    )  # fmt: skip
+    cfg = LMVoiceConfig(r=4, alpha=8, seq_tokens=128, batch=2, lr=1e-2, warmup_steps=1,
+                        val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
+    model = tiny_llama(len(tok))
+    return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps, log=lambda _: None)
+
+
+def test_a_run_resumes_where_it_stopped_exactly(tmp_path):
+    straight, s1 = _tiny_run(tmp_path / "a", 4)
+    _tiny_run(tmp_path / "b", 2)
+    resumed, s2 = _tiny_run(tmp_path / "b", 4)  # the same folder: goes on from step 2
+    assert s1.step == s2.step == 4 and s1.seen == s2.seen == 8
+    assert s2.losses[:2] == pytest.approx(s1.losses[:2])
+    assert s2.losses == pytest.approx(s1.losses, rel=1e-4)
+    a = dict(straight.named_parameters())
+    for name, p in resumed.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p, a[name], atol=1e-5), name
+    state = json.loads((tmp_path / "b" / "ckpt" / "state.json").read_text())
+    assert [r["from_step"] for r in state["runs"]] == [0, 2]
+    assert state["val"][-1][1] < state["val"][0][1]  # the held-out play got likelier
+
+
+def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
+    from dramatis.core.errors import DramatisError
+
+    _tiny_run(tmp_path, 2)
+    tok, tokenize = _tok()
+    data = build_canon(
+        tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
+        held_out=("othello",), val_sequences=2,
+    )  # fmt: skip
+    other = LMVoiceConfig(r=8, seq_tokens=128, held_out=("othello",), val_sequences=2)
+    with pytest.raises(DramatisError, match="another configuration"):
+        run(tiny_llama(len(tok)), data, other, tmp_path / "ckpt", minutes=1, log=lambda _: None)

@@ -1,0 +1,292 @@
+"""Train the stage voice as a language model of the canon (training/canon.py), on CPU,
+in a run that can stop at any step and resume where it stopped.
+
+Each optimizer step backpropagates `batch` packed sequences (one at a time, no padding)
+and averages the loss over their supervised tokens. The output layer is the largest
+cost and the largest memory: Gemma 3's 262,144-token vocabulary makes the logits of a
+512-token sequence 0.5 GB in fp32. The loss is computed `chunk` positions at a time,
+each chunk's logits recomputed in the backward pass instead of kept (torch checkpoint),
+so memory stays at one chunk's logits (64 x 262k x 4 B = 67 MB).
+
+A checkpoint folder holds the adapter and the optimizer state as safetensors and the
+run's state as JSON (step, sequences seen, losses, validation history, seconds): no
+pickle. A run with the same configuration and data resumes from it; one with another
+configuration is refused, so two budgets never mix different runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dramatis.core.errors import DramatisError
+from dramatis.training.canon import HELD_OUT, CanonData, Sequence_
+
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class LMVoiceConfig:
+    r: int = 16  # every linear layer of the 18 blocks: ~3.8M parameters, ~7.6 MB in f16
+    alpha: int = 32
+    seq_tokens: int = 512  # a served page is ~650 tokens; most scenes' pages fit 512
+    batch: int = 2  # sequences per optimizer step (~1,000 tokens)
+    lr: float = 7e-4
+    warmup_steps: int = 10
+    chunk: int = 64  # positions per loss chunk
+    val_sequences: int = 12  # ~6k supervised tokens of the held-out plays
+    eval_every: int = 100  # steps between validation passes (each ~12k tokens, no grad)
+    checkpoint_every: int = 10  # steps between checkpoints
+    held_out: tuple[str, ...] = HELD_OUT
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "held_out": list(self.held_out)}
+
+
+@dataclass
+class RunState:
+    """Everything a resumed run needs besides the tensors (JSON)."""
+
+    config: dict
+    data_sha256: str
+    step: int = 0
+    seen: int = 0  # sequences backpropagated, in the packed order (cycling)
+    tokens: int = 0  # tokens processed in training
+    supervised: int = 0  # tokens that carried a loss
+    seconds: float = 0.0  # training time over every run so far
+    losses: list[float] = field(default_factory=list)
+    val: list[list[float]] = field(default_factory=list)  # [step, loss] pairs
+    runs: list[dict] = field(default_factory=list)  # one entry per (re)start: where, when
+
+    @property
+    def ppl_before(self) -> float | None:
+        return math.exp(self.val[0][1]) if self.val else None
+
+    @property
+    def ppl_after(self) -> float | None:
+        return math.exp(self.val[-1][1]) if self.val else None
+
+
+def chunked_loss(base, ids, mask, chunk: int):
+    """(sum of cross-entropy over supervised next-token positions, their count).
+
+    base: the causal LM under the adapter (its `.model` body and `.lm_head`)
+    ids, mask: [1, L] token ids and 0/1 loss mask (mask[t] = 1: token t is a target)
+    """
+    import torch
+    from torch.utils.checkpoint import checkpoint
+
+    hidden = base.model(input_ids=ids).last_hidden_state[0, :-1]  # [L-1, d] predicts 1..L-1
+    targets = ids[0, 1:]
+    weight = mask[0, 1:].to(hidden.dtype)
+    cap = getattr(base.config, "final_logit_softcapping", None)
+
+    def part(h, y, w):
+        logits = base.lm_head(h).float()  # [chunk, vocab]
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return (torch.nn.functional.cross_entropy(logits, y, reduction="none") * w).sum()
+
+    total = hidden.new_zeros(())
+    for i in range(0, hidden.shape[0], chunk):
+        w = weight[i : i + chunk]
+        if w.sum() == 0:
+            continue
+        total = total + checkpoint(
+            part, hidden[i : i + chunk], targets[i : i + chunk], w, use_reentrant=False
+        )
+    return total, int(weight.sum())
+
+
+def val_loss(base, val: Sequence[Sequence_], chunk: int) -> float:
+    """Mean loss per supervised token over `val`, no gradients."""
+    import torch
+
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s in val:
+            loss, n = chunked_loss(base, torch.tensor([s.ids]), torch.tensor([s.mask]), chunk)
+            total += float(loss)
+            count += n
+    return total / max(1, count)
+
+
+def attach(base_model, cfg: LMVoiceConfig):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(cfg.seed)
+    lora = LoraConfig(
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=0.0,
+        target_modules=list(TARGETS),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(base_model, lora)
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+
+
+def save_checkpoint(folder: Path, model, opt, state: RunState) -> None:
+    """Adapter, optimizer moments and run state, written aside and swapped in whole."""
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    lora = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    save_file(lora, str(tmp / "adapter.safetensors"))
+    moments = {}
+    for i, p in enumerate(_params(model)):
+        st = opt.state.get(p)
+        if st:
+            moments[f"{i}.exp_avg"] = st["exp_avg"].contiguous()
+            moments[f"{i}.exp_avg_sq"] = st["exp_avg_sq"].contiguous()
+    save_file(moments, str(tmp / "optimizer.safetensors"))
+    (tmp / "state.json").write_text(json.dumps(asdict(state), indent=1) + "\n")
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(folder: Path, model, opt, cfg: LMVoiceConfig, data_sha: str) -> RunState:
+    """The run state of `folder`, with the adapter and optimizer restored into `model`/`opt`.
+    A checkpoint of another configuration or other data is a one-line error."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    try:
+        raw = json.loads((folder / "state.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DramatisError(
+            f"{folder}/state.json is damaged ({exc}): move the folder aside to start over"
+        ) from exc
+    state = RunState(**raw)
+    if state.config != cfg.to_json() or state.data_sha256 != data_sha:
+        raise DramatisError(
+            f"{folder} holds a run with another configuration or other data: pass the same "
+            "options to resume it, or another --checkpoint folder to start a new run"
+        )
+    set_peft_model_state_dict(model, load_file(str(folder / "adapter.safetensors")))
+    moments = load_file(str(folder / "optimizer.safetensors"))
+    for i, p in enumerate(_params(model)):
+        if f"{i}.exp_avg" in moments:
+            opt.state[p] = {
+                "step": torch.tensor(float(state.step)),
+                "exp_avg": moments[f"{i}.exp_avg"],
+                "exp_avg_sq": moments[f"{i}.exp_avg_sq"],
+            }
+    return state
+
+
+def _params(model) -> list:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+# -- the run -------------------------------------------------------------------------------
+
+Progress = Callable[[RunState, float], None]  # state after a step, loss of that step
+
+
+def learning_rate(step: int, cfg: LMVoiceConfig) -> float:
+    """Linear warm-up, then constant (a budget that spans runs has no known end).
+
+    learning_rate(0, LMVoiceConfig(lr=1e-3, warmup_steps=4)) -> 2.5e-4
+    """
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+
+
+def run(
+    base_model,
+    data: CanonData,
+    cfg: LMVoiceConfig,
+    checkpoint: Path,
+    *,
+    minutes: float,
+    max_steps: int | None = None,
+    where: str = "cpu",
+    progress: Progress | None = None,
+    log: Callable[[str], None] = print,
+):
+    """Train (or resume) for `minutes` of wall time or until `max_steps` in all; returns
+    (peft model, RunState). Validation runs at the start of a new run, every
+    `eval_every` steps and at the end."""
+    import torch
+
+    model = attach(base_model, cfg)
+    params = _params(model)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    if (checkpoint / "state.json").exists():
+        state = load_checkpoint(checkpoint, model, opt, cfg, data.sha256)
+        log(f"resuming at step {state.step} ({state.seconds / 60:.1f} min trained so far)")
+    else:
+        state = RunState(cfg.to_json(), data.sha256)
+    state.runs.append({"where": where, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                       "threads": torch.get_num_threads(), "from_step": state.step})  # fmt: skip
+    base = model.get_base_model()
+    if not state.val:
+        model.eval()
+        state.val.append([0, val_loss(base, data.val, cfg.chunk)])
+        log(f"validation perplexity before training: {math.exp(state.val[0][1]):.1f}")
+    deadline = time.perf_counter() + minutes * 60
+    model.train()
+    while time.perf_counter() < deadline and (max_steps is None or state.step < max_steps):
+        start = time.perf_counter()
+        loss = one_step(base, opt, params, data.train, state, cfg)
+        state.seconds += time.perf_counter() - start
+        state.step += 1
+        state.losses.append(round(loss, 4))
+        if progress:
+            progress(state, loss)
+        if state.step % cfg.eval_every == 0:
+            model.eval()
+            state.val.append([state.step, val_loss(base, data.val, cfg.chunk)])
+            model.train()
+        if state.step % cfg.checkpoint_every == 0:
+            save_checkpoint(checkpoint, model, opt, state)
+    model.eval()
+    if state.val[-1][0] != state.step:
+        state.val.append([state.step, val_loss(base, data.val, cfg.chunk)])
+    save_checkpoint(checkpoint, model, opt, state)
+    return model, state
+
+
+def one_step(base, opt, params, train: Sequence[Sequence_], state: RunState, cfg) -> float:
+    """One optimizer step over the next `cfg.batch` sequences; the step's mean loss."""
+    import torch
+
+    total, count = 0.0, 0
+    for _ in range(cfg.batch):
+        s = train[state.seen % len(train)]
+        state.seen += 1
+        ids, mask = torch.tensor([s.ids]), torch.tensor([s.mask])
+        loss, n = chunked_loss(base, ids, mask, cfg.chunk)
+        (loss / (cfg.batch * 256)).backward()  # a fixed scale; the true mean is applied below
+        total += float(loss)
+        count += n
+        state.tokens += len(s.ids)
+        state.supervised += n
+    for p in params:  # gradients of the mean over the step's supervised tokens
+        if p.grad is not None:
+            p.grad.mul_(cfg.batch * 256 / max(1, count))
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    for group in opt.param_groups:
+        group["lr"] = learning_rate(state.step, cfg)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return total / max(1, count)

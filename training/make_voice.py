@@ -1,0 +1,157 @@
+"""Make the shipped stage voice: train (or resume) the canon language model and write the
+GGUF LoRA and its manifest into the package (`make stage-voice`).
+
+    python -m dramatis.training.make_voice [--minutes 75] [--checkpoint runs/stage-voice]
+        [--out training/data/stage_voice] [--threads 2] [--where "cpu, 2 cores"]
+        [--export-only]
+
+The checkpoint folder keeps the run: call it again with the same options and it goes
+on from the last checkpoint, so a budget can span several sessions or machines. Every
+call ends by exporting what the run has reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import Settings
+from dramatis.training.canon import build_canon
+from dramatis.training.lm_voice import LMVoiceConfig, RunState, run
+
+PACKAGE_DIR = Path(__file__).resolve().parent / "data" / "stage_voice"
+MANIFEST = "manifest.json"
+
+
+def voice_file_name(base_name: str) -> str:
+    """voice_file_name("gemma-3-270m-Q4_K_M.gguf") -> "gemma-3-270m-Q4_K_M.voice.gguf" """
+    return base_name.removesuffix(".gguf") + ".voice.gguf"
+
+
+def export(model, base_config, state: RunState, data, ref, out: Path) -> Path:
+    """The adapter as GGUF (f16) into `out`, with a manifest beside it."""
+    from dramatis.training.export import export_gguf
+
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / voice_file_name(ref.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        export_gguf(
+            Path(tmp),
+            target,
+            n_head=base_config.num_attention_heads,
+            n_kv_head=base_config.num_key_value_heads,
+            model_type=base_config.model_type,
+            metadata={"character": "Stage voice", "play": "plays", "base_sha256": ref.sha256},
+        )
+    manifest = {
+        "file": target.name,
+        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+        "bytes": target.stat().st_size,
+        "base_model": ref.name,
+        "base_sha256": ref.sha256,
+        "recipe": "python -m dramatis.training.make_voice (make stage-voice)",
+        "data": {
+            "layout": "pages: persons, setting line, NAME: speech lines (training/canon.py)",
+            "train_plays": data.train_plays,
+            "held_out_plays": data.val_plays,
+            "train_sequences": len(data.train),
+            "train_tokens": data.tokens("train"),
+            "train_supervised_tokens": data.supervised("train"),
+            "val_sequences": len(data.val),
+            "val_supervised_tokens": data.supervised("val"),
+            "sha256": data.sha256,
+        },
+        "config": state.config,
+        "steps": state.step,
+        "sequences_seen": state.seen,
+        "tokens_seen": state.tokens,
+        "supervised_tokens_seen": state.supervised,
+        "epochs": round(state.seen / max(1, len(data.train)), 3),
+        "train_seconds": round(state.seconds, 1),
+        "validation_perplexity": {
+            "before": round(state.ppl_before or math.nan, 2),
+            "after": round(state.ppl_after or math.nan, 2),
+            "history": [[s, round(math.exp(v), 2)] for s, v in state.val],
+        },
+        "runs": state.runs,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=75.0, help="training time for this call")
+    ap.add_argument("--max-steps", type=int, default=None, help="stop at this step in all")
+    ap.add_argument("--checkpoint", type=Path, default=Path("runs/stage-voice"))
+    ap.add_argument("--out", type=Path, default=PACKAGE_DIR)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--where", default="cpu", help="recorded in the manifest: the machine")
+    ap.add_argument("--seq-tokens", type=int, default=LMVoiceConfig.seq_tokens)
+    ap.add_argument("--lr", type=float, default=LMVoiceConfig.lr)
+    ap.add_argument("--rank", type=int, default=LMVoiceConfig.r)
+    ap.add_argument("--export-only", action="store_true", help="export the checkpoint as it is")
+    args = ap.parse_args(argv)
+    try:
+        return make(args)
+    except DramatisError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def make(args) -> int:
+    import torch
+
+    from dramatis.training.pipeline import open_base
+
+    torch.set_num_threads(max(1, args.threads))
+    cfg = LMVoiceConfig(seq_tokens=args.seq_tokens, lr=args.lr, r=args.rank, alpha=2 * args.rank)
+    ref, base, tokenizer = open_base(Settings.load())
+
+    def tokenize(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    started = time.perf_counter()
+    data = build_canon(
+        tokenize, seq_tokens=cfg.seq_tokens, seed=cfg.seed, held_out=cfg.held_out,
+        val_sequences=cfg.val_sequences, bos=tokenizer.bos_token_id,
+    )  # fmt: skip
+    print(
+        f"canon: {len(data.train_plays)} plays, {len(data.train)} sequences, "
+        f"{data.tokens():,} tokens ({data.supervised():,} supervised); held out "
+        f"{', '.join(data.val_plays)} ({len(data.val)} sequences); "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+    def progress(state: RunState, loss: float) -> None:
+        if state.step % 5 == 0:
+            rate = state.tokens / max(1e-9, state.seconds)
+            val = f" val ppl {math.exp(state.val[-1][1]):.1f}@{state.val[-1][0]}"
+            print(f"step {state.step} loss {loss:.3f} {rate:.0f} tok/s{val}", flush=True)
+
+    minutes = 0.0 if args.export_only else args.minutes
+    model, state = run(
+        base, data, cfg, args.checkpoint, minutes=minutes, max_steps=args.max_steps,
+        where=args.where, progress=progress,
+    )  # fmt: skip
+    target = export(model, base.config, state, data, ref, args.out)
+    print(
+        f"stage voice: {target} ({target.stat().st_size / 1e6:.1f} MB), step {state.step}, "
+        f"validation perplexity {state.ppl_before:.1f} -> {state.ppl_after:.1f}",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
