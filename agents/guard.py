@@ -29,11 +29,11 @@ def heading_stops(names: Iterable[str]) -> list[str]:
     """Stop sequences for another character's heading, always at a line start, so that
     "MACBETH:" never fires inside "LADY MACBETH:".
 
-    heading_stops(["Ophelia"]) -> ["\\nOPHELIA:", "\\nOphelia:"]
+    heading_stops(["Ophelia"]) -> ["\\nOPHELIA:", "\\nOphelia:", "\\nOPHELIA. "]
     """
     stops: list[str] = []
     for name in names:
-        for form in (f"\n{name.upper()}:", f"\n{name}:"):
+        for form in (f"\n{name.upper()}:", f"\n{name}:", f"\n{name.upper()}. "):
             if form not in stops:
                 stops.append(form)
     return stops
@@ -77,6 +77,10 @@ def heading_cut(text: str, speaker: str, others: Iterable[str]) -> int:
         if at > start or hit.group("name").lower() != speaker.lower():
             cut = at
             break
+    for name in (*others, speaker):  # the printed plays' heading: "\nIAGO. O thou..."
+        found = re.search(rf"\n[ \t]*{re.escape(name.upper())}\.[ \t]+\S", text)
+        if found and found.start() >= start:
+            cut = min(cut, found.start())
     for generic in (_CAPS_HEADING, _ALONE_HEADING):
         for found in generic.finditer(text):
             if found.start() > start:

@@ -34,6 +34,10 @@ def impersonated(text: str, speaker: str, others: Sequence[str]) -> str | None:
         capitals = re.escape(name.upper())
         if re.search(rf"(?:^|\n|[.!?;] )[ \t]*{capitals}[ \t]*;", text):
             return name
+        # "...what will you say?\nIAGO. O thou...": the printed plays' own heading, a
+        # name in capitals and a period at a line start with the speech after it
+        if re.search(rf"\n[ \t]*{capitals}\.[ \t]+\S", text):
+            return name
     return None
 
 

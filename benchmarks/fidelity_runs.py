@@ -1,7 +1,7 @@
 """Stage the fidelity grid: configurations x casts x seeds, one `dramatis stage` each.
 
 Run:  python benchmarks/fidelity_runs.py [--out runs/fidelity] [--workers 2]
-      [--configs a,b] [--seeds 1,2] [--cells 2same,4cross]
+      [--configs a,b] [--seeds 1,2] [--casts round4|heldout] [--cells 2same,4cross]
       [--baseline-dramatis PATH]   (the `dramatis` of a checkout of the old default)
 Then: dramatis arena score runs/fidelity/CONFIG   (one configuration at a time)
 
@@ -34,6 +34,15 @@ CASTS = {  # label -> (cast, scene or "")
     "4same": ("Othello,Iago,Desdemona,Emilia", "othello:4.2"),
     "4cross": ("Hamlet,Ophelia,Macbeth,Lady Macbeth", ""),
 }
+# Round 5 (docs/fidelity.md): casts held out from every choice of that round, from plays
+# the shipped stage voice never trained on (training/canon.py HELD_OUT).
+HELD_OUT = {
+    "H2same": ("Beatrice,Benedick", "much_ado_about_nothing:2.1"),
+    "H2cross": ("julius_caesar:Brutus,Viola", ""),
+    "H4same": ("julius_caesar:Brutus,Cassius,Marcus Antonius,Casca", "julius_caesar:1.2"),
+    "H4cross": ("Beatrice,Benedick,Viola,Malvolio", ""),
+}
+CAST_SETS = {"round4": CASTS, "heldout": HELD_OUT}
 OFF = [
     "--set",
     "ban_out_of_world=false",
@@ -72,7 +81,14 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "dpo-all": [*GEMMA, "--adapters"],
     # Best-of-3 keeps a candidate that moves the talk on (agents/guard.py: dwells).
     "moveon": [*GEMMA, "--set", "move_on=true"],
+    # Round 5: "before" is the default at the start of the round, run by that checkout's
+    # own `dramatis` (--baseline-dramatis); "voice-off" is this checkout without the
+    # stage voice (levers 4-6 alone); "default" above is the shipped default with it.
+    "before": [],
+    "voice-off": ["--stage-voice", "0"],
+    "length-off": ["--set", "length_share=0"],
 }
+OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12
 
@@ -128,20 +144,21 @@ def main() -> int:
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--baseline-dramatis", default="")
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
-    ap.add_argument("--cells", default=",".join(CASTS), help="only these cells (2same,4cross)")
+    ap.add_argument("--casts", default="round4", choices=sorted(CAST_SETS))
+    ap.add_argument("--cells", default="", help="only these cells (2same,4cross)")
     args = ap.parse_args()
     mine = str(Path(sys.executable).with_name("dramatis"))
     jobs = []
     for seed in map(
         int, args.seeds.split(",")
     ):  # seed outermost: a cut-short grid still has every cell
-        for label, (cast, scene) in CASTS.items():
-            if label not in args.cells.split(","):
+        for label, (cast, scene) in CAST_SETS[args.casts].items():
+            if args.cells and label not in args.cells.split(","):
                 continue
             for config in args.configs.split(","):
                 exe = (
                     args.baseline_dramatis
-                    if config == "baseline" and args.baseline_dramatis
+                    if config in OLD_CODE and args.baseline_dramatis
                     else mine
                 )
                 out = args.out / config / f"{label}-s{seed}"

@@ -266,3 +266,19 @@ def test_a_capitals_heading_with_a_semicolon_ends_the_speech():
     assert clean_utterance("Macbeth; my lord, go.", "Hamlet", ["Macbeth"]) == (
         "Macbeth; my lord, go."
     )  # a vocative in plain case is speech
+
+
+def test_the_printed_plays_heading_with_a_period_ends_the_speech():
+    """Seen on the stage voice: "...what will you say?\nIAGO. O thou that art man;" (the
+    printed plays' heading); the arena counts it as impersonation too."""
+    from dramatis.arena.impersonation import impersonated
+
+    raw = "Why, I can do nothing: what will you say?\nIAGO. O thou that art man;"
+    assert clean_utterance(raw, "Othello", ["Iago"]) == "Why, I can do nothing: what will you say?"
+    assert "\nIAGO. " in heading_stops(["Iago"])
+    assert impersonated(raw, "Othello", ["Iago"]) == "Iago"
+    assert impersonated("O, IAGO. Thou art honest.", "Othello", ["Iago"]) is None  # a vocative
+    assert (
+        clean_utterance("O, IAGO. Thou art honest.", "Othello", ["Iago"])
+        == "O, IAGO. Thou art honest."
+    )
