@@ -141,3 +141,36 @@ def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
     other = LMVoiceConfig(r=8, seq_tokens=128, held_out=("othello",), val_sequences=2)
     with pytest.raises(DramatisError, match="another configuration"):
         run(tiny_llama(len(tok)), data, other, tmp_path / "ckpt", minutes=1, log=lambda _: None)
+
+
+def test_a_new_checkout_goes_on_from_the_shipped_export(tmp_path):
+    """No checkpoint folder, only the exported GGUF and manifest (what a package holds):
+    the run seeds itself from them and goes on at the exported step."""
+    from types import SimpleNamespace
+
+    from dramatis.training.make_voice import export, seed_from_shipped
+
+    tok, tokenize = _tok()
+    data = build_canon(
+        tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
+        held_out=("othello",), val_sequences=2,
+    )  # fmt: skip
+    model, state = _tiny_run(tmp_path / "a", 2)
+    ref = SimpleNamespace(name="tiny.gguf", sha256="0" * 64)
+    export(model, model.get_base_model().config, state, data, ref, tmp_path / "pkg")
+    cfg = LMVoiceConfig(r=4, alpha=8, seq_tokens=128, batch=2, lr=1e-2, warmup_steps=1,
+                        val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
+    fresh = tmp_path / "new-checkout"
+    config = model.get_base_model().config
+    note = seed_from_shipped(tmp_path / "pkg", fresh, cfg, data.sha256, config)
+    assert "step 2" in note
+    assert seed_from_shipped(tmp_path / "pkg", fresh, cfg, data.sha256, config) == ""  # once
+    _, straight = _tiny_run(tmp_path / "b", 3)
+    tok2, _ = _tok()
+    _, went_on = run(
+        tiny_llama(len(tok2)), data, cfg, fresh, minutes=5, max_steps=3, log=lambda _: None
+    )
+    assert went_on.step == 3 and went_on.seen == straight.seen == 6
+    # the exported (f16) adapter is where the run stood: step 3's loss is close to the
+    # unbroken run's although AdamW's moments started afresh
+    assert went_on.losses[-1] == pytest.approx(straight.losses[-1], rel=0.05)

@@ -183,6 +183,8 @@ def load_checkpoint(folder: Path, model, opt, cfg: LMVoiceConfig, data_sha: str)
             "options to resume it, or another --checkpoint folder to start a new run"
         )
     set_peft_model_state_dict(model, load_file(str(folder / "adapter.safetensors")))
+    if not (folder / "optimizer.safetensors").is_file():
+        return state  # seeded from a shipped adapter: AdamW's moments start afresh
     moments = load_file(str(folder / "optimizer.safetensors"))
     for i, p in enumerate(_params(model)):
         if f"{i}.exp_avg" in moments:

@@ -88,6 +88,45 @@ def export(model, base_config, state: RunState, data, ref, out: Path) -> Path:
     return target
 
 
+def seed_from_shipped(
+    out: Path, checkpoint: Path, cfg: LMVoiceConfig, data_sha: str, base_config
+) -> str:
+    """Start `checkpoint` from the voice exported into `out` when there is no checkpoint
+    and the export was made with this configuration and data: its adapter (f16 GGUF, read
+    back as float32) and its progress from the manifest; AdamW's moments start afresh.
+    So a run can go on in a new checkout, where only the package's files are. A note, or
+    "" when nothing was seeded."""
+    from dataclasses import asdict
+
+    from safetensors.numpy import save_file
+
+    from dramatis.training.fold import peft_state, read_gguf_lora
+
+    if (checkpoint / "state.json").exists() or not (out / MANIFEST).is_file():
+        return ""
+    manifest = json.loads((out / MANIFEST).read_text())
+    if manifest.get("config") != cfg.to_json() or manifest["data"].get("sha256") != data_sha:
+        return ""
+    lora = read_gguf_lora(out / manifest["file"])
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    heads = (base_config.num_attention_heads, base_config.num_key_value_heads)
+    save_file(peft_state(lora, *heads), str(checkpoint / "adapter.safetensors"))
+    history = manifest["validation_perplexity"]["history"]
+    state = RunState(
+        config=manifest["config"],
+        data_sha256=data_sha,
+        step=manifest["steps"],
+        seen=manifest["sequences_seen"],
+        tokens=manifest["tokens_seen"],
+        supervised=manifest["supervised_tokens_seen"],
+        seconds=manifest["train_seconds"],
+        val=[[step, math.log(ppl)] for step, ppl in history],
+        runs=[*manifest["runs"], {"seeded": "from the shipped f16 adapter; AdamW moments afresh"}],
+    )
+    (checkpoint / "state.json").write_text(json.dumps(asdict(state), indent=1) + "\n")
+    return f"going on from the shipped voice at step {state.step} ({out / manifest['file']})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=75.0, help="training time for this call")
@@ -132,6 +171,9 @@ def make(args) -> int:
         f"{time.perf_counter() - started:.0f} s",
         flush=True,
     )
+
+    if note := seed_from_shipped(args.out, args.checkpoint, cfg, data.sha256, base.config):
+        print(note, flush=True)
 
     def progress(state: RunState, loss: float) -> None:
         if state.step % 5 == 0:
