@@ -27,6 +27,7 @@ def builtin() -> list[MetricFactory]:
     from dramatis.arena.horizon import KnowledgeLeak
     from dramatis.arena.impersonation import Impersonation
     from dramatis.arena.in_world import InWorld
+    from dramatis.arena.later_spans import LaterSpans
     from dramatis.arena.modern_words import ModernWords
     from dramatis.arena.next_speaker import NextSpeaker
     from dramatis.arena.overlap import ScriptOverlap
@@ -49,6 +50,7 @@ def builtin() -> list[MetricFactory]:
         SpeechLength,
         Discriminator,
         GroupAttribution,
+        LaterSpans,
     ]
 
 

@@ -33,6 +33,7 @@ MEANS = {  # column -> per-run key (mean over runs)
     "impersonation": "impersonation",  # another character's heading or name
     "fallback": "fallback",
     "copying": "copying",
+    "later_spans": "later_spans",  # 8-word spans of a later scene of the play (seeded runs)
     "attribution": "attribution_balanced",
     "ceiling": "attribution_ceiling",
     "chance": "attribution_chance",
@@ -52,7 +53,7 @@ POOLED = {  # column -> pooled key (arena/voice.py, over a cell's runs)
     "ceiling3": "attribution3_ceiling",
     "lift3": "attribution3_lift",
 }
-COLUMNS = ["runs", *list(MEANS)[:7], *list(MEANS)[7:], "words", *POOLED, "s_per_turn"]
+COLUMNS = ["runs", *MEANS, "words", *POOLED, "s_per_turn"]
 ONE_DECIMAL = {"words", "diction", "words_med", "real_med"}
 
 
