@@ -7,10 +7,12 @@ generator, so a resumed scene picks exactly as an uninterrupted one would.
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from dramatis.agents.addressing import mentions
+from dramatis.agents.learned_policy import LearnedPolicy
 from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 
@@ -32,14 +34,10 @@ class RoundRobin:
             return cast[(list(cast).index(last) + 1) % len(cast)]
         return cast[0]
 
-
-def mentions(text: str, name: str) -> bool:
-    """Whether `text` names `name` (or its first word: "Lady" alone does not count).
-
-    mentions("Good Horatio, come.", "Horatio") -> True
-    """
-    forms = {name} | ({name.split()[-1]} if " " in name and not name.startswith("Lady") else set())
-    return any(re.search(rf"\b{re.escape(f)}\b", text, re.IGNORECASE) for f in forms)
+    def probabilities(self, cast: Sequence[str], turns: Sequence[Turn]) -> list[float]:
+        """How likely each cast member is chosen: one of them, certainly."""
+        pick = self.choose(cast, turns, random.Random(0))
+        return [float(name == pick) for name in cast]
 
 
 class AddressedName:
@@ -80,6 +78,11 @@ class AddressedName:
             out = [0.0 if n == last["speaker"] and len(cast) > 1 else 1.0 for n in cast]
         return out
 
+    def probabilities(self, cast: Sequence[str], turns: Sequence[Turn]) -> list[float]:
+        """How likely each cast member is drawn: the weights, normalised."""
+        weights = self.weights(cast, turns)
+        return [w / sum(weights) for w in weights]
+
     def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
         return rng.choices(list(cast), weights=self.weights(cast, turns), k=1)[0]
 
@@ -106,18 +109,75 @@ class RandomSpeaker:
     name = "random"
 
     def choose(self, cast: Sequence[str], turns: Sequence[Turn], rng: random.Random) -> str:
+        return rng.choice(self._pool(cast, turns))
+
+    def probabilities(self, cast: Sequence[str], turns: Sequence[Turn]) -> list[float]:
+        """How likely each cast member is drawn: 1/len(pool) for each of the pool."""
+        pool = self._pool(cast, turns)
+        return [1.0 / len(pool) if name in pool else 0.0 for name in cast]
+
+    @staticmethod
+    def _pool(cast: Sequence[str], turns: Sequence[Turn]) -> list[str]:
         last = turns[-1]["speaker"] if turns else ""
-        pool = [name for name in cast if name != last] or list(cast)
-        return rng.choice(pool)
+        return [name for name in cast if name != last] or list(cast)
 
 
-POLICIES = {"round-robin": RoundRobin, "addressed": AddressedName, "random": RandomSpeaker}
+Talkativeness = Mapping[str, float]
 
 
-def make_policy(name: str, talkativeness: Mapping[str, float] | None = None) -> SpeakerPolicy:
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A registered policy: its name, a one-line help and how to make one."""
+
+    name: str
+    help: str
+    make: Callable[[Talkativeness | None], SpeakerPolicy]
+
+
+_REGISTRY: dict[str, PolicyEntry] = {}
+
+
+def register(entry: PolicyEntry) -> PolicyEntry:
+    """Add a policy (a later entry of the same name replaces the earlier one)."""
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def policy_names() -> list[str]:
+    """Every registered policy, in registration order: ["addressed", "round-robin", ...]."""
+    return list(_REGISTRY)
+
+
+def policy_help() -> str:
+    """The `--policy` help text, read from the registry."""
+    lines = "; ".join(f"{e.name}: {e.help}" for e in _REGISTRY.values())
+    return f"Speaker policy ({lines})."
+
+
+def make_policy(name: str, talkativeness: Talkativeness | None = None) -> SpeakerPolicy:
     """A policy by name; `talkativeness` (per character, 0..1) weighs the addressed policy."""
-    if name not in POLICIES:
-        raise DramatisError(f"unknown speaker policy {name!r}: use one of {', '.join(POLICIES)}")
-    if name == "addressed":
-        return AddressedName(talkativeness=talkativeness)
-    return POLICIES[name]()
+    if name not in _REGISTRY:
+        raise DramatisError(f"unknown speaker policy {name!r}: use one of {', '.join(_REGISTRY)}")
+    return _REGISTRY[name].make(talkativeness)
+
+
+for _entry in (
+    PolicyEntry(
+        "addressed",
+        "weighted draw, the character named in the last speech likeliest",
+        lambda t: AddressedName(talkativeness=t),
+    ),
+    PolicyEntry("round-robin", "cast order", lambda t: RoundRobin()),
+    PolicyEntry("random", "anyone but the last speaker, uniformly", lambda t: RandomSpeaker()),
+    PolicyEntry(
+        "learned",
+        "the likeliest next speaker by the plays' own turn-taking",
+        lambda t: LearnedPolicy(),
+    ),
+    PolicyEntry(
+        "learned-draw",
+        "drawn by the plays' own turn-taking (less back-and-forth than learned)",
+        lambda t: LearnedPolicy(sample=True),
+    ),
+):
+    register(_entry)

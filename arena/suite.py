@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from dramatis.agents.character import AgentSettings
+from dramatis.agents.policies import policy_names
 from dramatis.core.errors import DramatisError
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -49,6 +50,14 @@ class Configuration(BaseModel):
     # Any other agent setting by its AgentSettings name: best_of, n_examples,
     # presence_penalty, history_tokens... (agents/character.py).
     agent: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, policy: str) -> str:
+        if policy not in policy_names():
+            raise ValueError(f"unknown speaker policy {policy!r}: use one of "
+                             f"{', '.join(policy_names())}")  # fmt: skip
+        return policy
 
     @field_validator("agent")
     @classmethod

@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.text import Text
 
 from dramatis.agents.catalog import BUNDLED, parse_model
+from dramatis.agents.policies import policy_help
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.settings_check import PROMPT_FORMATS, agent_settings, parse_pairs
@@ -177,9 +178,7 @@ def stage(
             "or fake (a stand-in that writes word salad: smoke tests)."
         ),
     ] = None,
-    policy: Annotated[
-        str, typer.Option(help="Speaker policy: addressed | round-robin.")
-    ] = "addressed",
+    policy: Annotated[str, typer.Option(help=policy_help())] = "addressed",
     max_tokens: Annotated[int, typer.Option(help="Token limit per speech (8 or more).")] = 60,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0 to 5).")] = 0.8,
     prompt_format: Annotated[

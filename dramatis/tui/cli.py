@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from dramatis.agents.policies import policy_help
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
@@ -51,6 +52,7 @@ def chat_cmd(
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
+    policy: Annotated[str, typer.Option(help=policy_help())] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
     watch_turns: Annotated[int, typer.Option(min=1, help="Turns Ctrl+T lets them talk.")] = 4,
     serve: Annotated[
@@ -78,7 +80,7 @@ def chat_cmd(
         options = ChatOptions(
             cast=cast, scene=scene, human=as_, name=name, rank=rank, model=settings.model,
             adapters=adapters,
-            seed=seed, max_tokens=max_tokens, memory=memory, home=settings.home,
+            seed=seed, policy=policy, max_tokens=max_tokens, memory=memory, home=settings.home,
         )  # fmt: skip
         spec, opening = new_spec(options)
         load = lambda: ChatSession.start(spec, opening, store, settings)  # noqa: E731
