@@ -66,6 +66,15 @@ def serve_cmd(
     threads: Annotated[
         int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")
     ] = None,
+    stage_voice: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=2.0,
+            help="Scale of the stage voice under every character (default: 1 where one "
+            "exists for the model); 0: off.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the characters as OpenAI-compatible chat models (/v1/models, /v1/chat/completions)."""
     if not is_loopback(host) and not api_key:
@@ -91,6 +100,7 @@ def serve_cmd(
         raise DramatisError(
             f"--format chat: model {settings.model} has no chat template: use page or script"
         )
+    mount_voice(loaded, settings, stage_voice)
     state = ServeState(
         settings=settings,
         model=loaded,
@@ -104,3 +114,19 @@ def serve_cmd(
         f"(model {settings.model}, {fmt} format{', key required' if api_key else ''})"
     )
     uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+
+
+def mount_voice(model, settings: Settings, scale: float | None) -> None:
+    """Stack the stage voice under every character as `dramatis stage` does: at `scale`,
+    or by default at 1 where a voice exists for a local model's base."""
+    from dramatis.staging import default_voice_scale
+
+    scale = default_voice_scale(model, settings) if scale is None else scale
+    if not scale:
+        return
+    path = getattr(model, "path", None)
+    if path is None:
+        raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
+    from dramatis.training.serving import mount_stage_voice
+
+    typer.echo("dramatis: " + mount_stage_voice(model, settings, Path(path), scale))

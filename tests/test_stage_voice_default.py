@@ -68,3 +68,16 @@ def test_the_shipped_voice_is_on_by_default_and_off_at_zero(tmp_path, gemma):
     assert not any("stage voice" in n for n in off.notes)
     [e for e in off.scene.run("off", 1) if isinstance(e, dict)]
     assert bare._loras is None or bare._loras.current == ()  # the base alone
+
+
+@pytest.mark.model
+def test_serve_stacks_the_voice_as_stage_does(tmp_path, gemma):
+    from dramatis.serve_cli import mount_voice
+
+    settings = Settings(home=tmp_path / "home").ensure()
+    model = gemma()
+    mount_voice(model, settings, None)
+    assert model._loras.under == ("plays.stage-voice@shipped", 1.0)
+    bare = gemma()
+    mount_voice(bare, settings, 0.0)
+    assert bare._loras is None
