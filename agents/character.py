@@ -311,10 +311,15 @@ class CharacterAgent:
             seed=draw.seed + run_on,  # a new seed per retry, the same sequence on a rerun
             stop=draw.stops,
             adapter=self.adapter,
-            banned=OUT_OF_WORLD if self.settings.ban_out_of_world else (),
-            boosted=draw.cues,
-            boost=self.settings.memory_boost if draw.cues else 0.0,
+            banned=OUT_OF_WORLD if self._can("banned") and self.settings.ban_out_of_world else (),
+            boosted=draw.cues if self._can("boosted") else (),
+            boost=self.settings.memory_boost if draw.cues and self._can("boosted") else 0.0,
         )
+
+    def _can(self, feature: str) -> bool:
+        """Whether the model honours an optional sampling feature the defaults ask for
+        (the word ban and memory boosts: a server backend has neither)."""
+        return feature in self.model.supports
 
     def _draw(self, draw: Draw, on_text: Callable[[str], None] | None) -> tuple[str, int]:
         """One completion, cleaned; it ends early at the heading of any speaker of the

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.agents.model import FEATURES, Completion, LanguageModel, Message, Sampling
 from dramatis.core.errors import DramatisError
 
 
@@ -43,6 +43,8 @@ class LlamaCppModel(LanguageModel):
     prefix plus a tail give slightly different logits; with 1 they are bit-identical
     (slower prefill: for benchmarks that compare the two, benchmarks/prefix_reuse.py).
     """
+
+    supports = frozenset(FEATURES)  # bans and boosts through logit bias and a processor
 
     def __init__(
         self,

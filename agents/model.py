@@ -1,8 +1,11 @@
 """The language-model interface every backend implements.
 
-Two methods, as small as we can keep it: `generate` returns a whole completion,
-`stream` yields it in pieces. Options are keyword-only. Prompt formatting is the
-agent's job; a backend only says whether it carries a chat template.
+Two abstract methods: `stream` yields a completion in pieces and `count_tokens`
+measures text. The rest have defaults a backend overrides where it can: `generate`
+(the whole completion), `render_chat` (None: no chat template), `context_length`,
+LoRA adapters (`adapters`, `load_adapter`, `stack_under`), and `supports`, the optional
+sampling features (`FEATURES`) it honours. Asking a backend for one it lacks is a
+one-line error (`check_sampling`), never a silent drop. Prompt formatting is the agent's job.
 """
 
 from __future__ import annotations
@@ -42,6 +45,27 @@ class Sampling:
     adapter: str | None = None
 
 
+# Sampling options a backend may lack (the `Sampling` field each names is asked for when
+# it differs from its default); every backend honours max_tokens, temperature, top_p,
+# seed and stop.
+FEATURES = ("banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty")
+
+
+def asked_features(sampling: Sampling) -> tuple[str, ...]:
+    """The optional features `sampling` asks for.
+
+    asked_features(Sampling(min_tokens=8, repeat_penalty=1.2)) -> ("min_tokens", "repeat_penalty")
+    """
+    asked = {
+        "banned": bool(sampling.banned),
+        "boosted": bool(sampling.boosted) and sampling.boost != 0.0,
+        "min_tokens": sampling.min_tokens > 0,
+        "presence_penalty": sampling.presence_penalty != 0.0,
+        "repeat_penalty": sampling.repeat_penalty != 1.0,
+    }
+    return tuple(f for f in FEATURES if asked[f])
+
+
 @dataclass
 class Completion:
     text: str
@@ -58,9 +82,11 @@ def stop_index(text: str, stops: Sequence[str]) -> int:
 
 
 class LanguageModel(abc.ABC):
-    """A text-completion model. Implementations: LlamaCppModel, FakeModel."""
+    """A text-completion model. Implementations: LlamaCppModel, OpenAIModel, PeftModel,
+    FakeModel (tests/test_backend_contract.py runs each through the same cases)."""
 
     name: str = "model"
+    supports: frozenset[str] = frozenset()  # which of FEATURES it honours
 
     @abc.abstractmethod
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
@@ -98,4 +124,15 @@ class LanguageModel(abc.ABC):
         when a turn asks for none): the shared stage voice."""
         raise DramatisError(
             f"{self.name} cannot stack adapters: the stage voice runs on llama.cpp models"
+        )
+
+
+def check_sampling(model: LanguageModel, sampling: Sampling) -> None:
+    """Raise a one-line DramatisError when `sampling` asks `model` for a feature it lacks."""
+    missing = [f for f in asked_features(sampling) if f not in model.supports]
+    if missing:
+        can = ", ".join(f for f in FEATURES if f in model.supports) or "none of them"
+        raise DramatisError(
+            f"{model.name} cannot honour {', '.join(missing)} (it supports {can}): "
+            "leave it at its default, or use a backend that has it"
         )

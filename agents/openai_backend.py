@@ -4,7 +4,13 @@
 POST {url}/completions with model "smollm2". A character's adapter is a model name on
 the server, as multi-LoRA servers serve them (vLLM `--lora-modules hamlet-v3=PATH`):
 `Sampling(adapter="hamlet-v3")` asks for model "hamlet-v3". Our agents format their own
-prompts, so this backend has no chat template and they use the script format.
+prompts, so this backend has no chat template and they use the page format.
+
+Of the optional sampling features it sends `min_tokens` (vLLM's name: vLLM holds back
+stop strings too, llama-cpp-python's server only the end of text), `presence_penalty`
+(the OpenAI API's own) and `repeat_penalty` (llama.cpp's and vLLM's names). Banned and
+boosted words need the server's token ids, which the completions API does not give:
+asking for them is a one-line error.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from dramatis.agents.model import Completion, LanguageModel, Sampling
+from dramatis.agents.model import Completion, LanguageModel, Sampling, check_sampling
 from dramatis.core.errors import DramatisError
 
 PREFIX = "openai:"
@@ -70,6 +76,8 @@ class OpenAIModel(LanguageModel):
     with doubling waits; a stream is only retried before its first piece arrived.
     """
 
+    supports = frozenset({"min_tokens", "presence_penalty", "repeat_penalty"})
+
     def __init__(
         self,
         endpoint: Endpoint,
@@ -114,6 +122,7 @@ class OpenAIModel(LanguageModel):
         return max(1, len(text) // CHARS_PER_TOKEN) if text else 0
 
     def _body(self, prompt: str, sampling: Sampling, stream: bool) -> dict[str, Any]:
+        check_sampling(self, sampling)
         model = self.endpoint.model
         if sampling.adapter is not None:
             if sampling.adapter not in self._served:
@@ -131,8 +140,10 @@ class OpenAIModel(LanguageModel):
             body["stop"] = list(sampling.stop)
         if sampling.seed is not None:
             body["seed"] = sampling.seed
-        if sampling.min_tokens:  # vLLM's name; llama.cpp's server ignores it
+        if sampling.min_tokens:
             body["min_tokens"] = sampling.min_tokens
+        if sampling.presence_penalty:
+            body["presence_penalty"] = sampling.presence_penalty
         if sampling.repeat_penalty != 1.0:  # llama.cpp and vLLM names; others ignore them
             body["repeat_penalty"] = body["repetition_penalty"] = sampling.repeat_penalty
         return body

@@ -5,7 +5,8 @@ training caches), loads several peft adapters onto one model, and switches with
 `set_adapter` per request; `Sampling(adapter=None)` runs with adapters disabled.
 Every call recomputes the prompt, so there is no cache that could leak across
 adapters. Generation is transformers' own `generate` (greedy at temperature 0, else
-seeded top-p, with `repeat_penalty`), streamed through a `TextIteratorStreamer`.
+seeded top-p, with `repeat_penalty`), streamed through a `TextIteratorStreamer`;
+of the optional sampling features it honours `repeat_penalty` alone.
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling, stop_index
+from dramatis.agents.model import (
+    Completion,
+    LanguageModel,
+    Message,
+    Sampling,
+    check_sampling,
+    stop_index,
+)
 from dramatis.core.errors import DramatisError
 
 
 class PeftModel(LanguageModel):
     """A transformers causal LM (+ peft adapters) behind the LanguageModel interface."""
+
+    supports = frozenset({"repeat_penalty"})
 
     def __init__(self, base: Any, tokenizer: Any, *, path: Path | None = None) -> None:
         self.base, self.tokenizer = base, tokenizer
@@ -85,16 +95,6 @@ class PeftModel(LanguageModel):
         self.model.set_adapter(adapter)
         return self.model, contextlib.nullcontext()
 
-    def next_token_logits(self, prompt: str, adapter: str | None = None):
-        """Logits [vocab] for the token after `prompt` (for differential tests)."""
-        import torch
-
-        ids = torch.tensor([self.tokenizer(prompt, add_special_tokens=False)["input_ids"]])
-        with self._lock, torch.no_grad():
-            model, ctx = self._forward(adapter)
-            with ctx:
-                return model(input_ids=ids).logits[0, -1].float()
-
     def _generate(self, prompt: str, sampling: Sampling, streamer, halt: Halt) -> list[int]:
         """Run transformers' generate into `streamer`; the new token ids."""
         import torch
@@ -115,6 +115,7 @@ class PeftModel(LanguageModel):
         """Text pieces up to the first stop string, then the list of generated ids."""
         from transformers import TextIteratorStreamer
 
+        check_sampling(self, sampling)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         halt, result = Halt(), dict[str, Any]()
 
@@ -146,8 +147,11 @@ class PeftModel(LanguageModel):
         *pieces, ids = list(self._run(prompt, sampling))
         text = "".join(str(p) for p in pieces)
         n_new = len(ids) - (ids[-1:] == [self.tokenizer.eos_token_id])
+        if text != self.tokenizer.decode(ids[:n_new], skip_special_tokens=True):
+            # a stop string cut it: the tokens of the text kept, not those generated past it
+            return Completion(text, min(n_new, self.count_tokens(text)), "stop")
         finish = "length" if n_new >= sampling.max_tokens else "stop"
-        return Completion(text, self.count_tokens(text), finish)
+        return Completion(text, n_new, finish)
 
 
 class Halt:

@@ -56,6 +56,7 @@ class Counting(LanguageModel):
 
     def __init__(self, inner: LanguageModel) -> None:
         self.inner, self.name, self.last_prompt = inner, inner.name, 0
+        self.supports = inner.supports  # what the wrapped model honours
 
     def stream(self, prompt, sampling):
         self.last_prompt = self.inner.count_tokens(prompt)

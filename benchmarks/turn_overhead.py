@@ -40,6 +40,7 @@ class Recording(LanguageModel):
 
     def __init__(self, inner: LanguageModel) -> None:
         self.inner, self.name, self.calls = inner, inner.name, []
+        self.supports = inner.supports  # what the wrapped model honours
         self.texts: list[list[str]] = []  # what each call streamed to the scene
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:

@@ -148,6 +148,23 @@ def test_retries_a_busy_server_then_succeeds():
     assert calls[-1]["min_tokens"] == 3
 
 
+def test_penalties_are_sent_and_word_biases_refused_before_any_request():
+    calls: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(json.loads(request.content))
+        return httpx.Response(200, json={"choices": [{"text": "Ay."}]})
+
+    model = mock_model(handler)
+    model.generate("p", Sampling(presence_penalty=0.3))
+    assert calls[-1]["presence_penalty"] == 0.3
+    with pytest.raises(DramatisError, match="cannot honour banned"):
+        model.generate("p", Sampling(banned=("shakespeare",)))
+    with pytest.raises(DramatisError, match="cannot honour boosted"):
+        list(model.stream("p", Sampling(boosted=("Denmark",), boost=3.0)))
+    assert len(calls) == 1
+
+
 def test_timeouts_and_refusals_are_one_line():
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)

@@ -18,8 +18,10 @@ import pytest
 openai = pytest.importorskip("openai")
 uvicorn = pytest.importorskip("uvicorn")
 
+from dramatis.agents.guard import narrates  # noqa: E402
 from dramatis.agents.model import LanguageModel, Message, Sampling  # noqa: E402
 from dramatis.agents.prompts import CHAT_INSTRUCTION  # noqa: E402
+from dramatis.arena.in_world import out_of_world  # noqa: E402
 from dramatis.core.settings import Settings  # noqa: E402
 from dramatis.personas.card_store import CardStore, import_card  # noqa: E402
 from dramatis.serve import ServeState, create_app, persona_for  # noqa: E402
@@ -83,6 +85,8 @@ def test_chat_completion_in_character(client):
     text = choice.message.content
     assert text and text.strip()
     assert "HORATIO:" not in text and "Horatio:" not in text.splitlines()[0][:9]
+    # a speech in the scene, not about it ("Hamlet replies...", "In the play...")
+    assert out_of_world(text) is None and not narrates(text, ["Hamlet", "Horatio"]), text
     assert choice.finish_reason in ("stop", "length")
     assert reply.usage.prompt_tokens > 20 and 0 < reply.usage.completion_tokens <= 24
 
@@ -175,6 +179,7 @@ class Recording(LanguageModel):
 
     def __init__(self, inner: LanguageModel) -> None:
         self.inner, self.name, self.prompts = inner, inner.name, []
+        self.supports = inner.supports  # what the wrapped model honours
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         self.prompts.append(prompt)
