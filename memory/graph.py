@@ -78,7 +78,8 @@ class MemoryGraph:
 
     def add_fact(self, fact: Fact) -> Fact:
         """Add a fact, or merge it into the same (head, relation, tail) edge: the earliest
-        `since` is kept, witnesses are united and the count grows."""
+        `since` is kept (with its `source`), whatever order they come in; witnesses are
+        united and the count grows."""
         for name in (fact.head, fact.tail):
             if name not in self.g:
                 self.add_node(name)
@@ -86,6 +87,8 @@ class MemoryGraph:
         if old is None:
             self.g.add_edge(fact.head, fact.tail, key=fact.relation, **asdict(fact))
             return fact
+        if Moment.parse(fact.since) < Moment.parse(old.since):
+            old.since, old.source = fact.since, fact.source
         old.count += fact.count
         old.witnesses = sorted(set(old.witnesses) | set(fact.witnesses))
         old.public = old.public or fact.public

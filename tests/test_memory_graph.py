@@ -113,10 +113,23 @@ def test_json_round_trip_and_bad_files(tmp_path, whole):
 
 
 def test_facts_merge_witnesses_and_keep_the_first_moment():
+    def seen(order):
+        g = MemoryGraph()
+        for since, source, witnesses in order:
+            g.add_fact(Fact("Hamlet", "addressed", "Ophelia", since, None, source, witnesses))
+        f = g.fact("Hamlet", "addressed", "Ophelia")
+        return f.since, f.source, f.count, f.witnesses
+
+    sightings = [
+        ("3.1", "hamlet 3.1", ["Hamlet", "Ophelia"]),
+        ("3.2", "hamlet 3.2", ["Horatio"]),
+        ("1.3+2", "scene t, turn 1", ["Polonius"]),  # a staged turn before both
+    ]
+    first = ("1.3+2", "scene t, turn 1", 3, ["Hamlet", "Horatio", "Ophelia", "Polonius"])
+    assert seen(sightings) == first  # the earliest came last
+    assert seen(sightings[::-1]) == first  # and first
+    later = [("3.2", "a", []), ("3.10", "b", [])]  # by story time, not as text
+    assert seen(later)[:2] == seen(later[::-1])[:2] == ("3.2", "a")
     g = MemoryGraph()
-    g.add_fact(Fact("Hamlet", "addressed", "Ophelia", "3.1", witnesses=["Hamlet", "Ophelia"]))
-    g.add_fact(Fact("Hamlet", "addressed", "Ophelia", "3.2", witnesses=["Horatio"]))
-    f = g.fact("Hamlet", "addressed", "Ophelia")
-    assert (f.since, f.count, f.witnesses) == ("3.1", 2, ["Hamlet", "Horatio", "Ophelia"])
     with pytest.raises(ValueError, match="node kind"):
         g.add_node("x", "weapon")

@@ -97,10 +97,17 @@ def test_script_format_for_models_without_a_chat_template():
 
 def test_history_window_keeps_the_newest_turns():
     agent = CharacterAgent(StubPersona("Hamlet"), FakeModel(), cast=CAST)
-    turns = [make_turn(i, "Ophelia", f"line {i} " + "word " * 50, present=CAST) for i in range(100)]
-    window = agent.visible(turns)
-    assert window[-1]["index"] == 99
-    assert 5 < len(window) < 100
+    assert agent.settings.history_tokens == 900
+    # Every 5th of 100 turns happens while Hamlet is off stage: he sees 80. Each costs
+    # 62 words (the fake counts words) + 4 = 66 tokens, so his newest 13 fit 900 (the
+    # 14th would make 924); the start moves in blocks of 8, from seen turn 67 up to 72.
+    turns = [
+        make_turn(i, "Ophelia", f"line {i} " + "word " * 60, present=CAST if i % 5 else ["Ophelia"])
+        for i in range(100)
+    ]
+    seen = [t["index"] for t in turns if t["index"] % 5]
+    window = [t["index"] for t in agent.visible(turns)]
+    assert window == seen[72:] == [91, 92, 93, 94, 96, 97, 98, 99]
 
 
 RESUME_CHILD = """
