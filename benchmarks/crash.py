@@ -5,8 +5,8 @@
 
 Each kill runs the real `dramatis stage` / `dramatis resume` command in a child process
 (the CLI, LangGraph, the SQLite checkpointer and the transcript writer all real). With
-the fake backend the child swaps llama.cpp for a seeded fake model that takes a few
-milliseconds a token, so a kill can land anywhere; kills land:
+the fake backend the child stages `--model fake`, made a seeded fake model that takes a
+few milliseconds a token, so a kill can land anywhere; kills land:
   random      after a random delay, anywhere in the run
   generate    in the middle of a character's speech (after some of its tokens)
   checkpoint  inside a checkpoint transaction: rows written, not yet committed
@@ -58,7 +58,7 @@ def _counter(point: str, at: int):
 
 
 def _patch_model(delay: float, kill_generate: int, rng: random.Random) -> None:
-    import dramatis.agents.llama_backend as llama
+    import dramatis.agents.fake_backend as fake_backend
     from dramatis.agents.fake_backend import FakeModel
 
     class SlowFake(FakeModel):
@@ -73,7 +73,7 @@ def _patch_model(delay: float, kill_generate: int, rng: random.Random) -> None:
                 time.sleep(delay)
                 yield piece
 
-    llama.LlamaCppModel = lambda *a, **k: SlowFake()  # type: ignore[misc,assignment]
+    fake_backend.FakeModel = SlowFake  # type: ignore[misc]  # what `--model fake` opens
 
 
 def _patch_checkpoint(at: int) -> None:
@@ -243,6 +243,7 @@ class Scenario:
         args = ["stage", "--cast", CAST, "--turns", str(self.turns), "--seed", str(self.seed)]
         args += ["--max-tokens", str(self.max_tokens), "--threads", str(self.threads)]
         args += ["--policy", "round-robin", "--out", str(self.out)]
+        args += ["--model", "fake"] if self.fake is not None else []
         return [*dramatis_cmd(self.fake, kill_at, self.seed), "--", *args]
 
     def resume(self, thread_id: str, turns: int, kill_at: str = "") -> list[str]:

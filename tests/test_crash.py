@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +21,25 @@ def load_harness():
     sys.modules["crash_harness"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_scene_killed_mid_speech_resumes_with_every_saved_turn(tmp_path):
+    """The default suite's short run (2 children, a few seconds each): `dramatis stage`
+    on the slow fake model is SIGKILLed inside its 9th draw (about 3 per turn: the guards
+    send word salad back), with turns saved and shown; `dramatis resume` finishes it. No
+    saved turn is lost, changed or repeated, and the transcript on disk agrees with the
+    checkpoint after the kill and at the end."""
+    crash = load_harness()
+    sc = crash.Scenario(tmp_path, turns=4, seed=11, fake=0.01)
+    o = crash.Outcome("generate", "fake", 0, 0, 0)
+    code, out = crash.run_child(sc.stage("generate:9"), sc.env())
+    assert code == -signal.SIGKILL  # killed, not finished
+    saved = crash.check_after_kill(sc, o, crash.printed_turns(out))
+    assert 1 <= len(saved) < 4 and o.printed_at_kill == len(saved)  # killed mid-scene
+    final = crash.finish(sc, o, saved)
+    assert o.survived, o
+    assert final[: len(saved)] == saved and [t["index"] for t in final] == list(range(5))
+    assert len({t["text"] for t in final}) == 5  # five speeches, none said twice
 
 
 @pytest.mark.slow
