@@ -14,7 +14,6 @@ hand-labelled set of out-of-world turns from SmolLM2 transcripts
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score, rate
@@ -81,10 +80,6 @@ def out_of_world(text: str) -> str | None:
         if hit:
             return hit.group(0)
     return None
-
-
-def out_of_world_flags(texts: Sequence[str]) -> list[bool]:
-    return [out_of_world(t) is not None for t in texts]
 
 
 class InWorld:

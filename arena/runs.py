@@ -1,7 +1,8 @@
 """Read what `dramatis stage` writes: RUN_DIR/transcript.jsonl and RUN_DIR/scene.json.
 
-The arena never imports the app shell; it reads these files itself, so a transcript
-from any tool that writes the same two files can be scored.
+Scoring reads these files itself, so a transcript from any tool that writes the same
+two files can be scored. (Staging a suite's scenes is another matter: arena/stage.py
+goes through dramatis.staging, the composition layer that `dramatis stage` uses too.)
 """
 
 from __future__ import annotations
