@@ -211,7 +211,9 @@ def card_servers(smollm2, tmp_path_factory):
 
 
 def ask_yorick(card_servers, fmt: str, message: dict, stream: bool = False) -> str:
-    """The prompt Yorick's reply to `message` was generated from, on the `fmt` server."""
+    """The prompt Yorick's reply to `message` was generated from, on the `fmt` server (the
+    first one asked: a speech cut at the token limit runs on from that prompt plus its
+    text, agents/character.py `finish_tokens`)."""
     client, model = card_servers[fmt]
     model.prompts.clear()
     reply = client.chat.completions.create(
@@ -222,7 +224,7 @@ def ask_yorick(card_servers, fmt: str, message: dict, stream: bool = False) -> s
     else:
         assert reply.choices[0].message.content.strip()
     assert model.prompts
-    return model.prompts[-1]
+    return model.prompts[0]
 
 
 @pytest.mark.model
