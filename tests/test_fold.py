@@ -128,3 +128,12 @@ def test_the_folded_adapter_equals_the_stacked_pair_in_llama_cpp(tmp_path):
     assert gap <= 1.5 * noise + 0.05
     assert np.abs(stacked - own_alone).mean() >= 3 * gap
     assert (stacked.argmax(-1) == one.argmax(-1)).mean() >= 0.85
+
+
+def test_q8_0_keeps_lora_a_close_and_lora_b_in_f16(tmp_path):
+    lora = _lora(5, 4, ["blk.0.attn_q.weight"], 8, n_in=64, n_out=8)
+    back = read_gguf_lora(write_gguf_lora(lora, tmp_path / "q.gguf", dtype="q8_0"))
+    a = lora.tensors["blk.0.attn_q.weight.lora_a"]
+    assert np.abs(back.tensors["blk.0.attn_q.weight.lora_a"] - a).max() < 0.02 * np.abs(a).max()
+    b = lora.tensors["blk.0.attn_q.weight.lora_b"]
+    assert np.allclose(back.tensors["blk.0.attn_q.weight.lora_b"], b, atol=1e-3)

@@ -111,28 +111,13 @@ def export_gguf(
     n_in, a multiple of 32) in 8 bits and lora_b (rows of r) in f16: ~25% less again.
     llama.cpp computes with any of them.
     """
-    import gguf
     from safetensors.numpy import load_file
+
+    from dramatis.training.fold import Lora, write_gguf_lora
 
     config = json.loads((adapter_dir / "adapter_config.json").read_text())
     state = load_file(str(adapter_dir / "adapter_model.safetensors"))
     arch, permute = architecture(model_type)
     tensors = gguf_tensors(state, n_head, n_kv_head, permute=permute)
-    writer = gguf.GGUFWriter(str(out), arch=arch)
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
-    for key, value in (metadata or {}).items():
-        writer.add_string(f"dramatis.{key}", str(value))
-    for name in sorted(tensors):
-        w = tensors[name]
-        if dtype == "q8_0" and name.endswith(".lora_a") and w.shape[-1] % 32 == 0:
-            kind = gguf.GGMLQuantizationType.Q8_0
-            writer.add_tensor(name, gguf.quants.quantize(w, kind), raw_dtype=kind)
-        else:
-            writer.add_tensor(name, w.astype(np.float32 if dtype == "f32" else np.float16))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    write_gguf_lora(Lora(tensors, float(config["lora_alpha"]), arch), out, metadata, dtype)
     return out

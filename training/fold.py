@@ -101,7 +101,8 @@ def read_gguf_lora(path: Path) -> Lora:
 def write_gguf_lora(
     lora: Lora, out: Path, metadata: dict[str, str] | None = None, dtype: str = "f16"
 ) -> Path:
-    """Write `lora` as a GGUF LoRA llama.cpp loads (f16 or f32 tensors)."""
+    """Write `lora` as a GGUF LoRA llama.cpp loads: "f16" or "f32" tensors, or "q8_0"
+    (lora_a, rows of n_in, a multiple of 32, in 8 bits; the rest f16)."""
     import gguf
 
     writer = gguf.GGUFWriter(str(out), arch=lora.arch)
@@ -111,8 +112,12 @@ def write_gguf_lora(
     for key, value in (metadata or {}).items():
         writer.add_string(f"dramatis.{key}", str(value))
     for name in sorted(lora.tensors):
-        w = np.ascontiguousarray(lora.tensors[name])
-        writer.add_tensor(name, w.astype(np.float32 if dtype == "f32" else np.float16))
+        w = np.ascontiguousarray(lora.tensors[name], dtype=np.float32)
+        if dtype == "q8_0" and name.endswith(".lora_a") and w.shape[-1] % 32 == 0:
+            kind = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(name, gguf.quants.quantize(w, kind), raw_dtype=kind)
+        else:
+            writer.add_tensor(name, w.astype(np.float32 if dtype == "f32" else np.float16))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
