@@ -3,10 +3,9 @@ within its history budget, and a pruned scene still resumes exactly."""
 
 from __future__ import annotations
 
-import pytest
-
 import sqlite3
 
+import pytest
 from conftest import StubPersona
 
 from dramatis.agents.character import CharacterAgent
@@ -34,7 +33,7 @@ def said(turns):
     return [(t["index"], t["speaker"], t["text"]) for t in turns]
 
 
-@pytest.mark.slow  # 2-4 min on the real model since speeches run to their sentence end
+@pytest.mark.slow  # 2-4 min: hundreds of turns, and the fake model's word salad seldom ends a sentence, so speeches run on or are drawn again
 def test_pruned_scene_keeps_few_checkpoints_and_resumes_exactly(tmp_path):
     db = tmp_path / "s.sqlite"
     model = FakeModel()
@@ -55,7 +54,7 @@ def test_pruned_scene_keeps_few_checkpoints_and_resumes_exactly(tmp_path):
     assert len(list(scene.graph.get_state_history(scene.config("t")))) >= 2  # some undo left
 
 
-@pytest.mark.slow  # 2-4 min on the real model since speeches run to their sentence end
+@pytest.mark.slow  # 2-4 min: hundreds of turns, and the fake model's word salad seldom ends a sentence, so speeches run on or are drawn again
 def test_prompt_stays_within_the_history_budget_over_a_long_scene(tmp_path):
     model = FakeModel()
     scene = scene_on(SceneStore(tmp_path / "s.sqlite"), model)
