@@ -176,23 +176,16 @@ def write_peft(lora: Lora, folder: Path, n_head: int, n_kv_head: int, base: str)
 
 def voice_lora(settings, model_path: Path) -> tuple[Lora, str]:
     """(the stage voice for this base, its label): one trained here, else the shipped one."""
-    from dramatis.agents.hf_base import file_sha256
-    from dramatis.training.registry import AdapterRegistry
-    from dramatis.training.serving import shipped_voice
-    from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
+    from dramatis.training.serving import SHIPPED, find_stage_voice
 
-    sha = file_sha256(model_path, settings.cache_dir)
-    registry = AdapterRegistry(settings.home / "adapters")
-    found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
-    if found is not None:
-        return read_gguf_lora(Path(found.gguf)), found.name
-    shipped = shipped_voice(sha)
-    if shipped is None:
+    voice = find_stage_voice(settings, model_path)
+    if voice is None:
         raise DramatisError(
             f"no stage voice for {model_path.name} to fold in: export with --no-fold-voice, "
             "or train one with `dramatis train --stage-voice`"
         )
-    return read_gguf_lora(shipped[0]), "the shipped stage voice"
+    label = "the shipped stage voice" if voice.name.endswith(f"@{SHIPPED}") else voice.name
+    return read_gguf_lora(voice.gguf), label
 
 
 def base_heads(model_path: Path) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
@@ -64,63 +65,69 @@ def shipped_voice(sha: str, folder: Path = SHIPPED_VOICE_DIR) -> tuple[Path, dic
     return path, manifest
 
 
-def voice_available(settings: Settings, model_path: Path) -> bool:
-    """Whether a stage voice exists for this base: one trained here or the shipped one."""
+@dataclass(frozen=True)
+class StageVoice:
+    """The stage voice a base gets: its adapter name, GGUF file and a note for the user."""
+
+    name: str
+    gguf: Path
+    sha: str  # the base's sha256
+    note: str  # e.g. "(validation perplexity 91.9 -> 68.9)"
+
+
+def find_stage_voice(settings: Settings, model_path: Path) -> StageVoice | None:
+    """The stage voice for this base: one trained here (`dramatis train --stage-voice`,
+    made active) first, else the one that ships with the package (training/data/
+    stage_voice, `make stage-voice`); None when neither exists."""
     from dramatis.agents.hf_base import file_sha256
     from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
 
     sha = file_sha256(model_path, settings.cache_dir)
     registry = AdapterRegistry(settings.home / "adapters")
-    if registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name) is not None:
-        return True
-    return shipped_voice(sha) is not None
+    found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
+    if found is not None:
+        m = found.meta
+        ppl = (
+            f" (validation perplexity {m.ppl_before:.1f} -> {m.ppl_after:.1f})"
+            if m.ppl_before is not None and m.ppl_after is not None
+            else ""
+        )
+        return StageVoice(found.name, Path(found.gguf), sha, ppl)
+    shipped = shipped_voice(sha)
+    if shipped is None:
+        return None
+    path, manifest = shipped
+    ppl = manifest.get("validation_perplexity", {})
+    note = (
+        f" (shipped, {manifest.get('steps')} steps on {len(manifest['data']['train_plays'])} "
+        f"plays; held-out perplexity {ppl.get('before')} -> {ppl.get('after')})"
+    )
+    return StageVoice(f"plays.stage-voice@{SHIPPED}", path, sha, note)
+
+
+def voice_available(settings: Settings, model_path: Path) -> bool:
+    """Whether a stage voice exists for this base: one trained here or the shipped one."""
+    return find_stage_voice(settings, model_path) is not None
 
 
 def mount_stage_voice(
     model: LanguageModel, settings: Settings, model_path: Path, scale: float
 ) -> str:
-    """Load the stage voice for this base and stack it under every character's adapter at
-    `scale`; a note for the user. A voice trained here (`dramatis train --stage-voice`,
-    made active) comes first, else the one that ships with the package (training/data/
-    stage_voice, `make stage-voice`); neither: a clear error."""
-    from dramatis.agents.hf_base import file_sha256
-    from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
-
-    registry = AdapterRegistry(settings.home / "adapters")
-    sha = file_sha256(model_path, settings.cache_dir)
-    found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
-    if found is None:
-        return _mount_shipped(model, sha, model_path, scale)
-    model.load_adapter(found.name, found.gguf, base_sha256=sha)
-    model.stack_under(found.name, scale)
-    m = found.meta
-    ppl = (
-        f" (validation perplexity {m.ppl_before:.1f} -> {m.ppl_after:.1f})"
-        if m.ppl_before is not None and m.ppl_after is not None
-        else ""
-    )
-    return f"stage voice {found.name} at scale {scale:g} under every character{ppl}"
-
-
-def _mount_shipped(model: LanguageModel, sha: str, model_path: Path, scale: float) -> str:
+    """Load the stage voice for this base (`find_stage_voice`) and stack it under every
+    character's adapter at `scale`; a note for the user. None exists: a clear error."""
     from dramatis.core.errors import DramatisError
 
-    shipped = shipped_voice(sha)
-    if shipped is None:
+    voice = find_stage_voice(settings, model_path)
+    if voice is None:
         raise DramatisError(
             f"no stage voice for {model_path.name}: train one with "
             "`dramatis train --stage-voice` (or stage with --stage-voice 0)"
         )
-    path, manifest = shipped
-    name = f"plays.stage-voice@{SHIPPED}"
-    model.load_adapter(name, str(path), base_sha256=sha)
-    model.stack_under(name, scale)
-    ppl = manifest.get("validation_perplexity", {})
-    return (
-        f"stage voice (shipped, {manifest.get('steps')} steps on {len(manifest['data']['train_plays'])} "
-        f"plays; held-out perplexity {ppl.get('before')} -> {ppl.get('after')}) at scale "
-        f"{scale:g} under every character"
-    )
+    model.load_adapter(voice.name, str(voice.gguf), base_sha256=voice.sha)
+    model.stack_under(voice.name, scale)
+    if voice.name.endswith(f"@{SHIPPED}"):
+        return f"stage voice{voice.note} at scale {scale:g} under every character"
+    return f"stage voice {voice.name} at scale {scale:g} under every character{voice.note}"
 
 
 def name_served_adapters(
