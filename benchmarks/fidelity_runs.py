@@ -87,6 +87,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "before": [],
     "voice-off": ["--stage-voice", "0"],
     "length-off": ["--set", "length_share=0"],
+    # Round 6: the length floor's share, tuned on the round-4 casts with the voice on.
+    "length-0.4": ["--set", "length_share=0.4"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
