@@ -32,6 +32,9 @@ class SceneSpec(BaseModel):
     # name one; this default (the model before 2026-12-04) only fills specs that do not.
     model: str = "smollm2"
     seed: int = 0
+    # Story horizon without a source scene ("hamlet:2.2"; memory/clock.py horizon_of):
+    # nothing from that scene on reaches a prompt. None: the source scene, else whole plays.
+    horizon: str | None = None
     policy: str = "addressed"
     agent: AgentSettings = Field(default_factory=AgentSettings)
     adapters: bool = False  # each character speaks with its active LoRA adapter

@@ -169,6 +169,14 @@ def stage(
         typer.Option(help="Seed from a scene of a play: PLAY:ACT.SCENE, e.g. hamlet:3.1."),
     ] = None,
     setting: Annotated[str | None, typer.Option(help="Describe the setting yourself.")] = None,
+    horizon: Annotated[
+        str | None,
+        typer.Option(
+            help="Story horizon: PLAY:ACT.SCENE (comma-separate several plays); nothing from "
+            "that scene on reaches a prompt. Default: the --scene for its play, else the "
+            "whole play (docs/memory.md).",
+        ),
+    ] = None,
     turns: Annotated[int, typer.Option(min=1, help="Turns to generate.")] = 12,
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
     model: Annotated[
@@ -228,6 +236,9 @@ def stage(
     model_spec = parse_model(settings.model)
     personas = cast_personas(parse_cast(cast), settings.home)
     make_policy(policy)  # fail on a bad name before loading anything
+    from dramatis.memory.attach import check_horizon
+
+    horizon = check_horizon(horizon)
     names = [p.name for p in personas]
     scene_setting, opening = _setting_and_opening(scene, setting, personas)
     thread_id = new_thread_id(names)
@@ -239,6 +250,7 @@ def stage(
         plays={p.name: p.play for p in personas},
         setting=scene_setting,
         source_scene=scene,
+        horizon=horizon,
         model=model_spec.name,
         seed=seed,
         policy=policy,

@@ -19,7 +19,8 @@ from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.keys import slug
 from dramatis.core.settings import Settings
-from dramatis.memory.voice import PlayVoices
+from dramatis.memory.clock import horizon_of
+from dramatis.memory.voice import PlayVoices, at_horizon
 from dramatis.personas import Persona, find_persona, load_play
 
 OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run
@@ -161,8 +162,10 @@ def build_scene(
         notes.append(mount_stage_voice(model, settings, model_path, spec.stage_voice))
     names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     memory = scene_memory(spec, personas, settings) if spec.memory else None
-    skip = (spec.source_scene or ":").split(":", 1)[1]
-    voice = PlayVoices({p.name: p.play for p in personas}, skip_scene=skip)
+    # One story horizon per play for every prompt part (memory/clock.py horizon_of)
+    horizons = {p.play: horizon_of(spec.source_scene, p.play, spec.horizon) for p in personas}
+    personas = [at_horizon(p, horizons[p.play]) for p in personas]
+    voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     cards = [p.card() for p in personas]
     critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
     agents = {
@@ -200,7 +203,9 @@ def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:
     from dramatis.memory.settings import MemorySettings
 
     cast = [(p.name, p.play) for p in personas]
-    return open_scene_memory(MemorySettings.of(settings), spec.thread_id, cast, spec.source_scene)
+    return open_scene_memory(
+        MemorySettings.of(settings), spec.thread_id, cast, spec.source_scene, horizon=spec.horizon
+    )
 
 
 def card_opening(personas: list, group: bool) -> list[Turn]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dramatis.core.errors import DramatisError
-from dramatis.memory.clock import Moment, horizon_of
+from dramatis.memory.clock import Moment, horizon_of, parse_horizons
 from dramatis.memory.embed import Embedder
 from dramatis.memory.graph import MemoryGraph
 from dramatis.memory.mirror import Where
@@ -18,9 +18,11 @@ from dramatis.memory.store import VectorStore
 from dramatis.personas import load_play
 
 
-def roles_for(cast: Sequence[tuple[str, str]], source_scene: str | None) -> dict[str, Role]:
+def roles_for(
+    cast: Sequence[tuple[str, str]], source_scene: str | None, horizon: str | None = None
+) -> dict[str, Role]:
     """{name: Role} for (name, play) pairs; see clock.horizon_of for the horizon rule."""
-    return {name: Role(play, horizon_of(source_scene, play)) for name, play in cast}
+    return {name: Role(play, horizon_of(source_scene, play, horizon)) for name, play in cast}
 
 
 def build_graph(roles: dict[str, Role]) -> MemoryGraph:
@@ -30,6 +32,20 @@ def build_graph(roles: dict[str, Role]) -> MemoryGraph:
         horizon = min((r.horizon for r in roles.values() if r.play == play), key=Moment.parse)
         seed_graph(load_play(play), horizon, graph)
     return graph
+
+
+def check_horizon(text: str | None) -> str | None:
+    """A --horizon setting, checked once before anything loads: every play and scene it
+    names exists. Returns it tidied ("Hamlet:01.2" -> "hamlet:1.2"), or None."""
+    found = parse_horizons(text)
+    for play, scene in list(found.items()):
+        try:
+            parsed = load_play(play)  # names the near plays
+            parsed.scene(scene)  # lists the play's scenes
+        except DramatisError as err:
+            raise DramatisError(f"--horizon: {err}") from None
+        found[parsed.key] = found.pop(play)
+    return ",".join(f"{k}:{v}" for k, v in found.items()) or None
 
 
 def require_lore(store: VectorStore, plays: set[str]) -> None:
@@ -49,11 +65,12 @@ def open_scene_memory(
     *,
     store: VectorStore | None = None,
     embedder: Embedder | None = None,
+    horizon: str | None = None,
 ) -> SceneMemory:
     """The scene's memory: its saved graph when it has one (a resume), else a new one."""
     store = store or VectorStore(settings.store)
     embedder = embedder or settings.embedder()
-    roles = roles_for(cast, source_scene)
+    roles = roles_for(cast, source_scene, horizon)
     require_lore(store, {r.play for r in roles.values()})
     path = settings.graph_path(thread)
     graph = MemoryGraph.load(path) if path.exists() else build_graph(roles)

@@ -53,17 +53,41 @@ def turn_moment(horizon: str, index: int) -> str:
     return str(Moment(h.act, h.scene, index + 1))
 
 
-def horizon_of(source_scene: str | None, play: str) -> str:
-    """The horizon for a character of `play` in a scene seeded from `source_scene`
-    ("hamlet:1.3"): the scene itself when it is from the same play, else the end of it.
+def parse_horizons(text: str | None) -> dict[str, str]:
+    """A horizon setting ("hamlet:1.2", or several: "hamlet:1.2,macbeth:2.1") as
+    {play key: scene}; one-line DramatisError for anything else.
 
-    horizon_of("hamlet:1.3", "hamlet") -> "1.3"; horizon_of(None, "hamlet") -> "99.0"
+    parse_horizons("hamlet:1.2") -> {"hamlet": "1.2"}; parse_horizons(None) -> {}
     """
-    if source_scene and ":" in source_scene:
-        key, scene = source_scene.split(":", 1)
-        if key.strip().lower() == play.lower():
-            return str(Moment.parse(scene))
-    return END_OF_PLAY
+    found: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        key, _, scene = part.partition(":")
+        m = _MOMENT.match(scene.strip())
+        if not key.strip() or not m or m[3]:
+            raise DramatisError(
+                f"--horizon {part.strip()!r}: write PLAY:ACT.SCENE, e.g. hamlet:3.1"
+            )
+        found[key.strip().lower()] = f"{int(m[1])}.{int(m[2])}"
+    return found
+
+
+def horizon_of(source_scene: str | None, play: str, horizon: str | None = None) -> str:
+    """The horizon for a character of `play`: the scene a staged scene is seeded from
+    ("hamlet:1.3") when it is of the same play, else the `horizon` setting's scene for
+    that play ("hamlet:1.3,macbeth:2.1"), else the end of the play. With both, the
+    earlier wins: nothing after either is known.
+
+    horizon_of("hamlet:1.3", "hamlet") -> "1.3"; horizon_of(None, "hamlet") -> "99.0";
+    horizon_of(None, "hamlet", "hamlet:2.2") -> "2.2"
+    """
+    bounds = [END_OF_PLAY]
+    for ref in (source_scene, horizon):
+        if ref and ":" in ref:
+            scene = parse_horizons(ref).get(play.lower())
+            bounds += [scene] if scene else []
+    return str(min(Moment.parse(b) for b in bounds))
 
 
 def known_at(since: str, horizon: str) -> bool:

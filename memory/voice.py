@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from dramatis.core.errors import DramatisError
+from dramatis.memory.clock import END_OF_PLAY, Moment, known_at
 from dramatis.personas import find_persona, load_play
 from dramatis.personas.model import Speech
+from dramatis.personas.persona import N_SAMPLES, Persona, sample_lines
 
 
 @dataclass(frozen=True)
@@ -98,25 +100,54 @@ class VoiceIndex:
 
 
 @lru_cache(maxsize=32)
-def voice_index(play: str, name: str, skip_scene: str = "") -> VoiceIndex:
+def voice_index(
+    play: str, name: str, skip_scene: str = "", before: str = END_OF_PLAY
+) -> VoiceIndex:
     """The index of a character's exchanges in a play ("hamlet", "Hamlet"), leaving out
-    scene "3.1" if given."""
+    scene "3.1" if given, and every scene from the horizon `before` ("1.2") on."""
     found = exchanges_of(load_play(play).speeches(), name)
-    return VoiceIndex([e for e in found if e.scene_id != skip_scene])
+    kept = [e for e in found if e.scene_id != skip_scene and known_at(e.scene_id, before)]
+    return VoiceIndex(kept)
+
+
+def lines_before(play: str, name: str, horizon: str, n: int) -> list[str]:
+    """Up to `n` of `name`'s speeches (each its lines, as Persona.sample_lines holds them)
+    from scenes before `horizon`, spread over what there is; [] for a character who has
+    not spoken yet (Hamlet at 1.2)."""
+    said = [s for s in load_play(play).speeches() if s.speaker == name]
+    return sample_lines([s for s in said if known_at(s.scene_id, horizon)], n)
+
+
+def at_horizon(persona: Persona, horizon: str) -> Persona:
+    """The persona as its prompt may show it at `horizon`: its sample lines only from
+    scenes before it (cards, lorebooks and whole-play horizons are left as they are)."""
+    if persona.card_source is not None or Moment.parse(horizon) >= Moment.parse(END_OF_PLAY):
+        return persona
+    try:
+        lines = lines_before(persona.play, persona.name, horizon, N_SAMPLES)
+    except DramatisError:  # no such play: nothing of it to leak
+        return persona
+    return persona.model_copy(update={"sample_lines": lines})
 
 
 class PlayVoices:
     """What agents ask for (agents.prompts.VoiceSource): real exchanges like the context.
 
-    `skip_scene`: with --scene, that scene's own lines stay out, so the staged scene
-    is not fed its real continuation."""
+    `horizons`: play key -> the scene its characters stand at ("1.2"); nothing from that
+    scene or after it is shown (the story horizon, memory/clock.py). A play not named is
+    known whole. `skip_scene`: one scene left out besides (a training example's own)."""
 
     def __init__(
-        self, plays: dict[str, str] | None = None, skip_scene: str = "", exclude: Iterable[str] = ()
+        self,
+        plays: dict[str, str] | None = None,
+        skip_scene: str = "",
+        exclude: Iterable[str] = (),
+        horizons: Mapping[str, str] | None = None,
     ) -> None:
         self.plays = dict(plays or {})  # name -> play key; others: the default cast's
         self.skip_scene = skip_scene
         self.exclude = frozenset(exclude)  # lines never to show (e.g. a judge's held-out set)
+        self.horizons = dict(horizons or {})
 
     def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
         """(cue speaker, cue, reply) for up to `k` of `speaker`'s exchanges like `context`."""
@@ -125,7 +156,8 @@ class PlayVoices:
             found = find_persona(speaker)
             speaker, play = found.name, found.play
         try:
-            index = voice_index(play, speaker, self.skip_scene)
+            before = self.horizons.get(play, END_OF_PLAY)
+            index = voice_index(play, speaker, self.skip_scene, before)
         except DramatisError:  # an imported character, from no play: no real exchanges
             return []
         hits = index.search(context, k, self.exclude)
