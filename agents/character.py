@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from dramatis.agents.budget import SHARES, Fit, fit_prompt, prompt_room
 from dramatis.agents.guard import (
     clean_utterance,
     copies,
@@ -35,6 +36,7 @@ from dramatis.agents.prompts import (
 )
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
+from dramatis.personas.lorebook import Lorebook, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
 
 
@@ -139,6 +141,7 @@ class CharacterAgent:
         voice: VoiceSource | None = None,
         persons: Sequence[str] = (),
         critic: Critic | None = None,
+        lore: Sequence[Lorebook] = (),
     ) -> None:
         self.persona = persona
         self.name = persona.name
@@ -151,6 +154,12 @@ class CharacterAgent:
         self.voice = voice  # real exchanges like the current talk (memory.voice)
         self.persons = tuple(persons)  # the cast's cards, for the page's list of persons
         self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
+        # Lorebooks beyond the card's own: world info the card links, or --lore attached
+        own = getattr(persona, "lorebook", None)
+        self.lore = (*([own] if own is not None else []), *lore)
+        self.last_fit: Fit | None = None  # how the latest prompt fitted the context
+        self.notes: list[str] = []  # what was cut to fit, once per part, not yet shown
+        self._noted: set[str] = set()
         self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
         self.recalled: tuple[str, ...] = ()  # what `remember` gave the latest prompt
         self._token_counts: dict[str, int] = {}
@@ -166,11 +175,46 @@ class CharacterAgent:
             self._token_counts[text] = self.model.count_tokens(text)
         return self._token_counts[text]
 
+    def room(self) -> int:
+        """Tokens this character's prompts may take: the model's context less the speech."""
+        s = self.settings
+        return prompt_room(self.model.context_length, s.max_tokens, s.finish_tokens)
+
     def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
-        """(prompt text, format) for this character's next speech."""
+        """(prompt text, format) for this character's next speech, within `room` tokens
+        (agents/budget.py: a prompt that fits is as rendered; one that does not is cut
+        part by part, and `notes` gets a line per part cut)."""
+        fit = self.fit(turns, setting)
+        return fit.text, fit.format
+
+    def fit(self, turns: Sequence[Turn], setting: str) -> Fit:
+        """This character's next prompt as it fits the context, with what was cut."""
+        p = self.prompt_input(turns, setting)
+        fmt = self.settings.prompt_format
+        fit = fit_prompt(
+            p,
+            self.room(),
+            self._count,
+            lambda q: build_prompt(self.model, q, fmt),
+            self.model.count_tokens,  # whole prompts: counted, not cached
+        )
+        self.last_fit = fit
+        for trim, note in zip(fit.trims, fit.notes(self.model.context_length), strict=True):
+            if trim.part not in self._noted:
+                self._noted.add(trim.part)
+                self.notes.append(note)
+        return fit
+
+    def take_notes(self) -> list[str]:
+        """The notes on what was cut to fit the context not yet shown; each part's first."""
+        notes, self.notes = self.notes, []
+        return notes
+
+    def prompt_input(self, turns: Sequence[Turn], setting: str) -> PromptInput:
+        """Everything this character's next prompt is made of, before it is fitted."""
         history = tuple(self.visible(turns))
         lore = self._lore(history)
-        p = PromptInput(
+        return PromptInput(
             speaker=self.name,
             summary=f"{self.persona.card()}\n{lore}" if lore else self.persona.card(),
             samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
@@ -184,7 +228,6 @@ class CharacterAgent:
             system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
             post_history=getattr(self.persona, "post_history_instructions", ""),
         )
-        return build_prompt(self.model, p, self.settings.prompt_format)
 
     def _persons(self) -> tuple[str, ...]:
         """The page's list of persons: the cast's cards, and the person in a chat."""
@@ -196,16 +239,20 @@ class CharacterAgent:
         """The speaker's real exchanges most like the last two speeches (page format)."""
         if self.voice is None or self.settings.prompt_format != "page":
             return ()
-        context = " ".join(t["text"] for t in history[-2:]) or self.persona.card()
+        context = " ".join(t["text"] for t in history[-2:])[-4000:] or self.persona.card()
         found = self.voice.examples(self.name, context, 3 * self.settings.n_examples)
         clean = [e for e in found if not out_of_world_words(" ".join(e))]
         return tuple(clean[: self.settings.n_examples])
 
     def _lore(self, history: Sequence[Turn]) -> str:
-        """The lorebook entries the recent turns bring in (an imported character card's
-        character_book; personas without one have none)."""
-        lore_for = getattr(self.persona, "lore_for", None)
-        return lore_for([t["text"] for t in history]) if lore_for else ""
+        """The lorebook entries the recent turns bring in: an imported card's own
+        character_book, the world info it links and any attached with --lore, within
+        the lore's share of the prompt (a book's own smaller token_budget wins)."""
+        if not self.lore:
+            return ""
+        budget = int(SHARES["lore"] * self.room())
+        messages = [t["text"] for t in history]
+        return lore_text(active_lore(self.lore, messages, budget, self._count))
 
     def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
         """What the character recalls, cued by the last two speeches it heard (see

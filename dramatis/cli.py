@@ -95,7 +95,11 @@ class TurnPrinter:
 
     def turn(self, turn: dict) -> None:
         self.stop()
-        note = {"play": "from the play", "fallback": "fallback: a line from the play"}
+        note = {
+            "play": "from the play",
+            "fallback": "fallback: a line from the play",
+            "card": "the card's greeting",
+        }
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
 
@@ -108,7 +112,7 @@ def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = No
     printer = TurnPrinter(console, spec.cast)
     console.print(Text(spec.setting, style="italic dim"))
     said = scene.turns(spec.thread_id)  # before a resume; a cut-off turn included
-    for turn in said:
+    for turn in said if said else opening or []:  # a new scene's opening is turn 0 on
         printer.turn(turn)
     try:
         for event in scene.run(spec.thread_id, turns, opening):
@@ -116,6 +120,9 @@ def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = No
                 printer.partial(event)
             elif event["index"] >= len(said):  # a cut-off turn taken up is shown once
                 printer.turn(event)
+                for agent in scene.agents.values():  # what was cut to fit the context
+                    for note in agent.take_notes():
+                        console.print(Text(note, style="dim"))
                 write_transcript(out, spec, scene.turns(spec.thread_id))
     except KeyboardInterrupt:
         printer.stop()

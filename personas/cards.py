@@ -124,20 +124,36 @@ def fill_macros(text: str, char: str, user: str) -> str:
     return MACROS.sub(sub, text)
 
 
-def example_lines(mes_example: str) -> list[str]:
-    """The character's own lines from `mes_example` (<START>-separated dialogue blocks).
+def split_examples(text: str) -> tuple[str, str]:
+    """(prose, example blocks) of a card field that holds `<START>` dialogue blocks after
+    its prose, as many descriptions do; the blocks are examples, not description.
+
+    split_examples("Kind.\\n<START>\\n{{char}}: Hi.") -> ("Kind.", "<START>\\n{{char}}: Hi.")
+    """
+    found = re.search(r"<START>", text, flags=re.IGNORECASE)
+    if found is None:
+        return text, ""
+    return text[: found.start()].rstrip(), text[found.start() :]
+
+
+def example_lines(mes_example: str, name: str = "") -> list[str]:
+    """The character's own lines from `mes_example` (<START>-separated dialogue blocks),
+    each block's speeches whole; `name` is also taken as the character's heading.
 
     "<START>\\n{{user}}: Hi\\n{{char}}: Well met.\\nHow now?" -> ["Well met.\\nHow now?"]
     """
     lines: list[str] = []
+    own = ("{{char}}", "<bot>", name.lower()) if name else ("{{char}}", "<bot>")
+    named = rf"|{re.escape(name)}" if name else ""
+    heading = re.compile(rf"\s*(\{{\{{\w+\}}\}}|<\w+>{named})\s*:\s*(.*)", re.IGNORECASE)
     for block in re.split(r"<START>", mes_example, flags=re.IGNORECASE):
         speaker, said = "", []
         for row in block.strip().splitlines() + ["{{end}}:"]:
-            head = re.match(r"\s*(\{\{\w+\}\}|<\w+>)\s*:\s*(.*)", row)
+            head = heading.match(row)
             if head is None:
                 said.append(row.strip())
                 continue
-            if speaker in ("{{char}}", "<bot>") and "".join(said):
+            if speaker in own and "".join(said):
                 lines.append("\n".join(s for s in said if s))
             speaker, said = head.group(1).lower(), [head.group(2).strip()]
     return lines
@@ -183,13 +199,14 @@ def card_to_persona(card: dict[str, Any], user: str = "User") -> Persona:
         return fill_macros(text, name, user).strip()
 
     greetings = [fill(g) for g in data.alternate_greetings]
-    samples = [fill(s) for s in example_lines(data.mes_example)]
+    prose, blocks = split_examples(data.description)  # examples there are examples
+    samples = [fill(s) for s in example_lines(f"{data.mes_example}\n{blocks}", name)]
     samples = samples or [t for t in [fill(data.first_mes), *greetings] if t]
     return Persona(
         name=name,
         play=CARD_PLAY,
         play_title=f"{name}'s character card",
-        description=fill(data.description),
+        description=fill(prose),
         n_speeches=0,
         n_lines=0,
         sample_lines=samples,

@@ -7,7 +7,14 @@ regular expressions (plain, or "/pattern/flags") and, as the V3 spec says,
 `secondary_keys` and `constant` are ignored. Fired entries go into the prompt by
 `insertion_order` (lower first), and when their text is over the `token_budget`, those
 with the lowest `priority` (then the lowest `insertion_order`) are left out first. V3
-`@@` decorator lines are taken out of the content, not applied. Pure functions, no I/O.
+`@@` decorator lines are taken out of the content, not applied.
+
+SillyTavern's own rules, where its world-info files (personas/world_info.py) or its
+card exports carry them: `selective_logic` says how the secondary keys count (AND ANY,
+NOT ALL, NOT ANY, AND ALL), an entry's own `scan_depth` wins over the book's, and
+`match_whole_words` false lets a key match inside a word. Several books (a card's own,
+the world info it links, those attached to a scene) fire together within one budget
+(`active_lore`). Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -38,6 +45,20 @@ class LoreEntry(BaseModel):
     use_regex: bool | None = None  # V3: keys are regular expressions
     name: str | None = None
     comment: str | None = None
+    # SillyTavern's: how secondary keys count (SELECTIVE_LOGIC), this entry's own scan
+    # depth, and whether keys match whole words only (None: the defaults). Its card
+    # exports keep them in the entry's `extensions` (selectiveLogic, scan_depth, ...).
+    selective_logic: int | None = None
+    scan_depth: int | None = None
+    match_whole_words: bool | None = None
+
+    def option(self, field: str, exported: str) -> object:
+        """A SillyTavern option: this entry's field, else its `extensions[exported]`."""
+        value = getattr(self, field)
+        if value is None:
+            extensions = getattr(self, "extensions", None)
+            value = extensions.get(exported) if isinstance(extensions, dict) else None
+        return value
 
 
 class Lorebook(BaseModel):
@@ -52,12 +73,18 @@ class Lorebook(BaseModel):
     entries: list[LoreEntry] = Field(default_factory=list)
 
 
+# SillyTavern's selectiveLogic: 0 AND ANY, 1 NOT ALL, 2 NOT ANY, 3 AND ALL
+AND_ANY, NOT_ALL, NOT_ANY, AND_ALL = range(4)
+
 SLASHED = re.compile(r"/(.+)/([a-z]*)", re.DOTALL)  # a regex key written "/pattern/flags"
 REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}  # JS flags we honour
 
 
-def key_matches(key: str, text: str, *, case_sensitive: bool, regex: bool) -> bool:
-    """Whether a lore key occurs in `text`: whole words, or a regular expression.
+def key_matches(
+    key: str, text: str, *, case_sensitive: bool, regex: bool, whole_words: bool = True
+) -> bool:
+    """Whether a lore key occurs in `text`: whole words (or anywhere, without
+    `whole_words`), or a regular expression.
 
     key_matches("Elsinore", "to elsinore we go", case_sensitive=False, regex=False) -> True
     key_matches("king", "the kingdom", case_sensitive=False, regex=False) -> False
@@ -66,7 +93,9 @@ def key_matches(key: str, text: str, *, case_sensitive: bool, regex: bool) -> bo
     if not key.strip():
         return False
     flags = 0 if case_sensitive else re.IGNORECASE
-    pattern = key if regex else rf"(?<!\w){re.escape(key.strip())}(?!\w)"
+    escaped = re.escape(key.strip())
+    plain = rf"(?<!\w){escaped}(?!\w)" if whole_words else escaped
+    pattern = key if regex else plain
     if regex and (slashed := SLASHED.fullmatch(key.strip())):
         pattern = slashed[1]
         for letter in slashed[2]:
@@ -84,12 +113,39 @@ def entry_fires(entry: LoreEntry, text: str) -> bool:
     regex = bool(entry.use_regex)  # V3: then `constant` and `secondary_keys` do not count
     if entry.constant and not regex:
         return True
-    opts = {"case_sensitive": bool(entry.case_sensitive), "regex": regex}
+    whole = entry.option("match_whole_words", "match_whole_words")
+    opts = {
+        "case_sensitive": bool(entry.case_sensitive),
+        "regex": regex,
+        "whole_words": whole is not False,
+    }
     if not any(key_matches(k, text, **opts) for k in entry.keys):
         return False
     if entry.selective and entry.secondary_keys and not regex:
-        return any(key_matches(k, text, **opts) for k in entry.secondary_keys)
+        found = [key_matches(k, text, **opts) for k in entry.secondary_keys]
+        return secondary_pass(found, entry.option("selective_logic", "selectiveLogic"))
     return True
+
+
+def secondary_pass(found: Sequence[bool], logic: object) -> bool:
+    """Whether the secondary keys found (one bool per key) let a selective entry fire,
+    by SillyTavern's selectiveLogic (AND ANY when unset or unknown).
+
+    secondary_pass([True, False], AND_ANY) -> True; secondary_pass([True, False], AND_ALL) -> False
+    secondary_pass([True, False], NOT_ALL) -> True; secondary_pass([True, False], NOT_ANY) -> False
+    """
+    if logic == NOT_ALL:
+        return not all(found)
+    if logic == NOT_ANY:
+        return not any(found)
+    if logic == AND_ALL:
+        return all(found)
+    return any(found)
+
+
+def scanned(messages: Sequence[str], depth: int) -> str:
+    """The last `depth` messages as the text keys are looked for in ("" for depth 0)."""
+    return "\n".join(messages[-depth:]) if depth > 0 else ""
 
 
 def without_decorators(content: str) -> str:
@@ -131,11 +187,40 @@ def active_entries(
     active_entries(book with "Yorick" -> "the king's jester", ["Alas, poor Yorick!"])
     -> [LoreEntry(keys=["Yorick"], content="the king's jester", ...)]
     """
-    depth = book.scan_depth if book.scan_depth is not None else DEFAULT_SCAN_DEPTH
-    text = "\n".join(messages[-depth:]) if depth > 0 else ""
-    fired = [e for e in book.entries if entry_fires(e, text)]
-    fired.sort(key=lambda e: e.insertion_order)
     budget = book.token_budget if book.token_budget is not None else DEFAULT_TOKEN_BUDGET
+    return within_budget(fired_entries(book, messages), budget, count_tokens)
+
+
+def fired_entries(book: Lorebook, messages: Sequence[str]) -> list[LoreEntry]:
+    """The entries of `book` the messages bring in (each scanning its own depth, else the
+    book's), by insertion order; no budget applied."""
+    default = book.scan_depth if book.scan_depth is not None else DEFAULT_SCAN_DEPTH
+    fired = []
+    for entry in book.entries:
+        depth = entry.option("scan_depth", "scan_depth")
+        depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else default
+        if entry_fires(entry, scanned(messages, depth)):
+            fired.append(entry)
+    fired.sort(key=lambda e: e.insertion_order)
+    return fired
+
+
+def active_lore(
+    books: Sequence[Lorebook],
+    messages: Sequence[str],
+    budget: int,
+    count_tokens: Callable[[str], int],
+) -> list[LoreEntry]:
+    """The entries several books bring in together, by insertion order, within `budget`
+    tokens (a book's own smaller token_budget bounds its entries first).
+
+    active_lore([card book, world book], ["Alas, poor Yorick!"], 400, count) -> [...]
+    """
+    fired: list[LoreEntry] = []
+    for book in books:
+        own = book.token_budget if book.token_budget is not None else budget
+        fired += within_budget(fired_entries(book, messages), min(own, budget), count_tokens)
+    fired.sort(key=lambda e: e.insertion_order)
     return within_budget(fired, budget, count_tokens)
 
 

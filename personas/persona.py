@@ -17,7 +17,6 @@ from dramatis.personas.resolve import Resolver
 
 N_SAMPLES = 8
 N_PARTNERS = 5
-CARD_CHARS = 800  # an imported card's description in prompts: the small model's budget
 
 
 def _unset(value: object) -> bool:
@@ -67,7 +66,8 @@ class Persona(BaseModel):
         return card_line(self.name, self.description)
 
     def _imported_card(self) -> str:
-        """An imported character in prompts: description, personality, scenario, cut short."""
+        """An imported character in prompts: description, personality, scenario, whole
+        (agents/budget.py cuts what the context cannot hold)."""
         parts = [f"{self.name}: {self.description}".strip().rstrip(":")]
         parts += [
             f"{label}: {text}"
@@ -75,11 +75,7 @@ class Persona(BaseModel):
             if text.strip()
         ]
         ended = [p if p.rstrip()[-1:] in ".!?\"')*" else p.rstrip() + "." for p in parts]
-        text = " ".join(" ".join(ended).split())
-        if len(text) <= CARD_CHARS:
-            return text
-        cut = text[:CARD_CHARS]
-        return cut[: cut.rfind(". ") + 1] if ". " in cut else cut
+        return " ".join(" ".join(ended).split())
 
     def lore_for(self, messages: list[str]) -> str:
         """Lorebook entries the recent `messages` bring in, as prompt text ("" without)."""
