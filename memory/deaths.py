@@ -25,8 +25,9 @@ _DYING_WORDS = re.compile(
 class Death:
     name: str
     scene: str  # "3.4"
-    witnesses: list[str]  # on stage in that scene
+    witnesses: list[str]  # on stage when it happened (or heard the speech that told it)
     source: str
+    index: int = -1  # the play's speech by which it has happened (its tellings come after)
 
 
 def dying_words(text: str) -> bool:
@@ -59,7 +60,6 @@ def find_deaths(play: Play) -> list[Death]:
     for scene in play.scenes():
         if not scene.speeches:
             continue
-        witnesses = sorted({p for s in scene.speeches for p in s.on_stage})
         taken = {d.name for d in deaths}
         unnamed = 0
         for direction in scene.directions:
@@ -69,11 +69,25 @@ def find_deaths(play: Play) -> list[Death]:
             named = names.get((m[1] or "").lower().removeprefix("the ").strip())
             if named and named not in taken:
                 taken.add(named)
-                deaths.append(
-                    Death(named, scene.id, witnesses, f"{play.key} {scene.id}: {direction}")
-                )
+                source = f"{play.key} {scene.id}: {direction}"
+                seen, at = _seen_by(scene, named)
+                deaths.append(Death(named, scene.id, seen, source, at))
             elif not m[1]:
                 unnamed += 1
         for name in _candidates(play, scene, taken)[:unnamed]:
-            deaths.append(Death(name, scene.id, witnesses, f"{play.key} {scene.id}: Dies."))
+            source = f"{play.key} {scene.id}: Dies."
+            seen, at = _seen_by(scene, name)
+            deaths.append(Death(name, scene.id, seen, source, at))
     return deaths
+
+
+def _seen_by(scene: Scene, name: str) -> tuple[list[str], int]:
+    """(who saw `name` die in `scene`, the speech by which it happened): those on stage
+    at the dying one's last speech there and at the speech after it; the whole scene's
+    cast when they never speak in it."""
+    said = scene.speeches
+    last = max((i for i, s in enumerate(said) if s.speaker == name), default=None)
+    if last is None:
+        return sorted({p for s in said for p in s.on_stage}), said[-1].index
+    around = said[last : last + 2]
+    return sorted({p for s in around for p in s.on_stage}), around[-1].index

@@ -2,9 +2,12 @@
 
 A networkx MultiDiGraph. Nodes are typed (character, place, object, event); edges carry
 a relation (kin, loves, serves, friend, killed, addressed, mentioned, met, witnessed,
-was_at), `since` and `until` as story moments (dramatis.memory.clock), the `source`
-(a play line or a scene turn) and the `witnesses` who saw or heard it. A `public` edge
-is common knowledge (the persons list: who is whose daughter; a death once it is told).
+was_at, died), `since` and `until` as story moments (dramatis.memory.clock), the `source`
+(a play line or a scene turn), the `witnesses` who saw or heard it then, and `told`:
+who learned it later, and when (news that travels: memory/news.py). A `public` edge is
+common knowledge (the persons list: who is whose daughter). Being named in a fact
+teaches nobody anything: only its head (the one who did or said it), its witnesses and
+those told know it.
 
 Saved as node-link JSON, never pickle.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import networkx as nx
@@ -39,11 +42,18 @@ class Fact:
     public: bool = False
     detail: str = ""  # e.g. "daughter to" for kin
     count: int = 1  # how often it was seen (addressed 12 times)
+    told: dict[str, str] = field(default_factory=dict)  # name -> when they learned it
+
+    def learned(self, who: str) -> str | None:
+        """When `who` came to know this fact (None: never)."""
+        if self.public or who in self.witnesses or who == self.head:
+            return self.since
+        return self.told.get(who)
 
     def known_to(self, who: str, horizon: str) -> bool:
         """Whether `who` can know this fact at `horizon`."""
-        seen = self.public or who in self.witnesses or who in (self.head, self.tail)
-        return seen and known_at(self.since, horizon)
+        when = self.learned(who)
+        return when is not None and known_at(when, horizon)
 
     def holds_at(self, horizon: str) -> bool:
         """Whether the relation still holds at `horizon` (no `until` before it)."""
@@ -59,8 +69,15 @@ def check_fact(fact: Fact) -> None:
         raise TypeError("witnesses is not a list of names")
     if not isinstance(fact.count, int) or not isinstance(fact.until, str | None):
         raise TypeError("count or until has the wrong type")
-    for moment in (fact.since, fact.until or fact.since):
+    if not isinstance(fact.told, dict) or not all(isinstance(k, str) for k in fact.told):
+        raise TypeError("told is not a map of names to moments")
+    for moment in (fact.since, fact.until or fact.since, *fact.told.values()):
         Moment.parse(moment)
+
+
+def death_event(name: str) -> str:
+    """The event node of a death: death_event("Polonius") -> "event:death of Polonius"."""
+    return f"event:death of {name}"
 
 
 class MemoryGraph:
@@ -78,8 +95,8 @@ class MemoryGraph:
 
     def add_fact(self, fact: Fact) -> Fact:
         """Add a fact, or merge it into the same (head, relation, tail) edge: the earliest
-        `since` is kept (with its `source`), whatever order they come in; witnesses are
-        united and the count grows."""
+        `since` is kept (with its `source` and witnesses), whatever order they come in;
+        a witness of a later sighting only is `told` it then; the count grows."""
         for name in (fact.head, fact.tail):
             if name not in self.g:
                 self.add_node(name)
@@ -87,13 +104,35 @@ class MemoryGraph:
         if old is None:
             self.g.add_edge(fact.head, fact.tail, key=fact.relation, **asdict(fact))
             return fact
-        if Moment.parse(fact.since) < Moment.parse(old.since):
-            old.since, old.source = fact.since, fact.source
-        old.count += fact.count
-        old.witnesses = sorted(set(old.witnesses) | set(fact.witnesses))
-        old.public = old.public or fact.public
-        self._write(old)
-        return old
+        first, later = (
+            (fact, old) if Moment.parse(fact.since) < Moment.parse(old.since) else (old, fact)
+        )
+        told = dict(first.told)
+        for name, when in [*later.told.items(), *((w, later.since) for w in later.witnesses)]:
+            if name in first.witnesses or name == first.head:
+                continue
+            if name not in told or Moment.parse(when) < Moment.parse(told[name]):
+                told[name] = when
+        merged = replace(
+            first,
+            count=old.count + fact.count,
+            public=old.public or fact.public,
+            witnesses=sorted(first.witnesses),
+            told=dict(sorted(told.items())),
+        )
+        self._write(merged)
+        return merged
+
+    def tell(self, head: str, relation: str, tail: str, hearers: list[str], when: str) -> None:
+        """Those who hear a fact told at `when` know it from then (if not before)."""
+        fact = self.fact(head, relation, tail)
+        if fact is None:
+            return
+        for name in hearers:
+            known = fact.learned(name)
+            if known is None or Moment.parse(when) < Moment.parse(known):
+                fact.told[name] = when
+        self._write(fact)
 
     def end(self, head: str, relation: str, tail: str, until: str) -> None:
         """Mark a relation as ended at `until` (a death, a betrayal)."""
@@ -103,11 +142,12 @@ class MemoryGraph:
             self._write(fact)
 
     def die(self, name: str, when: str, witnesses: list[str], source: str = "") -> None:
-        """`name` dies at `when`: a public event, and every relation of theirs ends."""
+        """`name` dies at `when`, seen by `witnesses` (others learn it when told: `tell`),
+        and every relation of theirs ends."""
         self.add_node(name, died=when)
-        event = f"event:death of {name}"
+        event = death_event(name)
         self.add_node(event, "event", at=when)
-        self.add_fact(Fact(name, "died", event, when, None, source, witnesses, public=True))
+        self.add_fact(Fact(name, "died", event, when, None, source, witnesses))
         for fact in list(self.facts_of(name)):
             if fact.relation not in ("died", "killed", "witnessed"):
                 self.end(fact.head, fact.relation, fact.tail, when)
@@ -135,8 +175,13 @@ class MemoryGraph:
             yield Fact(**data)
 
     def died(self, name: str) -> str | None:
-        """When `name` died, or None."""
+        """When `name` died, or None (whoever knows it: see `knows_death`)."""
         return self.g.nodes[name].get("died") if name in self.g else None
+
+    def knows_death(self, who: str, name: str, horizon: str) -> bool:
+        """Whether `who` knows at `horizon` that `name` is dead: saw it, or was told."""
+        fact = self.fact(name, "died", death_event(name))
+        return fact is not None and fact.known_to(who, horizon)
 
     def characters(self) -> list[str]:
         return sorted(n for n, d in self.g.nodes(data=True) if d.get("kind") == "character")

@@ -28,8 +28,9 @@ PHRASES = {
 PROMPT_RELATIONS = ("died", "killed", "kin", "serves", "friend", "loves", "addressed")
 
 
-def sentence(fact: Fact, horizon: str) -> str:
-    """A fact as one in-world sentence, past tense when it no longer holds.
+def sentence(fact: Fact, horizon: str, ended: bool | None = None) -> str:
+    """A fact as one in-world sentence, past tense when it no longer holds (`ended`:
+    as far as the one who knows it knows; default: as far as anyone does).
 
     Fact("Ophelia", "kin", "Polonius", "1.1", detail="daughter to") -> "Ophelia is daughter
     to Polonius."
@@ -38,7 +39,8 @@ def sentence(fact: Fact, horizon: str) -> str:
         return f"{fact.head} is dead."
     verb = fact.relation.replace("_", " ") + " {tail}"
     now, then = PHRASES.get(fact.relation, (verb, verb))
-    phrase = now if fact.holds_at(horizon) else then
+    over = not fact.holds_at(horizon) if ended is None else ended
+    phrase = then if over else now
     text = f"{fact.head} {phrase.format(tail=_plain(fact.tail), detail=fact.detail)}"
     return " ".join(text.split()) + "."
 
@@ -59,6 +61,18 @@ class Neighbour:
     outgoing: bool = True  # the character is the fact's head ("Ophelia is daughter to ...")
 
 
+def ended_for(graph: MemoryGraph, who: str, fact: Fact, horizon: str) -> bool:
+    """Whether `who` knows at `horizon` that `fact` has ended: relations end with a
+    death, and only those who know of the death know they have ended."""
+    if fact.until is None or not known_at(fact.until, horizon):
+        return False
+    return any(
+        graph.died(n) == fact.until and graph.knows_death(who, n, horizon)
+        for n in (fact.head, fact.tail)
+        if n != who
+    )
+
+
 def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
     """Whom `who` is linked to, as far as `who` knows at `horizon`; strongest first."""
     out = []
@@ -66,7 +80,7 @@ def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
         if not f.known_to(who, horizon):
             continue
         other = f.tail if f.head == who else f.head
-        until = f.until if f.until and known_at(f.until, horizon) else None
+        until = f.until if ended_for(graph, who, f, horizon) else None
         out.append(Neighbour(other, f.relation, f.since, until, f.detail, f.count, f.head == who))
     rank = {r: i for i, r in enumerate(PROMPT_RELATIONS)}
     return sorted(out, key=lambda n: (rank.get(n.relation, 99), -n.count, n.name))
@@ -86,7 +100,8 @@ def knows_about(
         and not (f.relation == "died" and about == who)
     ]
     facts.sort(key=lambda f: (rank[f.relation], -f.count, f.since))
-    return list(dict.fromkeys(sentence(f, horizon) for f in facts))[:limit]
+    said = (sentence(f, horizon, ended_for(graph, who, f, horizon)) for f in facts)
+    return list(dict.fromkeys(said))[:limit]
 
 
 def relation(graph: MemoryGraph, a: str, b: str, horizon: str, who: str | None = None) -> str:
@@ -97,10 +112,9 @@ def relation(graph: MemoryGraph, a: str, b: str, horizon: str, who: str | None =
         for f in graph.facts_of(a)
         if b in (f.head, f.tail) and f.known_to(who, horizon) and f.relation != "met"
     ]
-    found = [sentence(f, horizon) for f in facts]
+    found = [sentence(f, horizon, ended_for(graph, who, f, horizon)) for f in facts]
     for name in (a, b):
-        when = graph.died(name)
-        if when and known_at(when, horizon) and name != who:
+        if name != who and graph.knows_death(who, name, horizon):
             found.insert(0, f"{name} is dead.")
     return " ".join(dict.fromkeys(found)) or f"{a} and {b} have not met."
 
@@ -123,8 +137,7 @@ def prompt_facts(graph: MemoryGraph, who: str, horizon: str, limit: int = 6) -> 
     for n in neighbours(graph, who, horizon):
         if n.relation not in PROMPT_RELATIONS or n.name.startswith("event:"):
             continue
-        when = graph.died(n.name)
-        if when and known_at(when, horizon):
+        if graph.knows_death(who, n.name, horizon):
             lines.append(f"{n.name} is dead.")
         lines += [s for s in relation(graph, who, n.name, horizon).split(". ") if s]
     tidy = list(dict.fromkeys(line if line.endswith(".") else line + "." for line in lines))

@@ -12,8 +12,13 @@ from dramatis.memory.clock import scene_clock
 from dramatis.memory.embed import Embedder, batch_key
 from dramatis.memory.importance import importance
 from dramatis.memory.mirror import Where
+from dramatis.memory.news import heard_by
 from dramatis.memory.store import VectorStore, point_id
 from dramatis.personas.model import Play, Speech
+
+# In every payload's batch key: a store indexed under another format is indexed again
+# (from the embedding cache, so in seconds). 2: `on_stage` leaves out who exits mid-speech.
+LORE_FORMAT = "lore-2"
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ def lore_payload(play: Play, s: Speech, batch: str) -> dict:
         "scene": s.scene,
         "clock": scene_clock(s.act, s.scene),
         "index": s.index,
-        "on_stage": sorted(set(s.on_stage) | set(s.speakers)),
+        "on_stage": sorted(set(heard_by(s)) | set(s.speakers)),  # presence per line
         "text": speech_text(s),
         "importance": importance(s.text),
         "batch": batch,
@@ -64,7 +69,7 @@ def index_play(
     start = time.perf_counter()
     chosen = play.speeches() if speeches is None else speeches
     texts = [speech_text(s) for s in chosen]
-    batch = batch_key(texts)
+    batch = f"{batch_key(texts)}/{LORE_FORMAT}"
     if already_indexed(store, play.key, len(chosen), batch):
         if progress is not None:
             progress(len(chosen))

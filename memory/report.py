@@ -18,7 +18,11 @@ def knowledge_report(
     now = turn_moment(horizon, turns - 1) if turns else horizon
     near = [n for n in neighbours(graph, who, now) if n.relation != "was_at"]
     seen = sorted((p for p in said if who in p["witnesses"]), key=lambda p: -int(p["turn"]))
-    people = sorted({n.name for n in near if not n.name.startswith(("event:", "place:"))})
+    # The people nearest first (neighbours' order: kin, service ... then talk), those
+    # whose death `who` knows before all: a death must not fall off the list.
+    close = dict.fromkeys(n.name for n in near if not n.name.startswith(("event:", "place:")))
+    dead = [p for p in graph.characters() if p != who and graph.knows_death(who, p, now)]
+    people = list(dict.fromkeys([*dead, *close]))
     return {
         "character": who,
         "thread": thread,
@@ -35,6 +39,7 @@ def knowledge_report(
             }
             for n in near
         ],
+        "dead": dead,  # whose deaths `who` saw or was told of, by the horizon
         "knows": {p: knows_about(graph, who, p, now, limit=5) for p in people[:12]},
         "recent": [
             {"turn": p["turn"], "when": p["when"], "speaker": p["speaker"], "text": p["text"]}
@@ -50,7 +55,7 @@ def render_report(r: dict) -> str:
         arrow = "->" if n["direction"] == "to" else "<-"
         what = f"{arrow} {n['relation']}" + (f" ({n['detail'].strip()})" if n["detail"] else "")
         lines.append(f"  {n['name']:<24} {what:<22} since {n['since']}{until}  x{n['count']}")
-    lines += ["", "Knows:"]
+    lines += ["", f"Knows to be dead: {', '.join(r['dead']) or 'no one'}", "", "Knows:"]
     for person, facts in r["knows"].items():
         lines.append(f"  {person}: {' '.join(facts)}")
     lines += ["", "Recent memories:"]

@@ -1,5 +1,6 @@
 """Seed a MemoryGraph from a play, up to a horizon: relations from the persons list,
-co-presence, who answers and names whom, places, and deaths from stage directions."""
+co-presence, who answers and names whom, places, deaths from stage directions and from
+dialogue that reports them, and who is told of each death, when (memory/news.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Iterable
 
 from dramatis.memory.clock import Moment, known_at
 from dramatis.memory.deaths import find_deaths
-from dramatis.memory.graph import Fact, MemoryGraph
+from dramatis.memory.graph import Fact, MemoryGraph, death_event
+from dramatis.memory.news import heard_by, reported_deaths, tellings
 from dramatis.personas.model import Play, Scene, Speech
 
 BEFORE_PLAY = "0.0"
@@ -22,6 +24,20 @@ GENERIC = {
     "captain",
     "soldier",
     "page",
+    # speech words that are also the names of roles ("And prologue to the omen coming on")
+    "prologue",
+    "epilogue",
+    "chorus",
+    "player",
+    # kin words describe a name, they are not one ("Ghost of Hamlet's Father")
+    "father",
+    "mother",
+    "son",
+    "daughter",
+    "brother",
+    "sister",
+    "wife",
+    "husband",
 }  # the persons list is known from the start
 _KIN = "son|daughter|father|mother|brother|sister|wife|husband|nephew|niece|uncle|aunt|widow|cousin|kinsman|kinswoman"
 _RELATION = re.compile(
@@ -45,6 +61,8 @@ def name_index(play: Play) -> dict[str, str]:
                 key = form.lower()
                 if len(key) < 3 or key in GENERIC or key in ("the", "first", "second", "third"):
                     continue
+                if rank == 2 and key.endswith("'s"):
+                    continue  # "Hamlet's" in "Ghost of Hamlet's Father" names nobody
                 if ranks[rank].get(key, c.name) != c.name:
                     shared.add(f"{rank}:{key}")
                 ranks[rank].setdefault(key, c.name)
@@ -75,7 +93,8 @@ def described_relations(name: str, description: str, names: dict[str, str]) -> l
 
 
 def named_in(text: str, names: dict[str, str]) -> list[str]:
-    """Characters a speech names, by name or alias.
+    """Characters a speech names, by name or alias, written with a capital (a name is;
+    "prologue" in "And prologue to the omen" is not the Prologue).
 
     named_in("Good my lord Polonius", {"polonius": "Polonius"}) -> ["Polonius"]
     """
@@ -86,6 +105,7 @@ def named_in(text: str, names: dict[str, str]) -> list[str]:
         pair = " ".join(words[i : i + 2]).lower()
         step = 2 if pair in names and i + 1 < len(words) else 1
         hit = names.get(pair) if step == 2 else names.get(words[i].lower())
+        hit = hit if words[i][0].isupper() else None
         if hit and hit not in found:
             found.append(hit)
         i += step
@@ -98,7 +118,7 @@ def scene_facts(play: Play, scene: Scene, names: dict[str, str]) -> Iterable[Fac
     prev: Speech | None = None
     for s in scene.speeches:
         where = f"{play.key} {s.scene_id}, speech {s.index}"
-        stage = list(s.on_stage)
+        stage = list(heard_by(s))  # presence per line: an exit mid-speech missed the rest
         for person in s.speakers:
             yield Fact(person, "was_at", place, s.scene_id, None, where, stage)
             for other in stage:
@@ -129,9 +149,14 @@ def seed_graph(play: Play, horizon: str, graph: MemoryGraph | None = None) -> Me
         graph.add_node(f"place:{scene.setting.split('.')[0].strip() or play.title}", "place")
         for fact in scene_facts(play, scene, names):
             graph.add_fact(fact)
-    for death in find_deaths(play):
+    deaths = find_deaths(play)
+    deaths += reported_deaths(play, deaths, names)
+    for death in deaths:
         if known_at(death.scene, horizon):
             graph.die(death.name, death.scene, death.witnesses, death.source)
+    for told in tellings(play, deaths, names):
+        if known_at(told.scene, horizon):
+            graph.tell(told.dead, "died", death_event(told.dead), list(told.hearers), told.scene)
     return graph
 
 

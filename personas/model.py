@@ -22,6 +22,9 @@ class Speech:
     heading: str = ""  # raw heading as in the text, e.g. "Ham."
     resolved: bool = True  # heading resolved to a named character of the play
     speakers: tuple[str, ...] = ()  # members of a group speech, else (speaker,)
+    # Who exits while it is spoken, with how many of its lines they heard (presence per
+    # line: memory/news.py heard_by)
+    left: tuple[tuple[str, int], ...] = ()
 
     @property
     def scene_id(self) -> str:

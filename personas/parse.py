@@ -29,6 +29,7 @@ class _Draft:
     heading: str
     on_stage: tuple[str, ...]
     lines: list[str] = field(default_factory=list)
+    left: list[tuple[str, int]] = field(default_factory=list)  # exits while it is spoken
 
 
 class _Builder:
@@ -124,6 +125,7 @@ class _Builder:
                 heading=draft.heading,
                 resolved=res.resolved,
                 speakers=res.members or (res.speaker,),
+                left=tuple(draft.left),
             )
         )
         self.speeches += 1
@@ -153,7 +155,11 @@ class _Builder:
         if speaker is None and self.scene.speeches:
             speaker = self.scene.speeches[-1].speaker
         opening = not self.scene.speeches and self.draft is None
+        before = self.stage
         self.stage = apply_direction(text, self.stage, self.resolver, speaker, opening)
+        if self.draft is not None:  # an exit mid-speech: they heard the lines so far
+            heard = len(self.draft.lines)
+            self.draft.left += [(n, heard) for n in before if n not in self.stage]
 
     # -- blocks ----------------------------------------------------------------------
     def _is_heading(self, line: str, alone: bool) -> Resolution | None:

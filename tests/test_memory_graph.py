@@ -67,11 +67,12 @@ def test_seeding_stops_at_the_horizon(hamlet):
     assert [n.relation for n in neighbours(early, "Ophelia", "1.3")] == ["kin"]
 
 
-def test_polonius_is_dead_after_3_4_in_everyone_s_memory(whole):
+def test_polonius_is_dead_after_3_4_to_those_who_know_it(whole):
     assert whole.died("Polonius") == "3.4"
     alive = re.compile(
         r"Polonius (is (?!dead)|has |serves )|(is \w+ to|has \w+ with|serves) Polonius"
     )
+    knowing = 0
     for horizon in ("3.5", "4.1", "4.5", "5.1", "5.2+3"):
         for who in whole.characters():
             if whole.died(who) and known_at(whole.died(who), horizon):
@@ -79,14 +80,21 @@ def test_polonius_is_dead_after_3_4_in_everyone_s_memory(whole):
             said = knows_about(whole, who, "Polonius", horizon) + prompt_facts(whole, who, horizon)
             said.append(relation(whole, who, "Polonius", horizon))
             text = " ".join(said)
+            if not whole.knows_death(who, "Polonius", horizon):
+                assert "Polonius is dead." not in text and "was son to Polonius" not in text
+                continue
+            knowing += 1
             assert not alive.search(text), f"{who} at {horizon}: {text}"
             if "Polonius" in text:
                 assert "Polonius is dead." in text, f"{who} at {horizon}: {text}"
+    assert knowing >= 10  # Hamlet and Gertrude from 3.5, Claudius from 4.1, Laertes from 4.6
     before = knows_about(whole, "Ophelia", "Polonius", "3.4")
     assert "Polonius is dead." not in before and "Ophelia is daughter to Polonius." in before
-    assert "Ophelia was daughter to Polonius." in knows_about(whole, "Ophelia", "Polonius", "4.5")
+    # She hears it told in 4.5 (her grief there is the play's first sign she knows).
+    assert "Ophelia is daughter to Polonius." in knows_about(whole, "Ophelia", "Polonius", "4.5")
+    assert "Ophelia was daughter to Polonius." in knows_about(whole, "Ophelia", "Polonius", "4.6")
     assert (
-        next(n for n in neighbours(whole, "Ophelia", "4.5") if n.name == "Polonius").until == "3.4"
+        next(n for n in neighbours(whole, "Ophelia", "4.6") if n.name == "Polonius").until == "3.4"
     )
 
 
@@ -118,16 +126,27 @@ def test_facts_merge_witnesses_and_keep_the_first_moment():
         for since, source, witnesses in order:
             g.add_fact(Fact("Hamlet", "addressed", "Ophelia", since, None, source, witnesses))
         f = g.fact("Hamlet", "addressed", "Ophelia")
-        return f.since, f.source, f.count, f.witnesses
+        return f.since, f.source, f.count, f.witnesses, f.told
 
     sightings = [
         ("3.1", "hamlet 3.1", ["Hamlet", "Ophelia"]),
-        ("3.2", "hamlet 3.2", ["Horatio"]),
+        ("3.2", "hamlet 3.2", ["Horatio", "Ophelia"]),
         ("1.3+2", "scene t, turn 1", ["Polonius"]),  # a staged turn before both
     ]
-    first = ("1.3+2", "scene t, turn 1", 3, ["Hamlet", "Horatio", "Ophelia", "Polonius"])
+    # The first sighting's witnesses know it from then; the others from when they saw it.
+    told = {"Horatio": "3.2", "Ophelia": "3.1"}
+    first = ("1.3+2", "scene t, turn 1", 3, ["Polonius"], told)
     assert seen(sightings) == first  # the earliest came last
     assert seen(sightings[::-1]) == first  # and first
+    g = MemoryGraph()
+    for since, source, witnesses in sightings:
+        g.add_fact(Fact("Hamlet", "addressed", "Ophelia", since, None, source, witnesses))
+    fact = g.fact("Hamlet", "addressed", "Ophelia")
+    assert not fact.known_to("Horatio", "3.2") and fact.known_to("Horatio", "3.3")
+    assert fact.known_to("Hamlet", "1.3+2")  # the one who did it knows it
+    assert not Fact("Bernardo", "mentioned", "Horatio", "1.1", witnesses=["Francisco"]).known_to(
+        "Horatio", "5.1"
+    )  # being named teaches nothing
     later = [("3.2", "a", []), ("3.10", "b", [])]  # by story time, not as text
     assert seen(later)[:2] == seen(later[::-1])[:2] == ("3.2", "a")
     g = MemoryGraph()

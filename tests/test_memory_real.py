@@ -99,8 +99,9 @@ def test_absent_characters_cannot_recall_a_turn(lore, embedder, hamlet, tmp_path
 
 
 def test_tools_answer_as_the_character(lore, embedder, hamlet):
-    roles = {"Ophelia": Role("hamlet", "4.5"), "Laertes": Role("hamlet", "4.5")}
-    memory = SceneMemory(lore, embedder, seed_graph(hamlet, "4.5"), thread="tools", roles=roles)
+    # At 4.6: in 4.5 she heard her father's death told (knowing it takes seeing or hearing)
+    roles = {"Ophelia": Role("hamlet", "4.6"), "Laertes": Role("hamlet", "4.6")}
+    memory = SceneMemory(lore, embedder, seed_graph(hamlet, "4.6"), thread="tools", roles=roles)
     recall, relationship = memory_tools(memory, "Ophelia")
     assert recall.name == "recall" and relationship.name == "relationship"
     said = recall.invoke({"query": "my lord", "k": 3}).splitlines()
