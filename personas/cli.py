@@ -13,6 +13,7 @@ from rich.table import Table
 from dramatis.core.settings import Settings
 from dramatis.personas.card_store import CardStore, import_card
 from dramatis.personas.cast import find_persona, load_cast
+from dramatis.personas.check import heading_rows, weak_rows
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.gold import play_agreement
 from dramatis.personas.model import Play
@@ -85,6 +86,34 @@ def stats(
     for row in figures["characters"]:
         table.add_row(row["name"], str(row["lines"]), str(row["speeches"]))
     console.print(table)
+
+
+@play_app.command("check")
+def check_command(
+    play: Annotated[str, typer.Argument(help="Play key or name, e.g. henry_iv_part_1.")],
+    weak: Annotated[bool, typer.Option("--weak", help="Only headings to check by hand.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every speech heading, the person it maps to, and the rule; weak rules are flagged."""
+    parsed = load_play(play)
+    rows = weak_rows(parsed) if weak else heading_rows(parsed)
+    why = {c.name: c.identity for c in parsed.characters.values() if c.identity}
+    if as_json:
+        out = [{**r.as_dict(), "identity": why.get(r.speaker, "")} for r in rows]
+        typer.echo(json.dumps({"play": parsed.key, "headings": out}, indent=2))
+        return
+    table = Table("heading", "person", "rule", "speeches", "flag")
+    for r in rows:
+        rule = f"{r.rule}; identity table: {why[r.speaker]}" if r.speaker in why else r.rule
+        flag = "unresolved" if not r.resolved else ("WEAK" if r.weak else "")
+        table.add_row(r.heading or "(no heading)", r.speaker, rule, str(r.speeches), flag)
+    console = Console()
+    console.print(table)
+    flagged = weak_rows(parsed)
+    console.print(
+        f"{len(flagged)} heading(s) to check by hand "
+        f"({sum(r.speeches for r in flagged)} speeches): weak rule or unresolved"
+    )
 
 
 @play_app.command("list")

@@ -21,7 +21,10 @@ ROLE_MIN_LEN = 3
 MISSPELT_MIN_LEN = 4
 MISSPELT_SIMILARITY = 0.75
 # Words that end in "s" but are not plurals; singular() leaves them alone.
-NOT_PLURAL = frozenset({"laertes", "orleans", "hastings", "scales", "arms", "james", "charles"})
+NOT_PLURAL = frozenset(
+    {"laertes", "orleans", "hastings", "scales", "arms", "james", "charles"}
+    | {"aeneas", "achilles", "ulysses", "diomedes", "poins"}  # listed with no description
+)
 # Words that count a group in the persons list ("Two Clowns", "Several Ladies").
 NUMBER_WORDS = frozenset(
     {"two", "three", "four", "five", "several", "other", "another", "sundry", "divers"}
@@ -133,3 +136,9 @@ ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "s
 AGE_WORDS = frozenset(
     {"young", "old", "little", "lady", "duchess", "queen", "countess", "princess"}
 )
+# Abbreviated words of names, spelt out for a reader ("MRS. PAGE" -> "Mistress Page",
+# "M.ANTONY" -> "Mark Antony"). Headings are matched through the same table, so "MRS. FORD."
+# names the listed "Mistress Ford".
+NAME_ABBREVIATIONS = {"mrs": "Mistress", "m": "Mark", "aemil": "Aemilius"}
+# Roman numerals after a name keep their capitals ("King Henry VI", not "King Henry Vi").
+REGNAL_NUMERALS = frozenset({"ii", "iii", "iv", "v", "vi", "vii", "viii"})

@@ -112,13 +112,16 @@ def display_name(raw: str) -> str:
 
     display_name("LADY MACBETH.") -> "Lady Macbeth"
     display_name("DUKE OF VENICE") -> "Duke of Venice"
+    display_name("M.ANTONY") -> "Mark Antony"; display_name("KING HENRY VI") -> "King Henry VI"
     """
-    words = raw.strip().rstrip(".,:;").split()
+    words = spell_out(raw.strip().rstrip(".,:;")).split()
     out = []
     for i, word in enumerate(words):
         low = word.lower()
         if i > 0 and low in _SMALL_WORDS:
             out.append(low)
+        elif i > 0 and low in edition.REGNAL_NUMERALS:
+            out.append(low.upper())
         elif word.isupper() or word.islower():
             out.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
         else:
@@ -126,12 +129,28 @@ def display_name(raw: str) -> str:
     return " ".join(out)
 
 
+def spell_out(name: str) -> str:
+    """A name with its abbreviated words written out (edition.NAME_ABBREVIATIONS).
+
+    spell_out("MRS. PAGE") -> "Mistress PAGE"; spell_out("M. AEMIL. LEPIDUS") -> "Mark Aemilius LEPIDUS"
+    """
+
+    def word(m: re.Match[str]) -> str:
+        full = edition.NAME_ABBREVIATIONS.get(m[1].lower())
+        return f"{full} " if full else m[0]
+
+    return re.sub(r"\b([A-Za-z]+)\.\s*(?=[A-Za-z])", word, name).strip()
+
+
 def name_tokens(name: str) -> list[str]:
     """Lower-case tokens of a name or heading, split on spaces and periods.
 
-    name_tokens("Lady M.") -> ["lady", "m"]; name_tokens("M.ANTONY") -> ["m", "antony"]
+    name_tokens("Lady M.") -> ["lady", "m"]; name_tokens("MRS. FORD") -> ["mistress", "ford"]
     """
-    return [t for t in re.split(r"[\s.]+", name.lower()) if t]
+    tokens = [t for t in re.split(r"[\s.]+", name.lower()) if t]
+    if len(tokens) > 1 and tokens[0] == "mrs":
+        tokens[0] = "mistress"  # only "Mrs.": a lone "M." in a heading may be Macbeth's wife
+    return tokens
 
 
 def singular(word: str) -> str:

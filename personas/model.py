@@ -25,6 +25,7 @@ class Speech:
     # Who exits while it is spoken, with how many of its lines they heard (presence per
     # line: memory/news.py heard_by)
     left: tuple[tuple[str, int], ...] = ()
+    rule: str = ""  # why the heading maps to the speaker (`dramatis play check` lists it)
 
     @property
     def scene_id(self) -> str:
@@ -70,6 +71,7 @@ class Character:
     description: str = ""
     aliases: tuple[str, ...] = ()
     listed: bool = True  # named in the persons list (False: a role seen in headings/directions)
+    identity: str = ""  # why personas/data/identities.json names them so ("": as listed)
 
 
 @dataclass

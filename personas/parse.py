@@ -13,6 +13,7 @@ from dramatis.personas.headings import (
     scene_heading,
     section_heading,
 )
+from dramatis.personas.identities import apply_identities
 from dramatis.personas.model import Act, Character, Play, Scene, Speech
 from dramatis.personas.persons import parse_persons, persons_region
 from dramatis.personas.resolve import Resolution, Resolver
@@ -95,7 +96,7 @@ class _Builder:
             self._new_scene(None, "")
         members = self._members(res)
         if res.group and res.speaker in ("All", "Both"):
-            res = Resolution(res.speaker, members, bool(members), group=True)
+            res = Resolution(res.speaker, members, bool(members), group=True, rule=res.rule)
         for name in members or (res.speaker,):
             if name not in self.stage:
                 self.stage.append(name)
@@ -126,6 +127,7 @@ class _Builder:
                 resolved=res.resolved,
                 speakers=res.members or (res.speaker,),
                 left=tuple(draft.left),
+                rule=res.rule,
             )
         )
         self.speeches += 1
@@ -142,7 +144,10 @@ class _Builder:
                 return
             name = display_name(self.scene.kind if self.scene.kind != "scene" else "Unknown")
             known = self.resolver.character(name)
-            self._start_speech("", Resolution(known or name, (known or name,), bool(known)))
+            rule = "text with no heading in a prologue or epilogue"
+            self._start_speech(
+                "", Resolution(known or name, (known or name,), bool(known), rule=rule)
+            )
         if self.draft is not None:
             self.draft.lines.append(text.strip())
 
@@ -277,6 +282,7 @@ def parse_play(text: str, key: str = "", title: str = "") -> Play:
     title = title or display_name(first)
     start, end = persons_region(lines)
     persons = parse_persons(lines[start:end], first)
+    persons.characters = apply_identities(key, persons.characters)
     body = lines[end:] if start else lines
     directions = _BRACKETS.findall("\n".join(body))
     roles = persons.roles | direction_roles(directions)

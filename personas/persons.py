@@ -15,17 +15,28 @@ from dramatis.personas.headings import (
 )
 from dramatis.personas.model import Character
 
-_LIST_TITLE = re.compile(r"^(persons represented|dramatis person(ae|æ))\.?$", re.IGNORECASE)
+_LIST_TITLE = re.compile(r"^(persons represented|dramatis person(ae|æ))[.:]?$", re.IGNORECASE)
 _GLOBAL_SCENE = re.compile(r"^scene\s*[:.,]", re.IGNORECASE)
 _CONNECTORS = (",", ";", "-", " the", " and", " of", " in", " to", " on", " by", " with", " a")
 _TITLE_ALIAS = re.compile(
     r"^(?:the\s+)?(King|Queen|Prince|Princess|Duke|Duchess|Emperor|Empress|Cardinal|"
-    r"Countess|Abbess|Lord Chamberlain)\b",
+    r"Countess|Abbess|Lord Chamberlain|Dauphin)\b",
     re.IGNORECASE,
 )
 _PEERAGE = re.compile(r"^(?:the\s+)?((?:Duke|Duchess|Earl|Countess|Marquess)\s+of\s+[A-Z][\w']+)")
-_OR_ALIAS = re.compile(r"\b(?:or|called also|called)\s+([A-Z][A-Za-z'\- ]+)")
+_OR_ALIAS = re.compile(r"\b(?:or|called also|called|surnamed)\s+([A-Z][A-Za-z'\- ]+)")
+# A later title given in the list ("afterwards KING RICHARD III"): two words at least, so
+# "afterwards King, of France" gives none.
+_LATER_TITLE = re.compile(
+    r"\bafterwards\s+([A-Z][A-Za-z']*(?:\s+(?:of\s+|the\s+)?[A-Z][A-Za-z']*)+)"
+)
+# An all-capitals title after a bare given name: "RICHARD, DUKE OF GLOSTER" is one person.
+_TITLE_SEGMENT = re.compile(
+    r"^(?:DUKE|DUCHESS|EARL|COUNTESS|MARQUIS|MARQUESS|PRINCE|PRINCESS|ARCHBISHOP|BISHOP)\s+OF\s"
+)
 _LOWER_WORD = re.compile(r"(?<=\s)(?!(?:of|the|and|de|la|le|du)\b)[a-z][\w'\-]*")
+_CAPS_NAME = re.compile(r"^[A-Z][A-Z'\- ]+,")  # "ANTIPHOLUS OF SYRACUSE," opens an entry
+_GROUP_HEADER = re.compile(r"^(?:his|her|their)\s+\w+$|.*:$", re.IGNORECASE)  # "His sons"
 _EPITHET = re.compile(r"^an?\s+([a-z]+)$", re.IGNORECASE)  # "a poet": a second Cinna
 _ARTICLE = re.compile(r"^(?:a|an|the|his|her)\s+", re.IGNORECASE)
 
@@ -70,7 +81,7 @@ def _entries(lines: list[str], title: str) -> list[str]:
         wrapped = prev and (
             raw[0].isspace()
             or text[0].islower()
-            or prev.endswith(_CONNECTORS)
+            or (prev.endswith(_CONNECTORS) and not _CAPS_NAME.match(text))
             or (
                 "," not in text
                 and len(text.split()) <= edition.WRAP_MAX_WORDS
@@ -134,11 +145,14 @@ def _names_and_desc(item: str) -> tuple[list[str], str, bool]:
         head, _, desc = item.partition("}")
         segments = [s.strip() for s in head.split(",")]
         return [s for s in segments if s], desc.strip(), False
-    segments = [s.strip() for s in re.split(r",|\s{2,}", item) if s.strip()]
+    segments = [s.strip() for s in re.split(r",|\s{2,}|\s+-\s+", item) if s.strip()]
     if not segments:  # an item of punctuation only, e.g. "."
         return [], "", False
     names = [segments[0]]
     rest = segments[1:]
+    if rest and len(names[0].split()) == 1 and _TITLE_SEGMENT.match(rest[0]):
+        names = [rest.pop(0)]  # "RICHARD, DUKE OF GLOSTER": the title names him, Richard too
+        rest.insert(0, f"called {display_name(segments[0])}")
     while rest and rest[0].upper() == rest[0] and any(c.isalpha() for c in rest[0]):
         names.append(rest.pop(0))
     desc = ", ".join(rest)
@@ -169,6 +183,7 @@ def _aliases(desc: str) -> tuple[str, ...]:
     if m := _PEERAGE.match(desc):
         found.append(display_name(m[1]))  # "Duke of York": "YORK." names him
     found += [display_name(m.strip()) for m in _OR_ALIAS.findall(desc)]
+    found += [display_name(m.strip()) for m in _LATER_TITLE.findall(desc)]
     return tuple(dict.fromkeys(found))
 
 
@@ -177,6 +192,8 @@ def parse_persons(lines: list[str], title: str = "") -> PersonsList:
     result = PersonsList()
     seen: set[str] = set()
     for entry in _entries(lines, title):
+        if _GROUP_HEADER.match(entry):
+            continue  # a heading over a group of names ("Trojan commanders:", "His sons")
         if _GLOBAL_SCENE.match(entry):
             result.setting = re.sub(_GLOBAL_SCENE, "", entry).strip(" -")
             continue

@@ -10,9 +10,33 @@ from dataclasses import dataclass
 from dramatis.personas import edition
 from dramatis.personas.headings import display_name, name_tokens, singular, split_ordinal
 from dramatis.personas.model import Character
-from dramatis.personas.shared_roles import SharedRoles
+from dramatis.personas.shared_roles import WEAK_EVIDENCE, SharedRoles
 
 GROUP_WORDS = {"all": "All", "both": "Both", "omnes": "All", "all together": "All"}
+
+# How well a heading named the character it resolved to (the scores of _match_score/_score).
+RULE_BY_SCORE = {
+    100: "full name",
+    96: "title the identity table gives",
+    95: "first words of the name",
+    90: "alias",
+    85: "title and first words of the name",
+    80: "abbreviation",
+    75: "title and abbreviation",
+    70: "a later word of the name",
+    60: "abbreviated later word of the name",
+    50: "title and a later word",
+}
+_REIGN_TITLES = frozenset({"king", "queen", "prince", "princess"})
+# Rules that map a heading without the text saying so: `dramatis play check` flags them.
+WEAK_RULES = frozenset(
+    {
+        "title word alone",  # "PRINCE." for Prince John while Hal's description says Prince
+        "spelling variant",
+        "role guessed from its first letters",
+        *(f"shared: {e}" for e in WEAK_EVIDENCE),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +47,7 @@ class Resolution:
     members: tuple[str, ...]
     resolved: bool
     group: bool = False
+    rule: str = ""  # why the heading maps there ("abbreviation", "shared: on stage", ...)
 
 
 def _match_score(heading: list[str], name: list[str]) -> int:
@@ -69,12 +94,14 @@ class Resolver:
         self.roles = {r for r in roles if len(r) >= edition.ROLE_MIN_LEN}
         self.roles -= edition.NOT_PEOPLE
         self.listed_roles = set(listed_roles) & self.roles  # from the persons list's groups
+        self._table = {c.name for c in self.characters if c.identity}  # named by the table
         self._forms = [
             (c.name, [name_tokens(c.name)] + [name_tokens(a) for a in c.aliases])
             for c in self.characters
         ]
         self._mention = self._mention_pattern()
         self.shared = SharedRoles()
+        self.last_rule = ""  # how the last character() call chose (read by resolve)
 
     def claim(self, headings: Iterable[str]) -> None:
         """Note the characters that some heading names alone (before reading the play)."""
@@ -112,7 +139,7 @@ class Resolver:
                 found.append(self._phrases[re.sub(r",?\s+", " ", m.group(0).lower())])
         return list(dict.fromkeys(found))
 
-    def _score(self, tokens: list[str], forms: list[list[str]]) -> int:
+    def _score(self, tokens: list[str], forms: list[list[str]], table: bool = False) -> int:
         """How well heading tokens name one character (its name, or an alias in full)."""
         score = _match_score(tokens, forms[0])
         title = (
@@ -121,15 +148,25 @@ class Resolver:
         if not score and len(tokens) > 1 and title:
             score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
         if any(tokens == alias for alias in forms[1:]):
-            score = max(score, 90)  # aliases ("King" for Claudius) match only in full
+            # aliases ("King" for Claudius) match only in full. One the identity table gives
+            # names them as fully as the name, and its bare title ("Prince" for Hal)
+            # outranks a name that merely starts with it (Prince John of Lancaster)
+            score = max(
+                score, ((96 if len(tokens) == 1 else 90) if title else 100) if table else 90
+            )
         for alias in forms[1:]:
-            if alias[1:2] == ["of"]:  # a peerage alias ("Duke of York") matches like a name
+            if alias[1:2] == ["of"] or (
+                len(alias) > 1 and len(tokens) > 1 and alias[0] in _REIGN_TITLES
+            ):
+                # a peerage or a later title ("Duke of York", "King Richard III") is a name
                 score = max(score, _match_score(tokens, alias))
         return score
 
     def _choices(self, tokens: list[str]) -> tuple[int, list[str]]:
         """The best score and every character reaching it, in persons-list order."""
-        scores = [(self._score(tokens, forms), name) for name, forms in self._forms]
+        scores = [
+            (self._score(tokens, forms, name in self._table), name) for name, forms in self._forms
+        ]
         best = max((s for s, _ in scores), default=0)
         return best, [name for s, name in scores if s and s == best]
 
@@ -137,11 +174,18 @@ class Resolver:
         """Best listed character for a heading, by context when several share it; else None."""
         tokens = name_tokens(heading)
         score, names = self._choices(tokens)
+        self.last_rule = RULE_BY_SCORE.get(score, "abbreviation")
         if not names:
             return None
         stage = set(on_stage)
         word = tokens[0] if len(tokens) == 1 else ""
         generic = score == 95 and word in edition.TITLE_WORDS
+        if generic:
+            self.last_rule = (
+                "title word alone"
+                if self._held_by_others(word, names)
+                else ("the only one with this title")
+            )
         if len(names) > 1 and generic and not stage.intersection(names):
             return None  # "Lord." in a play with several lords: a generic role
         qualifiers = {n: [t for t in name_tokens(n) if t not in tokens] for n in names}
@@ -149,7 +193,15 @@ class Resolver:
         names = plain or names  # "MARCIUS." is Caius Marcius, not Young Marcius
         if len(names) == 1:
             return names[0]
-        return self.shared.pick(names, qualifiers, stage, title_only=generic)
+        chosen = self.shared.pick(names, qualifiers, stage, title_only=generic)
+        self.last_rule = f"shared: {self.shared.evidence}"
+        return chosen
+
+    def _held_by_others(self, title: str, names: list[str]) -> bool:
+        """Whether a listed character outside `names` also has the title word in a form."""
+        return any(
+            any(title in form for form in forms) for name, forms in self._forms if name not in names
+        )
 
     def misspelt(self, heading: str) -> str | None:
         """Listed character whose name starts like a one-word heading spelt otherwise.
@@ -177,7 +229,11 @@ class Resolver:
         options = sorted(r for r in self.roles if r.startswith(last) or singular(last) == r)
         if not options:
             return None
-        expansion = last if last in self.roles or singular(last) in self.roles else options[0]
+        exact = last in self.roles or singular(last) in self.roles
+        expansion = last if exact else options[0]
+        self.last_rule = (
+            "role word" if exact or len(options) == 1 else ("role guessed from its first letters")
+        )
         head = [self._spell_out(w) for w in words[:-1]]
         return " ".join([*head, display_name(expansion)])
 
@@ -209,34 +265,36 @@ class Resolver:
         if not all(r.resolved and not r.group for r in single):
             return None
         names = tuple(r.speaker for r in single)
-        return Resolution(" and ".join(names), names, True, group=True)
+        return Resolution(" and ".join(names), names, True, group=True, rule="two names")
 
     def resolve(self, heading: str, on_stage: Iterable[str] = ()) -> Resolution:
-        """Resolve a speech heading to a display name, members and resolved flag."""
+        """Resolve a speech heading to a display name, members, resolved flag and rule."""
         text = re.sub(r"\s+", " ", heading.strip().rstrip(".:-").strip())
         low = text.lower()
         if low in GROUP_WORDS:
-            return Resolution(GROUP_WORDS[low], (), True, group=True)
+            return Resolution(GROUP_WORDS[low], (), True, group=True, rule="group word")
         parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", text, flags=re.IGNORECASE) if p]
         if len(parts) > 1:
             single = [self.resolve(p, on_stage) for p in parts]
             names = tuple(r.speaker for r in single)
             ok = all(r.resolved for r in single)
-            return Resolution(" and ".join(names), names, ok, group=True)
+            rules = [r.rule for r in single]
+            rule = next((r for r in rules if r in WEAK_RULES), "group of names")
+            return Resolution(" and ".join(names), names, ok, group=True, rule=rule)
         if name := self.character(text, on_stage):
-            return Resolution(name, (name,), True)
+            return Resolution(name, (name,), True, rule=self.last_rule)
         if together := self._dotted(text, on_stage):
             return together
         if ordinal := split_ordinal(text):
             word, base = ordinal
             role = self.role(base) or (self.character(base, on_stage) and display_name(base))
             name = f"{word} {role or display_name(base)}"
-            return Resolution(name, (name,), bool(role))
+            return Resolution(name, (name,), bool(role), rule="ordinal and role")
         if (name := self.misspelt(text)) and self._spelt_out(text):
-            return Resolution(name, (name,), True)  # "ANTONY." for Marcus Antonius
+            return Resolution(name, (name,), True, rule="name word spelt otherwise")
         if role := self.role(text):
-            return Resolution(role, (role,), True)
+            return Resolution(role, (role,), True, rule=self.last_rule)
         if name := self.misspelt(text):
-            return Resolution(name, (name,), True)
+            return Resolution(name, (name,), True, rule="spelling variant")
         name = display_name(text)
-        return Resolution(name, (name,), False)
+        return Resolution(name, (name,), False, rule="unresolved")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+# Evidence that picks a shared heading's owner without the text naming them: weak rules.
+WEAK_EVIDENCE = ("the choice of a scene at this place", "persons-list order", "first on stage")
 _SAME_PLACE = re.compile(r"^(?:the same|another part|the same place)\b", re.IGNORECASE)
 
 
@@ -48,6 +50,7 @@ class SharedRoles:
     setting: str = ""
     place: str = ""
     history: dict[tuple[str, ...], list[tuple[int, str, str]]] = field(default_factory=dict)
+    evidence: str = ""  # what decided the last pick, in words
 
     def enter_scene(self, index: int, setting: str) -> None:
         """A new scene begins: later picks use its number, setting and place."""
@@ -67,6 +70,8 @@ class SharedRoles:
         when another heading names her in full, so claims do not count for it.
         """
         free = [] if title_only else [n for n in names if n not in self.claimed]
+        if len(free) == 1:
+            self.evidence = "the others have headings of their own"
         names = free if free else names
         chosen = self._by_context(names, qualifiers, on_stage)
         self.history.setdefault(tuple(sorted(names)), []).append((self.scene, self.place, chosen))
@@ -79,9 +84,11 @@ class SharedRoles:
             return names[0]
         staged = [n for n in names if n in on_stage]
         if staged:
+            self.evidence = "on stage" if len(staged) == 1 else WEAK_EVIDENCE[2]
             return staged[0]
         echoed = [n for n in names if any(echoes(q, self.setting) for q in qualifiers[n])]
         if len(echoed) == 1:
+            self.evidence = "the scene setting names it"
             return echoed[0]
         return self._by_history(names)
 
@@ -90,7 +97,9 @@ class SharedRoles:
         seen = self.history.get(tuple(sorted(names)), [])
         here = [(abs(self.scene - s), name) for s, place, name in seen if place == self.place]
         if here:
+            self.evidence = WEAK_EVIDENCE[0]
             return min(here)[1]
         elsewhere = {name for _, place, name in seen if place != self.place}
         rest = [n for n in names if n not in elsewhere]
+        self.evidence = WEAK_EVIDENCE[1]
         return (rest or names)[0]

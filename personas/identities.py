@@ -1,0 +1,104 @@
+"""One person under one readable name: the explained identity table (personas/data).
+
+The persons lists of this edition sometimes split one person in two (Richard III is
+"Duke of Gloster" and, after the list, the title line "King Richard the Third"), drop one
+(1 Henry IV lists "Henry Percy" twice, father and son, so Hotspur is lost), or name someone
+as no reader would ("Queen to King Richard"). `personas/data/identities.json` fixes these
+per play, each entry with the reason, before any heading is resolved:
+
+    {"listed": "Duke of Gloster", "name": "Richard III", "aliases": ["Gloster", ...],
+     "why": "..."}                                   # rename, and add names he goes by
+    {"listed": null, "name": "Hotspur", "description": "...", "why": "..."}  # add a person
+    {"drop": "King Richard the Third", "why": "..."}  # not a person: the title repeated
+
+`dramatis play check` shows the rule "identity table" for the headings these decide.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from dramatis.core.errors import DramatisError
+from dramatis.personas.model import Character
+
+IDENTITY_FILE = Path(__file__).resolve().parent / "data" / "identities.json"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One entry of the table: whom it renames (or adds, or drops), and why."""
+
+    name: str
+    why: str
+    listed: str | None = None  # the name the persons list gives (None: a person it lacks)
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    drop: bool = False
+
+
+def _entry(play: str, i: int, raw: dict[str, object]) -> Identity:
+    """One table entry, checked; a bad one names the play, the entry and the field."""
+    where = f"{IDENTITY_FILE.name}: {play}[{i}]"
+    why = raw.get("why")
+    if not isinstance(why, str) or not why:
+        raise DramatisError(f"{where}: field 'why' is missing; say why the identity holds")
+    if isinstance(raw.get("drop"), str):
+        return Identity(name=str(raw["drop"]), why=why, drop=True)
+    name, listed, aliases = raw.get("name"), raw.get("listed"), raw.get("aliases", [])
+    if not isinstance(name, str) or not name:
+        raise DramatisError(f"{where}: field 'name' must be the readable name, a string")
+    if listed is not None and not isinstance(listed, str):
+        raise DramatisError(f"{where}: field 'listed' must be a persons-list name or null")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise DramatisError(f"{where}: field 'aliases' must be a list of names")
+    desc = raw.get("description", "")
+    return Identity(name, why, listed, tuple(aliases), desc if isinstance(desc, str) else "")
+
+
+@functools.lru_cache(maxsize=1)
+def load_identities(path: Path = IDENTITY_FILE) -> dict[str, tuple[Identity, ...]]:
+    """The identity table per play key; {} when the file is absent."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DramatisError(f"{path.name}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    return {
+        play: tuple(_entry(play, i, raw) for i, raw in enumerate(entries))
+        for play, entries in data.items()
+    }
+
+
+def apply_identities(play: str, characters: list[Character]) -> list[Character]:
+    """The persons-list characters with the table's renames, additions and drops applied.
+
+    A renamed character keeps its old name and its aliases as aliases, so every heading
+    form that named it still does.
+    """
+    table = load_identities().get(play, ())
+    by_name = {c.name: c for c in characters}
+    out = list(characters)
+    for ident in table:
+        old = by_name.get(ident.name if ident.drop else ident.listed or "")
+        if ident.drop:
+            out = [c for c in out if c is not old]
+            continue
+        if old is None:
+            if ident.listed is not None:
+                raise DramatisError(
+                    f"{IDENTITY_FILE.name}: {play}: no persons-list name {ident.listed!r}; "
+                    f"valid: {', '.join(c.name for c in out)}"
+                )
+            new = Character(ident.name, ident.description, ident.aliases, identity=ident.why)
+            out.append(new)
+            continue
+        aliases = (*ident.aliases, old.name, *old.aliases)
+        aliases = tuple(a for a in dict.fromkeys(aliases) if a != ident.name)
+        desc = ident.description or old.description
+        new = Character(ident.name, desc, aliases, identity=ident.why)
+        out = [new if c is old else c for c in out]
+    return out
