@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.openai_backend import PREFIX, parse_endpoint
+from dramatis.agents.settings_check import runtime_threads
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import DEFAULT_MODEL, Settings
 
@@ -174,6 +175,7 @@ def open_model(spec: str | ModelSpec | None, settings: Settings, *, seed: int = 
     """The backend for a model: llama.cpp here for a bundled name or a .gguf file, a
     server for "openai:URL#MODEL", the stand-in for "fake"."""
     model = spec if isinstance(spec, ModelSpec) else parse_model(spec)
+    threads = runtime_threads(settings.n_ctx, settings.n_threads)  # one line when out of range
     if model.kind == "fake":
         from dramatis.agents.fake_backend import FakeModel
 
@@ -187,7 +189,7 @@ def open_model(spec: str | ModelSpec | None, settings: Settings, *, seed: int = 
     return LlamaCppModel(
         model.gguf(settings.cache_dir),
         n_ctx=settings.n_ctx,
-        n_threads=settings.n_threads,
+        n_threads=threads,
         seed=seed,
         cache_mb=settings.cache_mb,
     )

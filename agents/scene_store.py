@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -28,13 +32,13 @@ class SceneSpec(BaseModel):
     plays: dict[str, str] = Field(default_factory=dict)
     setting: str
     source_scene: str | None = None  # "hamlet:3.1" when seeded from the play
+    # Story horizon without a source scene ("hamlet:2.2"; memory/clock.py horizon_of):
+    # nothing from that scene on reaches a prompt. None: the source scene, else whole plays.
+    horizon: str | None = None
     # A bundled model name or an absolute .gguf path. stage, chat and the arena always
     # name one; this default (the model before 2026-12-04) only fills specs that do not.
     model: str = "smollm2"
     seed: int = 0
-    # Story horizon without a source scene ("hamlet:2.2"; memory/clock.py horizon_of):
-    # nothing from that scene on reaches a prompt. None: the source scene, else whole plays.
-    horizon: str | None = None
     policy: str = "addressed"
     agent: AgentSettings = Field(default_factory=AgentSettings)
     adapters: bool = False  # each character speaks with its active LoRA adapter
@@ -180,6 +184,33 @@ class SceneStore:
                 "and free space, or choose another --home"
             ) from None
         self.checkpointer = BoundedSaver(self.conn, keep)
+        self._locks: list[Path] = []  # lock files this store took
+
+    def claim(self, thread_id: str) -> None:
+        """Make this process the scene's only writer, after checking the database.
+
+        A second process that claims the same scene (two `resume`s at once) is refused
+        with one line instead of forking its history; the lock goes when the store that
+        took it closes or the process ends, however it ends. Within one process a
+        scene is claimed once (a chat rebuilding its scene claims it again: a no-op)."""
+        self.check_integrity()
+        path = lock_path(self.path, thread_id)
+        if path not in HELD:
+            HELD[path] = take_lock(path, thread_id)
+            self._locks.append(path)
+
+    def check_integrity(self) -> None:
+        """Refuse a damaged database (`PRAGMA quick_check`) before anything is written."""
+        try:
+            verdict = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as err:
+            verdict = [str(err)]
+        if verdict != ["ok"]:
+            raise DramatisError(damaged_message(self.path, verdict[0]))
+
+    def turn_counts(self) -> dict[str, int]:
+        """Saved turns of every scene (0: a scene that never spoke)."""
+        return turn_counts(self.conn)
 
     def save(self, spec: SceneSpec) -> None:
         self.conn.execute(
@@ -203,4 +234,86 @@ class SceneStore:
         return parse_spec(row[0], f"scene {thread_id!r} in {self.path}")
 
     def close(self) -> None:
+        for path in self._locks:
+            if (fd := HELD.pop(path, None)) is not None:
+                os.close(fd)  # closing the file releases its lock
+        self._locks.clear()
         self.conn.close()
+
+
+def damaged_message(path: Path, detail: str) -> str:
+    """The one line for a scenes database that fails its integrity check."""
+    return (
+        f"scenes database {path} is damaged ({' '.join(detail.split())[:100]}): nothing was "
+        f"written; save what can be saved with `sqlite3 {path} .recover | sqlite3 "
+        f"{path}.recovered`, then move it aside (mv {path} {path}.bak)"
+    )
+
+
+def lock_path(db: Path, thread_id: str) -> Path:
+    """The lock file of one scene: beside the database, named by a hash of the id
+    (ids may hold any character)."""
+    digest = hashlib.sha256(thread_id.encode()).hexdigest()[:24]
+    return db.parent / "locks" / f"{digest}.lock"
+
+
+# lock file -> the open descriptor holding its lock: the scenes this process writes.
+# Process-wide on purpose: flock conflicts between two descriptors of one process too.
+HELD: dict[Path, int] = {}
+
+
+def take_lock(path: Path, thread_id: str) -> int:
+    """An open file descriptor holding an exclusive lock on a scene's lock file; a
+    one-line DramatisError when another process holds it or the file cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise DramatisError(
+            f"cannot make the lock file for scene {thread_id!r} under {path.parent} "
+            f"({err.strerror}): check the state folder's permissions, or choose another --home"
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DramatisError(
+            f"scene {thread_id!r} is being written by another dramatis process (pid "
+            f"{holder}): wait for it to finish, then resume the scene"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def turn_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """thread id -> turns in its newest checkpoint (plus a turn written but not yet
+    checkpointed), for every stored scene; read with plain SQL, so a read-only
+    connection serves (`dramatis doctor`)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "dramatis_scenes" not in tables:
+        return {}
+    ids = [r[0] for r in conn.execute("SELECT thread_id FROM dramatis_scenes")]
+    if "checkpoints" not in tables:
+        return dict.fromkeys(ids, 0)
+    serde = JsonPlusSerializer()
+    counts = {}
+    for thread_id in ids:
+        row = conn.execute(
+            "SELECT checkpoint_id, type, checkpoint FROM checkpoints WHERE thread_id = ? "
+            "AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
+            (thread_id,),
+        ).fetchone()
+        if row is None:
+            counts[thread_id] = 0
+            continue
+        values = serde.loads_typed((row[1], row[2])).get("channel_values", {})
+        pending = conn.execute(
+            "SELECT type, value FROM writes WHERE thread_id = ? AND checkpoint_id = ? "
+            "AND channel = 'turns'",
+            (thread_id, row[0]),
+        ).fetchall()
+        written = sum(len(serde.loads_typed((t, v)) or []) for t, v in pending)
+        counts[thread_id] = len(values.get("turns", [])) + written
+    return counts

@@ -10,6 +10,7 @@ loads. docs/settings.md is generated from these rules and the dataclasses
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -92,6 +93,7 @@ RULES: dict[str, Rule] = {
     "length_share": Rule(0, 2),  # of a real speech's length; above 1 runs past the plays
     "finish_tokens": Rule(0),
     "human_card": Rule(),
+    "lore": Rule(),
 }
 
 
@@ -179,3 +181,36 @@ def agent_settings(
     settings = replace(base, **{**options, **given})
     names = {key: option_name(key) for key in options} | {key: f"--set {key}" for key in given}
     return validate_settings(settings, names)
+
+
+# The model's runtime settings (Settings.n_ctx, Settings.n_threads), checked where a
+# model is opened. Below MIN_N_CTX tokens a scene's prompt (the persona, the setting, a
+# few lines) and one speech do not fit; llama.cpp's own failure there is a numpy error.
+# Above MAX_N_CTX the context's memory alone is many GB. More threads than cores only
+# slow llama.cpp down, and a number like 100000 makes it abort allocating them.
+MIN_N_CTX = 512
+MAX_N_CTX = 131072
+MAX_THREADS = 1024
+
+
+def runtime_threads(n_ctx: int, n_threads: int | None, cores: int | None = None) -> int | None:
+    """The thread count to open a model with: `n_threads` lowered to the machine's cores
+    (None or 0: automatic); a one-line DramatisError for an n_ctx or a thread count out
+    of range, naming both spellings of the setting.
+
+    runtime_threads(2048, 64, cores=2) -> 2; runtime_threads(64, 1) -> error
+    """
+    if not MIN_N_CTX <= n_ctx <= MAX_N_CTX:
+        raise DramatisError(
+            f"DRAMATIS_N_CTX={n_ctx} is out of range: set it from {MIN_N_CTX} to {MAX_N_CTX} "
+            "tokens (default 2048), or unset it"
+        )
+    if n_threads is None or n_threads == 0:
+        return None
+    if not 0 < n_threads <= MAX_THREADS:
+        raise DramatisError(
+            f"--threads / DRAMATIS_THREADS={n_threads} is out of range: set it from 1 to "
+            f"{MAX_THREADS} (more than the machine's cores are lowered to them), or 0 or "
+            "unset for automatic"
+        )
+    return min(n_threads, cores or os.cpu_count() or 1)

@@ -103,7 +103,16 @@ class TurnPrinter:
         self.console.print(self.line(turn["speaker"], turn["text"], note.get(turn["source"], "")))
 
 
-def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = None) -> None:
+def _play_scene(
+    staged: Staged,
+    turns: int,
+    out: Path,
+    opening: list | None = None,
+    store: SceneStore | None = None,
+) -> None:
+    """Stream the scene's new turns. With `store` (a new scene) the spec is saved with
+    the first turn, so a scene that never spoke is never saved."""
+    from dramatis.staging import run_turns
     from dramatis.transcript import write_transcript
 
     console, spec, scene = Console(), staged.spec, staged.scene
@@ -115,7 +124,8 @@ def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = No
     for turn in said if said else opening or []:  # a new scene's opening is turn 0 on
         printer.turn(turn)
     try:
-        for event in scene.run(spec.thread_id, turns, opening):
+        first = (lambda: store.save(spec)) if store is not None else None
+        for event in run_turns(staged, turns, opening, first):
             if isinstance(event, Partial):
                 printer.partial(event)
             elif event["index"] >= len(said):  # a cut-off turn taken up is shown once
@@ -127,6 +137,11 @@ def _play_scene(staged: Staged, turns: int, out: Path, opening: list | None = No
     except KeyboardInterrupt:
         printer.stop()
         saved = scene.turns(spec.thread_id)
+        if not saved:
+            console.print("\n[yellow]interrupted[/yellow] before the first turn: nothing saved")
+            raise typer.Exit(130) from None
+        if store is not None:
+            store.save(spec)  # it has turns (the play's opening at least): it resumes
         write_transcript(out, spec, saved)
         console.print(
             f"\n[yellow]interrupted[/yellow]: {len(saved)} turns saved; continue with "
@@ -228,17 +243,25 @@ def stage(
         bool,
         typer.Option(help="Characters remember the play up to the scene, and the scene itself."),
     ] = False,
+    lore: Annotated[
+        str,
+        typer.Option(
+            help="World info for the scene: lorebooks from `dramatis lore import`, "
+            "comma-separated; NAME=BOOK for one character only."
+        ),
+    ] = "",
 ) -> None:
     """Stage a new scene and stream it; it is saved once its model has loaded."""
     from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
+    from dramatis.personas.world_info import LoreStore, missing_lore
     from dramatis.staging import build_scene, cast_personas, new_thread_id, parse_cast
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     agent = agent_settings(
         AgentSettings(**STAGE_DEFAULTS),
         {"max_tokens": max_tokens, "temperature": temperature, "prompt_format": prompt_format},
-        agent_set or [],
+        [*(agent_set or []), *([f"lore={lore}"] if lore else [])],
     )  # checked before anything loads
     model_spec = parse_model(settings.model)
     personas = cast_personas(parse_cast(cast), settings.home)
@@ -247,6 +270,7 @@ def stage(
 
     horizon = check_horizon(horizon)
     names = [p.name for p in personas]
+    missing_lore(agent.lore, names, LoreStore(settings.home))  # before the model loads
     scene_setting, opening = _setting_and_opening(scene, setting, personas)
     thread_id = new_thread_id(names)
     out_dir = ensure_folder((out or Path("runs") / thread_id).resolve(), "--out")
@@ -267,9 +291,11 @@ def stage(
         memory=memory,
     )
     store = SceneStore(settings.scenes_db)
-    staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
-    store.save(spec)
-    _play_scene(staged, turns, out_dir, opening)
+    try:
+        staged = build_scene(spec, store, settings)  # loads the model: a failure saves nothing
+        _play_scene(staged, turns, out_dir, opening, store)  # saved with its first turn
+    finally:
+        store.close()  # and with it the scene's writer lock
 
 
 def _setting_and_opening(
@@ -296,15 +322,19 @@ def resume(
     threads: Threads = None,
 ) -> None:
     """Continue a saved scene from its last checkpoint."""
-    from dramatis.staging import build_scene
+    from dramatis.staging import build_scene, resume_opening
 
     settings = Settings.load(home=home, n_threads=threads).ensure()
     store = SceneStore(settings.scenes_db)
     spec = store.load(thread_id)
     staged_out = Path(spec.out) if spec.out else Path("runs") / thread_id  # older scenes: none
     out_dir = ensure_folder(out or staged_out, "--out")  # the scene's own folder by default
-    staged = build_scene(spec, store, settings)
-    _play_scene(staged, turns, out_dir)
+    try:
+        staged = build_scene(spec, store, settings)  # one writer: a second resume is refused
+        opening = resume_opening(spec, staged.scene, settings)  # a scene that never spoke
+        _play_scene(staged, turns, out_dir, opening)
+    finally:
+        store.close()  # and with it the scene's writer lock
 
 
 @app.command()
@@ -314,12 +344,18 @@ def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
     settings = Settings.load(home=home).ensure()
     store = SceneStore(settings.scenes_db)
     specs = [store.load(thread_id) for thread_id in store.ids()]
+    said = store.turn_counts()  # 0: saved but never spoke (resume starts it)
     if as_json:
-        typer.echo(json.dumps([s.model_dump(mode="json") for s in specs], indent=2))
+        rows = [{**s.model_dump(mode="json"), "turns": said.get(s.thread_id, 0)} for s in specs]
+        typer.echo(json.dumps(rows, indent=2))
         return
     for spec in specs:
         kind = f"chat as {spec.human}" if spec.human else "scene"
-        typer.echo(f"{spec.thread_id}\t{kind}\t{', '.join(spec.cast)}\t{spec.created[:19]}")
+        count = said.get(spec.thread_id, 0)
+        turns = f"{count} turns" if count else "0 turns (never spoke; resume starts it)"
+        typer.echo(
+            f"{spec.thread_id}\t{kind}\t{', '.join(spec.cast)}\t{spec.created[:19]}\t{turns}"
+        )
 
 
 @app.command()
@@ -367,6 +403,9 @@ def guarded(sub: typer.Typer) -> typer.Typer:
 
 def _mount_personas() -> None:
     from dramatis.personas.cli import personas_app, play_app
+    from dramatis.reader_cards import card_command
+
+    personas_app.command("card")(card_command)  # needs the memory graph: mounted here
 
     app.add_typer(guarded(play_app), name="play", help="Parse plays and show parse figures.")
     app.add_typer(
@@ -414,6 +453,24 @@ def _mount_chat() -> None:
 
 
 _mount_chat()
+
+
+def _mount_prompt() -> None:
+    from dramatis.prompt_cli import prompt_cmd
+
+    app.command("prompt")(command(prompt_cmd))
+
+
+_mount_prompt()
+
+
+def _mount_lore() -> None:
+    from dramatis.personas.lore_cli import lore_app
+
+    app.add_typer(guarded(lore_app), name="lore", help="World info (lorebooks) for scenes.")
+
+
+_mount_lore()
 
 
 def _mount_memory() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,9 @@ from typing import Any
 from dramatis.agents.catalog import open_model, parse_model, resolve_model
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.critic import StyleCritic
-from dramatis.agents.model import LanguageModel
+from dramatis.agents.model import LanguageModel, Message
 from dramatis.agents.policies import make_policy
-from dramatis.agents.scene import SceneGraph
+from dramatis.agents.scene import Partial, SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
@@ -22,6 +22,7 @@ from dramatis.core.settings import Settings
 from dramatis.memory.clock import horizon_of
 from dramatis.memory.voice import PlayVoices, at_horizon
 from dramatis.personas import Persona, find_persona, load_play
+from dramatis.personas.world_info import LoreStore, books_for, lore_notes
 
 OPENING_SPEECHES = 4  # lines from the play that seed a `--scene` run
 
@@ -130,7 +131,9 @@ def build_scene(
     each character speaks with its active LoRA adapter (the dramatis.training registry),
     loaded once on the shared model; characters without one use the base."""
     personas = cast_personas(spec.roles(), settings.home)
+    store.claim(spec.thread_id)  # one writer per scene; the database checked first
     model = model or load_model(spec, settings)
+    check_format(spec, model)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
     model_spec = parse_model(spec.model)
@@ -168,6 +171,8 @@ def build_scene(
     voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     cards = [p.card() for p in personas]
     critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
+    lore = LoreStore(settings.home)  # world info: cards' links and --lore
+    notes += lore_notes(personas, lore)
     agents = {
         p.name: CharacterAgent(
             p,
@@ -179,6 +184,7 @@ def build_scene(
             voice=voice,
             persons=cards,
             critic=critic,
+            lore=books_for(p, spec.agent.lore, lore),
         )
         for p in personas
     }
@@ -218,3 +224,78 @@ def card_opening(personas: list, group: bool) -> list[Turn]:
         if text := greeting(persona, group=group):
             return [make_turn(0, persona.name, text, source="card", present=names)]
     return []
+
+
+def check_format(spec: SceneSpec, model: LanguageModel) -> None:
+    """Refuse `--format chat` on a model without a chat template before anything is said
+    (and before a new scene is saved)."""
+    if spec.agent.prompt_format != "chat":
+        return
+    if model.render_chat([Message("user", "Hello.")]) is None:
+        raise DramatisError(
+            f"--format chat: model {spec.model} has no chat template (a base model): use "
+            "--format page (the default) or --format script"
+        )
+
+
+# What backends say when a prompt does not fit the model's context: llama.cpp's
+# "Requested tokens (N) exceed context window of M", an OpenAI-compatible server's
+# error code, and numpy's complaint when llama.cpp's context is too small to take a batch.
+CONTEXT_SIGNS = ("exceed context window", "context_length_exceeded", "could not broadcast")
+
+
+def context_overflow(err: BaseException) -> bool:
+    """Whether `err` is a backend saying the prompt did not fit its context.
+
+    context_overflow(ValueError("Requested tokens (90) exceed context window of 64")) -> True
+    """
+    return not isinstance(err, DramatisError) and any(s in str(err) for s in CONTEXT_SIGNS)
+
+
+def overflow_error(spec: SceneSpec, err: BaseException, saved: int) -> DramatisError:
+    """The one line for a turn whose prompt did not fit the model's context."""
+    kept = (
+        f"the {saved} turns said so far are saved (dramatis resume {spec.thread_id})"
+        if saved
+        else "nothing was saved"
+    )
+    detail = " ".join(str(err).split())[:120]
+    return DramatisError(
+        f"the prompt does not fit model {spec.model}'s context ({detail}): {kept}; shorten "
+        "--setting or the card's text, or raise DRAMATIS_N_CTX"
+    )
+
+
+def run_turns(
+    staged: Staged,
+    turns: int,
+    opening: list[Turn] | None = None,
+    on_first_turn: Callable[[], None] | None = None,
+) -> Iterator[Partial | Turn]:
+    """`staged.scene.run`, with `on_first_turn` called once the first new turn is in the
+    checkpoint (stage saves a new scene's spec there, so no scene is saved that never
+    spoke), and a prompt too long for the context turned into one line."""
+    scene, thread_id = staged.scene, staged.spec.thread_id
+    try:
+        for event in scene.run(thread_id, turns, opening):
+            if on_first_turn is not None and not isinstance(event, Partial):
+                on_first_turn()
+                on_first_turn = None
+            yield event
+    except Exception as err:
+        if not context_overflow(err):
+            raise
+        raise overflow_error(staged.spec, err, len(scene.turns(thread_id))) from None
+
+
+def resume_opening(spec: SceneSpec, scene: SceneGraph, settings: Settings) -> list[Turn]:
+    """The opening a scene saved with no turns starts with on resume (the play's first
+    speeches or a card's greeting, as `stage` would have), so an empty scene resumes
+    like a new one; none for a scene that has turns or a cut-off step."""
+    snapshot = scene.graph.get_state(scene.config(spec.thread_id))
+    if snapshot.values.get("turns") or snapshot.next or snapshot.tasks:
+        return []
+    if spec.source_scene:
+        return opening_from_play(spec.source_scene)[1]
+    personas = cast_personas(spec.roles(), settings.home)
+    return card_opening(personas, len(personas) > 1) if not spec.human else []
