@@ -191,13 +191,30 @@ def character_name(play: Play, name: str) -> str:
     raise DramatisError(f"no character {name!r} in {play.key or play.title}{hint}")
 
 
-def build_persona(play: Play, name: str) -> Persona:
-    """Build the persona of a character; DramatisError with the closest names if unknown."""
+def speeches_until(play: Play, until: str | None) -> list[Speech]:
+    """The play's speeches up to and including scene `until` ("1.2"); all when None."""
+    if until is None:
+        return play.speeches()
+    play.scene(until)  # an unknown scene id raises, listing the valid ones
+    out: list[Speech] = []
+    for scene in play.scenes():
+        out += scene.speeches
+        if scene.id == until.strip():
+            break
+    return out
+
+
+def build_persona(play: Play, name: str, until: str | None = None) -> Persona:
+    """Build the persona of a character; DramatisError with the closest names if unknown.
+
+    With `until` ("1.2") only that scene and those before it are read: nothing from later.
+    """
     name = character_name(play, name)
-    speeches = play.speeches()
+    speeches = speeches_until(play, until)
     own = [s for s in speeches if s.speaker == name]
     if not own:
-        raise DramatisError(f"{name} never speaks in {play.key}; pick a speaking character")
+        where = f" by scene {until}" if until else ""
+        raise DramatisError(f"{name} never speaks in {play.key}{where}; pick a speaking character")
     return Persona(
         name=name,
         play=play.key,
