@@ -1,24 +1,26 @@
-"""`dramatis serve`: the characters as OpenAI-compatible chat models (FastAPI + uvicorn).
+"""`dramatis serve`: the characters as OpenAI-compatible models (FastAPI + uvicorn).
 
-GET /v1/models lists the cast (the default cast and imported cards); POST
-/v1/chat/completions answers as the character named in `model`, streamed (server-sent
-events) or whole. The request's messages become the scene the character saw: user
-messages are spoken by the message's `name` (default "User"), assistant messages by the
-character, system messages set the scene. An imported card's {{user}} is the caller,
-the last user message's `name`. Errors have OpenAI's shape:
-{"error": {"message", "type", "param", "code"}}.
+GET /v1/models lists the cast (the default cast and imported cards), GET /v1/models/{id}
+one of them. POST /v1/chat/completions answers as the character named in `model`,
+streamed (server-sent events) or whole: the request's messages become the scene the
+character saw (user messages spoken by the message's `name`, default "User"; assistant
+messages by the character; system messages set the scene). An imported card's {{user}}
+is the caller, the last user message's `name`. POST /v1/completions continues a prompt
+as it stands (Text Completion clients build their own), with the named character's
+adapter under --adapters. `n` up to MAX_CHOICES draws that many replies; `tools` are
+refused. Every error has OpenAI's shape, {"error": {"message", "type", "param",
+"code"}}; the bounds (key, body size, wait line, time limit) live in serve_limits.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import queue
 import secrets
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +32,22 @@ from starlette.exceptions import HTTPException
 
 from dramatis.agents.catalog import ModelSpec, parse_model
 from dramatis.agents.character import AgentSettings, CharacterAgent, Utterance
-from dramatis.agents.model import LanguageModel
+from dramatis.agents.guard import ends_sentence
+from dramatis.agents.model import Completion, LanguageModel, Sampling
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.memory.voice import PlayVoices
 from dramatis.personas import Persona, find_persona, load_cast
 from dramatis.personas.card_store import CardStore, card_key
+from dramatis.serve_limits import Gate, Guard, Job, OpenAIError, watch_disconnect
 
 DEFAULT_USER = "User"
 # System messages become the scene's setting. Clients like SillyTavern send their whole
 # card and world info there; the small model's context keeps only the start of it.
 SETTING_CHARS = 600
+MAX_CHOICES = 4  # `n`: replies are drawn one after another on one model
+MAX_REPLY_TOKENS = 4096
 
 
 class ChatMessage(BaseModel):
@@ -58,44 +64,58 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatRequest(BaseModel):
-    """The fields we read; clients (SillyTavern) send more, which are accepted and unused."""
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ReplyOptions(BaseModel):
+    """What chat and text completions share. Clients (SillyTavern) send more fields,
+    which are accepted and unused."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str
-    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    max_tokens: int | None = Field(default=None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = None
+    n: int = Field(default=1, ge=1, le=MAX_CHOICES)
+
+    def seeds(self) -> list[int]:
+        """One sampling seed per choice: the request's seed, then the next ones."""
+        first = self.seed if self.seed is not None else secrets.randbelow(2**31)
+        return [first + i for i in range(self.n)]
+
+    def wants_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
 
 
-class OpenAIError(Exception):
-    """An error answered in OpenAI's shape."""
+class ChatRequest(ReplyOptions):
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_REPLY_TOKENS)
+    tools: list[Any] | None = None
+    functions: list[Any] | None = None
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        kind: str,
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.code, self.param = (
-            status,
-            message,
-            kind,
-            code,
-            param,
-        )
 
-    def response(self) -> JSONResponse:
-        body = {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}
-        return JSONResponse({"error": body}, status_code=self.status)
+class CompletionRequest(ReplyOptions):
+    prompt: str | list[str]
+    stop: str | list[str] | None = None
+    echo: bool = False
+    logprobs: int | None = None
+    suffix: str | None = None
+
+    def text(self) -> str:
+        """The one prompt; a list of several is refused (one prompt per request)."""
+        if isinstance(self.prompt, str):
+            return self.prompt
+        if len(self.prompt) != 1:
+            raise OpenAIError(400, "prompt: send one prompt per request (a string)",
+                              "invalid_request_error", "unsupported_value", "prompt")  # fmt: skip
+        return self.prompt[0]
 
 
 @dataclass
@@ -106,32 +126,35 @@ class ServeState:
     adapters: bool = False
     default_max_tokens: int = 120
     prompt_format: str = AgentSettings.prompt_format  # page | auto | chat | script
+    max_body: int = 1 << 20  # bytes of one request body (413 above)
+    queue: int = 8  # requests that may wait for the model (429 beyond)
+    wait_s: float = 60.0  # longest wait in that line (503 after)
+    timeout_s: float = 120.0  # longest generation of one request (504 after)
     _adapter_of: dict[str, str | None] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     model_spec: ModelSpec = field(init=False)  # settings.model, parsed once
 
     def __post_init__(self) -> None:
         self.model_spec = parse_model(self.settings.model)
 
     def adapter(self, persona: Persona) -> str | None:
-        """The character's active LoRA adapter, loaded on first use (with --adapters)."""
+        """The character's active LoRA adapter, loaded on first use (with --adapters).
+        Called on the one generation thread the gate lets run."""
         if not self.adapters:
             return None
-        with self._lock:
-            if persona.name not in self._adapter_of and self.model_spec.served:
-                from dramatis.training.serving import name_served_adapters
+        if persona.name not in self._adapter_of and self.model_spec.served:
+            from dramatis.training.serving import name_served_adapters
 
-                chosen, _ = name_served_adapters(self.model, [persona], self.settings)
-                self._adapter_of.update(chosen)
-            if persona.name not in self._adapter_of:
-                from dramatis.training.serving import mount_adapters
+            chosen, _ = name_served_adapters(self.model, [persona], self.settings)
+            self._adapter_of.update(chosen)
+        if persona.name not in self._adapter_of:
+            from dramatis.training.serving import mount_adapters
 
-                path = getattr(self.model, "path", None) or self.model_spec.gguf(
-                    self.settings.cache_dir
-                )
-                chosen, _ = mount_adapters(self.model, [persona], self.settings, path)
-                self._adapter_of.update(chosen)
-            return self._adapter_of[persona.name]
+            path = getattr(self.model, "path", None) or self.model_spec.gguf(
+                self.settings.cache_dir
+            )
+            chosen, _ = mount_adapters(self.model, [persona], self.settings, path)
+            self._adapter_of.update(chosen)
+        return self._adapter_of[persona.name]
 
 
 def cast_personas(home: Path) -> list[Persona]:
@@ -198,37 +221,19 @@ def clip(text: str, limit: int) -> str:
     return cut[: end + 1] if end > 0 else cut
 
 
-def chunk(rid: str, model: str, delta: dict[str, Any], finish: str | None = None) -> str:
-    """One server-sent event of a streamed chat completion."""
-    body = {
-        "id": rid,
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
-
-
 def finish_reason(utterance: Utterance, max_tokens: int) -> str:
-    return "length" if utterance.tokens >= max_tokens else "stop"
+    """ "length" only when the token limit cut the speech short of a sentence's end.
 
-
-def check_key(request: Request, api_key: str | None) -> None:
-    """401 unless the bearer token is `api_key` (no key set: everyone may ask)."""
-    if api_key is None:
-        return
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not secrets.compare_digest(given.encode(), api_key.encode()):
-        raise OpenAIError(
-            401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-        )
+    The agent runs a cut speech on to its sentence end and trims what stays unfinished,
+    so a reply that ends a sentence is "stop" even when it used every token."""
+    cut = utterance.tokens >= max_tokens and not ends_sentence(utterance.text)
+    return "length" if cut else "stop"
 
 
 def persona_for(model_id: str, home: Path, user: str = DEFAULT_USER) -> Persona:
     """The character a request names: the cast, the cards imported into `home` (their
     {{user}} read as `user`), then the plays ("macbeth:banquo"); a 404 in OpenAI's
-    shape if there is none."""
+    shape, listing every model served here, if there is none."""
     store = CardStore(home)
     is_card = model_id.lower().startswith("card:")
     try:
@@ -237,30 +242,60 @@ def persona_for(model_id: str, home: Path, user: str = DEFAULT_USER) -> Persona:
         found = found or store.persona(name, user)
         return found or find_persona(model_id, home=home)
     except DramatisError as err:
+        known = ", ".join(row["id"] for row in model_rows(cast_personas(home)))
         raise OpenAIError(
             404,
-            f"The model {model_id!r} does not exist: {err}",
+            f"The model {model_id!r} does not exist ({err}). Models here: {known}; "
+            "or PLAY:CHARACTER for anyone in the plays.",
             "invalid_request_error",
             "model_not_found",
             "model",
         ) from None
 
 
-def make_agent(
-    state: ServeState, request: ChatRequest, persona: Persona, user: str
+def refuse_unsupported(body: ChatRequest) -> None:
+    """400 for what a character cannot do: call tools."""
+    for param in ("tools", "functions"):
+        if getattr(body, param):
+            raise OpenAIError(
+                400,
+                f"{param}: the characters speak in character and call no tools or "
+                f"functions; send the request without `{param}`",
+                "invalid_request_error",
+                "unsupported_parameter",
+                param,
+            )
+
+
+def check_fits(prompt_tokens: int, reply_tokens: int, context: int, param: str) -> None:
+    """400 context_length_exceeded when the prompt and the longest reply overflow."""
+    if prompt_tokens + reply_tokens > context:
+        raise OpenAIError(
+            400,
+            f"This model's maximum context length is {context} tokens; the prompt takes "
+            f"{prompt_tokens} and the reply up to {reply_tokens}: shorten the {param} or "
+            "ask for fewer max_tokens",
+            "invalid_request_error",
+            "context_length_exceeded",
+            param,
+        )
+
+
+def agent_for(
+    state: ServeState, body: ChatRequest, persona: Persona, user: str, model: LanguageModel
 ) -> CharacterAgent:
-    max_tokens = request.max_completion_tokens or request.max_tokens or state.default_max_tokens
+    max_tokens = body.max_completion_tokens or body.max_tokens or state.default_max_tokens
     defaults = AgentSettings()
     agent_settings = AgentSettings(
         max_tokens=max_tokens,
-        temperature=defaults.temperature if request.temperature is None else request.temperature,
-        top_p=request.top_p or defaults.top_p,
+        temperature=defaults.temperature if body.temperature is None else body.temperature,
+        top_p=body.top_p or defaults.top_p,
         max_lines=8,
         prompt_format=state.prompt_format,
     )
     return CharacterAgent(
         persona,
-        state.model,
+        model,
         cast=[persona.name, user],
         settings=agent_settings,
         adapter=state.adapter(persona),
@@ -268,105 +303,272 @@ def make_agent(
     )
 
 
-def completion_body(
-    rid: str, model: str, utterance: Utterance, max_tokens: int, prompt_tokens: int
-) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": utterance.text},
-                "finish_reason": finish_reason(utterance, max_tokens),
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": utterance.tokens,
-            "total_tokens": prompt_tokens + utterance.tokens,
-        },
-    }
+def speak_work(
+    state: ServeState, body: ChatRequest, persona: Persona
+) -> Callable[[Job], list[tuple[Utterance, int]]]:
+    """The generation of a chat completion, run on the job's thread: ("ready", prompt
+    tokens) once the prompt is known to fit, ("text", (i, text so far)) while choice i
+    streams, ("said", (i, utterance, max tokens)) when it is whole."""
+    turns, setting, user = conversation(body, persona)
+
+    def work(job: Job) -> list[tuple[Utterance, int]]:
+        agent = agent_for(state, body, persona, user, job.model)
+        limit = agent.settings.max_tokens
+        reply = limit + agent.settings.finish_tokens  # a cut speech runs on to its end
+        context = state.model.context_length
+        if turns:  # the speech to answer must fit whole, whatever else is cut
+            last = f"{turns[-1]['speaker']}: {turns[-1]['text']}"
+            check_fits(state.model.count_tokens(last), reply, context, "messages")
+        prompt, _ = agent.prompt(turns, setting)
+        prompt_tokens = state.model.count_tokens(prompt)
+        check_fits(prompt_tokens, reply, context, "messages")
+        job.put("ready", prompt_tokens)
+        said = []
+        for i, seed in enumerate(body.seeds()):
+            on_text = (lambda t, i=i: job.put("text", (i, t))) if body.stream else None
+            utterance = agent.speak(turns, setting, seed=seed, on_text=on_text)
+            job.put("said", (i, utterance, limit))
+            said.append((utterance, limit))
+        return said
+
+    return work
 
 
-def stream_events(
-    agent: CharacterAgent, turns: list[Turn], setting: str, seed: int, rid: str, model: str
-) -> Iterator[str]:
-    """SSE chunks as the character speaks: the text grows piece by piece; a piece the
-    cleaner takes back (a cut-off heading) is never sent, the final text tops it up."""
-    pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+def continue_work(
+    state: ServeState, body: CompletionRequest, persona: Persona
+) -> Callable[[Job], list[tuple[Completion, int]]]:
+    """The generation of a text completion: the prompt continued as it stands, with the
+    character's adapter; events as in `speak_work`."""
+    prompt = body.text()
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    limit = body.max_tokens or state.default_max_tokens
+    defaults = AgentSettings()
+    temperature = defaults.temperature if body.temperature is None else body.temperature
+    base = Sampling(max_tokens=limit, temperature=temperature,
+                    top_p=body.top_p or defaults.top_p, stop=tuple(stops))  # fmt: skip
 
-    def run() -> None:
-        try:
-            said = agent.speak(turns, setting, seed=seed, on_text=lambda t: pieces.put(("text", t)))
-            pieces.put(("done", said))
-        except Exception as err:  # reported in the stream, not lost in a thread
-            pieces.put(("error", err))
+    def work(job: Job) -> list[tuple[Completion, int]]:
+        prompt_tokens = state.model.count_tokens(prompt)
+        check_fits(prompt_tokens, limit, state.model.context_length, "prompt")
+        job.put("ready", prompt_tokens)
+        sampling = replace(base, adapter=state.adapter(persona))
+        done = []
+        for i, seed in enumerate(body.seeds()):
+            pieces: list[str] = []
+            for piece in job.model.stream(prompt, replace(sampling, seed=seed)):
+                pieces.append(piece)
+                if body.stream:
+                    job.put("text", (i, "".join(pieces)))
+            text = "".join(pieces)
+            finish = "length" if len(pieces) >= limit else "stop"
+            tokens = state.model.count_tokens(text) if text else 0
+            completion = Completion(prompt + text if body.echo else text, tokens, finish)
+            job.put("said", (i, completion, limit))
+            done.append((completion, limit))
+        return done
 
-    threading.Thread(target=run, daemon=True).start()
-    yield chunk(rid, model, {"role": "assistant", "content": ""})
-    sent = ""
-    while True:
-        kind, value = pieces.get()
-        if kind == "error":
-            error = {"message": str(value), "type": "server_error", "param": None, "code": None}
-            yield f"data: {json.dumps({'error': error})}\n\n"
-            break
-        text = value if kind == "text" else value.text
-        if text.startswith(sent) and len(text) > len(sent):
-            yield chunk(rid, model, {"content": text[len(sent) :]})
-            sent = text
-        if kind == "done":
-            yield chunk(rid, model, {}, finish_reason(value, agent.settings.max_tokens))
-            break
-    yield "data: [DONE]\n\n"
+    return work
 
 
-def create_app(state: ServeState) -> FastAPI:
-    """The FastAPI app over one loaded model; `state` holds the model and the options."""
-    app = FastAPI(title="dramatis", description="Shakespeare characters as chat models.")
+@dataclass
+class Reply:
+    """What one request's answer carries: its id, object kind, model and time."""
+
+    rid: str
+    model: str
+    created: int
+    chat: bool
+
+    def choice(self, i: int, content: str | None, finish: str | None, whole: bool) -> dict:
+        """One entry of `choices`: a message, a delta or a text."""
+        entry: dict[str, Any] = {"index": i}
+        if not self.chat:
+            entry.update(text=content or "", logprobs=None)
+        elif whole:
+            entry["message"] = {"role": "assistant", "content": content}
+        else:
+            entry["delta"] = {} if content is None else {"content": content}
+        return {**entry, "finish_reason": finish}
+
+    def body(self, choices: list[dict], usage: dict | None, chunk: bool = False) -> dict:
+        kind = "chat.completion" if self.chat else "text_completion"
+        out = {
+            "id": self.rid,
+            "object": f"{kind}.chunk" if chunk and self.chat else kind,
+            "created": self.created,  # the same in every chunk of one reply
+            "model": self.model,
+            "choices": choices,
+        }
+        return {**out, "usage": usage}
+
+    def event(self, choices: list[dict], usage: dict | None = None) -> str:
+        return f"data: {json.dumps(self.body(choices, usage, True), ensure_ascii=False)}\n\n"
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    total = prompt_tokens + completion_tokens
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": total}  # fmt: skip
+
+
+def reason(said: Utterance | Completion, limit: int) -> str:
+    return finish_reason(said, limit) if isinstance(said, Utterance) else said.finish_reason
+
+
+async def next_event(job: Job) -> tuple[str, Any]:
+    """The job's next report; its failure raised as an OpenAIError."""
+    kind, value = await job.events.get()
+    if kind == "error":
+        raise job.failure(value)
+    return kind, value
+
+
+async def stream_reply(job: Job, reply: Reply, prompt_tokens: int, usage_wanted: bool
+                       ) -> AsyncIterator[str]:  # fmt: skip
+    """Server-sent events as the replies grow. A piece the cleaner takes back (a cut-off
+    heading) is never sent; the final text tops it up. A client that leaves cancels the
+    job (the await below is where its cancellation lands)."""
+    sent: dict[int, str] = {}
+    spent = 0
+    extra = {"usage": None} if usage_wanted else {}
+    try:
+        while True:
+            try:
+                kind, value = await next_event(job)
+            except OpenAIError as err:
+                yield f"data: {json.dumps(err.body())}\n\n"
+                break
+            if kind == "done":
+                break
+            i, text = value[0], value[1] if kind == "text" else value[1].text
+            if i not in sent:
+                sent[i] = ""
+                first = reply.choice(i, "", None, False)
+                yield event(
+                    reply, [{**first, "delta": {"role": "assistant", "content": ""}}], extra
+                )
+            if text.startswith(sent[i]) and len(text) > len(sent[i]):
+                yield event(reply, [reply.choice(i, text[len(sent[i]) :], None, False)], extra)
+                sent[i] = text
+            if kind == "said":
+                said, limit = value[1], value[2]
+                spent += said.tokens
+                yield event(reply, [reply.choice(i, None, reason(said, limit), False)], extra)
+        if usage_wanted:
+            yield reply.event([], usage(prompt_tokens, spent))
+        yield "data: [DONE]\n\n"
+    finally:
+        job.cancel("disconnected")  # a no-op when the job is done
+
+
+def event(reply: Reply, choices: list[dict], extra: dict) -> str:
+    """A chunk; with `extra` {"usage": None} when the client asked for a usage chunk."""
+    body = {k: v for k, v in reply.body(choices, None, True).items() if k != "usage"}
+    return f"data: {json.dumps({**body, **extra}, ensure_ascii=False)}\n\n"
+
+
+async def whole_reply(job: Job, request: Request, reply: Reply) -> dict[str, Any]:
+    """The whole answer; a client that leaves meanwhile stops the generation."""
+    watcher = asyncio.create_task(watch_disconnect(request.receive, job))
+    try:
+        _, prompt_tokens = await next_event(job)
+        kind, value = await next_event(job)
+        while kind != "done":
+            kind, value = await next_event(job)
+    finally:
+        watcher.cancel()
+        job.cancel("disconnected")  # a no-op when the job is done
+    choices, spent = [], 0
+    for i, (said, limit) in enumerate(value):
+        choices.append(reply.choice(i, said.text, reason(said, limit), True))
+        spent += said.tokens
+    return reply.body(choices, usage(prompt_tokens, spent))
+
+
+def install_errors(app: FastAPI) -> None:
+    """Every error in OpenAI's shape: ours, bad requests, HTTP errors and bugs (500)."""
 
     @app.exception_handler(OpenAIError)
     async def openai_error(_: Request, err: OpenAIError) -> JSONResponse:
-        return err.response()
+        return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, err: RequestValidationError) -> JSONResponse:
-        first = err.errors()[0] if err.errors() else {"loc": (), "msg": "invalid request"}
+        errors = err.errors()
+        first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid"}
+        if first.get("type") == "json_invalid":
+            why = first.get("ctx", {}).get("error", "JSON decode error")
+            message = f"the request body is not valid JSON: {why}"
+            return await openai_error(_, OpenAIError(400, message, "invalid_request_error"))
         param = ".".join(str(p) for p in first["loc"] if p != "body") or None
         message = f"{param}: {first['msg']}" if param else str(first["msg"])
-        return OpenAIError(400, message, "invalid_request_error", None, param).response()
+        error = OpenAIError(400, message, "invalid_request_error", None, param)
+        return await openai_error(_, error)
 
     @app.exception_handler(DramatisError)
     async def model_error(_: Request, err: DramatisError) -> JSONResponse:
-        return OpenAIError(500, str(err), "server_error").response()
+        return await openai_error(_, OpenAIError(500, str(err), "server_error"))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, err: HTTPException) -> JSONResponse:
         kind = "invalid_request_error" if err.status_code < 500 else "server_error"
-        return OpenAIError(err.status_code, str(err.detail), kind).response()
+        return await openai_error(_, OpenAIError(err.status_code, str(err.detail), kind))
+
+    @app.exception_handler(Exception)
+    async def bug(_: Request, err: Exception) -> JSONResponse:
+        message = f"internal error ({type(err).__name__}): please report it with the request"
+        return await openai_error(_, OpenAIError(500, message, "server_error"))
+
+
+def create_app(state: ServeState) -> FastAPI:
+    """The FastAPI app over one loaded model; `state` holds the model and the options."""
+    app = FastAPI(title="dramatis", description="Shakespeare characters as OpenAI models.")
+    install_errors(app)
+    app.add_middleware(Guard, api_key=state.api_key, max_body=state.max_body)
+    gate = Gate(state.queue, state.wait_s)
+
+    async def answer(request: Request, body: ReplyOptions, reply: Reply, work: Callable) -> Any:
+        await gate.enter()
+        job = Job(gate, state.model, state.timeout_s)
+        job.start(work)
+        if not body.stream:
+            return await whole_reply(job, request, reply)
+        try:
+            _, prompt_tokens = await next_event(job)  # a prompt that cannot fit: a 400
+        except BaseException:
+            job.cancel("refused")
+            raise
+        events = stream_reply(job, reply, prompt_tokens, body.wants_usage())
+        return StreamingResponse(events, media_type="text/event-stream")
 
     @app.get("/v1/models")
-    def list_models(request: Request) -> dict[str, Any]:
-        check_key(request, state.api_key)
+    def list_models() -> dict[str, Any]:
         return {"object": "list", "data": model_rows(cast_personas(state.settings.home))}
 
+    @app.get("/v1/models/{model_id:path}")
+    def get_model(model_id: str) -> dict[str, Any]:
+        for row in model_rows(cast_personas(state.settings.home)):
+            if row["id"] == model_id:
+                return row
+        return model_entry(persona_for(model_id, state.settings.home), model_id)
+
     @app.post("/v1/chat/completions", response_model=None)
-    def chat(request: Request, body: ChatRequest) -> dict[str, Any] | StreamingResponse:
-        check_key(request, state.api_key)
+    async def chat(request: Request, body: ChatRequest) -> Any:
+        refuse_unsupported(body)
         persona = persona_for(body.model, state.settings.home, caller(body))
-        turns, setting, user = conversation(body, persona)
-        agent = make_agent(state, body, persona, user)
-        seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
-        rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        if body.stream:
-            events = stream_events(agent, turns, setting, seed, rid, body.model)
-            return StreamingResponse(events, media_type="text/event-stream")
-        prompt, _ = agent.prompt(turns, setting)
-        said = agent.speak(turns, setting, seed=seed)
-        prompt_tokens = state.model.count_tokens(prompt)
-        return completion_body(rid, body.model, said, agent.settings.max_tokens, prompt_tokens)
+        reply = Reply(f"chatcmpl-{uuid.uuid4().hex[:24]}", body.model, int(time.time()), True)
+        return await answer(request, body, reply, speak_work(state, body, persona))
+
+    @app.post("/v1/completions", response_model=None)
+    async def complete(request: Request, body: CompletionRequest) -> Any:
+        for param in ("logprobs", "suffix"):
+            if getattr(body, param) is not None:
+                raise OpenAIError(400, f"{param}: not supported here; send the request "
+                                  f"without `{param}`", "invalid_request_error",
+                                  "unsupported_parameter", param)  # fmt: skip
+        persona = persona_for(body.model, state.settings.home)
+        body.text()  # one prompt, checked before the request waits
+        reply = Reply(f"cmpl-{uuid.uuid4().hex[:24]}", body.model, int(time.time()), False)
+        return await answer(request, body, reply, continue_work(state, body, persona))
 
     return app

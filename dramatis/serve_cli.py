@@ -66,6 +66,18 @@ def serve_cmd(
     threads: Annotated[
         int | None, typer.Option(help="llama.cpp threads; env DRAMATIS_THREADS.")
     ] = None,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.01, help="Largest request body in MiB (413 above).")
+    ] = 1.0,
+    queue: Annotated[
+        int, typer.Option(min=0, help="Requests that may wait for the model (429 beyond).")
+    ] = 8,
+    wait: Annotated[
+        float, typer.Option(min=0.1, help="Longest wait in that line, seconds (503 after).")
+    ] = 60.0,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Longest generation of one request, seconds (504).")
+    ] = 120.0,
     stage_voice: Annotated[
         float | None,
         typer.Option(
@@ -76,7 +88,8 @@ def serve_cmd(
         ),
     ] = None,
 ) -> None:
-    """Serve the characters as OpenAI-compatible chat models (/v1/models, /v1/chat/completions)."""
+    """Serve the characters as OpenAI-compatible models (/v1/models, /v1/chat/completions,
+    /v1/completions); one reply at a time, --queue waiting."""
     if not is_loopback(host) and not api_key:
         raise DramatisError(
             f"--host {host} opens the server beyond this machine: set --api-key too "
@@ -108,6 +121,10 @@ def serve_cmd(
         adapters=adapters,
         default_max_tokens=max_tokens,
         prompt_format=fmt,
+        max_body=int(max_body_mb * 2**20),
+        queue=queue,
+        wait_s=wait,
+        timeout_s=timeout,
     )
     typer.echo(
         f"dramatis: characters as OpenAI models at http://{host}:{port}/v1 "
