@@ -8,8 +8,10 @@ from dramatis.core.errors import DramatisError
 from dramatis.personas.card_files import card_json, card_png
 from dramatis.personas.card_store import CardStore, card_key
 from dramatis.personas.cards import persona_card
+from dramatis.personas.corpus import load_play
 from dramatis.personas.persona import Persona
 from dramatis.personas.portrait import portrait_png
+from dramatis.personas.reader import greeting
 
 FORMATS = ("png", "json")
 
@@ -18,6 +20,9 @@ def card_bytes(persona: Persona, fmt: str, *, v3: bool, home: Path) -> bytes:
     """The card file's bytes: the image imported into `home` when there is one, else a
     portrait."""
     card = persona_card(persona, v3=v3)
+    if persona.card_source is None and not persona.first_mes:
+        play = load_play(persona.play)  # a play persona greets with an entrance line
+        card["data"]["first_mes"] = greeting(play, persona.name) or card["data"]["first_mes"]
     if fmt == "json":
         return card_json(card).encode("utf-8")
     image = CardStore(home).image(persona.name) if persona.card_source is not None else None

@@ -113,3 +113,15 @@ def test_card_command_writes_refuses_overwrite_and_explains_bad_input(tmp_path):
         assert result.exit_code != 0 and says in result.output and "Traceback" not in result.output
     with pytest.raises(DramatisError, match="never speaks in hamlet by scene 1.2"):
         scene_card("hamlet:1.2", "Ophelia")
+
+
+def test_exported_hamlet_card_greets_no_one_by_name(tmp_path):
+    from dramatis.personas.card_export import export_persona
+    from dramatis.personas.cast import find_persona
+
+    hamlet = find_persona("Hamlet")
+    path = export_persona(hamlet, "json", v3=False, out=tmp_path / "h.json", home=tmp_path)
+    first = json.loads(path.read_text())["data"]["first_mes"]
+    names = other_names(load_play("hamlet"), "Hamlet")
+    assert first and "Horatio" not in first
+    assert not {w.strip(",.!?;:-").lower() for w in first.split()} & names.keys()
