@@ -31,7 +31,7 @@ ELLIPSIS = "…"
 # to more than 1 on purpose: parts seldom all want their full share at once, and what
 # is over the room is taken back below, in reverse PRIORITY order.
 SHARES = {
-    "history": 0.40,
+    "transcript": 0.40,
     "persons": 0.25,
     "summary": 0.15,
     "setting": 0.10,
@@ -180,9 +180,9 @@ def water_fill(wants: Sequence[int], limit: int) -> list[int]:
 
 # The parts each format renders (agents/prompts.py); the others cost nothing there.
 RENDERED = {
-    "page": {"history", "persons", "setting", "lore", "examples", "memories", "samples"},
-    "chat": {"history", "summary", "setting", "memories", "samples", "instructions"},
-    "script": {"history", "summary", "setting", "memories", "samples"},
+    "page": {"transcript", "persons", "setting", "lore", "examples", "memories", "samples"},
+    "chat": {"transcript", "summary", "setting", "memories", "samples", "instructions"},
+    "script": {"transcript", "summary", "setting", "memories", "samples"},
 }
 
 
@@ -194,7 +194,7 @@ def part_costs(p: PromptInput, count: Count, fmt: str = "page") -> dict[str, int
     if fmt in ("page", "script"):  # they show three at most, and the page none beside exchanges
         samples = () if fmt == "page" and p.examples else samples[:3]
     costs = {
-        "history": sum(count(t["text"]) + 4 for t in p.history),
+        "transcript": sum(count(t["text"]) + 4 for t in p.history),
         "persons": sum(count(c) + 1 for c in p.persons),
         "summary": count(p.summary) if p.summary else 0,
         "setting": count(p.setting) if p.setting else 0,
@@ -212,7 +212,7 @@ def allocate(wants: dict[str, int], room: int) -> dict[str, int]:
     left shared evenly among the parts that want more (`water_fill`); when the shares
     alone are over the room, the last parts in PRIORITY lose first.
 
-    allocate({"history": 5000, "setting": 20, others 0}, 1000) -> {"history": 980, "setting": 20, ...}
+    allocate({"transcript": 5000, "setting": 20, others 0}, 1000) -> {"transcript": 980, "setting": 20, ...}
     """
     room = max(room, 0)
     give = {k: min(w, int(SHARES[k] * room)) for k, w in wants.items()}
@@ -237,7 +237,7 @@ def cut_parts(p: PromptInput, caps: dict[str, int], count: Count) -> PromptInput
     examples = [" ".join(e) for e in p.examples]
     return replace(
         p,
-        history=tuple(fit_turns(p.history, caps["history"], count)),
+        history=tuple(fit_turns(p.history, caps["transcript"], count)),
         persons=fit_cards(p.persons, caps["persons"], count),
         summary=text(p.summary, "summary"),
         setting=text(p.setting, "setting"),

@@ -105,6 +105,9 @@ class AgentSettings:
     # In a chat, the person's line in the page's list of persons, so the characters know
     # whom they talk to ("Anna, a gentlewoman of Verona."; empty: not listed).
     human_card: str = ""
+    # World info attached to the scene (`--lore`): lorebooks imported with `dramatis lore
+    # import`, comma-separated; "Name=book" attaches one to that character only.
+    lore: str = ""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ def check_card(raw: Any, source: str) -> dict[str, Any]:
     """
     if not isinstance(raw, dict):
         raise DramatisError(f"{source}: a character card is a JSON object, not {_kind(raw)}")
+    if "spec" not in raw and isinstance(raw.get("entries"), (dict, list)):  # world info
+        raise DramatisError(
+            f"{source}: a SillyTavern world-info file, not a character card: import it "
+            "with `dramatis lore import`"
+        )
     if "spec" not in raw and "name" in raw and "data" not in raw:
         raw = {"spec": V2, "spec_version": "2.0", "data": raw}  # V1: bare fields
     spec = raw.get("spec")

@@ -153,11 +153,11 @@ def test_lists_lose_whole_items_and_cards_share_what_is_left():
 
 def test_allocate_meets_small_wants_and_shares_the_rest():
     wants = dict.fromkeys(
-        ("history", "persons", "summary", "setting", "lore", "examples", "memories"), 0
+        ("transcript", "persons", "summary", "setting", "lore", "examples", "memories"), 0
     )
-    wants |= {"samples": 0, "instructions": 0, "history": 60, "setting": 28000, "examples": 82}
+    wants |= {"samples": 0, "instructions": 0, "transcript": 60, "setting": 28000, "examples": 82}
     give = allocate(wants, 440)
-    assert give["history"] == 60 and give["examples"] == 82  # small wants met whole
+    assert give["transcript"] == 60 and give["examples"] == 82  # small wants met whole
     assert give["setting"] == 440 - 60 - 82 and sum(give.values()) == 440
 
 
@@ -198,7 +198,7 @@ def test_a_120_kb_greeting_keeps_its_end_and_the_prompt_fits():
     assert fit.tokens <= agent.room() and words(fit.text) <= 2048 - 84
     said = fit.input.history[-1]["text"]
     assert said.startswith("… ") and greeting.endswith(said[2:])
-    assert [t.part for t in fit.trims][0] == "history"
+    assert [t.part for t in fit.trims][0] == "transcript"
 
 
 def test_every_format_fits_a_small_context_with_everything_long():
