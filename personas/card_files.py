@@ -58,6 +58,31 @@ def png_text_chunks(blob: bytes, source: str) -> dict[str, bytes]:
     raise DramatisError(f"{source}: truncated PNG (no IEND chunk)")
 
 
+# Pixels a card's image may have: 16.7 megapixels (4096 x 4096, ~67 MB decoded as RGBA).
+# Card viewers show a few hundred pixels; a 100-megapixel PNG decodes to ~300 MB and a
+# 900-megapixel one is past what Pillow opens, so export would fail long after import.
+MAX_PIXELS = 4096 * 4096
+
+
+def png_pixels(blob: bytes, source: str) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, which comes first; DramatisError if the
+    image is over MAX_PIXELS.
+
+    png_pixels(<a 400 x 600 PNG>, "c.png") -> (400, 600)
+    """
+    start = len(PNG_SIGNATURE)
+    if blob[start + 4 : start + 8] != b"IHDR" or len(blob) < start + 16:
+        raise DramatisError(f"{source}: corrupt PNG (it does not start with an IHDR chunk)")
+    width, height = struct.unpack(">II", blob[start + 8 : start + 16])
+    if width * height > MAX_PIXELS:
+        raise DramatisError(
+            f"{source}: the image is {width} x {height} ({width * height / 1e6:.0f} "
+            f"megapixels), over the {MAX_PIXELS / 1e6:.1f} megapixel limit for a card: "
+            "scale it down (e.g. to 400 x 600) and import it again"
+        )
+    return width, height
+
+
 def decode_chunk(text: bytes, source: str, keyword: str) -> Any:
     """base64 JSON of a card chunk -> the JSON value; DramatisError naming the chunk."""
     try:
@@ -86,6 +111,7 @@ def card_from_bytes(blob: bytes, source: str) -> dict[str, Any]:
     if not blob.startswith(PNG_SIGNATURE):
         return check_card(parse_json(blob, source), source)
     chunks = png_text_chunks(blob, source)
+    png_pixels(blob, source)
     for keyword in CARD_CHUNKS:
         if keyword in chunks:
             raw = decode_chunk(chunks[keyword], source, keyword)

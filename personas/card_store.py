@@ -3,6 +3,8 @@ verbatim) and cards/KEY.png (its original image, when it came as a PNG)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,29 @@ from dramatis.personas.card_files import PNG_SIGNATURE, card_from_bytes, card_js
 from dramatis.personas.cards import card_persona, check_card
 from dramatis.personas.persona import Persona
 
+KEY_CHARS = 80  # a file name stays far below the 255 bytes file systems allow
+
 
 def card_key(name: str) -> str:
-    """File name of a card's character.
+    """File name of a card's character; a long name is cut and given a hash of the
+    whole, so two long names that start alike stay apart.
 
     card_key("Lady Macbeth") -> "lady_macbeth"; card_key("Zoë O'Hara") -> "zoë_o_hara"
     """
-    return re.sub(r"[\W_]+", "_", name.strip().lower()).strip("_") or "unnamed"
+    key = re.sub(r"[\W_]+", "_", name.strip().lower()).strip("_") or "unnamed"
+    if len(key.encode("utf-8")) <= KEY_CHARS:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    return f"{key.encode('utf-8')[:KEY_CHARS].decode('utf-8', 'ignore')}_{digest}"
+
+
+def write_error(path: Path, err: OSError) -> DramatisError:
+    """The one line for a card that cannot be saved: where, why, and what to do."""
+    why = err.strerror or type(err).__name__
+    return DramatisError(
+        f"cannot save the card as {path} ({why}): make {path.parent} a folder you can write, "
+        "or import with --home set to one"
+    )
 
 
 class CardStore:
@@ -35,15 +53,19 @@ class CardStore:
                 f"a card for {card['data']['name']!r} is already imported ({path}): "
                 "pass --force to replace it"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(card_json(card), encoding="utf-8")
-        tmp.replace(path)  # never a half-written card
-        picture = path.with_suffix(".png")
-        if image is not None:
-            picture.write_bytes(image)
-        elif picture.exists() and force:
-            picture.unlink()
+        tmp, picture = path.with_suffix(".json.tmp"), path.with_suffix(".png")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(card_json(card), encoding="utf-8")
+            if image is not None:
+                picture.write_bytes(image)
+            elif picture.exists() and force:
+                picture.unlink()
+            tmp.replace(path)  # never a half-written card, nor one without its picture
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise write_error(path, err) from None
         return path
 
     def keys(self) -> list[str]:
@@ -79,6 +101,36 @@ def import_card(path: Path, store: CardStore, *, force: bool = False) -> Persona
         raise DramatisError(f"cannot read card {path}: {exc.strerror}") from None
     card = card_from_bytes(blob, str(path))
     image = blob if blob.startswith(PNG_SIGNATURE) else None
+    check_embedded(card, str(path))
     persona = card_persona(card)
     store.save(card, image, force=force)
     return persona
+
+
+def check_embedded(card: dict[str, Any], source: str) -> None:
+    """A card dramatis exported carries its play persona in extensions.dramatis; one that
+    names a play we do not have, or a character who does not speak in it, is refused
+    (an edited or forged card would otherwise stage lines the play never gave)."""
+    from pydantic import ValidationError
+
+    from dramatis.personas.corpus import list_plays, load_play
+
+    saved = card["data"].get("extensions", {}).get("dramatis")
+    if card["data"].get("creator") != "dramatis" or not isinstance(saved, dict):
+        return
+    fix = "remove extensions.dramatis (or the creator field) to import it as an ordinary card"
+    try:
+        persona = Persona.model_validate(saved)
+    except ValidationError:
+        return  # not a persona: card_persona reads it as an ordinary card
+    if persona.play not in list_plays():
+        raise DramatisError(
+            f"{source}: extensions.dramatis names play {persona.play!r}, not one of the "
+            f"plays here: {fix}"
+        )
+    speakers = {s.speaker.lower() for s in load_play(persona.play).speeches()}
+    if persona.name.lower() not in speakers:
+        raise DramatisError(
+            f"{source}: extensions.dramatis names {persona.name!r}, who does not speak in "
+            f"{persona.play}: {fix}"
+        )
