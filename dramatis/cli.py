@@ -250,6 +250,14 @@ def stage(
             "comma-separated; NAME=BOOK for one character only."
         ),
     ] = "",
+    greeting: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Open with a card's greeting N: 0 its first message, 1 on its alternate "
+            "greetings (default: the first message).",
+        ),
+    ] = None,
 ) -> None:
     """Stage a new scene and stream it; it is saved once its model has loaded."""
     from dramatis.agents.character import AgentSettings
@@ -271,7 +279,7 @@ def stage(
     horizon = check_horizon(horizon)
     names = [p.name for p in personas]
     missing_lore(agent.lore, names, LoreStore(settings.home))  # before the model loads
-    scene_setting, opening = _setting_and_opening(scene, setting, personas)
+    scene_setting, opening = _setting_and_opening(scene, setting, personas, greeting)
     thread_id = new_thread_id(names)
     out_dir = ensure_folder((out or Path("runs") / thread_id).resolve(), "--out")
     spec = SceneSpec(
@@ -299,15 +307,19 @@ def stage(
 
 
 def _setting_and_opening(
-    scene: str | None, setting: str | None, personas: list
+    scene: str | None, setting: str | None, personas: list, greeting: int | None = None
 ) -> tuple[str, list]:
     """The scene's setting (the user's, the play scene's, or a default) and its opening:
-    the play scene's first speeches, else an imported card's greeting, if any."""
+    the play scene's first speeches, else an imported card's greeting (`--greeting N`
+    picks which), if any."""
     from dramatis.staging import card_opening, default_setting, opening_from_play
 
+    if scene and greeting is not None:
+        raise DramatisError("--greeting opens with a card's greeting: leave out --scene")
     if not scene:
         names = [p.name for p in personas]
-        return setting or default_setting(names), card_opening(personas, len(personas) > 1)
+        opening = card_opening(personas, len(personas) > 1, greeting)
+        return setting or default_setting(names), opening
     play_setting, opening = opening_from_play(scene)
     return setting or play_setting, opening
 

@@ -214,15 +214,23 @@ def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:
     )
 
 
-def card_opening(personas: list, group: bool) -> list[Turn]:
+def card_opening(
+    personas: list, group: bool, choice: int | None = None, present: list[str] | None = None
+) -> list[Turn]:
     """The greeting of the first imported card character as the scene's opening turn
-    (a group-only greeting when there is one and the scene is a group)."""
+    (a group-only greeting when there is one and the scene is a group; `choice`: the
+    first message or an alternate greeting, `--greeting N`). `present`: who hears it
+    (default: the cast)."""
     from dramatis.personas.cards import greeting
 
-    names = [p.name for p in personas]
+    names = present or [p.name for p in personas]
     for persona in personas:
-        if text := greeting(persona, group=group):
+        if choice is not None and not (persona.first_mes or persona.alternate_greetings):
+            continue  # a play character: no greetings to choose from
+        if text := greeting(persona, group=group, choice=choice):
             return [make_turn(0, persona.name, text, source="card", present=names)]
+    if choice is not None:
+        raise DramatisError(f"--greeting {choice}: no one in the cast has a card with greetings")
     return []
 
 

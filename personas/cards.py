@@ -232,9 +232,21 @@ def card_to_persona(card: dict[str, Any], user: str = "User") -> Persona:
     )
 
 
-def greeting(persona: Persona, *, group: bool) -> str:
+def greeting(persona: Persona, *, group: bool, choice: int | None = None) -> str:
     """The opening line of a card character: a group-only greeting in a group scene,
-    else its first message ("" for a play persona)."""
+    else its first message ("" for a play persona). `choice` picks one (`--greeting N`):
+    0 the first message, N the card's Nth alternate greeting.
+
+    greeting(seraphina, group=False, choice=2) -> her second alternate greeting
+    """
+    if choice is not None:
+        options = [persona.first_mes, *persona.alternate_greetings]
+        if not 0 <= choice < len(options):
+            raise DramatisError(
+                f"--greeting {choice}: {persona.name}'s card has greetings 0 to "
+                f"{len(options) - 1} (0: its first message, 1 on: its alternate greetings)"
+            )
+        return options[choice]
     if group and persona.group_only_greetings:
         return persona.group_only_greetings[0]
     return persona.first_mes

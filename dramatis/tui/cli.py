@@ -51,6 +51,18 @@ def chat_cmd(
             "speaker recalls (run `dramatis memory index PLAY` once first).",
         ),
     ] = False,
+    greeting: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Open with a card character's greeting N: 0 its first message, 1 on its "
+            "alternate greetings (default: the first message).",
+        ),
+    ] = None,
+    lore: Annotated[
+        str,
+        typer.Option(help="World info for the chat: lorebooks from `dramatis lore import`."),
+    ] = "",
     seed: Annotated[int, typer.Option(help="Sampling and speaker-choice seed.")] = 7,
     policy: Annotated[str, typer.Option(help=policy_help())] = "addressed",
     max_tokens: Annotated[int, typer.Option(min=8, help="Token limit per speech.")] = 60,
@@ -81,6 +93,7 @@ def chat_cmd(
             cast=cast, scene=scene, human=as_, name=name, rank=rank, model=settings.model,
             adapters=adapters,
             seed=seed, policy=policy, max_tokens=max_tokens, memory=memory, home=settings.home,
+            greeting=greeting, lore=lore,
         )  # fmt: skip
         spec, opening = new_spec(options)
         load = lambda: ChatSession.start(spec, opening, store, settings)  # noqa: E731

@@ -21,9 +21,11 @@ from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.personas import find_persona
+from dramatis.personas.world_info import LoreStore, missing_lore
 from dramatis.staging import (
     Staged,
     build_scene,
+    card_opening,
     default_setting,
     new_thread_id,
     opening_from_play,
@@ -51,6 +53,8 @@ class ChatOptions:
     temperature: float = 0.8
     memory: bool = False
     home: Path | None = None  # the state folder whose imported cards the cast may name
+    greeting: int | None = None  # a card's greeting to open with (`--greeting N`)
+    lore: str = ""  # world info attached to the chat (`--lore`, personas/world_info.py)
 
 
 @dataclass(frozen=True)
@@ -102,17 +106,26 @@ def who_you_are(options: ChatOptions) -> tuple[str, str]:
 
 
 def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneSpec, list[Turn]]:
-    """The spec of a new chat and the play's opening lines (none without --scene)."""
+    """The spec of a new chat and its opening: the play's lines with --scene, else the
+    greeting of a card character in the cast (`--greeting N` picks which), if any."""
     home = options.home
     human, card = who_you_are(options)
     cast = parse_cast(options.cast)
-    names = [n for n in (find_persona(c, home=home).name for c in cast) if n != human]
+    personas = [p for p in (find_persona(c, home=home) for c in cast) if p.name != human]
+    names = [p.name for p in personas]
     if not names:
         raise DramatisError(f"--cast has nobody but you ({human}): add a character to talk to")
     make_policy(options.policy)  # fail on a bad name before loading anything
-    setting, opening = default_setting(names + [human]), list[Turn]()
+    if home is not None:
+        missing_lore(options.lore, names, LoreStore(home))
+    setting = default_setting(names + [human])
+    if options.scene and options.greeting is not None:
+        raise DramatisError("--greeting opens with a card's greeting: leave out --scene")
     if options.scene:
         setting, opening = opening_from_play(options.scene)
+    else:
+        group = len(names) > 1
+        opening = card_opening(personas, group, options.greeting, [*names, human])
     spec = SceneSpec(
         thread_id=thread_id or "chat-" + new_thread_id(names),
         cast=names,
@@ -125,6 +138,7 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
             "max_tokens": options.max_tokens,
             "temperature": options.temperature,
             "human_card": card,  # the characters see whom they talk to (agents/character.py)
+            "lore": options.lore,
         },
         adapters=options.adapters,
         human=human,
