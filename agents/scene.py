@@ -31,7 +31,9 @@ class SceneState(TypedDict, total=False):
 
 
 class Observer(Protocol):
-    """Anything that wants each new turn, e.g. the characters' memories."""
+    """Anything that wants each new turn, e.g. the characters' memories. One that also
+    has `retract(keep)` is told when the scene goes back to its first `keep` turns
+    (undo, retry), so it can forget the rest."""
 
     def observe(self, turn: Turn) -> None: ...
 
@@ -244,6 +246,10 @@ class SceneGraph:
         for snap in self.graph.get_state_history(self.config(thread_id)):
             if snap.values.get("turns", []) == now[:keep]:
                 self._write(snap.config, {})
+                for observer in self.observers:
+                    retract = getattr(observer, "retract", None)
+                    if retract is not None:  # what the taken-back turns left in memory
+                        retract(keep)
                 return now[keep:]
         raise DramatisError(f"no checkpoint with {keep} turns in thread {thread_id!r}")
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dramatis.core.errors import DramatisError
-from dramatis.memory.clock import Moment, horizon_of, parse_horizons
+from dramatis.memory.clock import horizon_of, parse_horizons
 from dramatis.memory.embed import Embedder
 from dramatis.memory.graph import MemoryGraph
 from dramatis.memory.mirror import Where
 from dramatis.memory.retrieval import Retriever
-from dramatis.memory.scene_memory import Role, SceneMemory
-from dramatis.memory.seed import seed_graph
+from dramatis.memory.scene_memory import Role, SceneMemory, seeded_graph
 from dramatis.memory.settings import MemorySettings
 from dramatis.memory.store import VectorStore
 from dramatis.personas import load_play
@@ -23,15 +22,6 @@ def roles_for(
 ) -> dict[str, Role]:
     """{name: Role} for (name, play) pairs; see clock.horizon_of for the horizon rule."""
     return {name: Role(play, horizon_of(source_scene, play, horizon)) for name, play in cast}
-
-
-def build_graph(roles: dict[str, Role]) -> MemoryGraph:
-    """The plays' graph, each seeded up to the earliest horizon among its characters."""
-    graph = MemoryGraph()
-    for play in sorted({r.play for r in roles.values()}):
-        horizon = min((r.horizon for r in roles.values() if r.play == play), key=Moment.parse)
-        seed_graph(load_play(play), horizon, graph)
-    return graph
 
 
 def check_horizon(text: str | None) -> str | None:
@@ -73,7 +63,7 @@ def open_scene_memory(
     roles = roles_for(cast, source_scene, horizon)
     require_lore(store, {r.play for r in roles.values()})
     path = settings.graph_path(thread)
-    graph = MemoryGraph.load(path) if path.exists() else build_graph(roles)
+    graph = MemoryGraph.load(path) if path.exists() else seeded_graph(roles)
     if not path.exists():
         graph.g.graph.update(
             thread=thread, roles={n: [r.play, r.horizon] for n, r in roles.items()}

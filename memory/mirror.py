@@ -59,6 +59,18 @@ class Mirror:
             self.vectors = np.vstack([self.vectors, vectors[new].astype(np.float32)])
         self._masks.clear()
 
+    def remove(self, ids: list[str]) -> None:
+        """Delete points by id (ids not held are ignored), as a qdrant delete does."""
+        gone = {self.rows[i] for i in ids if i in self.rows}
+        if not gone:
+            return
+        keep = [r for r in range(len(self.ids)) if r not in gone]
+        self.ids = [self.ids[r] for r in keep]
+        self.payloads = [self.payloads[r] for r in keep]
+        self.vectors = self.vectors[keep]
+        self.rows = {pid: row for row, pid in enumerate(self.ids)}
+        self._masks.clear()
+
     def _mask(self, kind: str, field: str, value: object) -> np.ndarray:
         key = (kind, field, value)
         if key not in self._masks:

@@ -170,6 +170,16 @@ class VectorStore:
         if self.use_mirror:
             self.mirrors[name].add(ids, vectors, payloads)
 
+    def delete(self, name: str, ids: list[str]) -> None:
+        """Delete points by id (a retracted turn's); ids not held are ignored."""
+        from qdrant_client import models
+
+        if ids:
+            selector = models.PointIdsList(points=list[int | str | uuid.UUID](ids))
+            self.client.delete(name, points_selector=selector, wait=True)
+        if self.use_mirror:
+            self.mirrors[name].remove(ids)
+
     def search(self, name: str, vector: np.ndarray, where: Where, limit: int) -> list[Hit]:
         """Top `limit` points by cosine similarity among those `where` admits."""
         if self.use_mirror:
