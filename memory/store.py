@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,9 @@ def _client(where: str) -> Any:
     if where == ":memory:":
         return QdrantClient(location=":memory:")
     if is_url(where):
-        return QdrantClient(url=where)
+        with warnings.catch_warnings():  # an unreachable server is our one-line error
+            warnings.filterwarnings("ignore", message="Failed to obtain server version")
+            return QdrantClient(url=where)
     folder = Path(where).expanduser()
     check_stamp(folder)
     try:
@@ -89,6 +92,22 @@ def _client(where: str) -> Any:
     if not stamp.exists():
         stamp.write_text(new_stamp())
     return client
+
+
+def _unreachable(url: str, err: Exception) -> DramatisError:
+    """The one line for a --store URL where no Qdrant server answers as one."""
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    if isinstance(err, ResponseHandlingException):  # nothing listening, DNS, a timeout
+        why = f"no Qdrant server answers there ({' '.join(str(err).split())[:80]})"
+    elif isinstance(err, UnexpectedResponse):
+        why = f"the server there answers, but not as Qdrant does (HTTP {err.status_code})"
+    else:
+        why = f"the server there failed ({err.__class__.__name__})"
+    return DramatisError(
+        f"memory store {url}: {why}; start the server or fix the URL, or use a folder "
+        "(--store PATH, the default)"
+    )
 
 
 def _corrupt(folder: Path, err: Exception) -> DramatisError:
@@ -126,8 +145,14 @@ class VectorStore:
         atexit.register(self.close)  # before interpreter teardown, when qdrant can still close
         self.use_mirror = (not is_url(where)) if mirror is None else mirror
         self.mirrors: dict[str, Mirror] = {}
-        for name in COLLECTIONS:
-            self._ensure(name)
+        try:
+            for name in COLLECTIONS:
+                self._ensure(name)
+        except Exception as err:
+            if not is_url(where):
+                raise
+            self.close()
+            raise _unreachable(where, err) from None
 
     def _ensure(self, name: str) -> None:
         from qdrant_client import models
