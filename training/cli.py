@@ -18,6 +18,8 @@ adapters_app = typer.Typer(
     help="List, activate, roll back and remove adapters.", no_args_is_help=True
 )
 
+DEFAULT_MINUTES = 10.0  # training budget per character, without --minutes or --steps
+
 Home = Annotated[Path | None, typer.Option(help="State folder (adapters live in HOME/adapters).")]
 CharacterArg = Annotated[str, typer.Argument(help="Character, e.g. Hamlet or macbeth:Banquo.")]
 VersionArg = Annotated[str, typer.Argument(help="Version, e.g. v2.")]
@@ -56,17 +58,23 @@ def train_cmd(
         bool, typer.Option("--default-cast", help="Train the 10-character default cast.")
     ] = False,
     minutes: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--minutes",
             "--max-minutes",
             min=0.1,
-            help="Wall-clock budget per character, loading, validation and export included.",
+            help="Training budget per character, in minutes of the training loop (loading, "
+            "validation and export come on top; --dpo: the whole run). Default 10, none "
+            "with --steps.",
         ),
-    ] = 10.0,
+    ] = None,
     steps: Annotated[
         int | None,
-        typer.Option(min=1, help="Optimizer steps (default: one epoch, within the budget)."),
+        typer.Option(
+            min=1,
+            help="Optimizer steps, all of them unless --minutes ends the loop first "
+            "(default: one epoch, within the budget).",
+        ),
     ] = None,
     rank: Annotated[int, typer.Option("--r", min=1, help="LoRA rank.")] = 8,
     alpha: Annotated[int | None, typer.Option(min=1, help="LoRA alpha (default: 2 × r).")] = None,
@@ -176,7 +184,7 @@ def train_cmd(
         lr=lr or 3e-4,
         grad_accum=grad_accum or 8,
         max_steps=steps,
-        max_minutes=minutes,
+        max_minutes=minutes if minutes is not None else (None if steps else DEFAULT_MINUTES),
         gradient_checkpointing=checkpointing,
         threads=threads,
         seed=seed,

@@ -159,7 +159,7 @@ def fit_and_register(
 ) -> AdapterVersion:
     """Train a LoRA on `data` and register it with its figures (for `who`, (character,
     play); default: the dataset's own), active when it validates no worse than the base."""
-    result = train(c.model, c.tokenizer, data, cfg, progress, started=started)
+    result = train(c.model, c.tokenizer, data, cfg, progress)  # the budget: training only
     character, play = who or (data.character, data.play)
     meta = AdapterMeta(
         character=character,
@@ -182,7 +182,10 @@ def fit_and_register(
 
 
 def register(settings: Settings, model, meta: AdapterMeta, base_config) -> AdapterVersion:
-    """Save `model`'s adapter and add it as the next version; active when `better`."""
+    """Save `model`'s adapter and add it as the next version; active when `better`.
+    An adapter that trained no step is the base with a zero LoRA: never registered."""
+    if meta.steps < 1:
+        raise DramatisError(untrained_message(meta))
     registry = registry_for(settings)
     registry.root.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=registry.root))
@@ -228,6 +231,13 @@ def train_character_dpo(
     stats = {**data.stats(c.count), **prefs.stats()}
     log(f"start: {start.name if start else 'a fresh LoRA'}; pairs: "
         + ", ".join(f"{k}={v}" for k, v in prefs.stats().items()))  # fmt: skip
+    spent = time.perf_counter() - started  # DPO's budget covers the whole run
+    if cfg.max_minutes and spent >= cfg.max_minutes * 60:
+        raise DramatisError(
+            f"{c.persona.name}: loading and scoring took {spent / 60:.1f} min, the whole "
+            f"--minutes {cfg.max_minutes:g} budget, before the first DPO step: nothing was "
+            "trained or registered; give it more --minutes"
+        )
     with warnings.catch_warnings():  # peft asks transformers a deprecated question
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         result = train_dpo(model, c.tokenizer, prefs, cfg, progress, started=started)
@@ -276,3 +286,12 @@ def better(meta: AdapterMeta) -> bool:
     if meta.ppl_before is None or meta.ppl_after is None:
         return True
     return meta.ppl_after <= meta.ppl_before
+
+
+def untrained_message(meta: AdapterMeta) -> str:
+    """The one line for a run that ended before its first optimizer step."""
+    return (
+        f"{meta.character} ({meta.play}): the run ended before its first training step "
+        f"({meta.stopped_by}), so no adapter was registered: give it more --minutes, or "
+        "--steps N with no --minutes"
+    )

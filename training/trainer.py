@@ -44,8 +44,9 @@ class TrainConfig:
     grad_accum: int = 8  # examples per optimizer step
     max_steps: int | None = None  # optimizer steps; None: `epochs` over the training set
     epochs: float = 1.0
-    # Wall-clock budget. With `train(started=...)` it covers the whole run (loading,
-    # validation before and after, export); otherwise the training loop alone.
+    # Wall-clock budget of the training loop alone: loading, validation and export come
+    # on top (on a busy machine they once took a whole whole-run budget, leaving 0 steps).
+    # The first step always runs. None: no budget (`--steps N` then trains N steps).
     max_minutes: float | None = 10.0
     warmup_steps: int = 4
     # Longer speeches are cut (and get no end): the agents' own token limit per speech.
@@ -186,14 +187,9 @@ def train(
     data: Dataset,
     cfg: TrainConfig,
     progress: Progress | None = None,
-    *,
-    started: float | None = None,
 ) -> TrainResult:
-    """Train a LoRA adapter on `data.train`; score `data.val` before and after.
-
-    `started` (a time.perf_counter() value): the budget then counts from it, and the
-    loop leaves room for the second validation pass (as long as the first) and export.
-    """
+    """Train a LoRA adapter on `data.train`; score `data.val` before and after. The
+    budget (`cfg.max_minutes`) counts the training loop only."""
     import torch
 
     torch.manual_seed(cfg.seed)
@@ -203,12 +199,8 @@ def train(
     val_set = data.val[: cfg.val_examples] if cfg.val_examples else data.val
     val_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in val_set]
     model = prepare_model(base_model, cfg)
-    val_start = time.perf_counter()
     before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
     budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-    if started is not None:  # what came before, and what must follow, share the budget
-        budget -= (time.perf_counter() - started) + EXPORT_SECONDS
-        budget -= time.perf_counter() - val_start  # the second validation pass
     loop = fit(model, train_enc, cfg, budget, progress)
     model.eval()
     after = mean_loss(model, val_enc)
@@ -242,7 +234,7 @@ def fit(
     loop, start = Loop(), time.perf_counter()
     model.train()
     for step in range(total):
-        if time.perf_counter() - start > budget:
+        if step and time.perf_counter() - start > budget:  # the first step always runs
             loop.stopped_by = "budget"
             break
         step_loss, done = accumulate(model, train_enc, loop.seen, cfg, start + budget)
