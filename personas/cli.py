@@ -15,7 +15,7 @@ from dramatis.personas.card_store import CardStore, import_card
 from dramatis.personas.cast import find_persona, load_cast
 from dramatis.personas.check import heading_rows, weak_rows
 from dramatis.personas.corpus import list_plays, load_play
-from dramatis.personas.gold import play_agreement
+from dramatis.personas.gold import play_agreement, reference_agreement
 from dramatis.personas.model import Play
 
 play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse figures.")
@@ -42,6 +42,7 @@ def play_stats(play: Play) -> dict[str, Any]:
         n_speeches[speech.speaker] += 1
     unresolved = sorted({s.heading for s in speeches if not s.resolved})
     agreement = play_agreement(play)
+    reference = reference_agreement(play)
     return {
         "play": play.key,
         "title": play.title,
@@ -53,6 +54,8 @@ def play_stats(play: Play) -> dict[str, Any]:
         "unresolved_headings": unresolved,
         # share of speeches whose speaker matches the hand-checked gold counts; None: no gold
         "gold_agreement": None if agreement is None else round(agreement, 4),
+        # the same against a public reference edition's counts (another edition); None: none
+        "reference_agreement": None if reference is None else round(reference, 4),
         "characters": [
             {"name": name, "lines": lines, "speeches": n_speeches[name]}
             for name, lines in counts.items()
@@ -82,6 +85,8 @@ def stats(
         if gold is None
         else f"gold agreement: {gold:.2%} of speeches attributed as in the hand-checked table"
     )
+    if (ref := figures["reference_agreement"]) is not None:
+        console.print(f"reference agreement: {ref:.2%} of speeches as in a public edition's counts")
     table = Table("character", "lines", "speeches")
     for row in figures["characters"]:
         table.add_row(row["name"], str(row["lines"]), str(row["speeches"]))
@@ -94,7 +99,11 @@ def check_command(
     weak: Annotated[bool, typer.Option("--weak", help="Only headings to check by hand.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Every speech heading, the person it maps to, and the rule; weak rules are flagged."""
+    """Every speech heading, the person it maps to, and the rule; weak rules are flagged.
+    PLAY 'all': how many headings to check by hand in each of the 37 plays."""
+    if play.strip().lower() == "all":
+        canon_summary(as_json)
+        return
     parsed = load_play(play)
     rows = weak_rows(parsed) if weak else heading_rows(parsed)
     why = {c.name: c.identity for c in parsed.characters.values() if c.identity}
@@ -114,6 +123,33 @@ def check_command(
         f"{len(flagged)} heading(s) to check by hand "
         f"({sum(r.speeches for r in flagged)} speeches): weak rule or unresolved"
     )
+
+
+def canon_summary(as_json: bool) -> None:
+    """Per play: headings mapped by a weak rule and headings left unresolved (speeches)."""
+    rows = []
+    for key in list_plays():
+        flagged = weak_rows(load_play(key))
+        weak = [r for r in flagged if r.weak]
+        loose = [r for r in flagged if not r.resolved]
+        rows.append(
+            {
+                "play": key,
+                "weak_headings": len(weak),
+                "weak_speeches": sum(r.speeches for r in weak),
+                "unresolved_headings": len(loose),
+                "unresolved_speeches": sum(r.speeches for r in loose),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("play", "weak headings", "(speeches)", "unresolved", "(speeches)")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    total = {k: sum(int(r[k]) for r in rows) for k in list(rows[0])[1:]}
+    table.add_row("all 37 plays", *(str(v) for v in total.values()))
+    Console().print(table)
 
 
 @play_app.command("list")

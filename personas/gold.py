@@ -39,3 +39,30 @@ def play_agreement(play: Play) -> float | None:
     """Agreement of a play with the gold table, or None when the play is not in it."""
     gold = load_gold().get(play.key)
     return None if gold is None else agreement(speech_counts(play), gold)
+
+
+REFERENCE_FILE = GOLD_FILE.parent / "reference_counts.json"
+
+
+def load_reference(path: Path = REFERENCE_FILE) -> dict[str, dict[str, int]]:
+    """Speech counts per character from a public reference edition, per play (see
+    personas/data/gold/README.md); {} when the file is absent."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    plays: dict[str, dict[str, int]] = data.get("plays", {})
+    return plays
+
+
+def reference_source(path: Path = REFERENCE_FILE) -> str:
+    """Where the reference counts come from: the data set's name and address."""
+    if not path.is_file():
+        return ""
+    source = json.loads(path.read_text(encoding="utf-8")).get("source", {})
+    return f"{source.get('name', '')} <{source.get('url', '')}>"
+
+
+def reference_agreement(play: Play) -> float | None:
+    """Agreement of a play with the public reference counts, or None when not in them."""
+    ref = load_reference().get(play.key)
+    return None if ref is None else agreement(speech_counts(play), ref)

@@ -93,12 +93,18 @@ def apply_identities(play: str, characters: list[Character]) -> list[Character]:
                     f"{IDENTITY_FILE.name}: {play}: no persons-list name {ident.listed!r}; "
                     f"valid: {', '.join(c.name for c in out)}"
                 )
-            new = Character(ident.name, ident.description, ident.aliases, identity=ident.why)
+            new = Character(
+                ident.name,
+                ident.description,
+                ident.aliases,
+                identity=ident.why,
+                given=ident.aliases,
+            )
             out.append(new)
             continue
         aliases = (*ident.aliases, old.name, *old.aliases)
         aliases = tuple(a for a in dict.fromkeys(aliases) if a != ident.name)
         desc = ident.description or old.description
-        new = Character(ident.name, desc, aliases, identity=ident.why)
+        new = Character(ident.name, desc, aliases, identity=ident.why, given=ident.aliases)
         out = [new if c is old else c for c in out]
     return out

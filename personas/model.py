@@ -72,6 +72,7 @@ class Character:
     aliases: tuple[str, ...] = ()
     listed: bool = True  # named in the persons list (False: a role seen in headings/directions)
     identity: str = ""  # why personas/data/identities.json names them so ("": as listed)
+    given: tuple[str, ...] = ()  # the aliases that table gives (they match as fully as a name)
 
 
 @dataclass

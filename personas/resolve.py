@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dramatis.personas import edition
@@ -94,7 +94,8 @@ class Resolver:
         self.roles = {r for r in roles if len(r) >= edition.ROLE_MIN_LEN}
         self.roles -= edition.NOT_PEOPLE
         self.listed_roles = set(listed_roles) & self.roles  # from the persons list's groups
-        self._table = {c.name for c in self.characters if c.identity}  # named by the table
+        # aliases the identity table gives (personas/data/identities.json), as tokens
+        self._given = {c.name: [name_tokens(a) for a in c.given] for c in self.characters}
         self._forms = [
             (c.name, [name_tokens(c.name)] + [name_tokens(a) for a in c.aliases])
             for c in self.characters
@@ -139,7 +140,9 @@ class Resolver:
                 found.append(self._phrases[re.sub(r",?\s+", " ", m.group(0).lower())])
         return list(dict.fromkeys(found))
 
-    def _score(self, tokens: list[str], forms: list[list[str]], table: bool = False) -> int:
+    def _score(
+        self, tokens: list[str], forms: list[list[str]], given: Sequence[list[str]] = ()
+    ) -> int:
         """How well heading tokens name one character (its name, or an alias in full)."""
         score = _match_score(tokens, forms[0])
         title = (
@@ -148,12 +151,12 @@ class Resolver:
         if not score and len(tokens) > 1 and title:
             score = max(0, _match_score(tokens[1:], forms[0]) - 10)  # "Queen Isabel"
         if any(tokens == alias for alias in forms[1:]):
-            # aliases ("King" for Claudius) match only in full. One the identity table gives
-            # names them as fully as the name, and its bare title ("Prince" for Hal)
-            # outranks a name that merely starts with it (Prince John of Lancaster)
-            score = max(
-                score, ((96 if len(tokens) == 1 else 90) if title else 100) if table else 90
-            )
+            score = max(score, 90)  # aliases ("King" for Claudius) match only in full
+        if tokens in given:
+            # an alias the identity table gives names them as fully as the name, and its
+            # bare title ("Prince" for Hal) outranks a name that merely starts with it
+            # (Prince John of Lancaster)
+            score = max(score, (96 if len(tokens) == 1 else 90) if title else 100)
         for alias in forms[1:]:
             if alias[1:2] == ["of"] or (
                 len(alias) > 1 and len(tokens) > 1 and alias[0] in _REIGN_TITLES
@@ -165,7 +168,8 @@ class Resolver:
     def _choices(self, tokens: list[str]) -> tuple[int, list[str]]:
         """The best score and every character reaching it, in persons-list order."""
         scores = [
-            (self._score(tokens, forms, name in self._table), name) for name, forms in self._forms
+            (self._score(tokens, forms, self._given.get(name, [])), name)
+            for name, forms in self._forms
         ]
         best = max((s for s, _ in scores), default=0)
         return best, [name for s, name in scores if s and s == best]
