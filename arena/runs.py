@@ -57,9 +57,22 @@ def config_label(spec: dict) -> str:
     return f"{spec.get('model', '?')}/{fmt}/{adapters}/{spec.get('policy', '?')}"
 
 
+def _text(path: Path) -> str:
+    """A run file's text; a one-line DramatisError when it is not UTF-8 or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DramatisError(
+            f"{path}: not UTF-8 text (byte {err.start}); `dramatis stage` writes UTF-8: "
+            "re-save the file as UTF-8 or leave that run out"
+        ) from None
+    except OSError as err:
+        raise DramatisError(f"{path}: cannot read it ({err.strerror})") from None
+
+
 def _read_turns(path: Path) -> list[dict]:
     turns = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -83,9 +96,13 @@ def load_run(folder: Path) -> Run:
     spec: dict = {}
     if scene.is_file():
         try:
-            spec = json.loads(scene.read_text(encoding="utf-8"))
+            spec = json.loads(_text(scene))
         except json.JSONDecodeError as err:
             raise DramatisError(f"{scene}: not JSON ({err.msg})") from None
+        if not isinstance(spec, dict):
+            raise DramatisError(
+                f"{scene}: a scene spec is a JSON object, not {type(spec).__name__}"
+            )
     cast = list(
         spec.get("cast") or dict.fromkeys(t["speaker"] for t in turns if t.get("source") != "play")
     )

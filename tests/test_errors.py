@@ -195,3 +195,24 @@ def test_model_file_that_is_not_gguf(home, tmp_path):
     result = run("stage", "--cast", "Hamlet,Ophelia", "--model", str(fake), "--turns", "1")
     assert_one_line_error(result, str(fake), "not a GGUF file")
     assert fake.read_text() == "<html>404</html>"
+
+
+@pytest.mark.parametrize(
+    ("transcript", "scene", "words"),
+    [
+        (
+            b'{"speaker": "Hamlet", "text": "caf\xe9 \xff"}\n',
+            None,
+            ["transcript.jsonl", "not UTF-8"],
+        ),
+        (b'{"speaker": "Hamlet", "text": "hi"}\n', b"\xff\xfe[", ["scene.json", "not UTF-8"]),
+        (b'{"speaker": "Hamlet", "text": "hi"}\n', b"[1, 2]", ["scene.json", "JSON object"]),
+    ],
+)
+def test_arena_score_on_a_transcript_that_is_not_utf8(tmp_path, transcript, scene, words):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "transcript.jsonl").write_bytes(transcript)
+    if scene is not None:
+        (run_dir / "scene.json").write_bytes(scene)
+    assert_one_line_error(run("arena", "score", str(run_dir), "--no-baselines"), *words)
