@@ -3,6 +3,7 @@ by textual-serve on loopback, a line typed there reaches the scene's checkpoints
 screenshot of the page is saved (tests/artifacts/chat_serve.png, for a person to look at)."""
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -107,3 +108,109 @@ def test_serve_shows_the_app_in_a_browser(tmp_path):
 
     colours = Image.open(ARTIFACT).convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # a drawn app, not a blank or error page
+
+
+# --- a closed page ends its app process --------------------------------------------
+
+
+def app_processes(marker: str, server: int = 0) -> list[int]:
+    """Live processes of the pages' app (their command line holds `marker`), not the
+    server (its command has --serve, or its pid is `server`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(server):
+            continue
+        try:
+            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        if marker in line and "--serve" not in line:
+            found.append(int(entry.name))
+    return found
+
+
+def gone_within(marker: str, seconds: float, server: int = 0) -> list[int]:
+    """The app processes still there after waiting up to `seconds` for none."""
+    end = time.monotonic() + seconds
+    while (left := app_processes(marker, server)) and time.monotonic() < end:
+        time.sleep(0.2)
+    return left
+
+
+async def open_page(port: int, close: str, marker: str, server: int = 0) -> bool:
+    """Open the app's websocket as a page does and close it `close`: "at once", "while
+    loading" (its app process started, nothing drawn yet) or "when up" (it drew).
+    Whether an app process was there when the page closed."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30")
+        if close == "while loading":
+            for _ in range(100):
+                if app_processes(marker, server):
+                    break
+                await asyncio.sleep(0.05)
+        elif close == "when up":
+            while (await ws.receive(timeout=120)).type != aiohttp.WSMsgType.BINARY:
+                pass
+        there = bool(app_processes(marker, server))
+        await ws.close()
+        return there
+
+
+@pytest.mark.parametrize("close", ["while loading", "when up"])
+def test_a_closed_page_ends_its_app_process(tmp_path, close):
+    port = free_port()
+    home = tmp_path / "home"
+    env = {**os.environ, "DRAMATIS_THREADS": "1"}
+    cmd = [sys.executable, "-m", "dramatis", "chat", "--serve", "--port", str(port),
+           "--cast", "Hamlet", "--home", str(home), "--model", "smollm2"]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    marker = str(home)
+    try:
+        wait_for_port(port, server)
+        there = asyncio.run(open_page(port, close, marker))
+        assert there
+        assert gone_within(marker, 10) == [], f"app processes left after the page closed ({close})"
+        assert server.poll() is None  # the server goes on serving other pages
+        if close == "when up":  # the server stopping ends the pages still open
+            asyncio.run(open_page(port, "while loading", marker))
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            assert gone_within(marker, 10) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # gone already: its group is empty
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+
+
+STUBBORN = (  # an app process that never quits: it ignores SIGTERM and its stdin
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('__GANGLION__', flush=True); time.sleep(600)"
+)
+
+
+def test_an_app_process_that_ignores_quit_is_killed(tmp_path):
+    """The app of a closed page that will not quit (busy, SIGTERM ignored) is killed
+    after QUIT_SECONDS, and only it: the server goes on."""
+    import shlex
+
+    from dramatis.tui.browser import QUIT_SECONDS
+
+    port = free_port()
+    marker = f"stubborn-{port}"
+    app = shlex.join([sys.executable, "-c", f"{STUBBORN}  # {marker}"])
+    serve = f"from dramatis.tui.browser import serve_pages; serve_pages({app!r}, '127.0.0.1', {port}, 't')"
+    server = subprocess.Popen([sys.executable, "-c", serve], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        assert asyncio.run(open_page(port, "while loading", marker, server.pid))
+        began = time.monotonic()
+        assert gone_within(marker, QUIT_SECONDS + 10, server.pid) == []
+        assert time.monotonic() - began < QUIT_SECONDS + 5 and server.poll() is None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)

@@ -123,7 +123,8 @@ def serve_command(argv: list[str]) -> str:
 
 
 def serve_chat(argv: list[str], port: int) -> None:
-    """Serve the chat app on loopback: each browser page runs its own app process."""
-    from textual_serve.server import Server
+    """Serve the chat app on loopback: each browser page runs its own app process, which
+    ends within seconds of its page closing (dramatis/tui/browser.py)."""
+    from dramatis.tui.browser import serve_pages
 
-    Server(serve_command(argv), host=LOOPBACK, port=port, title="dramatis chat").serve()
+    serve_pages(serve_command(argv), LOOPBACK, port, "dramatis chat")
