@@ -170,3 +170,32 @@ def test_identity_table_renames_keeps_old_forms_and_adds_people(monkeypatch):
     assert [c.name for c in out] == ["Prince Henry", "Hotspur"]
     assert out[0].aliases == ("Hal", "Henry", "Prince") and out[0].identity == "why"
     assert out[1].description == "his son"
+
+
+def test_a_1_henry_iv_scene_staged_by_reader_names(tmp_path):
+    """The real staging root, LangGraph scene and SQLite checkpoint (a fake model): the
+    names a reader types become one person each, who speak under their readable names."""
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.agents.scene_store import SceneSpec, SceneStore
+    from dramatis.core.settings import Settings
+    from dramatis.staging import build_scene, parse_cast
+
+    settings = Settings(home=tmp_path / "home").ensure()
+    typed = "henry_iv_part_1:Hal, henry_iv_part_1:Falstaff, henry_iv_part_1:Hotspur"
+    personas = cast_personas(parse_cast(typed), settings.home)
+    names = [p.name for p in personas]
+    spec = SceneSpec(
+        thread_id="hal", cast=names, plays={p.name: p.play for p in personas},
+        setting="The Boar's Head.", source_scene="henry_iv_part_1:2.4", seed=1,
+        policy="round-robin", agent={"max_tokens": 8}, stage_voice=0.0,
+    )  # fmt: skip
+    store = SceneStore(settings.scenes_db)
+    store.save(spec)
+    staged = build_scene(
+        store.load("hal"), store, settings, model=FakeModel(["Peace.", "Ay.", "No."])
+    )
+    assert sorted(staged.scene.agents) == ["Hotspur", "Prince Henry", "Sir John Falstaff"]
+    turns = [e for e in staged.scene.run("hal", 3) if isinstance(e, dict)]
+    assert [t["speaker"] for t in turns] == ["Prince Henry", "Sir John Falstaff", "Hotspur"]
+    hal = staged.scene.agents["Prince Henry"].persona
+    assert hal.play == "henry_iv_part_1" and "Prince of Wales" in hal.description
