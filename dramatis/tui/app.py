@@ -21,13 +21,31 @@ from dramatis.agents.scene import Partial
 from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 from dramatis.tui.commands import COMMANDS, help_text, parse_command
-from dramatis.tui.session import CastRow, ChatSession, Recollection
+from dramatis.tui.session import Branch, CastRow, ChatSession, Recollection
 from dramatis.tui.widgets import CastPanel, ChatInput, RecallPanel, SlashSuggester, Transcript
 
 KEYS = (
     "Enter say · ↑/↓ history · Tab complete · Ctrl+T watch · Esc stop · Ctrl+R retry · "
-    "Ctrl+Z undo · Ctrl+S save · Ctrl+P commands · F1 help · Ctrl+Q quit"
+    "Alt+←/→ swipe · F2 edit · Ctrl+Z undo · Ctrl+S save · Ctrl+P commands · F1 help · "
+    "Ctrl+Q quit"
 )
+
+
+def edit_text(arg: str) -> tuple[int | None, str]:
+    """(turn, new text) of an /edit: "4 Good morrow." -> (4, "Good morrow."); "Hi" -> (None, "Hi")."""
+    head, _, rest = arg.partition(" ")
+    return (int(head), rest.strip()) if head.isdigit() else (None, arg.strip())
+
+
+def branch_list(branches: list[Branch]) -> str:
+    """/branches as lines: number, turns, where it parts from the line shown, its end."""
+    rows = [
+        f"{'▶' if b.current else ' '} {b.number}: {b.turns} turns"
+        + ("" if b.current else f", parts at turn {b.parts_at}")
+        + f" · {b.last[:60]}"
+        for b in branches
+    ]
+    return "branches (/branch N goes on from one):\n" + "\n".join(rows)
 
 
 class KeepOrDiscard(ModalScreen[bool]):
@@ -61,6 +79,9 @@ class ChatApp(App[None]):
         Binding("ctrl+t", "watch", "Watch"),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+r", "retry", "Retry"),
+        Binding("alt+left", "swipe(-1)", "Swipe ←", show=False),
+        Binding("alt+right", "swipe(1)", "Swipe →", show=False),
+        Binding("f2", "edit", "Edit", show=False),
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+s", "save", "Save"),
         Binding("f1", "help", "Help"),
@@ -168,6 +189,10 @@ class ChatApp(App[None]):
             "dismiss": lambda s: self._note(f"{s.dismiss(arg)} leaves."),
             "undo": lambda s: self._undo(s),
             "retry": self._retry,
+            "swipe": lambda s: self._swipe(s, arg),
+            "edit": lambda s: self._edit(s, arg),
+            "branches": lambda s: self._note(branch_list(s.branches())),
+            "branch": lambda s: self._branch(s, arg),
             "watch": lambda s: s.run(int(arg) if arg.isdigit() else self.watch_turns),
             "save": lambda s: self._note(f"transcript saved in {s.save()}"),
             "export": lambda s: self._note(f"exported to {s.export(Path(arg) if arg else None)}"),
@@ -178,6 +203,10 @@ class ChatApp(App[None]):
             self.notify(f"unknown command /{name}: try /help", severity="error")
         elif name in ("invite", "dismiss") and not arg:
             self.notify(f"/{name} needs a name, e.g. /{name} Horatio", severity="error")
+        elif name == "edit" and not edit_text(arg)[1]:
+            self._offer_edit(arg)
+        elif name == "branch" and not arg.isdigit():
+            self.run_command("branches")
         else:
             self._scene_job(jobs[name])
 
@@ -193,6 +222,50 @@ class ChatApp(App[None]):
         again = session.retry()  # the last turn is taken back now, said again as it streams
         self.call_from_thread(self.query_one(Transcript).show, session.turns())
         return again
+
+    def _swipe(self, session: ChatSession, arg: str) -> Iterator[Partial | Turn]:
+        """Show another version of the last reply; past the newest, draw one (a retry)."""
+        word = arg.lower()
+        if word.isdigit():
+            now = session.swipes()
+            shown = session.swipe(int(word) - 1 - now.shown)
+        elif word in ("next", "prev", ""):
+            shown = session.swipe(-1 if word == "prev" else 1)
+        else:
+            raise DramatisError(f"/swipe {arg}: use /swipe next, /swipe prev or /swipe N")
+        if shown is None:
+            yield from self._retry(session)
+            shown = session.swipes()
+        else:
+            self.call_from_thread(self.query_one(Transcript).show, session.turns())
+        self._note(f"reply {shown.shown + 1} of {len(shown.texts)} (Alt+←/→ for the others)")
+
+    def _edit(self, session: ChatSession, arg: str) -> Iterator[Partial | Turn]:
+        index, text = edit_text(arg)
+        line = session.my_line(index)
+        replies = session.edit(line["index"], text)
+        self.call_from_thread(self.query_one(Transcript).show, session.turns()[: line["index"]])
+        yield from replies
+
+    def _offer_edit(self, arg: str) -> None:
+        """Put your line (N, or your last) in the input as "/edit N TEXT", to change."""
+        if self.session is None:
+            return
+        index, _ = edit_text(arg)
+        try:
+            line = self.session.my_line(index)
+        except DramatisError as err:
+            self.notify(str(err), severity="error")
+            return
+        box = self.query_one(ChatInput)
+        box.value = f"/edit {line['index']} {line['text']}"
+        box.cursor_position = len(box.value)
+        box.focus()
+
+    def _branch(self, session: ChatSession, arg: str) -> None:
+        branch = session.switch_branch(int(arg))
+        self.call_from_thread(self.query_one(Transcript).show, session.turns())
+        self._note(f"on branch {branch.number}: {branch.turns} turns (/branches lists them)")
 
     def _undo(self, session: ChatSession) -> None:
         taken = session.undo()
@@ -271,6 +344,12 @@ class ChatApp(App[None]):
 
     def action_retry(self) -> None:
         self.run_command("retry")
+
+    def action_swipe(self, step: int) -> None:
+        self.run_command("swipe", "prev" if step < 0 else "next")
+
+    def action_edit(self) -> None:
+        self.run_command("edit")
 
     def action_undo(self) -> None:
         self.run_command("undo")

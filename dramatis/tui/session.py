@@ -66,6 +66,30 @@ class CastRow:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """One line the chat has taken (`/branches`): where it parts from the one shown."""
+
+    number: int  # in the order the lines were first taken: 1 is the oldest
+    turns: int
+    parts_at: int  # the first turn where it differs from the line shown
+    last: str  # its last turn, "SPEAKER: text"
+    current: bool
+
+
+@dataclass(frozen=True)
+class Swipes:
+    """The versions a reply has had (retries), oldest first, and which one is shown."""
+
+    texts: tuple[str, ...]
+    shown: int  # 0-based
+
+
+def said_key(turns: list[Turn]) -> tuple[tuple[str, str], ...]:
+    """What a line of the chat said, to tell branches apart (who and what, in order)."""
+    return tuple((t["speaker"], t["text"]) for t in turns)
+
+
+@dataclass(frozen=True)
 class Recollection:
     """What one character recalled for its latest speech (the side panel shows it)."""
 
@@ -176,6 +200,9 @@ class ChatSession:
         session = cls(spec, store, settings, model)
         if opening:
             list(session.scene.run(spec.thread_id, 0, opening))
+        else:  # a checkpoint with no turns, so that your first line can be edited or undone
+            config = session.scene.config(spec.thread_id)
+            session.scene.graph.update_state(config, {"turns": []}, as_node="observe")
         return session
 
     @property
@@ -219,6 +246,119 @@ class ChatSession:
 
     def stop(self) -> None:
         self.scene.stop()
+
+    # -- editing: swipes, edits and branches, all through the checkpoints --------------
+
+    def _snapshots(self) -> list:
+        """Every checkpoint of the chat, on every branch, newest first."""
+        config = self.scene.config(self.thread_id)
+        return list(self.scene.graph.get_state_history(config))
+
+    def _make_head(self, snapshot: object) -> None:
+        """Go on from `snapshot`: a checkpoint after it becomes the chat's head (the line
+        left stays in the history, as with undo)."""
+        config = snapshot.config  # type: ignore[attr-defined]
+        self.scene.graph.update_state(config, {}, as_node="observe")
+
+    def _versions(self) -> tuple[list[Turn], dict[str, object]]:
+        """(turns, {text: checkpoint}) for the last reply's versions, oldest first: the
+        checkpoints whose turns are the ones shown but for the last one's text."""
+        turns = self.turns()
+        if not turns or turns[-1]["speaker"] not in self.scene.agents:
+            raise DramatisError("no reply to swipe: the last turn is not a character's")
+        at, before = len(turns) - 1, said_key(turns[:-1])
+        found: dict[str, object] = {}
+        for snap in reversed(self._snapshots()):
+            said = snap.values.get("turns", [])
+            if len(said) == at + 1 and said_key(said[:at]) == before:
+                found.setdefault(said[at]["text"], snap)
+        return turns, found
+
+    def swipes(self) -> Swipes:
+        """The versions of the last reply (each retry adds one) and which is shown."""
+        turns, found = self._versions()
+        texts = tuple(found)
+        return Swipes(texts, texts.index(turns[-1]["text"]))
+
+    def swipe(self, step: int) -> Swipes | None:
+        """Show the last reply's version `step` away (-1: the one before); None past the
+        newest (the caller draws a new one: a retry). The choice is a checkpoint."""
+        turns, found = self._versions()
+        texts = list(found)
+        want = texts.index(turns[-1]["text"]) + step
+        if want >= len(texts):
+            return None
+        if want < 0:
+            raise DramatisError("this is the first version of the reply")
+        self._make_head(found[texts[want]])
+        return Swipes(tuple(texts), want)
+
+    def my_line(self, index: int | None = None) -> Turn:
+        """Your line at `index` (default: your last one); a one-line error otherwise."""
+        turns = self.turns()
+        mine = [t for t in turns if t["speaker"] == self.human]
+        if index is None:
+            if not mine:
+                raise DramatisError("nothing to edit: you have not said anything yet")
+            return mine[-1]
+        if not 0 <= index < len(turns) or turns[index]["speaker"] != self.human:
+            yours = ", ".join(str(t["index"]) for t in mine) or "none yet"
+            raise DramatisError(f"turn {index} is not a line of yours (yours: {yours})")
+        return turns[index]
+
+    def edit(self, index: int | None, text: str) -> Iterator[Partial | Turn]:
+        """Say your line at `index` (default: your last) as `text` instead, and go on
+        from there: the chat branches before it, the replies are drawn again."""
+        if not text.strip():
+            raise DramatisError("/edit needs the new line: /edit N TEXT")
+        line = self.my_line(index)
+        self.scene.rewind(self.thread_id, line["index"])
+        turn = self.say(text)
+        yield turn
+        yield from self.run(self.replies(turn))
+
+    def _lines(self) -> dict[tuple, object]:
+        """Each distinct line the chat has had, in the order it was first reached, with
+        its newest checkpoint."""
+        snaps = self._snapshots()  # newest first
+        order = list(dict.fromkeys(said_key(s.values.get("turns", [])) for s in reversed(snaps)))
+        newest: dict[tuple, object] = {}
+        for snap in snaps:
+            newest.setdefault(said_key(snap.values.get("turns", [])), snap)
+        return {key: newest[key] for key in order}
+
+    def _branch_heads(self) -> list[tuple]:
+        """The lines no other line goes on from, and the one shown, oldest first."""
+        lines = list(self._lines())
+        now = said_key(self.turns())
+        return [
+            k
+            for k in lines
+            if k == now or not any(len(o) > len(k) and o[: len(k)] == k for o in lines)
+        ]
+
+    def branches(self) -> list[Branch]:
+        """Every branch of the chat (`/branches`), the oldest first, the shown one marked."""
+        now = said_key(self.turns())
+        rows = []
+        for number, head in enumerate(self._branch_heads(), start=1):
+            parts = next(
+                (i for i, (a, b) in enumerate(zip(head, now, strict=False)) if a != b), None
+            )
+            parts = min(len(head), len(now)) if parts is None else parts
+            last = f"{head[-1][0].upper()}: {head[-1][1]}" if head else "(no turns)"
+            rows.append(Branch(number, len(head), parts, last, head == now))
+        return rows
+
+    def switch_branch(self, number: int) -> Branch:
+        """Go on from branch `number` of `branches` (a checkpoint, like undo)."""
+        heads = self._branch_heads()
+        if not 1 <= number <= len(heads):
+            raise DramatisError(f"no branch {number}: the chat has branches 1 to {len(heads)}")
+        lines = self._lines()
+        if heads[number - 1] != said_key(self.turns()):
+            self._make_head(lines[heads[number - 1]])
+        return next(b for b in self.branches() if b.current)
 
     def invite(self, name: str) -> str:
         """Bring a character on stage; one new to the chat gets an agent (saved in the spec)."""
