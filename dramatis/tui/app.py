@@ -315,6 +315,9 @@ class ChatApp(App[None]):
             transcript.stream(event)
         else:
             transcript.add(event)
+            for agent in self.session.scene.agents.values() if self.session else ():
+                for note in agent.take_notes():  # what was cut to fit the context, once
+                    transcript.note(note)
 
     def _job_done(
         self, rows: list[CastRow], memory: Recollection | None, last: Turn | None
