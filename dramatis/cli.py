@@ -372,17 +372,27 @@ def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
 
 @app.command()
 @command
-def models(as_json: JsonFlag = False) -> None:
-    """List the models that ship with the install."""
+def models(home: Home = None, as_json: JsonFlag = False) -> None:
+    """List the models that ship with the install: where each file is, and whether it is
+    there yet (gemma3-270m is made from its package on first use)."""
+    from dramatis.agents.catalog import MADE_ON_FIRST_USE, bundled_file
+
+    cache = Settings.load(home=home).cache_dir
+    rows = []
+    for name, (package, install, about) in BUNDLED.items():
+        path, installed = bundled_file(name, cache)
+        present = path is not None and path.is_file()
+        rows.append({"name": name, "package": package, "install": install, "description": about,
+                     "path": str(path) if path else None, "present": present,
+                     "installed": installed})  # fmt: skip
     if as_json:
-        rows = [
-            {"name": name, "package": package, "install": install, "description": about}
-            for name, (package, install, about) in BUNDLED.items()
-        ]
         typer.echo(json.dumps(rows, indent=2))
         return
-    for name, (_, install, about) in BUNDLED.items():
-        typer.echo(f"{name}\t{about}\t({install})")
+    for row in rows:
+        state = "present" if row["present"] else f"missing: run `{row['install']}`"
+        if row["installed"] and row["name"] in MADE_ON_FIRST_USE and not row["present"]:
+            state = "made on first use"
+        typer.echo(f"{row['name']}\t{row['description']}\t{row['path'] or '-'} ({state})")
 
 
 @app.command()

@@ -24,7 +24,8 @@ def listing(*args: str) -> list[dict] | dict:
 def test_models_json():
     rows = listing("models")
     assert [r["name"] for r in rows][:2] == ["smollm2", "gemma3-270m"]
-    assert set(rows[0]) == {"name", "package", "install", "description"}
+    keys = {"name", "package", "install", "description", "path", "present", "installed"}
+    assert set(rows[0]) == keys
 
 
 def test_scenes_json(home):
