@@ -1,7 +1,7 @@
 """Crash harness: stage scenes, SIGKILL them at random points, resume, check every turn.
 
     .venv/bin/python benchmarks/crash.py --kills 60           # fake backend, ~6 min
-    .venv/bin/python benchmarks/crash.py --kills 0 --real 4   # the bundled model only
+    .venv/bin/python benchmarks/crash.py --kills 0 --real 50  # the bundled model only
 
 Each kill runs the real `dramatis stage` / `dramatis resume` command in a child process
 (the CLI, LangGraph, the SQLite checkpointer and the transcript writer all real). With
@@ -12,13 +12,19 @@ few milliseconds a token, so a kill can land anywhere; kills land:
   checkpoint  inside a checkpoint transaction: rows written, not yet committed
   transcript  between a transcript file's temp write and its rename
   resume      at a random moment of a `resume`, after a first kill of `stage`
+  concurrent  two `resume`s of one scene started together (one must refuse: one writer
+              per scene), the one that writes killed mid-run
+The targeted kills land after the first turn is on disk (a kill before it leaves no
+scene: `stage` saves a scene with its first turn), so they test recovery of saved turns.
 After each kill the parent reads the checkpoint, checks the transcript files on disk,
 resumes to the scene's full length and checks again:
   lost        a turn the checkpoint held (or the child printed) that is gone or changed
   duplicated  a turn index held twice, or more turns than asked for
   mismatch    transcript.jsonl not a prefix of the checkpoint (after a kill) or not equal
               to it (after the final resume); any unreadable line counts
-  diverged    (fake backend) the finished scene differs from an uninterrupted run
+  duplicated  also by content: a (speaker, text) said more often than in the reference
+  diverged    the finished scene's text differs from an uninterrupted run of the same
+              scene (the reference; both backends: each turn's seed is fixed by its index)
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-POINTS = ("random", "generate", "checkpoint", "transcript", "resume")
+POINTS = ("random", "generate", "checkpoint", "transcript", "resume", "concurrent")
 CAST = "Hamlet,Ophelia,Horatio"
 
 
@@ -266,15 +272,16 @@ def check_after_kill(sc: Scenario, o: Outcome, printed: int) -> list[dict]:
     return saved
 
 
-def finish(sc: Scenario, o: Outcome, saved: list[dict]) -> list[dict]:
+def finish(sc: Scenario, o: Outcome, saved: list[dict], extra: int = 0) -> list[dict]:
     """Resume until the scene has all its turns plus one (so a resume always runs and
-    rewrites the transcript); check them against what was saved."""
+    rewrites the transcript), plus `extra` turns a second writer added in its turn;
+    check them against what was saved."""
     thread_id, turns = checkpoint_turns(sc.home)
     if thread_id is None:  # killed before the scene was saved: stage it again
         run_child(sc.stage(), sc.env())
         thread_id, turns = checkpoint_turns(sc.home)
     assert thread_id is not None
-    target = sc.turns + 1
+    target = sc.turns + 1 + extra
     for _ in range(3):
         if len(turns) >= target:
             break
@@ -297,7 +304,7 @@ def finish(sc: Scenario, o: Outcome, saved: list[dict]) -> list[dict]:
     return turns
 
 
-def reference(root: Path, turns: int, seed: int, fake: float) -> tuple[list[dict], float]:
+def reference(root: Path, turns: int, seed: int, fake: float | None) -> tuple[list[dict], float]:
     """An uninterrupted run of the same scene: its turns and its wall time."""
     sc = Scenario(root / "reference", turns, seed, fake)
     started = time.perf_counter()
@@ -308,14 +315,17 @@ def reference(root: Path, turns: int, seed: int, fake: float) -> tuple[list[dict
     return checkpoint_turns(sc.home)[1], wall
 
 
-def kill_point(point: str, turns: int, rng: random.Random, fake: bool) -> str:
-    """A targeted kill within a run of `turns` turns: "checkpoint:7" and the like.
+def kill_point(point: str, turns: int, rng: random.Random, fake: bool, after: int = 1) -> str:
+    """A targeted kill within a run of `turns` turns: "checkpoint:7" and the like, landing
+    after `after` turns are on disk (about 3 checkpoint transactions and 1 transcript
+    write a turn, 1-3 draws a speech on the fake model).
 
     A speech is only cut by the fake model; with the real one it becomes a checkpoint."""
     if point == "generate" and not fake:
         point = "checkpoint"
-    calls = {"generate": turns, "checkpoint": 3 * turns, "transcript": 3 * turns}
-    return f"{point}:{rng.randint(1, calls[point])}"
+    per_turn = 3  # each of them happens about three times a turn
+    first = min(per_turn * after + 2, per_turn * turns)
+    return f"{point}:{rng.randint(first, max(first, per_turn * turns))}"
 
 
 def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outcome:
@@ -338,7 +348,13 @@ def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outco
         inner = kill_point(rng.choice(sorted(targeted)), left, rng, fake)
         code, out = run_child(sc.resume(thread_id, left, inner), sc.env())
         saved = check_after_kill(sc, o, printed_turns(out))  # resume reprints the old turns
-    elif point == "resume":
+    elif point == "concurrent" and thread_id and len(saved) < sc.turns:
+        code, saved, extra = race(sc, o, thread_id, sc.turns - len(saved), rng, fake)
+        if code == 0:
+            o.notes.append("finished before the kill")
+        finish(sc, o, saved, extra)
+        return o
+    elif point in ("resume", "concurrent"):
         code = 0  # nothing left to resume: no resume was killed
     if code == 0:
         o.notes.append("finished before the kill")
@@ -346,34 +362,74 @@ def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outco
     return o
 
 
+def race(
+    sc: Scenario, o: Outcome, thread_id: str, left: int, rng: random.Random, fake: bool
+) -> tuple[int, list[dict], int]:
+    """Two `resume`s of one scene at once, the first armed with a kill. One writer per
+    scene: the other must refuse (exit 2, one line) unless the first was done before it
+    looked. (the armed child's code, saved turns after, turns the second one added)"""
+    inner = kill_point(rng.choice(["generate", "checkpoint", "transcript"]), left, rng, fake, 0)
+    first = subprocess.Popen(sc.resume(thread_id, left, inner), env=sc.env(), text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    second = subprocess.Popen(sc.resume(thread_id, left), env=sc.env(), text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    out1, _ = first.communicate()
+    _, err2 = second.communicate()
+    if second.returncode == 2 and "being written by another" in err2:
+        o.notes.append("second writer refused")
+        extra = 0
+    elif second.returncode in (0, -signal.SIGKILL):
+        o.notes.append("second writer ran after the first")  # it adds its own turns
+        extra = left if second.returncode == 0 and first.returncode == 0 else 0
+    else:
+        o.mismatch += 1
+        o.notes.append(f"second writer failed ({second.returncode}): {err2.strip()[-200:]}")
+        extra = 0
+    return first.returncode, check_after_kill(sc, o, printed_turns(out1)), extra
+
+
 def campaign(
-    kills: int, real: int, turns: int, seed: int, delay: float, points: list[str]
+    kills: int,
+    real: int,
+    turns: int,
+    seed: int,
+    delay: float,
+    points: list[str],
+    real_turns: int = 4,
 ) -> list[Outcome]:
     rng = random.Random(seed)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="dramatis-crash-") as tmp:
         root = Path(tmp)
         scene_seed = rng.randint(1, 999)
-        ref, wall = reference(root, turns, scene_seed, delay)
+        ref, wall = reference(root, turns, scene_seed, delay) if kills else ([], 0.0)
         for i in range(kills):
             sc = Scenario(root / f"k{i}", turns, scene_seed, delay)
             o = one_kill(sc, points[i % len(points)], rng, wall)
-            _, final = checkpoint_turns(sc.home)
-            o.diverged = int(said(final) != said(ref))
+            compare(o, checkpoint_turns(sc.home)[1], ref)
             outcomes.append(o)
             print(json.dumps(asdict(o)), flush=True)
-        real_wall = 0.0
-        if real:
-            started = time.perf_counter()
-            first = Scenario(root / "real-reference", 4, scene_seed, None)
-            run_child(first.stage(), first.env())
-            real_wall = time.perf_counter() - started
+        real_ref, real_wall = [], 0.0
+        if real:  # the reference run of the bundled model: same scene, never killed
+            real_ref, real_wall = reference(root / "real", real_turns, scene_seed, None)
         for i in range(real):
-            sc = Scenario(root / f"r{i}", 4, scene_seed, None)
-            o = one_kill(sc, ("random", "resume")[i % 2], rng, real_wall)
+            sc = Scenario(root / f"r{i}", real_turns, scene_seed, None)
+            o = one_kill(sc, points[i % len(points)], rng, real_wall)
+            compare(o, checkpoint_turns(sc.home)[1], real_ref)
             outcomes.append(o)
             print(json.dumps(asdict(o)), flush=True)
     return outcomes
+
+
+def compare(o: Outcome, final: list[dict], ref: list[dict]) -> None:
+    """Text-level checks against the reference: the same turns said, and no (speaker,
+    text) said more often than there (a turn redone after a kill, under a new index)."""
+    from collections import Counter
+
+    o.diverged = int(said(final) != said(ref))
+    mine = Counter((t["speaker"], t["text"]) for t in final)
+    theirs = Counter((t["speaker"], t["text"]) for t in ref)
+    o.duplicated += sum(max(0, n - theirs[k]) for k, n in mine.items())
 
 
 def summary(outcomes: list[Outcome]) -> dict:
@@ -383,6 +439,10 @@ def summary(outcomes: list[Outcome]) -> dict:
         row = table.setdefault(o.backend, {"kills": 0, "landed": 0, "survived": 0, "lost": 0})
         row["kills"] += 1
         row["landed"] += "finished before the kill" not in o.notes
+        row["after_saved_turn"] = row.get("after_saved_turn", 0) + (o.saved_at_kill > 0)
+        row["second_writer_refused"] = row.get("second_writer_refused", 0) + (
+            "second writer refused" in o.notes
+        )
         row["survived"] += o.survived
         for key in ("lost", "duplicated", "mismatch", "diverged"):
             row[key] = row.get(key, 0) + getattr(o, key)
@@ -399,12 +459,15 @@ def main() -> None:
     p.add_argument("--kills", type=int, default=60, help="kills on the fake backend")
     p.add_argument("--real", type=int, default=4, help="kills on the bundled model")
     p.add_argument("--turns", type=int, default=10, help="turns per scene")
+    p.add_argument("--real-turns", type=int, default=4, help="turns per bundled-model scene")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--delay", type=float, default=0.03, help="fake model seconds per token")
     p.add_argument("--json", type=Path, help="write the outcomes here")
     p.add_argument("--points", default=",".join(POINTS), help="kill points to cycle through")
     a = p.parse_args()
-    outcomes = campaign(a.kills, a.real, a.turns, a.seed, a.delay, a.points.split(","))
+    outcomes = campaign(
+        a.kills, a.real, a.turns, a.seed, a.delay, a.points.split(","), a.real_turns
+    )
     totals = summary(outcomes)
     print(json.dumps(totals, indent=1))
     if a.json:

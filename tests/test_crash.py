@@ -43,7 +43,9 @@ def test_a_scene_killed_mid_speech_resumes_with_every_saved_turn(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["generate", "checkpoint", "transcript", "resume", "random"])
+@pytest.mark.parametrize(
+    "point", ["generate", "checkpoint", "transcript", "resume", "random", "concurrent"]
+)
 def test_each_kill_point_loses_and_duplicates_nothing(tmp_path, point):
     crash = load_harness()
     ref, wall = crash.reference(tmp_path, 5, 11, 0.02)
@@ -59,3 +61,29 @@ def test_printed_turns_counts_cast_headings_only():
     crash = load_harness()
     text = "A hall.\nHAMLET: To be.\nOPHELIA: My lord?\nNot a turn: HAMLET:\n\n3 turns"
     assert crash.printed_turns(text) == 2
+
+
+def test_text_level_comparison_counts_a_repeated_speech_as_duplicated():
+    """A turn redone after a kill under a new index is caught by content, and any change
+    of text is a divergence from the reference run."""
+    crash = load_harness()
+
+    def turn(i: int, text: str) -> dict:
+        return {"index": i, "speaker": "Hamlet", "text": text, "source": "model"}
+
+    ref = [turn(0, "Words, words, words."), turn(1, "Then is doomsday near.")]
+    same = crash.Outcome("random", "real", 1, 1, 2)
+    crash.compare(same, list(ref), ref)
+    assert same.survived
+    redone = crash.Outcome("random", "real", 1, 1, 2)
+    crash.compare(redone, [ref[0], turn(1, "Words, words, words.")], ref)
+    assert redone.duplicated == 1 and redone.diverged == 1
+
+
+def test_targeted_kills_land_after_the_first_saved_turn():
+    crash = load_harness()
+    rng = random.Random(3)
+    for point in ("generate", "checkpoint", "transcript"):
+        for _ in range(50):
+            n = int(crash.kill_point(point, 10, rng, True).split(":")[1])
+            assert 5 <= n <= 30  # past about three calls a turn for the first turn
