@@ -10,6 +10,8 @@ per play, each entry with the reason, before any heading is resolved:
      "why": "..."}                                   # rename, and add names he goes by
     {"listed": null, "name": "Hotspur", "description": "...", "why": "..."}  # add a person
     {"drop": "King Richard the Third", "why": "..."}  # not a person: the title repeated
+    {"heading": "KING.", "scenes": ["5.2", "5.5"], "name": "Prince Henry", "why": "..."}
+                                                      # a heading that changes hands
 
 `dramatis play check` shows the rule "identity table" for the headings these decide.
 """
@@ -37,6 +39,8 @@ class Identity:
     aliases: tuple[str, ...] = ()
     description: str = ""
     drop: bool = False
+    heading: str = ""  # with `scenes`: this heading in these scenes is this person
+    scenes: tuple[str, ...] = ()
 
 
 def _entry(play: str, i: int, raw: dict[str, object]) -> Identity:
@@ -47,6 +51,13 @@ def _entry(play: str, i: int, raw: dict[str, object]) -> Identity:
         raise DramatisError(f"{where}: field 'why' is missing; say why the identity holds")
     if isinstance(raw.get("drop"), str):
         return Identity(name=str(raw["drop"]), why=why, drop=True)
+    if "heading" in raw:
+        heading, scenes, name = raw.get("heading"), raw.get("scenes"), raw.get("name")
+        if not isinstance(heading, str) or not isinstance(name, str):
+            raise DramatisError(f"{where}: fields 'heading' and 'name' must be strings")
+        if not isinstance(scenes, list) or not all(isinstance(x, str) for x in scenes):
+            raise DramatisError(f"{where}: field 'scenes' must be a list of scene ids like '5.2'")
+        return Identity(name, why, heading=heading, scenes=tuple(scenes))
     name, listed, aliases = raw.get("name"), raw.get("listed"), raw.get("aliases", [])
     if not isinstance(name, str) or not name:
         raise DramatisError(f"{where}: field 'name' must be the readable name, a string")
@@ -83,6 +94,8 @@ def apply_identities(play: str, characters: list[Character]) -> list[Character]:
     by_name = {c.name: c for c in characters}
     out = list(characters)
     for ident in table:
+        if ident.heading:
+            continue  # a scene-bound heading: read by scene_headings
         old = by_name.get(ident.name if ident.drop else ident.listed or "")
         if ident.drop:
             out = [c for c in out if c is not old]
@@ -108,3 +121,18 @@ def apply_identities(play: str, characters: list[Character]) -> list[Character]:
         new = Character(ident.name, desc, aliases, identity=ident.why, given=ident.aliases)
         out = [new if c is old else c for c in out]
     return out
+
+
+def heading_key(heading: str) -> str:
+    """A heading as the table matches it: heading_key("KING.  ") -> "king"."""
+    return " ".join(heading.strip().rstrip(".:-").lower().split())
+
+
+def scene_headings(play: str) -> dict[tuple[str, str], str]:
+    """(heading, scene id) -> person, for the table's scene-bound headings of a play."""
+    return {
+        (heading_key(ident.heading), scene): ident.name
+        for ident in load_identities().get(play, ())
+        if ident.heading
+        for scene in ident.scenes
+    }

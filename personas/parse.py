@@ -13,7 +13,7 @@ from dramatis.personas.headings import (
     scene_heading,
     section_heading,
 )
-from dramatis.personas.identities import apply_identities
+from dramatis.personas.identities import apply_identities, heading_key, scene_headings
 from dramatis.personas.model import Act, Character, Play, Scene, Speech
 from dramatis.personas.persons import parse_persons, persons_region
 from dramatis.personas.resolve import Resolution, Resolver
@@ -36,9 +36,16 @@ class _Draft:
 class _Builder:
     """Reads blocks of a play body in order and builds acts, scenes and speeches."""
 
-    def __init__(self, resolver: Resolver, first_lines: Counter[str]):
+    def __init__(
+        self,
+        resolver: Resolver,
+        first_lines: Counter[str],
+        in_scenes: dict[tuple[str, str], str] | None = None,
+    ):
         self.resolver = resolver
         self.first_lines = first_lines  # how often each line opens a block: headings repeat
+        # (heading, scene id) -> person: the identity table's scene-bound headings
+        self.in_scenes = in_scenes or {}
         self.acts: dict[int, Act] = {}
         self.act: int | None = None
         self.scene: Scene | None = None
@@ -196,7 +203,7 @@ class _Builder:
                 head, _, after = raw.partition("[")  # "BAPTISTA.  [To TRANIO.]"
                 res = self._is_heading(head.rstrip(), alone=len(block) == 1)
                 if res and (opening or self.resolver.character(head)):
-                    self._start_speech(head, res)
+                    self._start_speech(head, self._in_scene(head, res))
                     opening = False
                     if not after:
                         continue
@@ -207,6 +214,14 @@ class _Builder:
                 opening = False
         if in_dir:
             self._direction(buffer)
+
+    def _in_scene(self, heading: str, res: Resolution) -> Resolution:
+        """The identity table's person for a heading in this scene ("KING." in 2 Henry IV
+        5.2 is the crowned Hal), else `res` unchanged."""
+        key = (heading_key(heading), self.scene.id if self.scene else "")
+        if (name := self.in_scenes.get(key)) is None:
+            return res
+        return Resolution(name, (name,), True, rule="identity table: this heading in this scene")
 
     def _structure(self, text: str) -> bool:
         """Handle an act, scene or section heading; False if the line is none of those."""
@@ -289,7 +304,7 @@ def parse_play(text: str, key: str = "", title: str = "") -> Play:
     resolver = Resolver(persons.characters, roles, listed_roles=persons.roles)
     blocks = _blocks(body)
     resolver.claim(b[0].partition("[")[0] for b in blocks if looks_like_heading(b[0]))
-    builder = _Builder(resolver, Counter(b[0].strip() for b in blocks))
+    builder = _Builder(resolver, Counter(b[0].strip() for b in blocks), scene_headings(key))
     for block in blocks:
         builder.feed(block)
     characters, acts = builder.finish(persons.characters)

@@ -105,13 +105,15 @@ def test_whole_canon_every_frequent_speaker_has_a_readable_explained_name():
 
 
 def test_play_check_lists_every_heading_with_a_rule_and_flags_weak_ones():
-    lear = load_play("lear")
-    rows = heading_rows(lear)
-    assert sum(r.speeches for r in rows) == len(lear.speeches())
+    pericles = load_play("pericles")
+    rows = heading_rows(pericles)
+    assert sum(r.speeches for r in rows) == len(pericles.speeches())
     assert all(r.rule for r in rows)
-    glou = [r for r in rows if r.heading == "Glou."]
-    assert glou and glou[0].speaker == "Earl of Gloster" and glou[0].weak  # spelt otherwise
-    assert all(r.weak or not r.resolved for r in weak_rows(lear))
+    odd = [r for r in rows if r.heading == "PERACLES."]
+    assert odd and odd[0].speaker == "Pericles" and odd[0].weak  # spelt otherwise
+    assert all(r.weak or not r.resolved for r in weak_rows(pericles))
+    glou = [r for r in heading_rows(load_play("lear")) if r.heading == "Glou."]
+    assert [(r.speaker, r.weak) for r in glou] == [("Earl of Gloster", False)]  # the table
     hal = [r for r in heading_rows(load_play("henry_iv_part_1")) if r.heading == "PRINCE."]
     assert [(r.speaker, r.weak) for r in hal] == [("Prince Henry", False)]
 
@@ -125,8 +127,11 @@ def test_play_check_cli_json_and_table():
     assert by_heading["PRINCE."]["speaker"] == "Prince Henry"
     assert "Henry, Prince of Wales" in by_heading["PRINCE."]["identity"]
     assert by_heading["HOT."]["speaker"] == "Hotspur"
-    human = runner.invoke(app, ["play", "check", "lear", "--weak"])
-    assert human.exit_code == 0 and "Glou." in human.output and "WEAK" in human.output
+    human = runner.invoke(app, ["play", "check", "macbeth", "--weak"])
+    assert human.exit_code == 0 and "DOCTOR." in human.output and "WEAK" in human.output
+    canon = runner.invoke(app, ["play", "check", "all", "--json"])
+    plays = json.loads(canon.output)
+    assert len(plays) == 37 and sum(p["weak_headings"] for p in plays) <= 8
     bad = runner.invoke(app, ["play", "check", "no_such_play"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 
@@ -199,3 +204,23 @@ def test_a_1_henry_iv_scene_staged_by_reader_names(tmp_path):
     assert [t["speaker"] for t in turns] == ["Prince Henry", "Sir John Falstaff", "Hotspur"]
     hal = staged.scene.agents["Prince Henry"].persona
     assert hal.play == "henry_iv_part_1" and "Prince of Wales" in hal.description
+
+
+def test_a_heading_bound_to_scenes_follows_the_crown():
+    """2 Henry IV: KING. is Henry IV until he dies in 4.5; in 5.2 and 5.5 it is the
+    crowned Hal ("This new and gorgeous garment, majesty")."""
+    play = load_play("henry_iv_part_2")
+    kings = {(s.scene_id, s.speaker) for s in play.speeches() if s.heading == "KING."}
+    assert ("4.5", "King Henry the Fourth") in kings
+    assert {sp for sc, sp in kings if sc in ("5.2", "5.5")} == {"Prince Henry"}
+    assert speaker_of("henry_iv_part_2", "This new and gorgeous garment") == "Prince Henry"
+    rows = [r for r in heading_rows(play) if r.heading == "KING." and r.speaker == "Prince Henry"]
+    assert rows and rows[0].rule.startswith("identity table")
+
+
+def test_scene_bound_entry_errors_name_the_field(tmp_path):
+    bad = tmp_path / "identities.json"
+    entry = {"heading": "KING.", "scenes": "5.2", "name": "Prince Henry", "why": "crowned"}
+    bad.write_text(json.dumps({"henry_iv_part_2": [entry]}))
+    with pytest.raises(DramatisError, match=r"henry_iv_part_2\[0\]: field 'scenes'"):
+        identities.load_identities.__wrapped__(bad)
