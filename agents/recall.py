@@ -58,3 +58,35 @@ def takes_up(text: str, cues: Sequence[str]) -> bool:
     takes_up("Where is Laertes?", ("laertes",)) -> True
     """
     return bool(words(text) & {c.lower() for c in cues})
+
+
+class ToolLines:
+    """A MemorySource whose lines come from the scene graph's memory step: the results
+    of this turn's `recall` and `relationship` tool calls (agents/scene.py), so what an
+    agent remembers is what the checkpointed calls returned."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, tuple[str, ...]] = {}  # character -> lines of its last step
+
+    def recall(self, character: str, cue: str, k: int) -> list[str]:
+        return list(self.lines.get(character, ()))[:k]
+
+
+def lines_from_calls(calls: Sequence[dict], facts: int = 3) -> tuple[str, ...]:
+    """The prompt lines a memory step's tool results hold: up to `facts` sentences from
+    `relationship` calls (none that only say two have not met), then every remembered
+    line `recall` returned.
+
+    lines_from_calls([{"tool": "relationship", "result": "Polonius is dead. Hamlet and
+    Osric have not met."}, {"tool": "recall", "result": 'Hamlet said: "Farewell."'}])
+      -> ("Polonius is dead.", 'Hamlet said: "Farewell."')
+    """
+    known: list[str] = []
+    heard: list[str] = []
+    for call in calls:
+        result = str(call.get("result", ""))
+        if call.get("tool") == "relationship":
+            known += [s for s in re.split(r"(?<=\.)\s+", result) if s and "have not met" not in s]
+        elif call.get("tool") == "recall":
+            heard += [line for line in result.splitlines() if " said: " in line]
+    return (*list(dict.fromkeys(known))[:facts], *heard)

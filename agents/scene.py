@@ -1,8 +1,12 @@
-"""The scene graph: select_speaker -> speak -> observe -> (done | select_speaker).
+"""The scene graph: select_speaker -> [remember] -> speak -> observe -> (done | select_speaker).
 
 A LangGraph StateGraph over plain JSON-like state, checkpointed after every step
 (durability "sync"), one thread id per scene. Agents, the model and the policy
 live outside the state, so the same graph is rebuilt in a new process to resume.
+
+With memory, `remember` calls the speaker's LangChain tools (`relationship` for those on
+stage, `recall` cued by the last two speeches) and checkpoints the calls and results;
+`speak` gives the agent exactly those results and keeps them in the turn (`tools`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import operator
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypedDict, cast
 
@@ -20,6 +24,7 @@ from langgraph.graph import END, START, StateGraph
 
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.policies import SpeakerPolicy
+from dramatis.agents.recall import ToolLines, lines_from_calls
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 
@@ -28,6 +33,7 @@ class SceneState(TypedDict, total=False):
     turns: Annotated[list[Turn], operator.add]  # append-only: a saved turn is never rewritten
     next_speaker: str
     present: list[str]  # who is on stage now (absent: everyone); set by invite/dismiss
+    recalling: dict  # the memory step's calls for the turn about to be spoken
 
 
 class Observer(Protocol):
@@ -75,6 +81,8 @@ class SceneGraph:
         checkpointer: Any,
         observers: tuple[Observer, ...] = (),
         human: str | None = None,
+        tools: Callable[[str], Sequence[Any]] | None = None,
+        recalled: ToolLines | None = None,
     ) -> None:
         self.agents = dict(agents)
         self.cast = list(self.agents)
@@ -84,6 +92,8 @@ class SceneGraph:
         self.setting = setting
         self.seed = seed
         self.observers = observers
+        self.tools = tools  # a character's LangChain memory tools (memory.SceneMemory.tools_for)
+        self.recalled = recalled  # the agents' MemorySource, filled from the memory step
         self.graph = self._build().compile(checkpointer=checkpointer)
 
     def _build(self) -> StateGraph:
@@ -92,7 +102,12 @@ class SceneGraph:
         g.add_node("speak", self._speak)
         g.add_node("observe", self._observe)
         g.add_conditional_edges(START, self._route, ["select_speaker", END])
-        g.add_edge("select_speaker", "speak")
+        if self.tools is not None:
+            g.add_node("remember", self._remember)
+            g.add_edge("select_speaker", "remember")
+            g.add_edge("remember", "speak")
+        else:
+            g.add_edge("select_speaker", "speak")
         g.add_edge("speak", "observe")
         g.add_conditional_edges("observe", self._route_after_turn, ["select_speaker", END])
         return g
@@ -120,11 +135,40 @@ class SceneGraph:
         rng = random.Random(turn_seed(self.seed, len(turns)))
         return {"next_speaker": self.policy.choose(speakers, turns, rng)}
 
+    def _remember(self, state: SceneState) -> dict:
+        """Call the speaker's memory tools; the calls and results go into the checkpoint."""
+        assert self.tools is not None
+        turns = state.get("turns", [])
+        name = state["next_speaker"]
+        agent = self.agents[name]
+        history = agent.visible(turns)
+        cue = " ".join(t["text"] for t in history[-2:]) or self.setting
+        said = [t["speaker"] for t in reversed(history)]  # the latest speakers first
+        here = [n for n in self._present(state) if n != name]
+        others = sorted(here, key=lambda n: said.index(n) if n in said else len(said))
+        calls: list[dict[str, Any]] = [
+            {"tool": "relationship", "args": {"other": other}} for other in others[:2]
+        ]
+        calls.append({"tool": "recall", "args": {"query": cue, "k": 2 * agent.settings.memory_k}})
+        tools = {tool.name: tool for tool in self.tools(name)}
+        for call in calls:
+            tool = tools.get(call["tool"])
+            call["result"] = str(tool.invoke(call["args"])) if tool is not None else ""
+        return {"recalling": {"at": len(turns), "speaker": name, "calls": calls}}
+
     def _speak(self, state: SceneState, config: RunnableConfig) -> dict:
         turns = state.get("turns", [])
         name = state["next_speaker"]
         write = get_stream_writer()
         variant = config["configurable"].get("variant", 0)
+        step = state.get("recalling") or {}
+        calls = (
+            step.get("calls")
+            if (step.get("at"), step.get("speaker")) == (len(turns), name)
+            else None
+        )
+        if self.recalled is not None and self.tools is not None:
+            self.recalled.lines[name] = lines_from_calls(calls or [])
 
         def on_text(text: str) -> None:
             write(Partial(name, text))
@@ -146,6 +190,7 @@ class SceneGraph:
             present=self._present(state),
             tokens=tokens,
             seconds=seconds,
+            tools=calls,
         )
         return {"turns": [turn]}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Turn(TypedDict):
@@ -13,6 +13,9 @@ class Turn(TypedDict):
     present: list[str]  # who saw it: the characters on stage when it was spoken
     tokens: int  # generated tokens (0 for lines not generated)
     seconds: float  # wall time spent producing it
+    # The memory step's tool calls for this turn: [{"tool", "args", "result"}] (a scene
+    # with memory; agents/scene.py)
+    tools: NotRequired[list[dict[str, Any]]]
 
 
 def make_turn(
@@ -24,8 +27,9 @@ def make_turn(
     present: list[str] | None = None,
     tokens: int = 0,
     seconds: float = 0.0,
+    tools: list[dict[str, Any]] | None = None,
 ) -> Turn:
-    return Turn(
+    turn = Turn(
         index=index,
         speaker=speaker,
         text=text,
@@ -34,3 +38,6 @@ def make_turn(
         tokens=tokens,
         seconds=round(seconds, 4),
     )
+    if tools is not None:
+        turn["tools"] = tools
+    return turn

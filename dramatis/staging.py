@@ -13,6 +13,7 @@ from dramatis.agents.character import CharacterAgent
 from dramatis.agents.critic import StyleCritic
 from dramatis.agents.model import LanguageModel, Message
 from dramatis.agents.policies import make_policy
+from dramatis.agents.recall import ToolLines
 from dramatis.agents.scene import Partial, SceneGraph
 from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.agents.turn import Turn, make_turn
@@ -169,6 +170,8 @@ def build_scene(
     horizons = {p.play: horizon_of(spec.source_scene, p.play, spec.horizon) for p in personas}
     personas = [at_horizon(p, horizons[p.play]) for p in personas]
     voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
+    # With memory, the graph's memory step calls the tools; agents read what it returned.
+    recalled = ToolLines() if memory is not None else None
     cards = [p.card() for p in personas]
     critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
     lore = LoreStore(settings.home)  # world info: cards' links and --lore
@@ -180,7 +183,7 @@ def build_scene(
             cast=names,
             settings=spec.agent,
             adapter=chosen.get(p.name),
-            memory=memory,
+            memory=recalled,
             voice=voice,
             persons=cards,
             critic=critic,
@@ -196,6 +199,8 @@ def build_scene(
         checkpointer=store.checkpointer,
         human=spec.human,
         observers=(memory,) if memory else (),
+        tools=memory.tools_for if memory is not None else None,
+        recalled=recalled,
     )
     if memory is not None:  # a resumed scene's turns, or the play's opening lines
         said = scene.turns(spec.thread_id)

@@ -71,18 +71,29 @@ def _graph_for(graphs: Path, thread: str):  # -> MemoryGraph
 @memory_app.command("show")
 def show_cmd(
     thread_id: Annotated[str, typer.Argument(help="Thread id of a scene staged with --memory.")],
-    character: Annotated[str, typer.Option(help="Whose memory to show.")],
+    character: Annotated[str | None, typer.Option(help="Whose memory to show.")] = None,
+    turn: Annotated[
+        int | None,
+        typer.Option(min=0, help="Show turn N's memory step: its tool calls and results."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     recent: Annotated[int, typer.Option(min=1, help="Recent memories to list.")] = 8,
     home: Home = None,
     store: Store = None,
 ) -> None:
-    """What a character knows: graph neighbours and relations, and recent memories."""
-    from dramatis.memory.report import knowledge_report, render_report
+    """What a character knows (graph neighbours and relations, recent memories), or with
+    --turn N the tools the scene called for turn N and what they returned."""
+    from dramatis.memory.report import knowledge_report, render_report, render_step, turn_step
     from dramatis.memory.settings import MemorySettings
     from dramatis.memory.store import VectorStore
 
     settings = Settings.load(home=home).ensure()
+    if turn is not None:
+        step = turn_step(settings.scenes_db, thread_id, turn)
+        typer.echo(json.dumps(step, indent=2) if as_json else render_step(step))
+        return
+    if character is None:
+        raise DramatisError("memory show: give --character NAME, or --turn N for a turn's tools")
     ms = MemorySettings.of(settings, store)
     graph = _graph_for(ms.graphs, thread_id)
     roles = graph.g.graph.get("roles", {})

@@ -3,6 +3,9 @@ relations with since/until, and the newest scene memories the character witnesse
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dramatis.core.errors import DramatisError
 from dramatis.memory.clock import turn_moment
 from dramatis.memory.graph import MemoryGraph
 from dramatis.memory.knowledge import knows_about, neighbours
@@ -61,4 +64,52 @@ def render_report(r: dict) -> str:
     lines += ["", "Recent memories:"]
     for m in r["recent"]:
         lines.append(f"  [{m['when']}] {m['speaker']}: {m['text']}")
+    return "\n".join(lines)
+
+
+def saved_turns(db: Path, thread: str) -> list[dict]:
+    """The turns in a scene's newest checkpoint (the scenes database LangGraph writes)."""
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if not db.exists():
+        raise DramatisError(f"no scenes database at {db}: stage a scene with --memory first")
+    conn = sqlite3.connect(str(db), check_same_thread=False)
+    try:
+        config = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        saved = SqliteSaver(conn).get_tuple(config)  # type: ignore[arg-type]
+    finally:
+        conn.close()
+    if saved is None:
+        raise DramatisError(f"no scene {thread!r} in {db}: `dramatis scenes` lists them")
+    return list(saved.checkpoint["channel_values"].get("turns", []))
+
+
+def turn_step(db: Path, thread: str, index: int) -> dict:
+    """Turn `index` of a scene with its memory step: who spoke, what, and each tool call
+    with its arguments and result (empty for a play line or a person's line)."""
+    turns = saved_turns(db, thread)
+    if not 0 <= index < len(turns):
+        have = f"turns 0-{len(turns) - 1}" if turns else "no turns"
+        raise DramatisError(f"scene {thread} has {have}: pick one of them with --turn")
+    t = turns[index]
+    return {"thread": thread, "turn": index, "speaker": t["speaker"], "text": t["text"],
+            "source": t["source"], "tools": list(t.get("tools") or [])}  # fmt: skip
+
+
+def render_step(step: dict) -> str:
+    lines = [f"Turn {step['turn']} of {step['thread']}, {step['speaker']}: {step['text']}", ""]
+    if not step["tools"]:
+        why = (
+            "a line of the play or a person's"
+            if step["source"] in ("play", "human")
+            else ("the scene has no memory")
+        )
+        return "\n".join([*lines, f"No memory step ({why})."])
+    lines.append("Memory step:")
+    for call in step["tools"]:
+        args = ", ".join(f"{k}={v!r}" for k, v in call["args"].items())
+        lines.append(f"  {call['tool']}({args})")
+        lines += [f"    {line}" for line in str(call["result"]).splitlines() or ["(nothing)"]]
     return "\n".join(lines)

@@ -170,6 +170,12 @@ class SceneMemory:
                 kind = "addressed" if other in witnesses else "mentioned"
                 self.graph.add_fact(Fact(speaker, kind, other, when, None, source, witnesses))
 
+    def tools_for(self, character: str) -> list[Any]:
+        """The LangChain tools (`recall`, `relationship`) bound to `character`."""
+        from dramatis.memory.tools import memory_tools
+
+        return memory_tools(self, character) if character in self.roles else []
+
     # -- the agents' MemorySource -----------------------------------------------------
     def memories(self, who: str, cue: str, k: int = 4) -> list[Memory]:
         if who not in self.roles:

@@ -1,7 +1,9 @@
 """LangChain tools over one character's memory: `recall` and `relationship`.
 
 Bound to a character, so a tool-calling agent can only ask what that character could
-know (its witnesses and its story horizon apply to every call).
+know (its witnesses and its story horizon apply to every call). The scene graph's memory
+step (agents/scene.py) calls them before each turn; `SceneMemory.tools_for` hands them
+over.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from dramatis.memory.clock import turn_moment
-from dramatis.memory.knowledge import knows_about, relation
+from dramatis.memory.knowledge import TALK, knows_about, relation
 from dramatis.memory.scene_memory import SceneMemory, remembered
 
 
@@ -33,9 +35,12 @@ def memory_tools(memory: SceneMemory, character: str) -> list[BaseTool]:
     def relationship(other: str) -> str:
         at = memory.horizon(character)
         now = turn_moment(at.scene, at.turns) if at.turns else at.scene
-        known = relation(memory.graph, character, other, now)
+        known = relation(memory.graph, character, other, now).split(". ")
         more = knows_about(memory.graph, character, other, now, limit=4)
-        return " ".join(dict.fromkeys([known, *more]))
+        said = [s if s.endswith(".") else s + "." for s in (*known, *more) if s]
+        # deaths, kin, service first; who has spoken with whom last (knowledge.TALK)
+        said.sort(key=lambda s: any(t in s for t in TALK))
+        return " ".join(dict.fromkeys(said))
 
     return [
         StructuredTool.from_function(
