@@ -81,6 +81,8 @@ def test_chat_opens_with_the_cards_greeting_or_the_one_chosen(yorick_home):
     spec, opening = new_spec(ChatOptions(cast="Yorick", home=yorick_home))
     assert [t["speaker"] for t in opening] == ["Yorick"] and opening[0]["source"] == "card"
     assert opening[0]["present"] == ["Yorick", "You"]
+    anna = new_spec(ChatOptions(cast="Yorick", home=yorick_home, name="Anna"))[1][0]["text"]
+    assert "{{user}}" in YORICK["first_mes"] and "Anna" in anna and "User" not in anna
     _, second = new_spec(ChatOptions(cast="Yorick", home=yorick_home, greeting=1))
     assert second[0]["text"] != opening[0]["text"]
     with pytest.raises(DramatisError, match="greetings 0 to"):

@@ -21,6 +21,7 @@ from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.personas import find_persona
+from dramatis.personas.cards import card_persona
 from dramatis.personas.world_info import LoreStore, missing_lore
 from dramatis.staging import (
     Staged,
@@ -149,7 +150,8 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
         setting, opening = opening_from_play(options.scene)
     else:
         group = len(names) > 1
-        opening = card_opening(personas, group, options.greeting, [*names, human])
+        greeters = [card_persona(p.card_source, human) if p.card_source else p for p in personas]
+        opening = card_opening(greeters, group, options.greeting, [*names, human])  # {{user}}: you
     spec = SceneSpec(
         thread_id=thread_id or "chat-" + new_thread_id(names),
         cast=names,
