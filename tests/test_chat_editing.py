@@ -88,6 +88,8 @@ async def test_the_app_edits_swipes_and_switches_branches(tmp_path):
     app = new_chat_app(tmp_path, model, cast="Horatio")
     async with app.run_test(size=(110, 30)) as pilot:
         await settle(app, pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Swipe", "Edit", "Branches", "Branch"} <= titles  # in the palette
         box = app.query_one(ChatInput)
         box.value = "Horatio?"
         await pilot.press("enter")
