@@ -9,6 +9,7 @@ from dramatis.core.errors import DramatisError
 from dramatis.memory.clock import horizon_of, parse_horizons
 from dramatis.memory.embed import Embedder
 from dramatis.memory.graph import MemoryGraph
+from dramatis.memory.lore import index_play
 from dramatis.memory.mirror import Where
 from dramatis.memory.retrieval import Retriever
 from dramatis.memory.scene_memory import Role, SceneMemory, seeded_graph
@@ -38,13 +39,26 @@ def check_horizon(text: str | None) -> str | None:
     return ",".join(f"{k}:{v}" for k, v in found.items()) or None
 
 
-def require_lore(store: VectorStore, plays: set[str]) -> None:
-    for play in sorted(plays):
-        if store.count("lore", Where(equals=(("play", play),))) == 0:
-            raise DramatisError(
-                f"no memory of {play} yet: run `dramatis memory index {play}` once (about a "
-                "minute), or stage with --no-memory"
-            )
+def ensure_lore(store: VectorStore, embedder: Embedder, plays: set[str]) -> list[str]:
+    """Index each of `plays` the store does not hold yet, then and there, with a progress
+    bar on stderr (a first `stage --memory` of a play). Returns the plays indexed."""
+    missing = [p for p in sorted(plays) if store.count("lore", Where(equals=(("play", p),))) == 0]
+    for key in missing:
+        index_with_bar(store, embedder, key)
+    return missing
+
+
+def index_with_bar(store: VectorStore, embedder: Embedder, key: str) -> None:
+    """Index one play with a progress bar on stderr (gone once done)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    play = load_play(key)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(
+            f"first use of {key}: indexing its speeches", total=len(play.speeches())
+        )
+        index_play(store, embedder, play, lambda n: bar.advance(task, n))
 
 
 def open_scene_memory(
@@ -61,7 +75,7 @@ def open_scene_memory(
     store = store or VectorStore(settings.store)
     embedder = embedder or settings.embedder()
     roles = roles_for(cast, source_scene, horizon)
-    require_lore(store, {r.play for r in roles.values()})
+    ensure_lore(store, embedder, {r.play for r in roles.values()})
     path = settings.graph_path(thread)
     graph = MemoryGraph.load(path) if path.exists() else seeded_graph(roles)
     if not path.exists():
