@@ -133,6 +133,9 @@ def prompt_cmd(
         str | None, typer.Option(help="Whose prompt (default: the policy's pick).")
     ] = None,
     lore: Annotated[str, typer.Option(help="World info, as for stage --lore.")] = "",
+    greeting: Annotated[
+        int | None, typer.Option(min=0, help="A card's greeting N, as for stage.")
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Model, as for stage.")] = None,
     prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "page",
     agent_set: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE.")] = None,
@@ -150,7 +153,7 @@ def prompt_cmd(
     else:
         options = {"prompt_format": prompt_format, **({"lore": lore} if lore else {})}
         agent = agent_settings(AgentSettings(), options, agent_set or [])
-        row = cast_prompt(settings, str(cast), scene, setting, speaker, agent)
+        row = cast_prompt(settings, str(cast), scene, setting, speaker, agent, greeting)
     if as_json:
         typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
     else:
@@ -188,6 +191,7 @@ def cast_prompt(
     setting: str | None,
     speaker: str | None,
     agent: AgentSettings,
+    greeting: int | None = None,
 ) -> dict:
     """The first prompt of a scene `stage` would begin with these options."""
     from dramatis.staging import (
@@ -201,12 +205,14 @@ def cast_prompt(
     personas = cast_personas(parse_cast(cast), settings.home)
     names = [p.name for p in personas]
     missing_lore(agent.lore, names, LoreStore(settings.home))
+    if scene and greeting is not None:
+        raise DramatisError("--greeting opens with a card's greeting: leave out --scene")
     if scene:
         play_setting, opening = opening_from_play(scene)
         setting = setting or play_setting
     else:
         setting = setting or default_setting(names)
-        opening = card_opening(personas, len(personas) > 1)
+        opening = card_opening(personas, len(personas) > 1, greeting)
     lm = open_model(parse_model(settings.model).name, settings, seed=7)
     skip = (scene or ":").split(":", 1)[1]
     agents = agents_for(personas, lm, agent, names, skip, settings.home)

@@ -66,5 +66,9 @@ def test_cast_mode_and_one_line_errors(tmp_path):
         "prompt", "--cast", "Hamlet", "--speaker", "Yorick", "--model", "fake", "--home", home
     )
     assert nobody.exit_code != 0 and "not a character of the scene" in nobody.output
+    greeted = invoke(
+        "prompt", "--cast", "Hamlet", "--greeting", "1", "--model", "fake", "--home", home
+    )
+    assert greeted.exit_code != 0 and "no one in the cast has a card" in greeted.output
     missing = invoke("prompt", "no-such-thread", "--home", home)
     assert missing.exit_code != 0 and "Traceback" not in missing.output
