@@ -13,6 +13,7 @@ from dramatis.core.settings import default_home
 from dramatis.personas.card_store import CardStore
 from dramatis.personas.cards import CARD_PLAY
 from dramatis.personas.corpus import list_plays, load_play, play_key
+from dramatis.personas.model import Play
 from dramatis.personas.persona import Persona, build_persona
 
 DEFAULT_CAST = Path(__file__).parent / "data" / "default_cast.json"
@@ -116,14 +117,33 @@ def find_persona(name: str, play: str | None = None, *, home: Path | None = None
         return found
     if found := CardStore(cards_home(home)).persona(name):  # an imported character card
         return found
-    best: tuple[int, str] | None = None
-    for key in list_plays():
-        count = sum(s.speaker.lower() == name.strip().lower() for s in load_play(key).speeches())
-        if count and (best is None or count > best[0]):
-            best = (count, key)
+    best = most_speeches(name)
     if best is None:
         return cast.get(name)  # raises, naming the closest cast members
-    return build_persona(load_play(best[1]), name)
+    return build_persona(load_play(best[1]), best[2])
+
+
+def most_speeches(name: str) -> tuple[int, str, str] | None:
+    """(speeches, play, speaker) of the play where `name` speaks most: as a speaker's
+    name, else as an alias ("Hal" is Prince Henry, most in 1 Henry IV); None: nowhere."""
+    want = name.strip().lower()
+    best: tuple[int, str, str] | None = None
+    for by_alias in (False, True):
+        for key in list_plays():
+            play = load_play(key)
+            names = {want} if not by_alias else _alias_owners(play, want)
+            for speaker in names:
+                count = sum(s.speaker.lower() == speaker.lower() for s in play.speeches())
+                if count and (best is None or count > best[0]):
+                    best = (count, key, speaker)
+        if best is not None:
+            return best
+    return None
+
+
+def _alias_owners(play: Play, alias: str) -> set[str]:
+    """Listed characters of a play who go by `alias` (lower case)."""
+    return {c.name for c in play.characters.values() if alias in (a.lower() for a in c.aliases)}
 
 
 def cards_home(home: Path | None) -> Path:

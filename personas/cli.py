@@ -16,6 +16,7 @@ from dramatis.personas.cast import find_persona, load_cast
 from dramatis.personas.check import heading_rows, weak_rows
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.gold import play_agreement, reference_agreement
+from dramatis.personas.identities import same_person
 from dramatis.personas.model import Play
 
 play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse figures.")
@@ -174,6 +175,8 @@ def show(
     console = Console()
     console.print(f"[bold]{persona.name}[/] — {persona.play_title} ({persona.play})")
     console.print(persona.summary(), markup=False)
+    if also := same_person(persona.play, persona.name):
+        console.print(f"The same person in other plays: {', '.join(also)}", markup=False)
     for lines in persona.sample_lines:
         console.print("")
         console.print(lines, markup=False, style="italic")

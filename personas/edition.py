@@ -141,4 +141,4 @@ AGE_WORDS = frozenset(
 # names the listed "Mistress Ford".
 NAME_ABBREVIATIONS = {"mrs": "Mistress", "m": "Mark", "aemil": "Aemilius"}
 # Roman numerals after a name keep their capitals ("King Henry VI", not "King Henry Vi").
-REGNAL_NUMERALS = frozenset({"ii", "iii", "iv", "v", "vi", "vii", "viii"})
+REGNAL_NUMERALS = frozenset({"ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi"})

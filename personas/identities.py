@@ -136,3 +136,28 @@ def scene_headings(play: str) -> dict[tuple[str, str], str]:
         if ident.heading
         for scene in ident.scenes
     }
+
+
+SERIES_FILE = IDENTITY_FILE.parent / "series.json"
+
+
+@functools.lru_cache(maxsize=1)
+def load_series(path: Path = SERIES_FILE) -> tuple[tuple[str, ...], ...]:
+    """Groups of "play:Name" that are one person across plays (personas/data/series.json)."""
+    if not path.is_file():
+        return ()
+    groups = json.loads(path.read_text(encoding="utf-8")).get("series", [])
+    return tuple(tuple(group) for group in groups)
+
+
+def same_person(play: str, name: str) -> list[str]:
+    """The other plays' "play:Name" for the same person, in story order.
+
+    same_person("henry_iv_part_1", "Prince Henry") -> ["henry_iv_part_2:Prince Henry",
+    "henry_v:King Henry V"]
+    """
+    ref = f"{play}:{name}"
+    for group in load_series():
+        if ref in group:
+            return [r for r in group if r != ref]
+    return []

@@ -35,6 +35,7 @@ _TITLE_SEGMENT = re.compile(
     r"^(?:DUKE|DUCHESS|EARL|COUNTESS|MARQUIS|MARQUESS|PRINCE|PRINCESS|ARCHBISHOP|BISHOP)\s+OF\s"
 )
 _LOWER_WORD = re.compile(r"(?<=\s)(?!(?:of|the|and|de|la|le|du)\b)[a-z][\w'\-]*")
+_GIVEN_NAME = re.compile(r"^called [A-Z][\w'\-]*,?")  # what _names_and_desc adds
 _CAPS_NAME = re.compile(r"^[A-Z][A-Z'\- ]+,")  # "ANTIPHOLUS OF SYRACUSE," opens an entry
 _GROUP_HEADER = re.compile(r"^(?:his|her|their)\s+\w+$|.*:$", re.IGNORECASE)  # "His sons"
 _EPITHET = re.compile(r"^an?\s+([a-z]+)$", re.IGNORECASE)  # "a poet": a second Cinna
@@ -216,5 +217,6 @@ def parse_persons(lines: list[str], title: str = "") -> PersonsList:
                 if not name or name.lower() in seen:
                     continue
                 seen.add(name.lower())
-                result.characters.append(Character(name, desc, _aliases(desc)))
+                plain = _GIVEN_NAME.sub("", desc).strip(" ,")  # the given name is an alias
+                result.characters.append(Character(name, plain, _aliases(desc)))
     return result

@@ -224,3 +224,24 @@ def test_scene_bound_entry_errors_name_the_field(tmp_path):
     bad.write_text(json.dumps({"henry_iv_part_2": [entry]}))
     with pytest.raises(DramatisError, match=r"henry_iv_part_2\[0\]: field 'scenes'"):
         identities.load_identities.__wrapped__(bad)
+
+
+def test_one_person_across_the_history_plays():
+    from dramatis.personas.cast import find_persona
+
+    for group in identities.load_series():
+        for ref in group:
+            play, _, name = ref.partition(":")
+            assert any(s.speaker == name for s in load_play(play).speeches()), ref
+    assert identities.same_person("richard_iii", "Richard III")[-1] == (
+        "henry_vi_part_3:Richard, Duke of Gloster"
+    )
+    assert "henry_v:King Henry V" in identities.same_person("henry_iv_part_1", "Prince Henry")
+    hal = find_persona("Hal")  # an alias, no play named: where he speaks most
+    assert (hal.name, hal.play) == ("Prince Henry", "henry_iv_part_1")
+
+
+def test_two_edwards_of_3_henry_vi_are_two_people():
+    counts = Counter(s.speaker for s in load_play("henry_vi_part_3").speeches())
+    assert counts["King Edward IV"] > 120 and 10 < counts["Prince Edward"] < 25
+    assert "Edward" not in counts
