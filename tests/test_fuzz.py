@@ -414,3 +414,87 @@ def test_memory_graph_files(tmp_path_factory, content):
 @given(GRAPH_BYTES)
 def test_memory_graph_files_many(tmp_path_factory, content):
     check_memory_graph(content, tmp_path_factory.mktemp("graph"))
+
+
+# -- a whole stage on the fake model: options, --set pairs and model settings ---------
+
+SET_KEYS = st.sampled_from(
+    ["max_tokens", "temperature", "top_p", "retries", "best_of", "prompt_format", "move_on",
+     "presence_penalty", "length_share", "nosuch", ""]
+)  # fmt: skip
+SET_PAIRS = st.tuples(SET_KEYS, OPTION_VALUES).map(lambda kv: ["--set", f"{kv[0]}={kv[1]}"])
+FORMATS = st.sampled_from(["page", "auto", "chat", "script", "bogus", "", "PAGE"])
+RUNTIME = st.fixed_dictionaries(
+    {"DRAMATIS_N_CTX": st.sampled_from(["64", "511", "512", "2048", "131073", "x"]),
+     "DRAMATIS_THREADS": st.sampled_from(["0", "1", "3", "1024", "1025", "100000", "-1"])}
+)  # fmt: skip
+
+
+def check_fake_stage(sets: list[list[str]], fmt: str, env: dict, home: Path) -> None:
+    """Any options: exit 0 or a one-line exit 2, and every scene saved has said a turn."""
+    from dramatis.agents.scene_store import turn_counts
+
+    args = ["stage", "--cast", "Hamlet,Horatio", "--model", "fake", "--turns", "1"]
+    args += ["--format", fmt, *flatten(sets), "--out", str(home / "out")]
+    result = CliRunner().invoke(app, args, env={"DRAMATIS_HOME": str(home), **env})
+    assert result.exit_code in (0, 2), (args, env, result.output, result.exception)
+    assert "Traceback" not in result.output
+    if result.exit_code == 2 and result.stderr.startswith("error:"):
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    db = home / "scenes.sqlite"
+    if db.exists():
+        import sqlite3
+
+        conn = sqlite3.connect(db)
+        try:
+            assert all(n > 0 for n in turn_counts(conn).values()), (args, env)
+        finally:
+            conn.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(SET_PAIRS, max_size=3), FORMATS, RUNTIME)
+def test_stage_options_on_the_fake_model(tmp_path_factory, sets, fmt, env):
+    check_fake_stage(sets, fmt, env, tmp_path_factory.mktemp("home"))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(SET_PAIRS, max_size=3), FORMATS, RUNTIME)
+def test_stage_options_on_the_fake_model_many(tmp_path_factory, sets, fmt, env):
+    check_fake_stage(sets, fmt, env, tmp_path_factory.mktemp("home"))
+
+
+# -- card files: any bytes, and PNGs whose header claims any size ----------------------
+
+
+def png_claiming(width: int, height: int, tail: bytes) -> bytes:
+    import struct
+    import zlib
+
+    body = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    ihdr = struct.pack(">I", 13) + b"IHDR" + body + struct.pack(">I", zlib.crc32(b"IHDR" + body))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + tail
+
+
+CARD_BYTES = st.one_of(
+    st.binary(max_size=200),
+    st.builds(png_claiming, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.binary(max_size=60)),
+)  # fmt: skip
+
+
+@FEW
+@given(CARD_BYTES)
+def test_card_bytes(blob):
+    from dramatis.personas.card_files import card_from_bytes
+
+    only_user_errors(card_from_bytes, blob, "card.png")
+
+
+@pytest.mark.slow
+@MANY
+@given(CARD_BYTES)
+def test_card_bytes_many(blob):
+    from dramatis.personas.card_files import card_from_bytes
+
+    only_user_errors(card_from_bytes, blob, "card.png")

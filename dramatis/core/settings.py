@@ -95,7 +95,8 @@ def setting_error(exc: ValidationError, given: dict[str, object]) -> DramatisErr
     field = next((f for f, (var, _) in ENV.items() if var == field), field)  # alias -> field
     var, example = ENV.get(field, (field, ""))
     raw = given[field] if field in given else os.environ.get(var, err.get("input"))
-    where = f"--{field.replace('_', '-')}" if field in given else var
+    option = "--threads" if field == "n_threads" else f"--{field.replace('_', '-')}"
+    where = option if field in given else var
     bound = err.get("ctx", {})
     if err["type"] == "greater_than_equal" and bound.get("ge") == 0:
         return DramatisError(f"{where}={raw!r} is negative: set it to 0 or more")
