@@ -125,7 +125,7 @@ def test_models_retrieve_and_unknown_lists_cards(serve, tmp_path):
     assert httpx.get(f"{url}/models/yorick", timeout=60).json()["name"] == "Yorick"
     banquo = httpx.get(f"{url}/models/macbeth:banquo", timeout=60).json()
     assert banquo["id"] == "macbeth:banquo" and banquo["play"] == "macbeth"
-    missing = httpx.get(f"{url}/models/nobody-here", timeout=60)
+    missing = httpx.get(f"{url}/models/hamlet:nobody", timeout=120)  # one play searched
     assert missing.status_code == 404
     error = missing.json()["error"]
     assert error["code"] == "model_not_found" and "yorick" in error["message"]
@@ -276,21 +276,21 @@ def test_a_client_that_leaves_stops_generation(serve, stream):
     began = time.monotonic()
     assert httpx.post(f"{url}/chat/completions", json=short, timeout=60).status_code == 200
     before = time.monotonic() - began
-    long = {**short, "max_tokens": 300, "stream": stream}
+    long = {**short, "max_tokens": 1000, "stream": stream}  # 30 s, were it not stopped
     if stream:
         with httpx.stream("POST", f"{url}/chat/completions", json=long, timeout=60) as r:
             for line in r.iter_lines():
                 delta = json.loads(line[6:])["choices"][0]["delta"] if line[6:7] == "{" else {}
                 if delta.get("content"):
                     break  # the first piece of speech: leave
-            seen = [c for c in model.calls if c[0] == 300][0][1]
+            seen = [c for c in model.calls if c[0] == 1000][0][1]
     else:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(f"{url}/chat/completions", json=long, timeout=0.5)
-        seen = [c for c in model.calls if c[0] == 300][0][1]
+        seen = [c for c in model.calls if c[0] == 1000][0][1]
     began = time.monotonic()
     assert httpx.post(f"{url}/chat/completions", json=short, timeout=60).status_code == 200
     after = time.monotonic() - began
-    produced = [c[1] for c in model.calls if c[0] == 300]
+    produced = [c[1] for c in model.calls if c[0] == 1000]
     assert produced == [produced[0]] and produced[0] <= seen + 2  # a token or two more
-    assert after < before + 0.5, (before, after)
+    assert after < 2 * before + 3, (before, after)  # not the 30 s the rest would take
