@@ -82,7 +82,7 @@ def stats(
     )
     gold = figures["gold_agreement"]
     console.print(
-        "gold agreement: no gold counts for this play (the table has six plays)"
+        "gold agreement: no gold counts for this play (the table has eight plays)"
         if gold is None
         else f"gold agreement: {gold:.2%} of speeches attributed as in the hand-checked table"
     )

@@ -239,6 +239,8 @@ class Resolver:
             "role word" if exact or len(options) == 1 else ("role guessed from its first letters")
         )
         head = [self._spell_out(w) for w in words[:-1]]
+        small = {"of", "the", "and", "to", "in"}  # "GHOST OF RIVERS." -> "Ghost of Rivers"
+        head = [w.lower() if i and w.lower() in small else w for i, w in enumerate(head)]
         return " ".join([*head, display_name(expansion)])
 
     def _spell_out(self, word: str) -> str:

@@ -130,9 +130,11 @@ def test_friendly_names_and_unknown_play():
         load_play("hamlett")
 
 
-def test_gold_table_covers_six_plays_with_shared_roles():
+def test_gold_table_covers_eight_plays_with_shared_roles():
     assert {"hamlet", "macbeth", "lear", "julius_caesar", "romeo_and_juliet"} <= set(GOLD)
-    assert len(GOLD) >= 6
+    assert {"henry_iv_part_1", "richard_iii"} <= set(GOLD) and len(GOLD) >= 8
+    assert GOLD["richard_iii"]["Richard III"] > 290  # GLOSTER. and KING RICHARD., one man
+    assert GOLD["henry_iv_part_1"]["Prince Henry"] > 160 > GOLD["henry_iv_part_1"]["Hotspur"]
     assert GOLD["macbeth"]["Scotch Doctor"] == 19 and GOLD["macbeth"]["English Doctor"] == 1
 
 

@@ -83,7 +83,7 @@ HEADINGS = {
         "FLAVIUS.=Flavius | LIGARIUS.=Ligarius | CALPURNIA.=Calpurnia | PINDARUS.=Pindarus |"
         "SOOTHSAYER.=Soothsayer | CICERO.=Cicero | TREBONIUS.=Trebonius |"
         "FIRST SOLDIER.=First Soldier | VARRO.=Varro | STRATO.=Strato |"
-        "LEPIDUS.=M. Aemil. Lepidus | POET.=Poet | GHOST.=Ghost of Caesar | CATO.=Cato |"
+        "LEPIDUS.=Mark Aemilius Lepidus | POET.=Poet | GHOST.=Ghost of Caesar | CATO.=Cato |"
         "DARDANIUS.=Dardanius | VOLUMNIUS.=Volumnius | POPILIUS.=Popilius Lena |"
         "SECOND SOLDIER.=Second Soldier | CLAUDIUS.=Claudius | VARRO. CLAUDIUS.=Varro and Claudius |"
         "Welcome, good Messala.=- | PUBLIUS.=Publius | MESSENGER.=Messenger | THIRD SOLDIER.=Third Soldier | TITINIUS. MESSALA.=Titinius and Messala"
@@ -128,6 +128,44 @@ HEADINGS = {
         "SENATORS and PATRICIANS.=Senators and Patricians | PLEBEIANS.=Plebeians |"
         "BOY.=Boy"
     ),
+    "henry_iv_part_1": table(
+        "PRINCE.=Prince Henry | FAL.=Sir John Falstaff | HOT.=Hotspur | POINTZ.=Pointz |"
+        "WOR.=Earl of Worcester | KING.=King Henry the Fourth | HOST.=Mistress Quickly |"
+        "GLEND.=Owen Glendower | DOUG.=Earl of Douglas | GADS.=Gadshill | BARD.=Bardolph |"
+        "FRAN.=Francis | VER.=Sir Richard Vernon | MORT.=Edmund Mortimer |"
+        "NORTH.=Earl of Northumberland | BLUNT.=Sir Walter Blunt | WEST.=Earl of Westmoreland |"
+        "LADY.=Lady Percy | LADY P.=Lady Percy | 1. CAR.=First Carrier | 2. CAR.=Second Carrier |"
+        "CAR.=Carrier | CHAM.=Chamberlain | MESS.=Messenger | SHER.=Sheriff |"
+        "ARCH.=Archbishop of York | SIR M.=Sir Michael | LAN.=Prince John of Lancaster |"
+        "PETO.=Peto | SERV.=Servant | FIRST TRAVELLER.=First Traveller |"
+        "SECOND TRAVELLER.=Second Traveller | VINT.=Vintner | OST.=Ostler |"
+        "FALS, GADS., &C.=Sir John Falstaff and Gadshill and others |"
+        "A fellow of no mark nor likelihood.=-"
+    ),
+    "richard_iii": table(
+        "GLOSTER.=Richard III | KING RICHARD.=Richard III | QUEEN ELIZABETH.=Queen Elizabeth |"
+        "BUCKINGHAM.=Duke of Buckingham | ANNE.=Lady Anne | DUCHESS.=Duchess of York |"
+        "HASTINGS.=Lord Hastings | FIRST MURDERER.=First Murderer | STANLEY.=Lord Stanley |"
+        "QUEEN MARGARET.=Queen Margaret | CLARENCE.=Duke of Clarence |"
+        "SECOND MURDERER.=Second Murderer | CATESBY.=Sir William Catesby | YORK.=Duke of York |"
+        "RATCLIFF.=Sir Richard Ratcliff | RIVERS.=Earl Rivers | PRINCE.=Prince of Wales |"
+        "BRAKENBURY.=Sir Robert Brakenbury | RICHMOND.=Earl of Richmond | MESSENGER.=Messenger |"
+        "KING EDWARD.=King Edward the Fourth | TYRREL.=Sir James Tyrrel |"
+        "THIRD CITIZEN.=Third Citizen | DORSET.=Marquis of Dorset | MAYOR.=Lord Mayor of London |"
+        "NORFOLK.=Duke of Norfolk | GREY.=Lord Grey | SON.=Young Son of Clarence |"
+        "FIRST CITIZEN.=First Citizen | SECOND CITIZEN.=Second Citizen |"
+        "ARCHBISHOP.=Archbishop of York | GHOST.=Ghost | ELY.=Bishop of Ely |"
+        "DAUGHTER.=Young Daughter of Clarence | CHILDREN.=Children | PURSUIVANT.=Pursuivant |"
+        "PAGE.=Page | THIRD MESSENGER.=Third Messenger | BLUNT.=Sir James Blount | LORDS.=Lords |"
+        "CARDINAL.=Cardinal Bourchier | LOVEL.=Lord Lovel | CHRISTOPHER.=Christopher Urswick |"
+        "SHERIFF.=Sheriff of Wiltshire | FIRST GENTLEMAN.=First Gentleman | GENTLEMEN.=Gentlemen |"
+        "BOTH MURDERERS.=Both Murderers | PRIEST.=Priest | VAUGHAN.=Sir Thomas Vaughan |"
+        "SCRIVENER.=Scrivener | ALL.=All | SECOND MESSENGER.=Second Messenger |"
+        "FOURTH MESSENGER.=Fourth Messenger | OXFORD.=Earl of Oxford | HERBERT.=Sir Walter Herbert |"
+        "SURREY.=Earl of Surrey | GHOST OF RIVERS.=Ghost of Rivers | GHOST OF GREY.=Ghost of Grey |"
+        "GHOST OF VAUGHAN.=Ghost of Vaughan | ALL THREE.=All Three | GHOSTS.=Ghosts |"
+        "But 'twas thy beauty that provoked me.=- | Tell the clock there.--Give me a calendar.=-"
+    ),
 }
 # (play, heading, "act.scene") -> name, where the same heading is another person there.
 SCENE_RULES = {
@@ -160,9 +198,23 @@ def headings(lines: list[str]) -> list[tuple[str, str]]:
         if not body or ACT.match(line) or i == 0 or i + 1 == len(lines):
             continue
         m = HEADING.match(line)
-        if m and not lines[i - 1].strip() and lines[i + 1].strip():
+        if m and opens_speech(lines, i, m["h"]):
             found.append((m["h"], f"{act}.{scene}"))
     return found
+
+
+def opens_speech(lines: list[str], i: int, heading: str) -> bool:
+    """Whether the heading-shaped line i opens a speech: a blank line before it and text
+    after it. A heading in capitals may also follow a line of text ("GLEND." right after
+    Hotspur's last line) or stand before a blank line ("PRINCE.", blank, "[Coming
+    forward.]"), as 1 Henry IV prints them."""
+    before, after = lines[i - 1].strip(), lines[i + 1].strip()
+    if not before and after:
+        return True
+    caps = heading.upper() == heading
+    later = lines[i + 2].strip() if i + 2 < len(lines) else ""
+    heading_next = bool(HEADING.match(later)) and later.upper() == later
+    return caps and (bool(after) or (bool(later) and not heading_next))
 
 
 def count(play: str) -> dict[str, int]:
