@@ -267,3 +267,15 @@ def test_prompt_on_the_real_model_shows_the_lore_a_scene_brings_in(tmp_path):
     row = json.loads(run.stdout)
     assert "[The ghost walks the battlements at one.]" in row["prompt"]  # "Long live the king!"
     assert row["parts"]["lore"] > 0 and row["tokens"] <= row["room"]
+
+
+def test_chat_takes_lore_and_saves_it_with_the_chat(tmp_path):
+    from dramatis.tui.session import ChatOptions, new_spec
+
+    import_world(elsinore(tmp_path), LoreStore(tmp_path))
+    spec, _ = new_spec(ChatOptions(cast="Horatio", home=tmp_path, lore="Horatio=elsinore"))
+    assert spec.agent.lore == "Horatio=elsinore"  # resume reads the same books
+    with pytest.raises(DramatisError, match="no lorebook 'atlantis'"):
+        new_spec(ChatOptions(cast="Horatio", home=tmp_path, lore="atlantis"))
+    with pytest.raises(DramatisError, match="Yorick is not in the cast"):
+        new_spec(ChatOptions(cast="Horatio", home=tmp_path, lore="Yorick=elsinore"))
