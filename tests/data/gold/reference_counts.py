@@ -69,7 +69,7 @@ NAMES = {
         "LORD STANLEY=Lord Stanley | RICHMOND=Earl of Richmond |"
         "KING EDWARD IV=King Edward the Fourth | DORSET=Marquis of Dorset |"
         "TYRREL=Sir James Tyrrel | NORFOLK=Duke of Norfolk | BISHOP OF ELY=Bishop of Ely |"
-        "GREY=Lord Grey | ARCHBISHOP OF YORK=Archbishop of York | BLUNT=Blunt | LORDS=Lords |"
+        "GREY=Lord Grey | ARCHBISHOP OF YORK=Archbishop of York | BLUNT=Sir James Blount | LORDS=Lords |"
         "CARDINAL=Cardinal Bourchier | LOVEL=Lord Lovel | CHRISTOPHER=Christopher Urswick |"
         "GENTLEMEN=Gentlemen | VAUGHAN=Sir Thomas Vaughan | OXFORD=Earl of Oxford |"
         "HERBERT=Sir Walter Herbert | SURREY=Earl of Surrey | ANOTHER=Another |"
