@@ -98,6 +98,9 @@ class AgentSettings:
     # speeches, in tokens, drawn by the turn's seed (agents/length.py; 0: off, and
     # `min_tokens` alone applies).
     length_share: float = 0.8
+    # Length: once past its floor, a speech ends at its first sentence end, so its length
+    # follows the drawn real speech both ways (false: it runs on until the model stops).
+    end_past_floor: bool = True
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
     # sentence (none: the draw is retried). 0: trimmed only.
@@ -375,7 +378,8 @@ class CharacterAgent:
         """One completion, cleaned; it ends early at the heading of any speaker of the
         plays. Cut by the token limit inside a sentence, it runs on to the sentence's end
         (at most `finish_tokens` more), then `_finish` trims what is still unfinished."""
-        raw, tokens, ended = self._stream(draw.prompt, self._sampling(draw), on_text)
+        past = draw.floor if self.settings.end_past_floor else None
+        raw, tokens, ended = self._stream(draw.prompt, self._sampling(draw), on_text, past=past)
         cut_off = not ended and tokens >= self.settings.max_tokens
         if cut_off and self.settings.finish_tokens > 0 and not self._ends(raw):
             more = self._sampling(draw, run_on=self.settings.finish_tokens)
@@ -393,10 +397,12 @@ class CharacterAgent:
         sampling: Sampling,
         on_text: Callable[[str], None] | None,
         before: str | None = None,
+        past: int | None = None,
     ) -> tuple[str, int, bool]:
         """(text, tokens, ended early) of one completion of `prompt`, stopped at a heading.
         With `before` (a cut speech so far) it runs that speech on and also stops at the
-        first sentence end."""
+        first sentence end; with `past`, it stops at the first sentence end after that
+        many tokens."""
         said, raw, tokens = before or "", "", 0
         pieces = self.model.stream(prompt, sampling)
         for piece in pieces:
@@ -407,7 +413,8 @@ class CharacterAgent:
             if "\n" in piece or ":" in piece:
                 cut = heading_cut(whole, self.name, self.headings)
             done = cut < len(whole)
-            if not done and before is not None and any(c in piece for c in ".!?"):
+            ending = before is not None or (past is not None and tokens >= past)
+            if not done and ending and any(c in piece for c in ".!?"):
                 done = self._ends(whole)
             if done:
                 close = getattr(pieces, "close", None)

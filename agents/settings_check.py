@@ -92,6 +92,7 @@ RULES: dict[str, Rule] = {
     "move_on": Rule(),
     "length_share": Rule(0, 2),  # of a real speech's length; above 1 runs past the plays
     "finish_tokens": Rule(0),
+    "end_past_floor": Rule(),
     "human_card": Rule(),
     "lore": Rule(),
 }

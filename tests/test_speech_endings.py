@@ -91,3 +91,18 @@ def test_each_character_draws_its_floor_from_its_own_real_speeches():
     assert set(macbeth) <= {min(45, int(n * 0.8)) for n in real}
     assert floors("Macbeth", cast, 0.0) == [0] * 40
     assert floors("Macbeth", cast, 0.8) == macbeth  # seeded by the turn: a rerun agrees
+
+
+def test_past_its_floor_a_speech_ends_at_its_first_sentence_end():
+    """Floor 5 words (FakeModel's tokens are words): "Ay." is too short to end on, and the
+    next sentence end, past the floor, ends the speech; with `end_past_floor` off, the
+    speech runs on as long as the model writes."""
+    text = "Ay. I will go there now. And then we shall see it done. Farewell."
+    said = agent(FakeModel([text]), min_tokens=5).speak(opening(), SETTING, seed=1)
+    assert said.text == "Ay. I will go there now."
+    said = agent(FakeModel([text]), min_tokens=5, end_past_floor=False).speak(
+        opening(), SETTING, seed=1
+    )
+    assert said.text == text
+    said = agent(FakeModel([text]), min_tokens=7).speak(opening(), SETTING, seed=1)
+    assert said.text == "Ay. I will go there now. And then we shall see it done."
