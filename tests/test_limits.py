@@ -146,6 +146,27 @@ def test_real_model_chat_format_is_refused_and_saves_nothing(tmp_path):
     assert saved_ids(tmp_path) == []
 
 
+@pytest.mark.slow  # a 40 KB prompt on the real model: minutes on a loaded machine
+def test_real_model_setting_longer_than_the_context_saves_no_unresumable_scene(tmp_path):
+    """The real path: Gemma 3 270M with a 512-token context and a 40 KB setting. Either
+    the prompt is trimmed to fit and the scene speaks, or the command ends with one line
+    and nothing saved; never a traceback or a scene with no turns."""
+    env = {**os.environ, "DRAMATIS_HOME": str(tmp_path), "DRAMATIS_THREADS": "1"}
+    env["DRAMATIS_N_CTX"] = "512"
+    cmd = [sys.executable, "-m", "dramatis", "stage", "--cast", "Hamlet,Ophelia"]
+    cmd += ["--setting", "A cold hall. " * 3300, "--turns", "1", "--set", "best_of=1"]
+    cmd += ["--out", str(tmp_path / "out")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode in (0, 2), done.stderr
+    if done.returncode == 2:
+        assert done.stderr.count("\n") == 1 and "does not fit" in done.stderr
+        assert saved_ids(tmp_path) == []
+    else:
+        conn = sqlite3.connect(tmp_path / "scenes.sqlite")
+        assert list(turn_counts(conn).values()) == [1]
+
+
 # -- 2. model settings at the edge -------------------------------------------------------
 
 
