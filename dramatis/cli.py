@@ -259,7 +259,7 @@ def stage(
         ),
     ] = None,
 ) -> None:
-    """Stage a new scene and stream it; it is saved once its model has loaded."""
+    """Stage a new scene and stream it; it is saved with its first turn."""
     from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
     from dramatis.personas.world_info import LoreStore, missing_lore
