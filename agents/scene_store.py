@@ -287,6 +287,9 @@ def take_lock(path: Path, thread_id: str) -> int:
     return fd
 
 
+UNREADABLE = -1  # turn_counts' count for a scene whose newest checkpoint does not decode
+
+
 def turn_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """thread id -> turns in its newest checkpoint (plus a turn written but not yet
     checkpointed), for every stored scene; read with plain SQL, so a read-only
@@ -308,12 +311,15 @@ def turn_counts(conn: sqlite3.Connection) -> dict[str, int]:
         if row is None:
             counts[thread_id] = 0
             continue
-        values = serde.loads_typed((row[1], row[2])).get("channel_values", {})
         pending = conn.execute(
             "SELECT type, value FROM writes WHERE thread_id = ? AND checkpoint_id = ? "
             "AND channel = 'turns'",
             (thread_id, row[0]),
         ).fetchall()
-        written = sum(len(serde.loads_typed((t, v)) or []) for t, v in pending)
-        counts[thread_id] = len(values.get("turns", [])) + written
+        try:
+            values = serde.loads_typed((row[1], row[2])).get("channel_values", {})
+            written = sum(len(serde.loads_typed((t, v)) or []) for t, v in pending)
+            counts[thread_id] = len(values.get("turns", [])) + written
+        except Exception:  # a checkpoint that does not decode: its scene cannot resume
+            counts[thread_id] = UNREADABLE
     return counts

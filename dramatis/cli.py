@@ -365,6 +365,7 @@ def scenes(home: Home = None, as_json: JsonFlag = False) -> None:
         kind = f"chat as {spec.human}" if spec.human else "scene"
         count = said.get(spec.thread_id, 0)
         turns = f"{count} turns" if count else "0 turns (never spoke; resume starts it)"
+        turns = "turns unreadable (doctor)" if count < 0 else turns
         typer.echo(
             f"{spec.thread_id}\t{kind}\t{', '.join(spec.cast)}\t{spec.created[:19]}\t{turns}"
         )

@@ -95,11 +95,21 @@ def check_empty_scenes(db: Path) -> Iterator[Finding]:
         return
     try:
         conn = read_only(db)
+    except sqlite3.DatabaseError:
+        return  # check_scenes has said what is wrong with the file
+    try:
         counts = turn_counts(conn)
     except (sqlite3.DatabaseError, ValueError):
-        return  # check_scenes has said what is wrong with the file
+        return
     finally:
         conn.close()
+    if broken := sorted(t for t, n in counts.items() if n < 0):
+        yield Finding(
+            f"{db} scenes",
+            False,
+            f"newest checkpoint does not decode for {', '.join(broken[:5])}: stage those "
+            "scenes again",
+        )
     if empty := sorted(t for t, n in counts.items() if n == 0):
         shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
         yield Finding(

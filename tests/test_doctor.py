@@ -292,3 +292,22 @@ def test_a_read_only_home_is_diagnosed_and_its_wal_database_is_not_called_damage
     assert len(bad) == 1 and "cannot be written" in bad[0], result.output
     assert "1 scenes" in result.output and "damaged" not in result.output
     assert bare.exit_code == 2 and "cannot be written" in bare.output
+
+
+def test_a_checkpoint_that_does_not_decode_is_named(tmp_path):
+
+    home = tmp_path / "home"
+    store = SceneStore(home / "scenes.sqlite")
+    store.save(SceneSpec(thread_id="t1", cast=["Hamlet", "Ophelia"], setting="A hall."))
+    store.checkpointer.setup()
+    store.conn.execute(
+        "INSERT INTO checkpoints VALUES ('t1', '', 'c1', NULL, 'msgpack', x'c1c1c1', x'80')"
+    )
+    store.conn.commit()
+    store.close()
+    result = doctor(home)
+    assert result.exit_code == 2, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("BAD")]
+    assert "does not decode for t1" in line
+    listed = CliRunner().invoke(app, ["scenes", "--home", str(home)])
+    assert listed.exit_code == 0 and "turns unreadable" in listed.output
