@@ -98,9 +98,11 @@ class AgentSettings:
     # speeches, in tokens, drawn by the turn's seed (agents/length.py; 0: off, and
     # `min_tokens` alone applies).
     length_share: float = 0.8
-    # Length: once past its floor, a speech ends at its first sentence end, so its length
-    # follows the drawn real speech both ways (false: it runs on until the model stops).
-    end_past_floor: bool = True
+    # Length: once past its floor, a speech ends at its first sentence end, so that its
+    # length follows the drawn real speech both ways (false: it runs on until the model
+    # stops). Off: on the round-4 casts it cut speeches under the real length (Othello and
+    # Iago 4 words against 10.5) and left the long ones long (docs/fidelity.md, round 6).
+    end_past_floor: bool = False
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
     # sentence (none: the draw is retried). 0: trimmed only.

@@ -98,11 +98,13 @@ def test_past_its_floor_a_speech_ends_at_its_first_sentence_end():
     next sentence end, past the floor, ends the speech; with `end_past_floor` off, the
     speech runs on as long as the model writes."""
     text = "Ay. I will go there now. And then we shall see it done. Farewell."
-    said = agent(FakeModel([text]), min_tokens=5).speak(opening(), SETTING, seed=1)
-    assert said.text == "Ay. I will go there now."
-    said = agent(FakeModel([text]), min_tokens=5, end_past_floor=False).speak(
+    said = agent(FakeModel([text]), min_tokens=5, end_past_floor=True).speak(
         opening(), SETTING, seed=1
     )
-    assert said.text == text
-    said = agent(FakeModel([text]), min_tokens=7).speak(opening(), SETTING, seed=1)
+    assert said.text == "Ay. I will go there now."
+    said = agent(FakeModel([text]), min_tokens=5).speak(opening(), SETTING, seed=1)
+    assert said.text == text  # off by default
+    said = agent(FakeModel([text]), min_tokens=7, end_past_floor=True).speak(
+        opening(), SETTING, seed=1
+    )
     assert said.text == "Ay. I will go there now. And then we shall see it done."
