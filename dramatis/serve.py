@@ -128,7 +128,7 @@ class ServeState:
     max_body: int = 1 << 20  # bytes of one request body (413 above)
     queue: int = 8  # requests that may wait for the model (429 beyond)
     wait_s: float = 60.0  # longest wait in that line (503 after)
-    timeout_s: float = 120.0  # longest generation of one request (504 after)
+    timeout_s: float = 300.0  # longest reply, prompt and generation (504 after)
     _adapter_of: dict[str, str | None] = field(default_factory=dict)
     model_spec: ModelSpec = field(init=False)  # settings.model, parsed once
 

@@ -76,8 +76,8 @@ def serve_cmd(
         float, typer.Option(min=0.1, help="Longest wait in that line, seconds (503 after).")
     ] = 60.0,
     timeout: Annotated[
-        float, typer.Option(min=1.0, help="Longest generation of one request, seconds (504).")
-    ] = 120.0,
+        float, typer.Option(min=1.0, help="Longest reply of one request, seconds (504 after).")
+    ] = 300.0,
     stage_voice: Annotated[
         float | None,
         typer.Option(
