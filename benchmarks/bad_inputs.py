@@ -631,7 +631,11 @@ def template(root: Path) -> tuple[Path, str]:
 
 
 def message(stderr: str, stdout: str) -> str:
-    """The first line that says something: an `error:` line, a usage box's own line."""
+    """The first line that says something: doctor's first BAD line, an `error:` line, a
+    usage box's own line, else the first line printed."""
+    for line in stdout.splitlines():
+        if line.startswith("BAD"):
+            return line
     for line in (stderr + "\n" + stdout).splitlines():
         text = line.strip(" │╭╮╰╯─")
         if text.startswith("error:") or "Invalid value" in text or "No such option" in text:
@@ -697,6 +701,7 @@ def run_case(case: Case, root: Path, home0: Path, thread: str) -> dict:
         "message": message(done.stderr, done.stdout),
         "traceback": "Traceback (most recent call last)" in out,
         "seconds": round(time.perf_counter() - began, 1),
+        "tmp": str(tmp),
         "command": " ".join(["dramatis", *(a if len(a) < 40 else a[:20] + "…" for a in case.args)]),
     }
 
@@ -705,11 +710,10 @@ def table(rows: list[tuple[int, Case, dict]]) -> str:
     lines = ["| # | bad input or damaged state | command | exit | what it says |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for number, case, r in rows:
-        said = r["message"].replace("|", "\\|")
-        for path in (str(Path(tempfile.gettempdir())),):
-            said = said.replace(path, "/tmp")
-        if len(said) > 220:
-            said = said[:219] + "…"
+        said = r["message"].replace("|", "\\|").replace(r["tmp"], "{tmp}")
+        limit = 220 if r["code"] else 100  # a case that was taken: its first line of output
+        if len(said) > limit:
+            said = said[: limit - 1] + "…"
         command = r["command"].replace("|", "\\|")
         lines.append(f"| {number} | {case.what} | `{command}` | {r['code']} | {said} |")
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def png_text_chunks(blob: bytes, source: str) -> dict[str, bytes]:
     raise DramatisError(f"{source}: truncated PNG (no IEND chunk)")
 
 
-# Pixels a card's image may have: 16.7 megapixels (4096 x 4096, ~67 MB decoded as RGBA).
+# Pixels a card's image may have: 16.8 megapixels (4096 x 4096, ~67 MB decoded as RGBA).
 # Card viewers show a few hundred pixels; a 100-megapixel PNG decodes to ~300 MB and a
 # 900-megapixel one is past what Pillow opens, so export would fail long after import.
 MAX_PIXELS = 4096 * 4096
