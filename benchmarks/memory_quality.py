@@ -1,7 +1,8 @@
-"""Memory quality: retrieval accuracy on held-out lines, and the memory hit rate of
-staged scenes with memory on against off. Definitions: docs/memory.md ("Metrics").
+"""Memory quality: the lexical memory hit rate of staged scenes with memory on against
+off. Definitions: docs/memory.md ("Metrics"). Retrieval accuracy with its baselines is
+benchmarks/memory_retrieval.py; take-up judged without the steering's words is
+benchmarks/memory_takeup.py (this hit rate counts the very words steering boosts).
 
-    .venv/bin/python benchmarks/memory_quality.py accuracy [--play hamlet] [--every 5]
     .venv/bin/python benchmarks/memory_quality.py hit-rate [--turns 6] [--max-tokens 40]
         [--best-of 1] [--memory-boost 3] [--[no-]prefer-memory] [--seeds 11,12] [--arms on,off]
         [--model gemma3-270m|smollm2|qwen1.5b|PATH.gguf] [--keep DIR]
@@ -31,30 +32,15 @@ from dramatis.arena.scoring import score_dirs
 from dramatis.core.settings import Settings
 from dramatis.memory.embed import Embedder
 from dramatis.memory.lore import lore_payload, speech_text
-from dramatis.memory.retrieval import Horizon, Retriever, Weights
-from dramatis.memory.seed import horizon_after
 from dramatis.memory.settings import MemorySettings
 from dramatis.memory.store import VectorStore, point_id
 from dramatis.personas import load_play
-from dramatis.personas.model import Play, Speech
+from dramatis.personas.model import Play
 from dramatis.staging import build_scene, opening_from_play
 from dramatis.transcript import write_transcript
 
 ARENA = ("in_world", "knowledge_leak", "attribution_balanced", "impersonation", "copying")
 CHARACTERS = ["Hamlet", "Claudius", "Polonius", "Horatio", "Laertes", "Ophelia", "Gertrude"]
-CONFIGS = {
-    "default weights": Weights(),
-    "relevance only": Weights(recency=0.0, importance=0.0),
-}
-
-
-def held_out(play: Play, every: int) -> list[Speech]:
-    """Every `every`-th speech of each character with 8 words or more."""
-    out = []
-    for name in CHARACTERS:
-        own = [s for s in play.speeches() if s.speaker == name and len(s.text.split()) >= 8]
-        out += own[::every]
-    return out
 
 
 def fill_lore(store: VectorStore, embedder: Embedder, play: Play, skip: set[int]) -> None:
@@ -65,26 +51,6 @@ def fill_lore(store: VectorStore, embedder: Embedder, play: Play, skip: set[int]
     payloads = [lore_payload(play, speeches[i], "heldout") for i in keep]
     ids = [point_id(play.key, speeches[i].index) for i in keep]
     store.upsert("lore", ids, vectors[keep], payloads)
-
-
-def accuracy(play_key: str, every: int, home: Path) -> dict:
-    play = load_play(play_key)
-    queries = held_out(play, every)
-    embedder = Embedder(MemorySettings.under(home).embeddings)
-    store = VectorStore(":memory:")
-    fill_lore(store, embedder, play, {q.index for q in queries})
-    vectors = embedder.encode([speech_text(q) for q in queries])
-    report: dict = {"play": play.key, "queries": len(queries)}
-    for name, weights in CONFIGS.items():
-        retriever = Retriever(store, embedder, weights)
-        for horizon in ("after the scene", "end of play"):
-            hits = 0
-            for q, v in zip(queries, vectors, strict=True):
-                scene = horizon_after(q.scene_id) if horizon == "after the scene" else "99.0"
-                top = retriever.recall(q.speaker, v, Horizon(play.key, scene), 5)
-                hits += any((m.payload["act"], m.payload["scene"]) == (q.act, q.scene) for m in top)
-            report[f"{name}, horizon {horizon}"] = round(hits / len(queries), 3)
-    return report
 
 
 STOP = set(
@@ -314,9 +280,7 @@ def hit_rate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["accuracy", "hit-rate"])
-    parser.add_argument("--play", default="hamlet")
-    parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("what", choices=["hit-rate"])
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--max-tokens", type=int, default=40)
     parser.add_argument("--best-of", type=int, default=1, help="candidates per turn (stage: 3)")
@@ -330,14 +294,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder for the transcripts and memory.json logs")
     args = parser.parse_args()
     home = Settings.load().home
-    if args.what == "accuracy":
-        report = accuracy(args.play, args.every, home)
-    else:
-        seeds = tuple(int(s) for s in args.seeds.split(","))
-        run = Run(args.turns, args.max_tokens, args.best_of, args.memory_boost,
-                  args.prefer_memory, seeds)  # fmt: skip
-        arms = [arm == "on" for arm in args.arms.split(",")]
-        report = hit_rate(run, home, args.model, args.keep, arms)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    run = Run(args.turns, args.max_tokens, args.best_of, args.memory_boost,
+              args.prefer_memory, seeds)  # fmt: skip
+    arms = [arm == "on" for arm in args.arms.split(",")]
+    report = hit_rate(run, home, args.model, args.keep, arms)
     print(json.dumps(report, indent=2))
 
 

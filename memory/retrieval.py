@@ -18,15 +18,28 @@ from dramatis.memory.embed import Embedder
 from dramatis.memory.mirror import Hit, Where
 from dramatis.memory.store import VectorStore
 
+# Below this cosine similarity a line is no likelier to be of the cue's scene than any
+# line the character heard: on Hamlet, 0.39 is the 95th percentile of a held-out speech's
+# similarity to lines of other scenes, and the same-scene share stays at its base rate
+# (0.12-0.13) in every bin below 0.40, rising to 0.19 at 0.45-0.55 and 0.26+ above 0.60
+# (benchmarks/memory_retrieval.py floor; docs/memory.md "Measured").
+FLOOR = 0.39
+
 
 class Weights(BaseModel):
     """Defaults and why: docs/memory.md ("Scoring")."""
 
     relevance: float = 1.0
-    recency: float = 0.5
+    # 0.1, not 0.5: at half weight recency put the default below five random lines at
+    # mid-play (0.72 against 0.79); its lift right after a scene is what the five newest
+    # lines alone give (docs/memory.md, "Measured")
+    recency: float = 0.1
     importance: float = 0.25
     decay: float = 0.995  # recency per speech of story time (Generative Agents: per hour)
     candidates: int = 40  # most relevant points scored per collection
+    # Cosine similarity below which a point is not recalled at all, however recent or
+    # important: calibrated on Hamlet (benchmarks/memory_retrieval.py floor; docs/memory.md)
+    floor: float = FLOOR
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class Retriever:
 
     def recall(self, who: str, query: str | np.ndarray, at: Horizon, k: int = 5) -> list[Memory]:
         """The `k` best memories of `who` for `query` (text, or its embedding), best first."""
-        hits = self.candidates(who, query, at)
+        hits = [h for h in self.candidates(who, query, at) if h.score >= self.weights.floor]
         if not hits:
             return []
         w = self.weights

@@ -1,7 +1,7 @@
 """Memory on the real path: MiniLM embeddings, qdrant local storage, LangGraph scenes.
 
 Lore is a slice of Hamlet (short speeches from every act) so the default run stays fast;
-the whole play is indexed by the slow test and by benchmarks/memory_quality.py.
+the whole play is indexed by the slow test and by benchmarks/memory_retrieval.py.
 """
 
 import os
@@ -15,7 +15,7 @@ from conftest import hamlet_lore_slice
 from dramatis.memory.clock import Moment
 from dramatis.memory.embed import Embedder
 from dramatis.memory.lore import index_play, speech_text
-from dramatis.memory.retrieval import Horizon, Retriever
+from dramatis.memory.retrieval import Horizon, Retriever, Weights
 from dramatis.memory.scene_memory import Role, SceneMemory
 from dramatis.memory.seed import seed_graph
 from dramatis.memory.store import VectorStore
@@ -56,7 +56,7 @@ def turn(i, speaker, text, present):
 
 
 def test_nothing_after_the_horizon_and_only_what_was_witnessed(lore, embedder, hamlet):
-    retriever = Retriever(lore, embedder)
+    retriever = Retriever(lore, embedder, Weights(floor=-1.0))  # the filters alone
     # The most tempting queries: the very words of speeches after every horizon below.
     later = [speech_text(s) for s in lore_slice(hamlet) if s.act >= 4][::3]
     vectors = embedder.encode(later)
@@ -73,6 +73,9 @@ def test_nothing_after_the_horizon_and_only_what_was_witnessed(lore, embedder, h
     # Ophelia first comes on stage in 1.3: at 1.3 she remembers nothing of the play.
     assert retriever.recall("Ophelia", "my father", Horizon("hamlet", "1.3")) == []
     assert retriever.recall("Ophelia", "my father", Horizon("hamlet", "3.1"))
+    # The similarity floor: a cue like nothing she heard recalls nothing at all.
+    floored = Retriever(lore, embedder)
+    assert floored.recall("Ophelia", "quantum chromodynamics", Horizon("hamlet", "3.1")) == []
 
 
 def test_absent_characters_cannot_recall_a_turn(lore, embedder, hamlet, tmp_path):
@@ -117,11 +120,12 @@ def test_local_and_in_memory_modes_run_the_same_code(where, hamlet, embedder, tm
     assert not report.encoded  # from the session's embedding cache
     again = index_play(store, embedder, hamlet, speeches=lore_slice(hamlet))
     assert again.skipped and again.seconds < 1.0
-    got = Retriever(store, embedder).recall(
+    unfloored = Weights(floor=-1.0)  # five of the slice's lines, whatever their similarity
+    got = Retriever(store, embedder, unfloored).recall(
         "Hamlet", "Alas, poor Yorick", Horizon("hamlet", "5.2"), 5
     )
     store.use_mirror = False  # the Qdrant query path a server gets
-    served = Retriever(store, embedder).recall(
+    served = Retriever(store, embedder, unfloored).recall(
         "Hamlet", "Alas, poor Yorick", Horizon("hamlet", "5.2"), 5
     )
     assert [m.text for m in got] == [m.text for m in served] and len(got) == 5
