@@ -336,7 +336,7 @@ def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outco
     targeted = {"generate", "checkpoint", "transcript"}
     if point in targeted:
         kill_at, delay = kill_point(point, sc.turns, rng, fake), None
-    elif point == "resume":  # stage dies before its last turn, so there is a resume to kill
+    elif point in ("resume", "concurrent"):  # stage dies before its last turn: a resume follows
         kill_at, delay = kill_point("generate", sc.turns - 1, rng, fake), None
     else:
         kill_at, delay = "", rng.uniform(0.4, 1.0) * wall
@@ -366,26 +366,26 @@ def race(
     sc: Scenario, o: Outcome, thread_id: str, left: int, rng: random.Random, fake: bool
 ) -> tuple[int, list[dict], int]:
     """Two `resume`s of one scene at once, the first armed with a kill. One writer per
-    scene: the other must refuse (exit 2, one line) unless the first was done before it
-    looked. (the armed child's code, saved turns after, turns the second one added)"""
+    scene: whichever claims it second must refuse (exit 2, one line), unless the other
+    had already ended. (the armed child's code, saved turns after, turns beyond the
+    scene's length that the two added between them)"""
     inner = kill_point(rng.choice(["generate", "checkpoint", "transcript"]), left, rng, fake, 0)
-    first = subprocess.Popen(sc.resume(thread_id, left, inner), env=sc.env(), text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    second = subprocess.Popen(sc.resume(thread_id, left), env=sc.env(), text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    out1, _ = first.communicate()
+    pipes = {"env": sc.env(), "text": True, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    first = subprocess.Popen(sc.resume(thread_id, left, inner), **pipes)  # type: ignore[call-overload]
+    second = subprocess.Popen(sc.resume(thread_id, left), **pipes)  # type: ignore[call-overload]
+    out1, err1 = first.communicate()
     _, err2 = second.communicate()
-    if second.returncode == 2 and "being written by another" in err2:
+    codes = {first.returncode, second.returncode}
+    refused = [e for p, e in ((first, err1), (second, err2)) if p.returncode == 2]
+    if len(refused) == 1 and "being written by another" in refused[0]:
         o.notes.append("second writer refused")
-        extra = 0
-    elif second.returncode in (0, -signal.SIGKILL):
-        o.notes.append("second writer ran after the first")  # it adds its own turns
-        extra = left if second.returncode == 0 and first.returncode == 0 else 0
+    elif not codes - {0, -signal.SIGKILL}:
+        o.notes.append("the writers ran one after the other")
     else:
         o.mismatch += 1
-        o.notes.append(f"second writer failed ({second.returncode}): {err2.strip()[-200:]}")
-        extra = 0
-    return first.returncode, check_after_kill(sc, o, printed_turns(out1)), extra
+        o.notes.append(f"a writer failed ({first.returncode}, {second.returncode})")
+    saved = check_after_kill(sc, o, printed_turns(out1))
+    return first.returncode, saved, max(0, len(saved) - sc.turns)
 
 
 def campaign(
