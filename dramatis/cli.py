@@ -274,9 +274,13 @@ def stage(
     model_spec = parse_model(settings.model)
     personas = cast_personas(parse_cast(cast), settings.home)
     make_policy(policy)  # fail on a bad name before loading anything
-    from dramatis.memory.attach import check_horizon
+    from dramatis.memory.attach import check_horizon, index_missing
 
     horizon = check_horizon(horizon)
+    if memory:  # a play not yet indexed is indexed now, with a progress bar
+        from dramatis.memory.settings import MemorySettings
+
+        index_missing(MemorySettings.of(settings), [p.play for p in personas if p.play])
     names = [p.name for p in personas]
     missing_lore(agent.lore, names, LoreStore(settings.home))  # before the model loads
     scene_setting, opening = _setting_and_opening(scene, setting, personas, greeting)

@@ -39,6 +39,26 @@ def check_horizon(text: str | None) -> str | None:
     return ",".join(f"{k}:{v}" for k, v in found.items()) or None
 
 
+def require_lore(store: VectorStore, plays: set[str]) -> None:
+    """A one-line error for a play the store does not hold (chat says it in the app)."""
+    for play in sorted(plays):
+        if store.count("lore", Where(equals=(("play", play),))) == 0:
+            raise DramatisError(
+                f"no memory of {play} yet: run `dramatis memory index {play}` once (a minute "
+                "or more of CPU), or stage with --no-memory"
+            )
+
+
+def index_missing(settings: MemorySettings, plays: Sequence[str]) -> list[str]:
+    """`stage --memory`: index the plays the store lacks now, each with a progress bar,
+    before the scene opens the store. Returns the plays indexed."""
+    store = VectorStore(settings.store)
+    try:
+        return ensure_lore(store, settings.embedder(), set(plays))
+    finally:
+        store.close()
+
+
 def ensure_lore(store: VectorStore, embedder: Embedder, plays: set[str]) -> list[str]:
     """Index each of `plays` the store does not hold yet, then and there, with a progress
     bar on stderr (a first `stage --memory` of a play). Returns the plays indexed."""
@@ -75,7 +95,7 @@ def open_scene_memory(
     store = store or VectorStore(settings.store)
     embedder = embedder or settings.embedder()
     roles = roles_for(cast, source_scene, horizon)
-    ensure_lore(store, embedder, {r.play for r in roles.values()})
+    require_lore(store, {r.play for r in roles.values()})
     path = settings.graph_path(thread)
     graph = MemoryGraph.load(path) if path.exists() else seeded_graph(roles)
     if not path.exists():
