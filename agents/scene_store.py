@@ -213,11 +213,15 @@ class SceneStore:
         return turn_counts(self.conn)
 
     def save(self, spec: SceneSpec) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO dramatis_scenes VALUES (?, ?, ?)",
-            (spec.thread_id, spec.model_dump_json(), spec.created),
-        )
-        self.conn.commit()
+        """Store the scene's spec. It can be called while the scene's graph runs (stage
+        saves a scene with its first turn), so it takes the checkpointer's lock: the two
+        share one connection, and a commit of one inside the other's transaction fails."""
+        with self.checkpointer.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO dramatis_scenes VALUES (?, ?, ?)",
+                (spec.thread_id, spec.model_dump_json(), spec.created),
+            )
+            self.conn.commit()
 
     def ids(self) -> list[str]:
         rows = self.conn.execute("SELECT thread_id FROM dramatis_scenes ORDER BY created")
