@@ -73,7 +73,14 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Run every configuration × scene × seed of a suite, then score it (resumable)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from dramatis.arena.runner import EXECUTORS, pending, run_suite
     from dramatis.arena.scoring import score_dirs, write_scores
@@ -94,6 +101,8 @@ def run_cmd(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=console,
     )
     with bar:

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from dramatis.agents.policies import mentions  # noqa: E402
 from dramatis.arena.registry import shown  # noqa: E402
@@ -103,6 +104,7 @@ def address_graph(runs: Sequence[dict], path: Path) -> Path:
         )
         labels = {(u, v): graph[u][v]["weight"] for u, v in graph.edges}
         nx.draw_networkx_edge_labels(graph, pos, edge_labels=labels, ax=ax, font_size=7)
+        ax.margins(0.22)  # the circles (node_size 1800) stay inside the frame
     ax.set_title("Who addresses whom (names in generated turns)")
     ax.axis("off")
     return _save(fig, path)
@@ -153,6 +155,7 @@ def fidelity_by_turn(runs: Sequence[dict], path: Path) -> Path:
         ax.plot(
             xs, [np.mean(by_turn[x]) for x in xs], style, marker="o", markersize=3, label=config
         )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # turns are whole numbers
     ax.set_xlabel("turn")
     ax.set_ylabel("P(true speaker)")
     ax.set_ylim(0, 1)

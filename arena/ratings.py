@@ -2,7 +2,7 @@
 (choix) with bootstrap confidence intervals.
 
 Two runs meet when they share cast, starting scene and seed; the one with the higher
-fidelity score wins (a tie is no comparison). Baselines are left out: they are real
+fidelity score wins (a tie is no comparison, and is counted apart: `ties`). Baselines are left out: they are real
 lines, shown beside every metric in the table, and would only anchor the scale. Ratings are log-strengths centred on
 0: a difference of 1 means the higher one wins e/(1+e) ≈ 73% of meetings.
 """
@@ -62,8 +62,10 @@ def bradley_terry(n: int, pairs: Sequence[tuple[int, int]], alpha: float = 0.01)
 
 
 def ratings(scored: Sequence[dict], boot: int = 200, seed: int = 0) -> dict[str, dict[str, float]]:
-    """{config: {"rating", "low", "high", "wins", "games"}}: 95% bootstrap interval."""
+    """{config: {"rating", "low", "high", "wins", "games", "ties"}}: 95% bootstrap
+    interval; tied meetings are in "ties", not in "games"."""
     configs, pairs = comparisons(scored)
+    tied = ties(scored)
     point = bradley_terry(len(configs), pairs)
     rng = np.random.default_rng(seed)
     samples = []
@@ -81,5 +83,28 @@ def ratings(scored: Sequence[dict], boot: int = 200, seed: int = 0) -> dict[str,
             "high": float(high[i]),
             "wins": float(wins),
             "games": float(games),
+            "ties": float(tied.get(config, 0)),
         }
     return out
+
+
+def ties(scored: Sequence[dict]) -> dict[str, int]:
+    """{config: meetings it tied}: equal fidelity scores are no comparison, so the ratings
+    leave them out; the report shows how many there were.
+
+    ties([{"config": "a", "cast": ["X"], "seed": 1, "values": {"in_world": 1.0}},
+          {"config": "b", "cast": ["X"], "seed": 1, "values": {"in_world": 1.0}}])
+        -> {"a": 1, "b": 1}
+    """
+    meetings: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for row in scored:
+        if not row["config"].startswith("baseline:"):
+            key = (tuple(row["cast"]), row.get("source_scene"), row.get("seed"))
+            meetings[key][row["config"]] = fidelity(row["values"])
+    counts: dict[str, int] = defaultdict(int)
+    for by_config in meetings.values():
+        for a, b in combinations(sorted(by_config), 2):
+            if by_config[a] == by_config[b]:
+                counts[a] += 1
+                counts[b] += 1
+    return dict(counts)

@@ -44,10 +44,11 @@ figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 </table></div>
 <p class="note">Higher is better: {{ higher|join(', ') }}. Lower is better: {{ lower|join(', ') }}. Rates are 0–1; bleu 0–100. attribution2: the second judge (other features). Baselines are real lines: their copying is 1 by construction.</p>
 <h2>Ratings</h2>
-<table><tr><th>config</th><th>rating</th><th>95% CI</th><th>wins / games</th></tr>
+<table><tr><th>config</th><th>rating</th><th>95% CI</th><th>wins / games</th><th>ties</th></tr>
 {% for config, r in rated.items() %}<tr><td>{{ config }}</td><td>{{ '%.2f'|format(r.rating) }}</td>
-<td>{{ '%.2f'|format(r.low) }} … {{ '%.2f'|format(r.high) }}</td><td>{{ r.wins|int }} / {{ r.games|int }}</td></tr>{% endfor %}
+<td>{{ '%.2f'|format(r.low) }} … {{ '%.2f'|format(r.high) }}</td><td>{{ r.wins|int }} / {{ r.games|int }}</td><td>{{ r.ties|int }}</td></tr>{% endfor %}
 </table>
+<p class="note">A tie (equal fidelity on the same cast, scene and seed) is no game: ties are counted apart.</p>
 {% for name, caption, data in plots %}<figure><img src="data:image/png;base64,{{ data }}" alt="{{ caption }}" data-file="{{ name }}">
 <figcaption>{{ caption }} <span class="note">({{ name }})</span></figcaption></figure>{% endfor %}
 <h2>Out-of-world examples</h2>

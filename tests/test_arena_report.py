@@ -88,3 +88,21 @@ def test_every_plot_loads_in_headless_chromium(report: Path, tmp_path: Path) -> 
         check=True,
     )
     assert shot.stat().st_size > 50_000
+
+
+def test_ratings_count_ties_apart_from_games() -> None:
+    """Equal fidelity on one meeting is a tie: no game for either side, and counted."""
+    from dramatis.arena.ratings import ratings
+
+    def row(config: str, seed: int, in_world: float) -> dict:
+        return {
+            "config": config,
+            "cast": ["Hamlet"],
+            "seed": seed,
+            "values": {"in_world": in_world},
+        }
+
+    rows = [row("a", 1, 1.0), row("b", 1, 1.0), row("a", 2, 1.0), row("b", 2, 0.5)]
+    rated = ratings(rows, boot=10)
+    assert rated["a"]["ties"] == rated["b"]["ties"] == 1
+    assert rated["a"]["games"] == rated["b"]["games"] == 1 and rated["a"]["wins"] == 1

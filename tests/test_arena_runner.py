@@ -151,9 +151,8 @@ def test_smoke_suite_end_to_end(tmp_path: Path, home: Path, monkeypatch) -> None
     result = CliRunner().invoke(app, ["arena", "report", str(out)])
     assert result.exit_code == 0, result.output
     scores = json.loads((out / "scores.json").read_text())
-    assert {"smollm2-chat", "smollm2-script", "smollm2-page", "baseline:script"} <= set(
-        scores["summary"]
-    )
+    configs = {"smollm2-chat", "smollm2-script", "smollm2-page", "gemma3-page"}
+    assert configs | {"baseline:script"} <= set(scores["summary"])
     assert (out / "report.html").stat().st_size > 50_000
 
 
