@@ -138,6 +138,9 @@ def test_interrupted_scene_keeps_every_saved_turn(tmp_path, sig):
         text=True,
         env=env,
         cwd=tmp_path,
+        # As at a terminal: an ignored SIGINT is inherited across exec, and an earlier
+        # test in this process (a server's signal handling) can leave it ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     transcript = out / "transcript.jsonl"
     deadline = time.time() + 300
