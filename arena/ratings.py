@@ -35,17 +35,24 @@ def fidelity(values: dict[str, float]) -> float:
     return float(np.mean(parts)) if parts else 0.0
 
 
+def meetings(scored: Sequence[dict]) -> list[dict[str, float]]:
+    """{config: fidelity} of each group of runs that share cast, scene and seed
+    (baselines left out)."""
+    met: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for row in scored:
+        if not row["config"].startswith("baseline:"):
+            key = (tuple(row["cast"]), row.get("source_scene"), row.get("seed"))
+            met[key][row["config"]] = fidelity(row["values"])
+    return list(met.values())
+
+
 def comparisons(scored: Sequence[dict]) -> tuple[list[str], list[tuple[int, int]]]:
     """(configs, [(winner, loser), ...]) from runs that share cast, scene and seed."""
-    scored = [row for row in scored if not row["config"].startswith("baseline:")]
-    meetings: dict[tuple, dict[str, float]] = defaultdict(dict)
-    for row in scored:
-        key = (tuple(row["cast"]), row.get("source_scene"), row.get("seed"))
-        meetings[key][row["config"]] = fidelity(row["values"])
-    configs = sorted({row["config"] for row in scored})
+    met = meetings(scored)
+    configs = sorted({config for by_config in met for config in by_config})
     index = {c: i for i, c in enumerate(configs)}
     pairs = []
-    for by_config in meetings.values():
+    for by_config in met:
         for a, b in combinations(sorted(by_config), 2):
             if by_config[a] != by_config[b]:
                 win, lose = (a, b) if by_config[a] > by_config[b] else (b, a)
@@ -96,13 +103,8 @@ def ties(scored: Sequence[dict]) -> dict[str, int]:
           {"config": "b", "cast": ["X"], "seed": 1, "values": {"in_world": 1.0}}])
         -> {"a": 1, "b": 1}
     """
-    meetings: dict[tuple, dict[str, float]] = defaultdict(dict)
-    for row in scored:
-        if not row["config"].startswith("baseline:"):
-            key = (tuple(row["cast"]), row.get("source_scene"), row.get("seed"))
-            meetings[key][row["config"]] = fidelity(row["values"])
     counts: dict[str, int] = defaultdict(int)
-    for by_config in meetings.values():
+    for by_config in meetings(scored):
         for a, b in combinations(sorted(by_config), 2):
             if by_config[a] == by_config[b]:
                 counts[a] += 1

@@ -23,19 +23,10 @@ from dramatis.cli import app
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.staging import build_scene, context_overflow
+from tests.test_errors import assert_one_line_error as one_line_error
 
 runner = CliRunner()
 ROOT = Path(__file__).parent.parent
-
-
-def one_line_error(result, *words: str) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
 
 
 def saved_ids(home: Path) -> list[str]:
