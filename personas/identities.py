@@ -12,6 +12,10 @@ per play, each entry with the reason, before any heading is resolved:
     {"drop": "King Richard the Third", "why": "..."}  # not a person: the title repeated
     {"heading": "KING.", "scenes": ["5.2", "5.5"], "name": "Prince Henry", "why": "..."}
                                                       # a heading that changes hands
+    {"heading": "BOTH TRIBUNES.", "scenes": ["2.1"], "name": "Both",
+     "members": ["Sicinius Velutus", "Junius Brutus"], "why": "..."}  # a group heading
+    {"heading": "EUPHRONIUS.", "scenes": ["3.13"], "off_stage": true, "name": "...", ...}
+                                     # only once the person it names has left: a misprint
 
 `dramatis play check` shows the rule "identity table" for the headings these decide.
 """
@@ -41,6 +45,9 @@ class Identity:
     drop: bool = False
     heading: str = ""  # with `scenes`: this heading in these scenes is this person
     scenes: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # a group heading's speakers ("Both" tribunes)
+    # only where the person the heading names has left the stage (a misprinted heading)
+    off_stage: bool = False
 
 
 def _entry(play: str, i: int, raw: dict[str, object]) -> Identity:
@@ -57,7 +64,15 @@ def _entry(play: str, i: int, raw: dict[str, object]) -> Identity:
             raise DramatisError(f"{where}: fields 'heading' and 'name' must be strings")
         if not isinstance(scenes, list) or not all(isinstance(x, str) for x in scenes):
             raise DramatisError(f"{where}: field 'scenes' must be a list of scene ids like '5.2'")
-        return Identity(name, why, heading=heading, scenes=tuple(scenes))
+        members = raw.get("members", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise DramatisError(f"{where}: field 'members' must be a list of the group's names")
+        off = raw.get("off_stage", False)
+        if not isinstance(off, bool):
+            raise DramatisError(f"{where}: field 'off_stage' must be true or false")
+        return Identity(
+            name, why, heading=heading, scenes=tuple(scenes), members=tuple(members), off_stage=off
+        )
     name, listed, aliases = raw.get("name"), raw.get("listed"), raw.get("aliases", [])
     if not isinstance(name, str) or not name:
         raise DramatisError(f"{where}: field 'name' must be the readable name, a string")
@@ -128,10 +143,10 @@ def heading_key(heading: str) -> str:
     return " ".join(heading.strip().rstrip(".:-").lower().split())
 
 
-def scene_headings(play: str) -> dict[tuple[str, str], str]:
-    """(heading, scene id) -> person, for the table's scene-bound headings of a play."""
+def scene_headings(play: str) -> dict[tuple[str, str], Identity]:
+    """(heading, scene id) -> the table's entry, for its scene-bound headings of a play."""
     return {
-        (heading_key(ident.heading), scene): ident.name
+        (heading_key(ident.heading), scene): ident
         for ident in load_identities().get(play, ())
         if ident.heading
         for scene in ident.scenes

@@ -13,13 +13,23 @@ from dramatis.personas.headings import (
     scene_heading,
     section_heading,
 )
-from dramatis.personas.identities import apply_identities, heading_key, scene_headings
+from dramatis.personas.identities import (
+    Identity,
+    apply_identities,
+    heading_key,
+    scene_headings,
+)
 from dramatis.personas.model import Act, Character, Play, Scene, Speech
 from dramatis.personas.persons import parse_persons, persons_region
 from dramatis.personas.resolve import Resolution, Resolver
 from dramatis.personas.stage import apply_direction, direction_roles
 
+IDENTITY_RULE = "identity table: this heading in this scene"
+
 _BRACKETS = re.compile(r"\[([^\]]*)\]?")
+_SPIRITS = ("Ghost", "Ghosts")  # role words that name a different dead person each time
+# "The Ghost of PRINCE EDWARD, son to HENRY THE SIXTH, rises" -> ("Ghost", "PRINCE EDWARD")
+_RISEN = re.compile(r"\b(ghosts?) of ((?:the )?[\w' ]+?)(?:,| rises?\b| enters?\b|$)", re.I)
 
 
 @dataclass
@@ -40,12 +50,13 @@ class _Builder:
         self,
         resolver: Resolver,
         first_lines: Counter[str],
-        in_scenes: dict[tuple[str, str], str] | None = None,
+        in_scenes: dict[tuple[str, str], Identity] | None = None,
     ):
         self.resolver = resolver
         self.first_lines = first_lines  # how often each line opens a block: headings repeat
         # (heading, scene id) -> person: the identity table's scene-bound headings
         self.in_scenes = in_scenes or {}
+        self.seen_directions = 0  # the scene's directions read before the current speech
         self.acts: dict[int, Act] = {}
         self.act: int | None = None
         self.scene: Scene | None = None
@@ -72,6 +83,7 @@ class _Builder:
         self.scenes_read += 1
         self.resolver.shared.enter_scene(self.scenes_read, setting)
         self.stage = []
+        self.seen_directions = 0
         self.setting_open = True
 
     def _new_act(self, number: int) -> None:
@@ -82,6 +94,8 @@ class _Builder:
 
     # -- speeches --------------------------------------------------------------------
     def _members(self, res: Resolution) -> tuple[str, ...]:
+        if res.group and res.members:
+            return res.members  # named by the heading or the identity table
         if res.speaker == "All":
             return tuple(self.stage)
         if res.speaker == "Both":
@@ -110,6 +124,7 @@ class _Builder:
             if name not in self.resolver_names and res.resolved:
                 self.roles.setdefault(name, Character(name, listed=False))
         self.draft = _Draft(res, heading.strip(), tuple(self.stage))
+        self.seen_directions = len(self.scene.directions) if self.scene else 0  # read so far
         self.setting_open = False
 
     @property
@@ -203,7 +218,7 @@ class _Builder:
                 head, _, after = raw.partition("[")  # "BAPTISTA.  [To TRANIO.]"
                 res = self._is_heading(head.rstrip(), alone=len(block) == 1)
                 if res and (opening or self.resolver.character(head)):
-                    self._start_speech(head, self._in_scene(head, res))
+                    self._start_speech(head, self._in_scene(head, self._risen(res)))
                     opening = False
                     if not after:
                         continue
@@ -215,13 +230,37 @@ class _Builder:
         if in_dir:
             self._direction(buffer)
 
+    def _risen(self, res: Resolution) -> Resolution:
+        """A bare "GHOST." right after "[The Ghost of CLARENCE rises.]" is that ghost:
+        Richard III's six ghosts are six people, not one role."""
+        fresh = self.scene.directions[self.seen_directions :] if self.scene else []
+        if res.rule != "role word" or res.speaker not in _SPIRITS or not fresh:
+            return res
+        found = None
+        for text in fresh:
+            found = _RISEN.search(text) or found
+        if found is None or found.group(1).lower() != res.speaker.lower():
+            return res
+        words = found.group(2).split()  # "HENRY THE SIXTH" -> "Henry the Sixth"
+        whom = " ".join(
+            w.lower() if w.islower() or (i and w.lower() in ("the", "of")) else display_name(w)
+            for i, w in enumerate(words)
+        )
+        name = f"{res.speaker} of {whom}"
+        return Resolution(name, (name,), True, rule="the ghost the direction raises")
+
     def _in_scene(self, heading: str, res: Resolution) -> Resolution:
         """The identity table's person for a heading in this scene ("KING." in 2 Henry IV
         5.2 is the crowned Hal), else `res` unchanged."""
         key = (heading_key(heading), self.scene.id if self.scene else "")
-        if (name := self.in_scenes.get(key)) is None:
+        if (found := self.in_scenes.get(key)) is None:
             return res
-        return Resolution(name, (name,), True, rule="identity table: this heading in this scene")
+        if found.off_stage and res.speaker in self.stage:
+            return res  # the heading's own person is here: the heading holds
+        name, members = found.name, found.members
+        if members:
+            return Resolution(name, members, True, group=True, rule=IDENTITY_RULE)
+        return Resolution(name, (name,), True, rule=IDENTITY_RULE)
 
     def _structure(self, text: str) -> bool:
         """Handle an act, scene or section heading; False if the line is none of those."""

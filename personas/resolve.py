@@ -13,6 +13,7 @@ from dramatis.personas.model import Character
 from dramatis.personas.shared_roles import WEAK_EVIDENCE, SharedRoles
 
 GROUP_WORDS = {"all": "All", "both": "Both", "omnes": "All", "all together": "All"}
+_ETC = re.compile(r",?\s*&\s*c\b\.?", re.IGNORECASE)  # "&c.", et cetera, in a group heading
 
 # How well a heading named the character it resolved to (the scores of _match_score/_score).
 RULE_BY_SCORE = {
@@ -262,6 +263,21 @@ class Resolver:
         word = singular(tokens[0])
         return word == tokens[0] and word not in self.listed_roles | edition.TITLE_WORDS
 
+    def _both_of(self, low: str, on_stage: Iterable[str]) -> tuple[str, ...]:
+        """The two on stage a "BOTH MURDERERS." heading means: the only two whose name or
+        description has the word ("First Murderer", "Tribune of the People"); else ()."""
+        words = low.split()
+        if len(words) != 2 or words[0] != "both":
+            return ()
+        kind = singular(words[1])
+        about = {c.name: c.description for c in self.characters}
+        pair = tuple(
+            n
+            for n in dict.fromkeys(on_stage)
+            if kind in name_tokens(n) or kind in re.findall(r"[a-z]+", about.get(n, "").lower())
+        )
+        return pair if len(pair) == 2 else ()
+
     def _dotted(self, text: str, on_stage: Iterable[str]) -> Resolution | None:
         """Two speakers written as one heading: "VARRO. CLAUDIUS." -> Varro and Claudius."""
         parts = [p for p in re.split(r"\.\s+", text) if p]
@@ -279,14 +295,19 @@ class Resolver:
         low = text.lower()
         if low in GROUP_WORDS:
             return Resolution(GROUP_WORDS[low], (), True, group=True, rule="group word")
-        parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", text, flags=re.IGNORECASE) if p]
-        if len(parts) > 1:
+        if pair := self._both_of(low, on_stage):
+            return Resolution("Both", pair, True, group=True, rule="both of a kind on stage")
+        # "FALS, GADS., &C.": the named ones "and the rest" (et cetera is nobody's name)
+        named, etc = _ETC.subn("", text)
+        parts = [p for p in re.split(r"\s*(?:,|&|\band\b)\s*", named, flags=re.IGNORECASE) if p]
+        if len(parts) > 1 or (etc and parts):
             single = [self.resolve(p, on_stage) for p in parts]
             names = tuple(r.speaker for r in single)
             ok = all(r.resolved for r in single)
             rules = [r.rule for r in single]
             rule = next((r for r in rules if r in WEAK_RULES), "group of names")
-            return Resolution(" and ".join(names), names, ok, group=True, rule=rule)
+            label = " and ".join(names) + (" and others" if etc else "")
+            return Resolution(label, names, ok, group=True, rule=rule)
         if name := self.character(text, on_stage):
             return Resolution(name, (name,), True, rule=self.last_rule)
         if together := self._dotted(text, on_stage):

@@ -60,7 +60,7 @@ HEADINGS = {
         "MURDERER.=Murderer | MESSENGER.=Messenger | YOUNG SIWARD.=Young Siward |"
         "SOLDIER.=Soldier | ATTENDANT.=Attendant | FLEANCE.=Fleance | DONALBAIN.=Donalbain |"
         "LORDS.=Lords | LORD.=Lord | APPARITION.=Apparition | CAITHNESS.=Caithness |"
-        "BOTH MURDERERS.=Both Murderers | HECATE.=Hecate | MACBETH, LENNOX.=Macbeth and Lennox |"
+        "BOTH MURDERERS.=Both | HECATE.=Hecate | MACBETH, LENNOX.=Macbeth and Lennox |"
         "SOLDIERS.=Soldiers | Song.=-"
     ),
     "lear": table(
@@ -116,7 +116,7 @@ HEADINGS = {
         "FIRST GUARD.=First Guard | SECOND GUARD.=Second Guard | ROMAN.=Roman |"
         "FIRST ROMAN.=First Roman | SECOND ROMAN.=Second Roman | THIRD ROMAN.=Third Roman |"
         "AEDILE.=Aedile | AEDILES.=Aediles | VOLSCE.=Volsce | FIRST SOLDIER.=First Soldier |"
-        "SECOND SOLDIER.=Second Soldier | BOTH TRIBUNES.=Both Tribunes | LIEUTENANT.=Lieutenant |"
+        "SECOND SOLDIER.=Second Soldier | BOTH TRIBUNES.=Both | LIEUTENANT.=Lieutenant |"
         "FIRST OFFICER.=First Officer | SECOND OFFICER.=Second Officer | OFFICER.=Officer |"
         "FIRST LORD.=First Lord | SECOND LORD.=Second Lord | THIRD LORD.=Third Lord |"
         "LORDS.=Lords | FIRST CONSPIRATOR.=First Conspirator |"
@@ -124,9 +124,9 @@ HEADINGS = {
         "CONSPIRATORS.=Conspirators | HERALD.=Roman Herald | FIRST PATRICIAN.=First Patrician |"
         "SECOND PATRICIAN.=Second Patrician | FIRST and SECOND SERVANT.=First and Second Servant |"
         "GENTLEWOMAN.=Gentlewoman | VOLUMNIA, VIRGILIA.=Volumnia and Virgilia |"
-        "BOTH CITIZENS.=Both Citizens | ALL THREE CITIZENS.=All Three Citizens |"
-        "SENATORS and PATRICIANS.=Senators and Patricians | PLEBEIANS.=Plebeians |"
-        "BOY.=Boy"
+        "BOTH CITIZENS.=Both | ALL THREE CITIZENS.=All Three Citizens |"
+        "SENATORS and PATRICIANS.=Senators and Patricians | PLEBEIANS.=Citizens |"
+        "BOY.=Young Marcius"
     ),
     "henry_iv_part_1": table(
         "PRINCE.=Prince Henry | FAL.=Sir John Falstaff | HOT.=Hotspur | POINTZ.=Pointz |"
@@ -159,11 +159,11 @@ HEADINGS = {
         "PAGE.=Page | THIRD MESSENGER.=Third Messenger | BLUNT.=Sir James Blount | LORDS.=Lords |"
         "CARDINAL.=Cardinal Bourchier | LOVEL.=Lord Lovel | CHRISTOPHER.=Christopher Urswick |"
         "SHERIFF.=Sheriff of Wiltshire | FIRST GENTLEMAN.=First Gentleman | GENTLEMEN.=Gentlemen |"
-        "BOTH MURDERERS.=Both Murderers | PRIEST.=Priest | VAUGHAN.=Sir Thomas Vaughan |"
+        "BOTH MURDERERS.=Both | PRIEST.=Priest | VAUGHAN.=Sir Thomas Vaughan |"
         "SCRIVENER.=Scrivener | ALL.=All | SECOND MESSENGER.=Second Messenger |"
         "FOURTH MESSENGER.=Fourth Messenger | OXFORD.=Earl of Oxford | HERBERT.=Sir Walter Herbert |"
         "SURREY.=Earl of Surrey | GHOST OF RIVERS.=Ghost of Rivers | GHOST OF GREY.=Ghost of Grey |"
-        "GHOST OF VAUGHAN.=Ghost of Vaughan | ALL THREE.=All Three | GHOSTS.=Ghosts |"
+        "GHOST OF VAUGHAN.=Ghost of Vaughan | ALL THREE.=All | GHOSTS.=Ghosts of the two young Princes |"
         "But 'twas thy beauty that provoked me.=- | Tell the clock there.--Give me a calendar.=-"
     ),
 }
@@ -173,6 +173,19 @@ SCENE_RULES = {
     ("macbeth", "DOCTOR.", "IV.III"): "English Doctor",
     # Julius Caesar 3.3: "[Enter Cinna, the poet.]"; "I am Cinna the poet".
     ("julius_caesar", "CINNA.", "III.III"): "Cinna the Poet",
+}
+# (play, heading, "act.scene") -> the names of its speeches in order, where one heading is
+# a different person each time it is printed.
+IN_TURN = {
+    # Richard III 5.3: each bare GHOST. follows "[The Ghost of X rises.]" (X in turn).
+    ("richard_iii", "GHOST.", "V.III"): [
+        "Ghost of Prince Edward",
+        "Ghost of Henry the Sixth",
+        "Ghost of Clarence",
+        "Ghost of Hastings",
+        "Ghost of Queen Anne",
+        "Ghost of Buckingham",
+    ],
 }
 
 
@@ -222,8 +235,11 @@ def count(play: str) -> dict[str, int]:
     path = texts_dir() / f"{play}_gut.txt"
     lines = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").split("\n")
     counts: Counter[str] = Counter()
+    turns = {key: list(names) for key, names in IN_TURN.items()}
     for heading, scene in headings(lines):
-        name = SCENE_RULES.get((play, heading, scene)) or HEADINGS[play].get(heading)
+        in_turn = turns.get((play, heading, scene))
+        name = in_turn.pop(0) if in_turn else None
+        name = name or SCENE_RULES.get((play, heading, scene)) or HEADINGS[play].get(heading)
         if name is None:
             sys.exit(f"{play}: heading {heading!r} in {scene} is not in the table")
         if name != SKIP:

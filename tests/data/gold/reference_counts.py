@@ -74,7 +74,13 @@ NAMES = {
         "GENTLEMEN=Gentlemen | VAUGHAN=Sir Thomas Vaughan | OXFORD=Earl of Oxford |"
         "HERBERT=Sir Walter Herbert | SURREY=Earl of Surrey | ANOTHER=Another |"
         "HENRY BOLINGBROKE=- | Lord Mayor=Lord Mayor of London | Boy=Young Son of Clarence |"
-        "Girl=Young Daughter of Clarence | Sheriff=Sheriff of Wiltshire"
+        "Girl=Young Daughter of Clarence | Sheriff=Sheriff of Wiltshire |"
+        "Second murderer=Second Murderer | Ghost of CLARENCE=Ghost of Clarence |"
+        "Ghost of RIVERS=Ghost of Rivers | Ghost of GREY=Ghost of Grey |"
+        "Ghost of VAUGHAN=Ghost of Vaughan | Ghost of HASTINGS=Ghost of Hastings |"
+        "Ghost of LADY ANNE=Ghost of Queen Anne | of BUCKINGHAM=Ghost of Buckingham |"
+        "of Prince Edward=Ghost of Prince Edward | of King Henry VI=Ghost of Henry the Sixth |"
+        "of young Princes=Ghosts of the two young Princes"
     ),
     "henry_v": table(
         "KING HENRY V=King Henry V | FLUELLEN=Fluellen | PISTOL=Pistol |"
@@ -131,7 +137,8 @@ NAMES = {
         "LARTIUS=Titus Lartius | TITUS=Titus Lartius | VALERIA=Valeria | DROMIO OF EPHESUS=- |"
         "Third Servingman=Third Servant | Second Servingman=Second Servant |"
         "First Servingman=First Servant | AEdile=Aedile | Herald=Roman Herald |"
-        "Young MARCIUS=Young Marcius"
+        "Young MARCIUS=Young Marcius | Citizen=Citizen of Antium | Both Tribunes=Both |"
+        "Both Citizens=Both"
     ),
 }
 
