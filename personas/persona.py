@@ -230,18 +230,37 @@ def build_persona(play: Play, name: str, until: str | None = None) -> Persona:
 
 
 def collect_speakers() -> list[str]:
-    """Every speaker name of the 37 plays, sorted (parses them all: seconds)."""
+    """Every name a speech of the 37 plays goes by, sorted (parses them all: seconds): the
+    readable names of its speakers, their aliases ("Gloster", "King Richard", "Hal") and the
+    headings as printed, without the period ("KING RICHARD", "GLOSTER", "M.antony"), so the
+    guard ends a turn at another character's heading in either form."""
     from dramatis.personas.corpus import list_plays, load_play
 
-    names = {s.speaker for key in list_plays() for s in load_play(key).speeches()}
-    return sorted(n for n in names if len(n) > 1)
+    names: set[str] = set()
+    for key in list_plays():
+        play = load_play(key)
+        for speech in play.speeches():
+            names.update((speech.speaker, *speech.speakers, _heading_name(speech.heading)))
+        for character in play.characters.values():
+            names.update((character.name, *character.aliases))
+    return sorted(
+        n
+        for n in names
+        if len(n) > 1 and n.lower() not in _FUNCTION_WORDS and re.fullmatch(r"[A-Za-z][\w .'-]*", n)
+    )
+
+
+# Words a list entry or heading may be ("An" in All's Well's list) that a reply starts a
+# line with too often to end a turn at ("For: ...")
+_FUNCTION_WORDS = frozenset({"an", "in", "the", "for", "her", "off", "and", "of", "to"})
+
+
+def _heading_name(heading: str) -> str:
+    """A printed heading as a name: _heading_name("KING RICHARD.  ") -> "KING RICHARD"."""
+    return " ".join(heading.split()).rstrip(".:-").strip()
 
 
 @lru_cache(maxsize=1)
 def play_speakers() -> tuple[str, ...]:
     """Every speaker name of the plays, from the shipped list (see collect_speakers)."""
     return tuple(json.loads(SPEAKERS.read_text(encoding="utf-8")))
-
-
-if __name__ == "__main__":  # python -m dramatis.personas.persona: rewrite the list
-    SPEAKERS.write_text(json.dumps(collect_speakers(), indent=0) + "\n", encoding="utf-8")
