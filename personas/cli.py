@@ -13,10 +13,10 @@ from rich.table import Table
 from dramatis.core.settings import Settings
 from dramatis.personas.card_store import CardStore, import_card
 from dramatis.personas.cast import find_persona, load_cast
-from dramatis.personas.check import heading_rows, weak_rows
+from dramatis.personas.check import HeadingRow, heading_rows, weak_rows
 from dramatis.personas.corpus import list_plays, load_play
 from dramatis.personas.gold import play_agreement, reference_agreement
-from dramatis.personas.identities import same_person
+from dramatis.personas.identities import heading_key, load_identities, same_person
 from dramatis.personas.model import Play
 
 play_app = typer.Typer(no_args_is_help=True, help="Parse plays and show parse figures.")
@@ -108,13 +108,25 @@ def check_command(
     parsed = load_play(play)
     rows = weak_rows(parsed) if weak else heading_rows(parsed)
     why = {c.name: c.identity for c in parsed.characters.values() if c.identity}
+    bound = {  # the reasons of the identity table's scene-bound headings
+        (heading_key(i.heading), i.name): i.why
+        for i in load_identities().get(parsed.key, ())
+        if i.heading
+    }
+
+    def reason(r: HeadingRow) -> str:
+        if r.rule == "identity table: this heading in this scene":
+            return bound.get((heading_key(r.heading), r.speaker), "")
+        return why.get(r.speaker, "")
+
     if as_json:
-        out = [{**r.as_dict(), "identity": why.get(r.speaker, "")} for r in rows]
+        out = [{**r.as_dict(), "identity": reason(r)} for r in rows]
         typer.echo(json.dumps({"play": parsed.key, "headings": out}, indent=2))
         return
     table = Table("heading", "person", "rule", "speeches", "flag")
     for r in rows:
-        rule = f"{r.rule}; identity table: {why[r.speaker]}" if r.speaker in why else r.rule
+        rule = f"{r.rule}: {reason(r)}" if r.rule.startswith("identity table") else r.rule
+        rule = f"{rule}; identity table: {why[r.speaker]}" if r.speaker in why else rule
         flag = "unresolved" if not r.resolved else ("WEAK" if r.weak else "")
         table.add_row(r.heading or "(no heading)", r.speaker, rule, str(r.speeches), flag)
     console = Console()

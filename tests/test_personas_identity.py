@@ -19,6 +19,7 @@ from dramatis.personas.check import heading_rows, weak_rows
 from dramatis.personas.corpus import list_plays, load_play, texts_dir
 from dramatis.personas.headings import spell_out
 from dramatis.personas.model import Character
+from dramatis.personas.parse import parse_play
 from dramatis.staging import cast_personas
 
 ORDINALS = {"First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Both"}
@@ -104,14 +105,43 @@ def test_whole_canon_every_frequent_speaker_has_a_readable_explained_name():
     assert problems == []
 
 
+SPELT_OTHERWISE = """THE PLAY
+
+PERSONS REPRESENTED.
+
+EARL OF GLOSTER.
+EDGAR, son to Gloster.
+
+ACT I.
+
+SCENE I. A heath.
+
+[Enter Gloster and Edgar.]
+
+Glou.
+Who is there?
+
+Edg.
+A poor man.
+"""
+
+
 def test_play_check_lists_every_heading_with_a_rule_and_flags_weak_ones():
     pericles = load_play("pericles")
     rows = heading_rows(pericles)
     assert sum(r.speeches for r in rows) == len(pericles.speeches())
     assert all(r.rule for r in rows)
-    odd = [r for r in rows if r.heading == "PERACLES."]
-    assert odd and odd[0].speaker == "Pericles" and odd[0].weak  # spelt otherwise
+    odd = [r for r in rows if r.heading == "PERACLES."]  # a misprint the table explains
+    assert [(r.speaker, r.weak, r.rule) for r in odd] == [
+        ("Pericles", False, "identity table: this heading in this scene")
+    ]
     assert all(r.weak or not r.resolved for r in weak_rows(pericles))
+    small = parse_play(SPELT_OTHERWISE, "small", "The Play")
+    glou_small = [r for r in heading_rows(small) if r.heading == "Glou."]
+    assert [(r.speaker, r.rule, r.weak) for r in glou_small] == [
+        ("Earl of Gloster", "spelling variant", True)
+    ]
+    assert [r.heading for r in weak_rows(small)] == ["Glou."]
     glou = [r for r in heading_rows(load_play("lear")) if r.heading == "Glou."]
     assert [(r.speaker, r.weak) for r in glou] == [("Earl of Gloster", False)]  # the table
     hal = [r for r in heading_rows(load_play("henry_iv_part_1")) if r.heading == "PRINCE."]
@@ -127,11 +157,14 @@ def test_play_check_cli_json_and_table():
     assert by_heading["PRINCE."]["speaker"] == "Prince Henry"
     assert "Henry, Prince of Wales" in by_heading["PRINCE."]["identity"]
     assert by_heading["HOT."]["speaker"] == "Hotspur"
-    human = runner.invoke(app, ["play", "check", "macbeth", "--weak"])
-    assert human.exit_code == 0 and "DOCTOR." in human.output and "WEAK" in human.output
+    human = runner.invoke(app, ["play", "check", "macbeth"])
+    assert human.exit_code == 0 and "DOCTOR." in human.output
+    assert "Dunsinane" in human.output  # the identity table's reason for 5.1 and 5.3
+    weak_only = runner.invoke(app, ["play", "check", "macbeth", "--weak"])
+    assert weak_only.exit_code == 0 and "WEAK" not in weak_only.output
     canon = runner.invoke(app, ["play", "check", "all", "--json"])
     plays = json.loads(canon.output)
-    assert len(plays) == 37 and sum(p["weak_headings"] for p in plays) <= 8
+    assert len(plays) == 37 and sum(p["weak_headings"] for p in plays) == 0
     bad = runner.invoke(app, ["play", "check", "no_such_play"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 
