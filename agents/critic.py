@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from dramatis.personas import Persona, Speech, find_persona, load_play
+from dramatis.personas import Persona, Speech, load_play
 from dramatis.personas.cards import CARD_PLAY
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
@@ -60,11 +60,6 @@ class StyleCritic:
         for name, counts in self.counts.items():
             total = sum(counts.values()) + alpha * len(vocab)
             self.log_p[name] = {f: math.log((counts[f] + alpha) / total) for f in vocab}
-
-    @classmethod
-    def for_cast(cls, cast: Sequence[str]) -> StyleCritic:
-        """`for_personas` of the cast members named ("Hamlet", "tempest:Antonio")."""
-        return cls.for_personas([find_persona(name) for name in cast])
 
     @classmethod
     def for_personas(cls, cast: Sequence[Persona]) -> StyleCritic:

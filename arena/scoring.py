@@ -83,7 +83,7 @@ def score_baselines(runs: Sequence[Run], contexts: Contexts, out: Path) -> list[
         if key in done or not run.scored:
             continue
         done.add(key)
-        for name, base in make_baselines(run, contexts.get(run.cast)).items():
+        for name, base in make_baselines(run, contexts.get(run.roles)).items():
             write_run(out / name / run.name, base)
             scored.append(score_run(base, contexts))
     return scored

@@ -19,7 +19,13 @@ from dramatis.arena.job_memory import prepare_memory
 from dramatis.arena.suite import Job
 from dramatis.core.settings import Settings
 from dramatis.personas import Persona
-from dramatis.staging import build_scene, cast_personas, default_setting, opening_from_play
+from dramatis.staging import (
+    build_scene,
+    cast_personas,
+    default_setting,
+    opening_from_play,
+    scene_spec,
+)
 
 ModelFactory = Callable[[Job, Settings], LanguageModel]
 
@@ -33,10 +39,9 @@ def job_spec(job: Job, personas: list[Persona]) -> tuple[SceneSpec, list[Turn]]:
         play_setting, turns = opening_from_play(job.scene.source)
         setting = job.scene.setting or play_setting
     c = job.config
-    spec = SceneSpec(
+    spec = scene_spec(
+        personas,
         thread_id=job.id,
-        cast=names,
-        plays={p.name: p.play for p in personas},
         setting=setting,
         source_scene=job.scene.source,
         model=c.model,

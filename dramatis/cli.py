@@ -263,7 +263,7 @@ def stage(
     from dramatis.agents.character import AgentSettings
     from dramatis.agents.policies import make_policy
     from dramatis.personas.world_info import LoreStore, missing_lore
-    from dramatis.staging import build_scene, cast_personas, new_thread_id, parse_cast
+    from dramatis.staging import build_scene, cast_personas, new_thread_id, parse_cast, scene_spec
 
     settings = Settings.load(home=home, n_threads=threads, model=model).ensure()
     agent = agent_settings(
@@ -286,11 +286,10 @@ def stage(
     scene_setting, opening = _setting_and_opening(scene, setting, personas, greeting)
     thread_id = new_thread_id(names)
     out_dir = ensure_folder((out or Path("runs") / thread_id).resolve(), "--out")
-    spec = SceneSpec(
+    spec = scene_spec(
+        personas,
         thread_id=thread_id,
         out=str(out_dir),
-        cast=names,
-        plays={p.name: p.play for p in personas},
         setting=scene_setting,
         source_scene=scene,
         horizon=horizon,

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 
 from dramatis.agents.budget import PRIORITY, Fit
-from dramatis.agents.catalog import open_model, parse_model
 from dramatis.agents.character import AgentSettings, CharacterAgent
 from dramatis.agents.policies import make_policy
 from dramatis.agents.prompts import build_prompt
@@ -27,8 +26,7 @@ from dramatis.agents.settings_check import agent_settings
 from dramatis.agents.turn import Turn
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
-from dramatis.memory.voice import PlayVoices
-from dramatis.personas.world_info import LoreStore, books_for, missing_lore
+from dramatis.personas.world_info import LoreStore, missing_lore
 
 Home = Annotated[
     Path | None, typer.Option(help="State folder (scenes db, caches); env DRAMATIS_HOME.")
@@ -79,9 +77,12 @@ def part_tokens(fit: Fit, model: Any, fmt: str) -> dict[str, int]:
     return parts
 
 
-def report(agent: CharacterAgent, turn: int, turns: list[Turn], setting: str) -> dict:
-    """The prompt of `agent` for turn `turn` and its parts in tokens."""
-    fit = agent.fit(turns, setting)
+def report(
+    agent: CharacterAgent, turn: int, turns: list[Turn], setting: str, seed: int = 7
+) -> dict:
+    """The prompt of `agent` for turn `turn` and its parts in tokens; the scene's `seed`
+    draws the lore that fires by chance, as the turn did (its first draw, not a retry)."""
+    fit = agent.fit(turns, setting, turn_seed(seed, len(turns)))
     parts = part_tokens(fit, agent.model, agent.settings.prompt_format)
     return {
         "speaker": agent.name,
@@ -160,22 +161,6 @@ def prompt_cmd(
         print_report(row)
 
 
-def agents_for(
-    personas: list, model: Any, agent: AgentSettings, names: list, skip: str, home: Path
-) -> dict:
-    """The scene's agents as staging builds them (no adapters: they do not change a prompt)."""
-    voice = PlayVoices({p.name: p.play for p in personas}, skip_scene=skip)
-    cards = [p.card() for p in personas]
-    lore = LoreStore(home)
-    return {
-        p.name: CharacterAgent(
-            p, model, cast=names, settings=agent, voice=voice, persons=cards,
-            lore=books_for(p, agent.lore, lore),
-        )
-        for p in personas
-    }  # fmt: skip
-
-
 def pick(agents: dict, speaker: str | None, fallback: str) -> CharacterAgent:
     name = speaker or fallback
     found = {n.lower(): a for n, a in agents.items()}.get(name.lower())
@@ -198,8 +183,11 @@ def cast_prompt(
         card_opening,
         cast_personas,
         default_setting,
+        load_model,
         opening_from_play,
         parse_cast,
+        scene_agents,
+        scene_spec,
     )
 
     personas = cast_personas(parse_cast(cast), settings.home)
@@ -213,19 +201,20 @@ def cast_prompt(
     else:
         setting = setting or default_setting(names)
         opening = card_opening(personas, len(personas) > 1, greeting)
-    lm = open_model(parse_model(settings.model).name, settings, seed=7)
-    skip = (scene or ":").split(":", 1)[1]
-    agents = agents_for(personas, lm, agent, names, skip, settings.home)
+    spec = scene_spec(personas, setting=setting, source_scene=scene, model=settings.model,
+                      seed=7, agent=agent)  # fmt: skip
+    lm = load_model(spec, settings)
+    agents = scene_agents(spec, personas, lm, settings)
     talk = {p.name: p.talkativeness for p in personas}
     chosen = pick(agents, speaker, next_speaker(agents, "addressed", talk, 7, opening))
-    return report(chosen, len(opening), opening, setting)
+    return report(chosen, len(opening), opening, setting, 7)  # stage's default seed
 
 
 def thread_prompt(
     settings: Settings, thread_id: str, turn: int | None, speaker: str | None
 ) -> dict:
     """Turn `turn` of a saved scene: the prompt its speaker got (or gets next)."""
-    from dramatis.staging import cast_personas, load_model
+    from dramatis.staging import cast_personas, load_model, scene_agents
 
     store = SceneStore(settings.scenes_db)
     spec = store.load(thread_id)
@@ -237,10 +226,7 @@ def thread_prompt(
             f"{len(turns)} is the next)"
         )
     personas = cast_personas(spec.roles(), settings.home)
-    lm = load_model(spec, settings)
-    names = [p.name for p in personas] + ([spec.human] if spec.human else [])
-    skip = (spec.source_scene or ":").split(":", 1)[1]
-    agents = agents_for(personas, lm, spec.agent, names, skip, settings.home)
+    agents = scene_agents(spec, personas, load_model(spec, settings), settings)
     if at < len(turns):
         said = turns[at]["speaker"]
         if said not in agents:
@@ -249,7 +235,7 @@ def thread_prompt(
     else:
         talk = {p.name: p.talkativeness for p in personas}
         fallback = next_speaker(agents, spec.policy, talk, spec.seed, turns)
-    row = report(pick(agents, speaker, fallback), at, turns[:at], spec.setting)
+    row = report(pick(agents, speaker, fallback), at, turns[:at], spec.setting, spec.seed)
     if spec.memory:
         row["note"] = "the scene's memory is not opened here: its recalled lines are left out"
     return row

@@ -59,6 +59,37 @@ def cast_personas(names: Sequence[str], home: Path | None = None) -> list[Person
     return personas
 
 
+def scene_spec(
+    personas: Sequence[Persona], *, thread_id: str | None = None, **fields: Any
+) -> SceneSpec:
+    """The one maker of a new scene's spec: stage, chat, the prompt command and the arena
+    all come here. The cast is resolved once, by the caller's `cast_personas`, and stored
+    as roles (each name with its play), so the critic, the baselines, invite and resume
+    never resolve a bare name again; the model is stored as `parse_model` names it.
+
+    scene_spec([hamlet, ophelia], setting="A hall.", model="m.gguf").roles()
+    -> ["hamlet:Hamlet", "hamlet:Ophelia"]  (and .model: the file's absolute path)
+    """
+    names = [p.name for p in personas]
+    fields["model"] = parse_model(fields.get("model")).name
+    return SceneSpec(
+        thread_id=thread_id or new_thread_id(names),
+        cast=names,
+        plays={p.name: p.play for p in personas},
+        **fields,
+    )
+
+
+def with_member(spec: SceneSpec, persona: Persona) -> SceneSpec:
+    """`spec` with one more cast member, stored with its play (a chat's invite)."""
+    return spec.model_copy(
+        update={
+            "cast": [*spec.cast, persona.name],
+            "plays": {**spec.plays, persona.name: persona.play},
+        }
+    )
+
+
 def new_thread_id(cast: Sequence[str]) -> str:
     """A fresh id naming the cast: ["Hamlet", "Lady Macbeth"] -> "hamlet-ladymacbeth-1a2b3c4d"."""
     return f"{'-'.join(slug(n, '') for n in cast)[:48]}-{uuid.uuid4().hex[:8]}"
@@ -164,33 +195,11 @@ def build_scene(
         from dramatis.training.serving import mount_stage_voice
 
         notes.append(mount_stage_voice(model, settings, model_path, spec.stage_voice))
-    names = [p.name for p in personas] + ([spec.human] if spec.human else [])
     memory = scene_memory(spec, personas, settings) if spec.memory else None
-    # One story horizon per play for every prompt part (memory/clock.py horizon_of)
-    horizons = {p.play: horizon_of(spec.source_scene, p.play, spec.horizon) for p in personas}
-    personas = [at_horizon(p, horizons[p.play]) for p in personas]
-    voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     # With memory, the graph's memory step calls the tools; agents read what it returned.
     recalled = ToolLines() if memory is not None else None
-    cards = [p.card() for p in personas]
-    critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
-    lore = LoreStore(settings.home)  # world info: cards' links and --lore
-    notes += lore_notes(personas, lore)
-    agents = {
-        p.name: CharacterAgent(
-            p,
-            model,
-            cast=names,
-            settings=spec.agent,
-            adapter=chosen.get(p.name),
-            memory=recalled,
-            voice=voice,
-            persons=cards,
-            critic=critic,
-            lore=books_for(p, spec.agent.lore, lore),
-        )
-        for p in personas
-    }
+    notes += lore_notes(personas, LoreStore(settings.home))
+    agents = scene_agents(spec, personas, model, settings, chosen, recalled)
     scene = SceneGraph(
         agents,
         make_policy(spec.policy, {p.name: p.talkativeness for p in personas}),
@@ -206,6 +215,42 @@ def build_scene(
         said = scene.turns(spec.thread_id)
         memory.sync(said or (opening_from_play(spec.source_scene)[1] if spec.source_scene else []))
     return Staged(spec, scene, model, notes, memory)
+
+
+def scene_agents(
+    spec: SceneSpec,
+    personas: Sequence[Persona],
+    model: LanguageModel,
+    settings: Settings,
+    adapters: dict[str, str | None] | None = None,
+    memory: ToolLines | None = None,
+) -> dict[str, CharacterAgent]:
+    """An agent for each cast member as the scene's prompts need them: one story horizon
+    per play for every prompt part (memory/clock.py horizon_of), real exchanges from
+    before it, the cast's cards, the critic, and world info. `build_scene` and `dramatis
+    prompt` both build them here, so the prompt shown is the prompt the scene gives."""
+    names = [p.name for p in personas] + ([spec.human] if spec.human else [])
+    horizons = {p.play: horizon_of(spec.source_scene, p.play, spec.horizon) for p in personas}
+    personas = [at_horizon(p, horizons[p.play]) for p in personas]
+    voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
+    cards = [p.card() for p in personas]
+    critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
+    lore = LoreStore(settings.home)  # world info: cards' links and --lore
+    return {
+        p.name: CharacterAgent(
+            p,
+            model,
+            cast=names,
+            settings=spec.agent,
+            adapter=(adapters or {}).get(p.name),
+            memory=memory,
+            voice=voice,
+            persons=cards,
+            critic=critic,
+            lore=books_for(p, spec.agent.lore, lore),
+        )
+        for p in personas
+    }
 
 
 def scene_memory(spec: SceneSpec, personas: list, settings: Settings) -> Any:

@@ -158,7 +158,7 @@ def test_critic_lines_are_the_judge_held_out_scenes_only():
     assert held_out_scenes({n: [("hamlet", s.scene_id) for s in own[n]] for n in cast}) == {
         scene for scene, side in split.items() if side == "test"
     }
-    critic = StyleCritic.for_cast(cast)
+    critic = StyleCritic.for_personas([find_persona(f"hamlet:{n}") for n in cast])
     for name in cast:
         judged = [s.text for s in own[name] if split[("hamlet", s.scene_id)] == "test"]
         assert judged and critic.counts[name] == sum(map(features, judged), Counter())

@@ -158,3 +158,49 @@ def test_arena_scores_a_run_with_its_stored_plays(tmp_path):
     run = load_run(tmp_path)
     assert run.roles == ["merchant_of_venice:Antonio"]
     assert Contexts().get(run.roles).personas["Antonio"].play == "merchant_of_venice"
+
+
+def test_every_entry_point_stores_the_plays_its_cast_resolved_to(tmp_path):
+    """stage, chat, invite, the prompt command and the arena all make their spec with
+    `scene_spec`: The Tempest's Antonio stays The Tempest's wherever the spec goes."""
+    from dramatis.arena.stage import job_spec
+    from dramatis.arena.suite import Configuration, Job, SceneRef
+    from dramatis.tui.session import ChatOptions, ChatSession, new_spec
+
+    chat, _ = new_spec(ChatOptions(cast="tempest:Antonio,Miranda", model="fake"))
+    assert chat.roles() == ["tempest:Antonio", "tempest:Miranda"]
+    settings = Settings(home=tmp_path / "home").ensure()
+    session = ChatSession.start(chat, [], SceneStore(settings.scenes_db), settings, FakeModel())
+    session.invite("merchant_of_venice:Shylock")
+    saved = SceneStore(settings.scenes_db).load(chat.thread_id)
+    assert saved.roles()[-1] == "merchant_of_venice:Shylock"  # the invited keep their play
+    roles = ["tempest:Antonio", "tempest:Sebastian"]
+    job = Job(config=Configuration(name="c", model="fake"), scene=SceneRef(cast=roles),
+              seed=1, turns=2)  # fmt: skip
+    spec, _ = job_spec(job, cast_personas(roles))
+    assert spec.roles() == ["tempest:Antonio", "tempest:Sebastian"] and spec.model == "fake"
+
+
+def test_baselines_and_the_critic_read_the_stored_roles(tmp_path):
+    """The arena's baselines take the scene's Antonio from the play it stored, not the
+    shipped cast's first Antonio; the critic learns from that play's lines."""
+    from dramatis.agents.critic import StyleCritic
+    from dramatis.arena.baselines import make_baselines
+    from dramatis.arena.context import Contexts
+    from dramatis.arena.runs import Run
+
+    spec = {"plays": {"Antonio": "tempest", "Sebastian": "tempest"}, "seed": 1}
+    turns = [
+        {"index": i, "speaker": n, "text": "Good my lord.", "source": "model", "present": []}
+        for i, n in enumerate(["Antonio", "Sebastian"] * 2)
+    ]
+    run = Run("r", ["Antonio", "Sebastian"], turns, "An island.", None, "c", spec)
+    ctx = Contexts().get(run.roles)
+    assert ctx.personas["Antonio"].play == "tempest"
+    bases = make_baselines(run, ctx)
+    tempest = {s.text for s in load_play("tempest").speeches() if s.speaker == "Antonio"}
+    said = [t["text"] for t in bases["retrieval"].scored if t["speaker"] == "Antonio"]
+    assert said and all(text in tempest for text in said)
+    critic = StyleCritic.for_personas(cast_personas(run.roles))
+    merchant = StyleCritic.for_personas(cast_personas(["merchant_of_venice:Antonio"]))
+    assert critic.counts["Antonio"] and critic.counts["Antonio"] != merchant.counts["Antonio"]

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dramatis.agents.catalog import parse_model
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy, reply_count
 from dramatis.agents.scene import Partial, SceneGraph, turn_seed
@@ -27,10 +26,13 @@ from dramatis.staging import (
     Staged,
     build_scene,
     card_opening,
+    cast_personas,
     default_setting,
     new_thread_id,
     opening_from_play,
     parse_cast,
+    scene_spec,
+    with_member,
 )
 from dramatis.transcript import markdown, write_transcript
 
@@ -136,7 +138,7 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
     home = options.home
     human, card = who_you_are(options)
     cast = parse_cast(options.cast)
-    personas = [p for p in (find_persona(c, home=home) for c in cast) if p.name != human]
+    personas = [p for p in cast_personas(cast, home) if p.name != human]
     names = [p.name for p in personas]
     if not names:
         raise DramatisError(f"--cast has nobody but you ({human}): add a character to talk to")
@@ -152,12 +154,12 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
         group = len(names) > 1
         greeters = [card_persona(p.card_source, human) if p.card_source else p for p in personas]
         opening = card_opening(greeters, group, options.greeting, [*names, human])  # {{user}}: you
-    spec = SceneSpec(
+    spec = scene_spec(
+        personas,
         thread_id=thread_id or "chat-" + new_thread_id(names),
-        cast=names,
         setting=setting,
         source_scene=options.scene,
-        model=parse_model(options.model).name,  # a file made absolute: resume finds it
+        model=options.model,
         seed=options.seed,
         policy=options.policy,
         agent={
@@ -371,7 +373,7 @@ class ChatSession:
         if persona.name in present:
             raise DramatisError(f"{persona.name} is already here")
         if persona.name not in self.spec.cast:
-            self.spec = self.spec.model_copy(update={"cast": [*self.spec.cast, persona.name]})
+            self.spec = with_member(self.spec, persona)  # stored with its play
             self.store.save(self.spec)
             self.staged = build_scene(self.spec, self.store, self.settings, self.staged.model)
         self.scene.set_present(self.thread_id, [*present, persona.name])
