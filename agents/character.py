@@ -23,21 +23,22 @@ from dramatis.agents.guard import (
     rewords,
     trim_to_sentence,
 )
+from dramatis.agents.formats import get_format, render
 from dramatis.agents.length import length_floor, real_speeches
 from dramatis.agents.model import LanguageModel, Sampling
 from dramatis.agents.prompts import (
     OUT_OF_WORLD,
     PromptInput,
     VoiceSource,
-    build_prompt,
     fit_history,
     out_of_world_words,
     person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
-from dramatis.personas.lorebook import Lorebook, active_lore, lore_text
+from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
+from dramatis.personas.world_info import lore_places
 
 
 class PersonaLike(Protocol):
@@ -188,22 +189,23 @@ class CharacterAgent:
         s = self.settings
         return prompt_room(self.model.context_length, s.max_tokens, s.finish_tokens)
 
-    def prompt(self, turns: Sequence[Turn], setting: str) -> tuple[str, str]:
+    def prompt(self, turns: Sequence[Turn], setting: str, seed: int = 0) -> tuple[str, str]:
         """(prompt text, format) for this character's next speech, within `room` tokens
         (agents/budget.py: a prompt that fits is as rendered; one that does not is cut
-        part by part, and `notes` gets a line per part cut)."""
-        fit = self.fit(turns, setting)
+        part by part, and `notes` gets a line per part cut). `seed`: the turn's, which
+        draws the lore entries that fire by chance."""
+        fit = self.fit(turns, setting, seed)
         return fit.text, fit.format
 
-    def fit(self, turns: Sequence[Turn], setting: str) -> Fit:
+    def fit(self, turns: Sequence[Turn], setting: str, seed: int = 0) -> Fit:
         """This character's next prompt as it fits the context, with what was cut."""
-        p = self.prompt_input(turns, setting)
+        p = self.prompt_input(turns, setting, seed)
         fmt = self.settings.prompt_format
         fit = fit_prompt(
             p,
             self.room(),
             self._count,
-            lambda q: build_prompt(self.model, q, fmt),
+            lambda q: render(self.model, q, fmt),
             self.model.count_tokens,  # whole prompts: counted, not cached
         )
         self.last_fit = fit
@@ -218,10 +220,11 @@ class CharacterAgent:
         notes, self.notes = self.notes, []
         return notes
 
-    def prompt_input(self, turns: Sequence[Turn], setting: str) -> PromptInput:
+    def prompt_input(self, turns: Sequence[Turn], setting: str, seed: int = 0) -> PromptInput:
         """Everything this character's next prompt is made of, before it is fitted."""
         history = tuple(self.visible(turns))
-        lore = self._lore(history)
+        fired = self._lore(history, seed)
+        lore = lore_text(fired)
         return PromptInput(
             speaker=self.name,
             summary=f"{self.persona.card()}\n{lore}" if lore else self.persona.card(),
@@ -233,6 +236,7 @@ class CharacterAgent:
             persons=self._persons(),
             examples=self._examples(history),
             lore=lore,
+            lore_places=lore_places(fired),  # where SillyTavern's positions put each entry
             system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
             post_history=getattr(self.persona, "post_history_instructions", ""),
         )
@@ -245,22 +249,23 @@ class CharacterAgent:
 
     def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
         """The speaker's real exchanges most like the last two speeches (page format)."""
-        if self.voice is None or self.settings.prompt_format != "page":
+        if self.voice is None or not get_format(self.settings.prompt_format, self.model).examples:
             return ()
         context = " ".join(t["text"] for t in history[-2:])[-4000:] or self.persona.card()
         found = self.voice.examples(self.name, context, 3 * self.settings.n_examples)
         clean = [e for e in found if not out_of_world_words(" ".join(e))]
         return tuple(clean[: self.settings.n_examples])
 
-    def _lore(self, history: Sequence[Turn]) -> str:
+    def _lore(self, history: Sequence[Turn], seed: int = 0) -> list[LoreEntry]:
         """The lorebook entries the recent turns bring in: an imported card's own
         character_book, the world info it links and any attached with --lore, within
-        the lore's share of the prompt (a book's own smaller token_budget wins)."""
+        the lore's share of the prompt (a book's own smaller token_budget wins); those
+        with a probability are drawn by `seed`, and entries bring in others (recursion)."""
         if not self.lore:
-            return ""
+            return []
         budget = int(SHARES["lore"] * self.room())
         messages = [t["text"] for t in history]
-        return lore_text(active_lore(self.lore, messages, budget, self._count))
+        return active_lore(self.lore, messages, budget, self._count, seed=seed)
 
     def remember(self, history: Sequence[Turn], setting: str) -> tuple[str, ...]:
         """What the character recalls, cued by the last two speeches it heard (see
@@ -301,9 +306,9 @@ class CharacterAgent:
         Draws until `best_of` acceptable candidates (or `retries` extra draws beyond
         them) and keeps the one the critic ranks highest; with none, a real line."""
         start = time.perf_counter()
-        prompt, fmt = self.prompt(turns, setting)
+        prompt, fmt = self.prompt(turns, setting, seed)
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
-        stops = heading_stops(self.others) + (["\n\n"] if fmt in ("script", "page") else [])
+        stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
         want = max(1, self.settings.best_of)
         stream_to = on_text if want == 1 else None

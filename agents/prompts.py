@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dramatis.agents.model import LanguageModel, Message
+from dramatis.agents.model import Message
 from dramatis.agents.turn import Turn
+from dramatis.personas.world_info import lore_layout
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class PromptInput:
     memories: tuple[str, ...] = ()  # in-world lines the speaker recalls (memory room)
     persons: tuple[str, ...] = ()  # the cast's cards, for the page's list of persons
     lore: str = ""  # lorebook entries the recent turns bring in (already in `summary`)
+    # (entry text, place, depth) of those entries: where the page puts each line of `lore`
+    # (personas/world_info.py: SillyTavern's positions); a line without one goes last
+    lore_places: tuple[tuple[str, str, int], ...] = ()
     # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
     examples: tuple[tuple[str, str, str], ...] = ()
     # An imported card's own instructions, chat format only ("{{original}}": ours)
@@ -217,26 +221,17 @@ def page_prompt(p: PromptInput) -> str:
     """A page of the play that any model continues with the speaker's next speech:
     persons, (fixed voice samples,) setting and transcript, then the bracketed lines
     that change every turn, then the heading (see the module docstring for the order)."""
-    persons = [person_line(card) for card in p.persons]
+    persons = [person_line(card) for card in p.persons] or [f"{p.speaker.upper()}."]
     fixed = [] if p.examples else [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
+    lore = lore_layout(p.lore, p.lore_places)  # an imported card's lore, by its position
+    around = (lore.before_examples, lore.after_examples)  # the examples shown: either
+    fixed = [around[0], *fixed, around[1]] if not p.examples else fixed
+    near = (around[0], exchanges_line(p), around[1]) if p.examples else ()
+    script = lore.into_script(transcript_lines(p.history).splitlines())
     blocks = [
-        "\n".join(persons) if persons else f"{p.speaker.upper()}.",
-        "\n".join(fixed),
-        f"{one_line(p.setting)}\n{transcript_lines(p.history)}".rstrip(),
+        "\n".join(x for x in (lore.before_char, *persons, lore.after_char) if x),
+        "\n".join(x for x in fixed if x),
+        "\n".join([one_line(p.setting), *script]).rstrip(),
     ]
-    lore = f"[{one_line(p.lore)}]" if p.lore.strip() else ""  # an imported card's lore
-    tail = [line for line in (lore, exchanges_line(p), recollection(p)) if line]
+    tail = [line for line in (*near, recollection(p)) if line]
     return "\n".join(["\n\n".join(b for b in blocks if b), *tail, f"{p.speaker.upper()}:"])
-
-
-def build_prompt(model: LanguageModel, p: PromptInput, fmt: str = "auto") -> tuple[str, str]:
-    """(prompt text, format used). `fmt`: "page" | "auto" | "chat" | "script"."""
-    if fmt == "page":
-        return page_prompt(p), "page"
-    if fmt in ("auto", "chat"):
-        rendered = model.render_chat(chat_messages(p))
-        if rendered is not None:
-            return rendered, "chat"
-        if fmt == "chat":
-            raise ValueError(f"model {model.name} has no chat template: use the script format")
-    return script_prompt(p), "script"

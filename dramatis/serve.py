@@ -309,12 +309,13 @@ def speak_work(
         if turns:  # the speech to answer must fit whole, whatever else is cut
             last = f"{turns[-1]['speaker']}: {turns[-1]['text']}"
             check_fits(state.model.count_tokens(last), reply, context, "messages")
-        prompt, _ = agent.prompt(turns, setting)
+        seeds = body.seeds()  # drawn once: the lore of a choice follows its seed
+        prompt, _ = agent.prompt(turns, setting, seeds[0])
         prompt_tokens = state.model.count_tokens(prompt)
         check_fits(prompt_tokens, reply, context, "messages")
         job.put("ready", prompt_tokens)
         said = []
-        for i, seed in enumerate(body.seeds()):
+        for i, seed in enumerate(seeds):
             on_text = (lambda t, i=i: job.put("text", (i, t))) if body.stream else None
             utterance = agent.speak(turns, setting, seed=seed, on_text=on_text)
             job.put("said", (i, utterance, limit))

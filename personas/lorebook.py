@@ -14,11 +14,27 @@ card exports carry them: `selective_logic` says how the secondary keys count (AN
 NOT ALL, NOT ANY, AND ALL), an entry's own `scan_depth` wins over the book's, and
 `match_whole_words` false lets a key match inside a word. Several books (a card's own,
 the world info it links, those attached to a scene) fire together within one budget
-(`active_lore`). Pure functions, no I/O.
+(`active_lore`), as SillyTavern scans all its books as one:
+
+- probability: an entry that fires (constant ones too) is kept only if a roll of 0-100
+  falls under its `probability` (unless `useProbability` is false). The roll is drawn
+  from the turn's seed and the entry's place in its book, so a run with the same seed
+  draws the same lore, and a retried turn (another seed) draws again.
+- recursion: the content of the entries that fired is scanned too, so an entry can
+  bring in another one, pass after pass, for at most RECURSION_STEPS passes (SillyTavern's
+  default has no cap; a chain is also bounded by its entries and the budget). An entry
+  with `exclude_recursion` fires only from the talk, one with `prevent_recursion` brings
+  no other in, one with `delay_until_recursion` (true or a level N) only from other
+  entries' content (level by level, as SillyTavern does), and a book with
+  `recursive_scanning` false takes no part in recursion. Recursion stops once the
+  budget is full.
+
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Sequence
 
@@ -26,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_SCAN_DEPTH = 4  # messages scanned when the book does not say (SillyTavern's default)
 DEFAULT_TOKEN_BUDGET = 256
+RECURSION_STEPS = 5  # passes over fired entries' content after the scan of the talk
 
 
 class LoreEntry(BaseModel):
@@ -210,18 +227,136 @@ def active_lore(
     messages: Sequence[str],
     budget: int,
     count_tokens: Callable[[str], int],
+    *,
+    seed: int = 0,
+    steps: int = RECURSION_STEPS,
 ) -> list[LoreEntry]:
-    """The entries several books bring in together, by insertion order, within `budget`
-    tokens (a book's own smaller token_budget bounds its entries first).
+    """The entries several books bring in together (`scan_books`: the talk, recursion,
+    probability drawn from `seed`), by insertion order, within `budget` tokens (a book's
+    own smaller token_budget bounds its entries first).
 
     active_lore([card book, world book], ["Alas, poor Yorick!"], 400, count) -> [...]
     """
-    fired: list[LoreEntry] = []
+    fired = scan_books(books, messages, budget, count_tokens, seed=seed, steps=steps)
+    chosen: list[LoreEntry] = []
     for book in books:
         own = book.token_budget if book.token_budget is not None else budget
-        fired += within_budget(fired_entries(book, messages), min(own, budget), count_tokens)
-    fired.sort(key=lambda e: e.insertion_order)
-    return within_budget(fired, budget, count_tokens)
+        mine = [e for e in fired if any(e is x for x in book.entries)]
+        chosen += within_budget(mine, min(own, budget), count_tokens)
+    chosen.sort(key=lambda e: e.insertion_order)
+    return within_budget(chosen, budget, count_tokens)
+
+
+def st_option(entry: LoreEntry, field: str, exported: str, kind: type | tuple[type, ...]) -> object:
+    """A SillyTavern option kept on an entry (a world-info file's, under `field`) or in
+    its `extensions` (a card export's, under `exported`); None when absent or of another
+    type (a card's odd value is ignored, as SillyTavern falls back to its default).
+
+    st_option(LoreEntry(extensions={"probability": 40}), "probability", "probability", (int, float)) -> 40
+    """
+    value = getattr(entry, field, None)
+    if value is None:
+        extensions = getattr(entry, "extensions", None)
+        value = extensions.get(exported) if isinstance(extensions, dict) else None
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def kept_by_chance(entry: LoreEntry, seed: int, where: str) -> bool:
+    """Whether a fired entry survives its probability roll: a draw of 0-100 from the
+    turn's seed and the entry's place (`where`), kept when under `probability`.
+    Always kept without a probability below 100 or with `useProbability` false.
+
+    kept_by_chance(LoreEntry(probability=0), 7, "book:0") -> False
+    kept_by_chance(LoreEntry(probability=100), 7, "book:0") -> True
+    """
+    chance = st_option(entry, "probability", "probability", (int, float))
+    use = st_option(entry, "use_probability", "useProbability", bool)
+    if use is False or not isinstance(chance, (int, float)) or chance >= 100:
+        return True
+    return random.Random(f"{seed}:{where}").random() * 100 < chance
+
+
+def recursion_flags(entry: LoreEntry) -> tuple[bool, bool, int]:
+    """(exclude_recursion, prevent_recursion, delay level; 0: not delayed) of an entry."""
+    exclude = st_option(entry, "exclude_recursion", "exclude_recursion", bool) is True
+    prevent = st_option(entry, "prevent_recursion", "prevent_recursion", bool) is True
+    delay = st_option(entry, "delay_until_recursion", "delay_until_recursion", (bool, int))
+    if isinstance(delay, bool):
+        return exclude, prevent, int(delay)
+    return exclude, prevent, max(delay, 0) if isinstance(delay, int) else 0
+
+
+def entry_depth(entry: LoreEntry, book: Lorebook) -> int:
+    """How many of the last messages an entry scans: its own scan depth, else its book's."""
+    depth = entry.option("scan_depth", "scan_depth")
+    if isinstance(depth, int) and not isinstance(depth, bool):
+        return depth
+    return book.scan_depth if book.scan_depth is not None else DEFAULT_SCAN_DEPTH
+
+
+def scan_books(
+    books: Sequence[Lorebook],
+    messages: Sequence[str],
+    budget: int,
+    count_tokens: Callable[[str], int],
+    *,
+    seed: int = 0,
+    steps: int = RECURSION_STEPS,
+) -> list[LoreEntry]:
+    """The entries of several books the talk brings in, as SillyTavern scans them: the
+    talk first, then (recursion) the content of what fired, pass after pass, each fired
+    entry kept by its probability roll; unordered, before the final budget.
+
+    A pass that fires nothing new ends the scan unless delayed entries wait for a higher
+    level; a pass whose entries overflow `budget` ends it too (what fits is kept)."""
+    pool = [(b, i, e) for b in books for i, e in enumerate(b.entries) if e.enabled]
+    flags = [recursion_flags(e) for _, _, e in pool]
+    levels = sorted({level for _, _, level in flags if level})
+    level = levels.pop(0) if levels else 0
+    done: set[int] = set()  # fired and kept, or failed their roll: never looked at again
+    kept: list[int] = []
+    echo: list[str] = []  # fired content scanned by the recursive passes
+    recursing = False
+
+    def place(n: int) -> str:  # an entry's book and index: what its roll is drawn for
+        return f"{pool[n][0].name}:{pool[n][1]}"
+
+    for _ in range(1 + max(steps, 0)):
+        found = []
+        for n, (book, _, entry) in enumerate(pool):
+            exclude, _, delay = flags[n]
+            if n in done or (delay and (not recursing or delay > level)):
+                continue
+            if recursing and (exclude or book.recursive_scanning is False):
+                continue
+            text = scanned(messages, entry_depth(entry, book))
+            if recursing and echo:
+                text = text + "\n" + "\n".join(echo)
+            if entry_fires(entry, text):
+                found.append(n)
+        done.update(found)
+        lucky = [n for n in found if kept_by_chance(pool[n][2], seed, place(n))]
+        room = within_budget([pool[n][2] for n in kept + lucky], budget, count_tokens)
+        fits = {id(e) for e in room}
+        new = [n for n in lucky if id(pool[n][2]) in fits]
+        kept += new
+        feed = [
+            without_decorators(pool[n][2].content)
+            for n in new
+            if not flags[n][1] and pool[n][0].recursive_scanning is not False
+        ]
+        if len(new) < len(lucky):
+            break  # the budget is full: SillyTavern stops scanning there
+        if feed:
+            echo += feed
+        elif levels:
+            level = levels.pop(0)  # the next level of delayed entries
+        else:
+            break
+        recursing = True
+    return [pool[n][2] for n in kept]
 
 
 def lore_text(entries: Sequence[LoreEntry]) -> str:

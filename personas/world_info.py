@@ -1,9 +1,12 @@
-"""SillyTavern world info: the standalone lorebook files its users share, as Lorebooks.
+"""SillyTavern world info: the standalone lorebook files its users share, as Lorebooks,
+and where the entries that fire go on the page.
 
 A world-info file is JSON: {"entries": {"0": {uid, key[], keysecondary[], content,
-constant, selective, selectiveLogic, order, position, disable, scanDepth, caseSensitive,
-matchWholeWords, comment, ...}, ...}} (the entries may also come as a list, and a
-"name" may sit beside them). Each entry becomes a LoreEntry (personas/lorebook.py):
+constant, selective, selectiveLogic, order, position, depth, probability, useProbability,
+excludeRecursion, preventRecursion, delayUntilRecursion, disable, scanDepth,
+caseSensitive, matchWholeWords, comment, ...}, ...}} (the entries may also come as a
+list, and a "name" may sit beside them). Each entry becomes a LoreEntry
+(personas/lorebook.py):
 
 | SillyTavern | here | |
 | --- | --- | --- |
@@ -12,10 +15,36 @@ matchWholeWords, comment, ...}, ...}} (the entries may also come as a list, and 
 | constant, disable | constant, enabled | |
 | order | insertion_order and priority | lower first in the prompt; higher kept first when over budget |
 | scanDepth, caseSensitive, matchWholeWords | scan_depth, case_sensitive, match_whole_words | null: the defaults |
-| everything else | kept on the entry | position, probability, groups, timed effects: not applied |
+| position, depth | position, depth | where it goes on the page (below) |
+| probability, useProbability | probability, use_probability | rolled on the turn's seed |
+| excludeRecursion, preventRecursion, delayUntilRecursion | exclude_recursion, prevent_recursion, delay_until_recursion | personas/lorebook.py |
+| everything else | kept on the entry | groups, timed effects, role, character filters: not applied |
 
-All fired lore goes into one bracketed line before the speaker's heading (the page has
-no other place that stays in the world of the play), so `position` is not applied.
+Where an entry goes (`entry_place`, `lore_layout`). SillyTavern's chat prompt is: world
+info before, the character's definition, world info after, the example dialogues, the
+chat with depth insertions. The page (agents/prompts.py) has the same parts in the
+same order: the list of persons is the characters' definitions, the voice samples (or
+the real exchanges like the current talk) are the examples, the transcript is the chat.
+So, each place holding one bracketed stage line of its entries, lowest order first:
+
+| position | SillyTavern | on the page |
+| --- | --- | --- |
+| 0 | before the character definition (the default) | above the list of persons |
+| 1 | after the character definition | below the list of persons |
+| 5 | before the example messages | above the voice samples, or above the exchanges line |
+| 6 | after the example messages | below them |
+| 4 | at depth N in the chat (`depth`) | above the Nth speech from the end of the transcript (0: after the last), or above the first when N is deeper |
+| 2, 3 | before/after the author's note | at depth 4 (the note's default depth; there is no note) |
+
+The page has no roles, so an @depth entry's role (system, user, assistant) is not
+applied; an unknown position counts as 1. A card's own character_book says "before_char"
+or "after_char" (the V2 spec; its SillyTavern export keeps the number in
+`extensions.position`), and an entry without any is after the definition, as
+SillyTavern reads a card. Only the page format places lore: the chat and script
+formats put all of it with the speaker's card, which is after the definition.
+Moving lore above the persons costs prefix reuse (agents/prompts.py) on the turns
+where the lore changes: SillyTavern's prompts pay the same.
+
 Imported books live in the state folder, `lore/KEY.json`, verbatim, so an export gives
 back the file as it came. A card names one in `data.extensions.world`; a scene attaches
 more with `--lore` (personas/cli's lore commands import, list, show and attach them).
@@ -25,15 +54,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from dramatis.core.errors import DramatisError
-from dramatis.personas.lorebook import Lorebook
+from dramatis.personas.lorebook import Lorebook, LoreEntry, st_option, without_decorators
 
 MAX_LORE_BYTES = 32 * 1024 * 1024  # a world-info file above this is refused unread
+
+# SillyTavern's world_info_position
+BEFORE_CHAR, AFTER_CHAR, AN_TOP, AN_BOTTOM, AT_DEPTH, EM_TOP, EM_BOTTOM = range(7)
+DEFAULT_DEPTH = 4  # an @depth entry's depth when it gives none (SillyTavern's)
+NOTE_DEPTH = 4  # SillyTavern's author's note sits this deep in the chat by default
+PLACES = {
+    BEFORE_CHAR: "before_char",
+    AFTER_CHAR: "after_char",
+    EM_TOP: "before_examples",
+    EM_BOTTOM: "after_examples",
+}
 
 
 def is_world_info(raw: Any) -> bool:
@@ -81,11 +123,26 @@ def world_entry(raw: Any, where: str) -> dict[str, Any]:
     order = _number(raw.get("order"), f"{where}.order", 100)
     depth = _number(raw.get("scanDepth"), f"{where}.scanDepth", None)
     logic = _number(raw.get("selectiveLogic"), f"{where}.selectiveLogic", 0)
+    position = _number(raw.get("position"), f"{where}.position", BEFORE_CHAR)
+    at = _number(raw.get("depth"), f"{where}.depth", DEFAULT_DEPTH)
+    chance = _number(raw.get("probability"), f"{where}.probability", 100)
+    delay = raw.get("delayUntilRecursion")
+    if not isinstance(delay, int) or isinstance(delay, bool):
+        delay = _flag(delay, f"{where}.delayUntilRecursion")
     known = {"key", "keysecondary", "content", "constant", "selective", "selectiveLogic"}
     known |= {"order", "disable", "scanDepth", "caseSensitive", "matchWholeWords", "comment"}
+    known |= {"position", "depth", "probability", "useProbability"}
+    known |= {"excludeRecursion", "preventRecursion", "delayUntilRecursion"}
     comment = raw.get("comment")
     return {
         **{k: v for k, v in raw.items() if k not in known},
+        "position": int(position or 0),
+        "depth": max(int(at or 0), 0),
+        "probability": min(max(float(chance if chance is not None else 100), 0.0), 100.0),
+        "use_probability": _flag(raw.get("useProbability"), f"{where}.useProbability"),
+        "exclude_recursion": _flag(raw.get("excludeRecursion"), f"{where}.excludeRecursion"),
+        "prevent_recursion": _flag(raw.get("preventRecursion"), f"{where}.preventRecursion"),
+        "delay_until_recursion": delay,
         "keys": _strings(raw.get("key"), f"{where}.key"),
         "secondary_keys": _strings(raw.get("keysecondary"), f"{where}.keysecondary"),
         "content": content,
@@ -260,3 +317,80 @@ def lore_notes(personas: list[Any], store: LoreStore) -> list[str]:
         for p in personas
         if card_world(p) and not store.path(card_world(p)).is_file()
     ]
+
+
+def entry_place(entry: LoreEntry) -> tuple[str, int]:
+    """Where an entry goes on the page: ("before_char" | "after_char" |
+    "before_examples" | "after_examples", 0) or ("depth", N) (see the module docstring).
+
+    entry_place(entry with position 4, depth 2) -> ("depth", 2)
+    entry_place(a card's entry with position "before_char") -> ("before_char", 0)
+    """
+    number = st_option(entry, "position", "position", int)
+    extensions = getattr(entry, "extensions", None)
+    exported = extensions.get("position") if isinstance(extensions, dict) else None
+    if isinstance(exported, int) and not isinstance(exported, bool):
+        number = exported  # a card export's number wins over the spec's word
+    elif number is None:
+        word = getattr(entry, "position", None)
+        number = BEFORE_CHAR if word == "before_char" else AFTER_CHAR
+    if number in (AN_TOP, AN_BOTTOM):
+        return "depth", NOTE_DEPTH
+    if number == AT_DEPTH:
+        depth = st_option(entry, "depth", "depth", int)
+        return "depth", max(depth if isinstance(depth, int) else DEFAULT_DEPTH, 0)
+    return PLACES.get(number if isinstance(number, int) else AFTER_CHAR, "after_char"), 0
+
+
+def entry_line(entry: LoreEntry) -> str:
+    """An entry's content as the prompt's lore text has it (personas.lorebook.lore_text)."""
+    return " ".join(without_decorators(entry.content).split())
+
+
+def lore_places(entries: Sequence[LoreEntry]) -> tuple[tuple[str, str, int], ...]:
+    """(text, place, depth) for each fired entry, for `lore_layout`."""
+    return tuple((entry_line(e), *entry_place(e)) for e in entries if entry_line(e))
+
+
+@dataclass(frozen=True)
+class LoreLayout:
+    """The fired lore of one prompt by place, each place one bracketed stage line ("" for
+    none); `at_depth` holds (depth, line) pairs for the transcript."""
+
+    before_char: str = ""
+    after_char: str = ""
+    before_examples: str = ""
+    after_examples: str = ""
+    at_depth: tuple[tuple[int, str], ...] = ()
+
+    def into_script(self, lines: Sequence[str]) -> list[str]:
+        """The transcript's lines with the @depth lore put in: depth N above the Nth line
+        from the end (0: after the last; deeper than the transcript: above its first).
+
+        into_script(["A: a", "B: b"]) with a line at depth 1 -> ["A: a", "[lore]", "B: b"]
+        """
+        out: list[str] = []
+        for i in range(len(lines) + 1):
+            out += [line for depth, line in self.at_depth if max(len(lines) - depth, 0) == i]
+            out += [lines[i]] if i < len(lines) else []
+        return out
+
+
+def lore_layout(lore: str, places: Sequence[tuple[str, str, int]]) -> LoreLayout:
+    """Where each line of a prompt's lore goes (`places` from `lore_places`); a line with
+    no place (lore from elsewhere) goes after the last speech, as depth 0.
+
+    lore_layout("The ghost walks.", [("The ghost walks.", "before_char", 0)])
+    -> LoreLayout(before_char="[The ghost walks.]")
+    """
+    where = {text: (place, depth) for text, place, depth in reversed(places)}
+    groups: dict[tuple[str, int], list[str]] = {}
+    for line in lore.splitlines():
+        text = " ".join(line.split())
+        if text:
+            groups.setdefault(where.get(text, ("depth", 0)), []).append(text)
+    bracket = {key: f"[{' '.join(texts)}]" for key, texts in groups.items()}
+    return LoreLayout(
+        **{name: bracket.get((name, 0), "") for name in PLACES.values()},
+        at_depth=tuple((d, line) for (place, d), line in bracket.items() if place == "depth"),
+    )

@@ -33,8 +33,9 @@ def test_lore_entries_enter_the_prompt_when_their_keys_are_said():
     agent = CharacterAgent(yorick, model, cast=["Hamlet", "Yorick"])
     said = [make_turn(0, "Hamlet", "This castle is cold.", present=["Hamlet", "Yorick"])]
     prompt, _ = agent.prompt(said, "A churchyard.")
-    assert "Elsinore is the royal castle of Denmark" in prompt
-    assert prompt.startswith("YORICK, ")  # a person in the list, not a speech heading
+    first, second = prompt.splitlines()[:2]
+    assert first.startswith("[Elsinore is the royal castle of Denmark")  # before_char: above
+    assert second.startswith("YORICK, ")  # a person in the list, not a speech heading
     assert "Old King Hamlet laughed" not in prompt  # selective: "king" without "jest"
     quiet, _ = agent.prompt([make_turn(0, "Hamlet", "Hm.", present=["Hamlet", "Yorick"])], "")
     assert "Elsinore is the royal castle" not in quiet
