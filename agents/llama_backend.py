@@ -33,15 +33,48 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of it
+
+
+def _block_aligned(base: type) -> type:
+    """`base` (llama_cpp.Llama) evaluating each prompt in batches at fixed positions
+    (multiples of its `n_batch`, which equals `n_ubatch`) and keeping, of what it
+    evaluated before, only the whole batches of a prompt (`whole` tokens): the keys and
+    values of a kept block were computed exactly as a fresh process computes them, so a
+    prompt's logits do not depend on what the context evaluated before it."""
+
+    class BlockAligned(base):  # type: ignore[misc, valid-type]
+        whole = 0  # tokens [0, whole) were evaluated as whole blocks of a prompt
+
+        def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
+            tokens = list(tokens)
+            block = self.n_batch
+            evaluated: int = getattr(self, "n_tokens", 0)
+            n = min(evaluated, self.whole, len(tokens) - 1)  # one block stays to do
+            same = np.asarray(self.input_ids[:n]) == np.asarray(tokens[:n], dtype=np.intc)
+            shared = int(np.argmin(same)) if n and not same.all() else n
+            self.n_tokens = self.whole = shared // block * block  # the base keeps this much
+            for i, token in enumerate(super().generate(tokens, *args, **kwargs)):
+                if i == 0:  # the prompt is evaluated
+                    self.whole = len(tokens) // block * block
+                yield token
+
+    return BlockAligned
+
+
 class LlamaCppModel(LanguageModel):
     """A GGUF model run by llama.cpp in this process.
 
     `n_threads` matters on small machines: two busy llama.cpp threads on two
     cores shared with anything else collapse throughput, one thread holds up.
-    `n_ubatch`: tokens per physical batch. llama.cpp's CPU kernels round differently
-    for different batch sizes, so a prompt evaluated whole and the same prompt as a saved
-    prefix plus a tail give slightly different logits; with 1 they are bit-identical
-    (slower prefill: for benchmarks that compare the two, benchmarks/prefix_reuse.py).
+    `n_ubatch`: tokens per evaluation batch (`BLOCK` by default). llama.cpp's CPU kernels
+    round differently for different batches, so a prompt evaluated whole and the same
+    prompt as a kept prefix plus a tail can give different logits (up to 0.35 on Gemma 3
+    270M), enough to sample another word. A resumed scene, in a new process, evaluates
+    each prompt from its start, where the uninterrupted run kept the previous turn's
+    prefix; so prompts are evaluated in blocks at fixed positions, and only whole blocks
+    are kept (`_block_aligned`): the logits then depend on the tokens alone. With 1
+    everything is kept (slower prefill: benchmarks/prefix_reuse.py).
     """
 
     supports = frozenset(FEATURES)  # bans and boosts through logit bias and a processor
@@ -54,7 +87,7 @@ class LlamaCppModel(LanguageModel):
         n_threads: int | None = None,
         seed: int = 0,
         cache_mb: float = 256.0,
-        n_ubatch: int = 512,
+        n_ubatch: int = 0,
     ) -> None:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -64,12 +97,14 @@ class LlamaCppModel(LanguageModel):
         except ImportError as err:  # pragma: no cover - install problem
             raise DramatisError("llama-cpp-python is not installed: run `make install`") from err
         threads = n_threads or max(1, min(4, os.cpu_count() or 1))
+        block = n_ubatch or BLOCK
         try:
             with _quiet_stderr():  # llama.cpp notes some models' cache setup even when quiet
-                self._llm = Llama(
+                self._llm = _block_aligned(Llama)(
                     model_path=str(path),
                     n_ctx=n_ctx,
-                    n_ubatch=n_ubatch,
+                    n_batch=block,
+                    n_ubatch=block,
                     n_threads=threads,
                     n_threads_batch=threads,
                     seed=seed,
@@ -88,6 +123,7 @@ class LlamaCppModel(LanguageModel):
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
+        self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -117,7 +153,11 @@ class LlamaCppModel(LanguageModel):
             if name is not None:
                 raise DramatisError(f"adapter {name!r} is not loaded on {self.name}")
             return
-        self._loras.apply(name)  # with the stacked one under it, if any
+        before = self._loras.current
+        if self._loras.apply(name):  # with the stacked one under it, if any
+            # the context now holds the entering set's saved prefix (or nothing)
+            self._whole[before] = self._llm.whole
+            self._llm.whole = self._whole.pop(self._loras.current, 0)
 
     @property
     def cache_stats(self) -> dict[str, int]:

@@ -224,10 +224,14 @@ def test_switching_adapters_never_reuses_another_adapters_cache(gguf_path, adapt
             assert model.cache_stats["restored"] == 1
     assert say(None) != first_a
     # Control: if a switch left the context as it was, A after B would reuse B's keys
-    # and values (the prompts are identical) and say something else.
-    say("B")
+    # and values (the prompts are identical) and say something else. (A prompt of whole
+    # evaluation blocks: a shorter one is never kept, see agents/llama_backend.py.)
+    long = model.render_chat([Message("system", "You are Horatio, Hamlet's friend. " * 16),
+                              PROMPTS[0][1]])  # fmt: skip
+    first_long = say("A", prompt=long)
+    say("B", prompt=long)
     monkeypatch.setattr(model._loras.caches, "switch", lambda leaving, entering: False)
-    assert say("A") != first_a
+    assert say("A", prompt=long) != first_long
 
 
 SCENE = [

@@ -1,0 +1,108 @@
+"""A resumed scene says what the uninterrupted run said: a prompt's completion does not
+depend on what the llama.cpp context evaluated before it (agents/llama_backend.py).
+
+The cause of the one real-model crash-harness divergence: llama.cpp's logits depend on
+how a prompt was cut into batches, and an uninterrupted scene kept the previous turn's
+prompt and evaluated only the new tail, where a resumed process (new) evaluated the whole
+prompt at once. Prompts are now evaluated in blocks at fixed positions and only whole
+blocks are kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dramatis.agents.llama_backend import _block_aligned
+
+
+class Context:
+    """A stand-in for `llama_cpp.Llama`'s prefix reuse: `generate` keeps the first
+    `n_tokens` evaluated tokens (the caller checked they match), evaluates the rest,
+    then makes one token."""
+
+    n_batch = 4
+
+    def __init__(self) -> None:
+        self.input_ids = np.zeros(64, dtype=np.intc)
+        self.n_tokens = 0
+        self.kept: list[int] = []  # per call: how much of the earlier evaluation was kept
+
+    def generate(self, tokens, *args, **kwargs):
+        n = self.n_tokens
+        assert list(self.input_ids[:n]) == list(tokens[:n])  # only a matching prefix is kept
+        self.kept.append(n)
+        self.input_ids[n : len(tokens)] = tokens[n:]
+        self.n_tokens = len(tokens)
+        yield 99
+        self.input_ids[self.n_tokens] = 99
+        self.n_tokens += 1
+
+
+def run(llm, tokens: list[int]) -> None:
+    for _ in llm.generate(tokens):
+        pass
+
+
+def test_only_whole_blocks_of_an_earlier_prompt_are_kept():
+    llm = _block_aligned(Context)()
+    first = list(range(1, 11))  # 10 tokens: blocks [0, 4), [4, 8) whole, [8, 10) not
+    run(llm, first)
+    assert llm.kept == [0] and llm.whole == 8
+    run(llm, [*first, 99, 50, 51])  # the same prompt and the made token, then more
+    assert llm.kept[-1] == 8  # not 11: token 8 on was evaluated in a part block
+    assert llm.whole == 12
+    run(llm, [*first[:6], 70, 71, 72])  # differs from token 6: the block before it stays
+    assert llm.kept[-1] == 4
+    run(llm, first[:8])  # all of it kept would leave nothing to evaluate: the last block
+    assert llm.kept[-1] == 4  # is evaluated again, as a new process evaluates it
+    run(llm, [5, 6, 7])  # nothing shared
+    assert llm.kept[-1] == 0 and llm.whole == 0
+
+
+def test_a_completion_that_fails_before_its_prompt_is_evaluated_claims_no_new_blocks():
+    class Failing(Context):
+        def generate(self, tokens, *args, **kwargs):
+            self.n_tokens = len(tokens) // 2  # partly evaluated, then llama.cpp failed
+            raise RuntimeError("llama_decode returned -1")
+            yield  # a generator, as the real one is
+
+    llm = _block_aligned(Failing)()
+    llm.whole, llm.n_tokens = 8, 8
+    with pytest.raises(RuntimeError):
+        run(llm, [0] * 6 + [1] * 10)  # shares 6 tokens with what was evaluated
+    assert llm.whole == 4  # the one whole block kept, not the new prompt's four
+
+
+@pytest.mark.model
+@pytest.mark.slow  # two loads of Gemma 3 270M and a few hundred tokens of prompt: ~30-80 s
+def test_a_prompt_says_the_same_after_earlier_prompts_as_in_a_new_process(monkeypatch):
+    """Gemma 3 270M (the default model), one thread, sampled at temperature 1: three
+    prompts that share a long prefix, as a scene's turns do, on one model say exactly
+    what each says on a new model. Control: with the evaluation as it was (512-token
+    batches, any shared prefix kept) the same chain says something else."""
+    from dramatis.agents import llama_backend
+    from dramatis.agents.catalog import parse_model
+    from dramatis.agents.length import real_speeches
+    from dramatis.agents.llama_backend import LlamaCppModel
+    from dramatis.agents.model import Sampling
+    from dramatis.core.settings import Settings
+
+    gguf = parse_model(None).gguf(Settings.load().cache_dir)
+    lines = [f"HAMLET: {s}" for s in real_speeches("hamlet", "Hamlet")[:40]]
+    page = "\n\n".join(lines)
+    base = len(page) // 3
+    prompts = [page[: base + k] + "\n\nHORATIO:" for k in (300, 420, 800)]
+    sampling = Sampling(max_tokens=24, temperature=1.0, top_p=0.95, seed=3)
+
+    def chain_and_fresh() -> tuple[list[str], list[str]]:
+        one = LlamaCppModel(gguf, n_threads=1)
+        chain = [one.generate(p, sampling).text for p in prompts]
+        fresh = [LlamaCppModel(gguf, n_threads=1).generate(p, sampling).text for p in prompts]
+        return chain, fresh
+
+    chain, fresh = chain_and_fresh()
+    assert chain == fresh
+    monkeypatch.setattr(llama_backend, "_block_aligned", lambda base: base)
+    monkeypatch.setattr(llama_backend, "BLOCK", 512)
+    chain, fresh = chain_and_fresh()
+    assert chain != fresh
