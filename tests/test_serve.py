@@ -28,6 +28,11 @@ from dramatis.serve import ServeState, create_app, persona_for  # noqa: E402
 from dramatis.serve_cli import check_format, is_loopback  # noqa: E402
 
 KEY = "sk-dramatis-test"
+# How long a client waits for a reply: as long as the server may take before it answers
+# by itself (its wait line, then its reply limit: 503 and 504 after them), and a margin.
+# The real model on a busy 2-core machine took 50-108 s a test here; a client that gave
+# up at 120 s failed tests whose server would still have answered.
+ANSWER_S = ServeState.wait_s + ServeState.timeout_s + 30
 YORICK = Path(__file__).parent / "fixtures" / "cards" / "yorick_v2.json"
 
 
@@ -60,7 +65,7 @@ def served(smollm2, tmp_path_factory):
 
 @pytest.fixture
 def client(served):
-    return openai.OpenAI(base_url=served, api_key=KEY, max_retries=0, timeout=120)
+    return openai.OpenAI(base_url=served, api_key=KEY, max_retries=0, timeout=ANSWER_S)
 
 
 HAMLET_ASKED = [
@@ -203,7 +208,7 @@ def card_servers(smollm2, tmp_path_factory):
         state = ServeState(settings=Settings(home=home), model=model, prompt_format=fmt)
         server, url = start(create_app(state))
         servers.append(server)
-        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=120)
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=ANSWER_S)
         found[fmt] = (client, model)
     yield found
     for server in servers:
@@ -286,8 +291,10 @@ def test_serve_format_reaches_the_characters(client, smollm2, tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "script format" in proc.stdout.readline()
-        served = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=3)
-        deadline = time.monotonic() + 60
+        served = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key="x", max_retries=3, timeout=ANSWER_S
+        )
+        deadline = time.monotonic() + 120  # a new process imports and loads the model first
         while True:
             try:
                 asked = served.chat.completions.create(
@@ -305,7 +312,7 @@ def test_serve_format_reaches_the_characters(client, smollm2, tmp_path):
     state = ServeState(settings=Settings(home=home), model=smollm2, prompt_format="script")
     server, url = start(create_app(state))
     try:
-        local = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        local = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=ANSWER_S)
         scripted = local.chat.completions.create(
             model="hamlet", messages=HAMLET_ASKED, max_tokens=8
         )

@@ -18,7 +18,13 @@ langchain_openai = pytest.importorskip("langchain_openai")
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage  # noqa: E402
 
+from dramatis.serve import ServeState  # noqa: E402
+
 KEY = "sk-clients"
+# How long a client waits for a reply: as long as the server may take before it answers
+# by itself (its wait line, then its reply limit: 503 and 504 after them), and a margin,
+# so that a busy machine slows these tests down instead of failing them.
+ANSWER_S = ServeState.wait_s + ServeState.timeout_s + 30
 
 
 def free_port() -> int:
@@ -52,7 +58,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def client(server):
-    return openai.OpenAI(base_url=server, api_key=KEY, max_retries=0, timeout=180)
+    return openai.OpenAI(base_url=server, api_key=KEY, max_retries=0, timeout=ANSWER_S)
 
 
 @pytest.mark.model
@@ -90,7 +96,7 @@ def test_openai_client_surface(client):
 def test_langchain_chat_openai_multi_turn(server):
     chat = langchain_openai.ChatOpenAI(
         model="ophelia", base_url=server, api_key=KEY, max_tokens=14, max_retries=0,
-        timeout=180, seed=3,
+        timeout=ANSWER_S, seed=3,
     )  # fmt: skip
     talk = [
         SystemMessage("A room in Polonius' house."),
