@@ -7,7 +7,7 @@ Each kill runs the real `dramatis stage` / `dramatis resume` command in a child 
 (the CLI, LangGraph, the SQLite checkpointer and the transcript writer all real). With
 the fake backend the child stages `--model fake`, made a seeded fake model that takes a
 few milliseconds a token, so a kill can land anywhere; kills land:
-  random      after a random delay, anywhere in the run
+  random      at a random moment after the first turn was shown (and so saved)
   generate    in the middle of a character's speech (after some of its tokens)
   checkpoint  inside a checkpoint transaction: rows written, not yet committed
   transcript  between a transcript file's temp write and its rename
@@ -38,6 +38,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,28 +52,33 @@ def _kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _counter(point: str, at: int):
-    """A callable that kills this process on its `at`-th call when `point` is armed."""
+# Whether kill points count yet: from the start, or (a kill point ending ":saved") once
+# the first turn's transcript is written, which follows that turn's save.
+ARMED = {"on": True}
+
+
+def _counter(at: int):
+    """A callable that says True on its `at`-th call once armed (calls before don't count)."""
     calls = {"n": 0}
 
-    def tick() -> None:
-        calls["n"] += 1
-        if calls["n"] == at:
-            _kill_self()
+    def hit() -> bool:
+        if ARMED["on"]:
+            calls["n"] += 1
+            return calls["n"] == at
+        return False
 
-    return tick
+    return hit
 
 
 def _patch_model(delay: float, kill_generate: int, rng: random.Random) -> None:
     import dramatis.agents.fake_backend as fake_backend
     from dramatis.agents.fake_backend import FakeModel
 
-    class SlowFake(FakeModel):
-        calls = 0
+    hit = _counter(kill_generate)
 
+    class SlowFake(FakeModel):
         def stream(self, prompt, sampling):
-            SlowFake.calls += 1
-            cut = rng.randint(1, 6) if SlowFake.calls == kill_generate else -1
+            cut = rng.randint(1, 6) if kill_generate and hit() else -1
             for i, piece in enumerate(super().stream(prompt, sampling)):
                 if i == cut:
                     _kill_self()
@@ -87,22 +93,24 @@ def _patch_checkpoint(at: int) -> None:
 
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    original, tick = SqliteSaver.cursor, _counter("checkpoint", at)
+    original, hit = SqliteSaver.cursor, _counter(at)
 
     @contextmanager
     def cursor(self, transaction: bool = True):
         with original(self, transaction) as cur:
             yield cur
-            if transaction:
-                tick()  # the statements ran; the commit has not
+            if transaction and hit():  # the statements ran; the commit has not
+                _kill_self()
 
     SqliteSaver.cursor = cursor  # type: ignore[method-assign]
 
 
 def _patch_transcript(at: int) -> None:
+    """Kill between a transcript file's temp write and its rename (`at` > 0), and arm the
+    kill points once the first file is in place."""
     import dramatis.core.paths as paths
 
-    tick, replace = _counter("transcript", at), os.replace
+    hit, replace = _counter(at), os.replace
 
     class OsProxy:
         def __getattr__(self, name):
@@ -110,28 +118,32 @@ def _patch_transcript(at: int) -> None:
 
         @staticmethod
         def replace(src, dst):
-            tick()  # temp file written and synced, not yet renamed
+            if at and hit():  # temp file written and synced, not yet renamed
+                _kill_self()
             replace(src, dst)
+            ARMED["on"] = True
 
     paths.os = OsProxy()  # type: ignore[assignment]
 
 
 def child(argv: list[str]) -> None:
-    """`crash.py child [--fake DELAY] [--kill-at POINT:N] -- dramatis args...`"""
+    """`crash.py child [--fake DELAY] [--kill-at POINT:N[:saved]] -- dramatis args...`"""
     split = argv.index("--")
     opts = argparse.ArgumentParser()
     opts.add_argument("--fake", type=float, default=None)
     opts.add_argument("--kill-at", default="")
     opts.add_argument("--seed", type=int, default=0)
     args = opts.parse_args(argv[:split])
-    point, _, n = args.kill_at.partition(":")
+    point, _, rest = args.kill_at.partition(":")
+    n, _, when = rest.partition(":")
     at = int(n or 0)
+    ARMED["on"] = when != "saved"
     if args.fake is not None:
         _patch_model(args.fake, at if point == "generate" else 0, random.Random(args.seed))
     if point == "checkpoint":
         _patch_checkpoint(at)
-    if point == "transcript":
-        _patch_transcript(at)
+    if point == "transcript" or when == "saved":
+        _patch_transcript(at if point == "transcript" else 0)
     from dramatis.cli import main
 
     sys.argv = ["dramatis", *argv[split + 1 :]]
@@ -199,9 +211,13 @@ def transcript_turns(out: Path) -> list[dict] | None:
         return None
 
 
+def headings(cast: str) -> tuple[str, ...]:
+    return tuple(f"{n.strip().upper()}:" for n in cast.split(","))
+
+
 def printed_turns(stdout: str, cast: str = CAST) -> int:
     """Turns the child showed the user: lines that start with a cast member's heading."""
-    heads = tuple(f"{n.strip().upper()}:" for n in cast.split(","))
+    heads = headings(cast)
     return sum(line.startswith(heads) for line in stdout.splitlines())
 
 
@@ -210,14 +226,50 @@ def dramatis_cmd(fake: float | None, kill_at: str, seed: int) -> list[str]:
     return [sys.executable, __file__, "child", *pre, "--kill-at", kill_at, "--seed", str(seed)]
 
 
-def run_child(cmd: list[str], env: dict, kill_after: float | None = None) -> tuple[int, str]:
-    """Run a child; SIGKILL it after `kill_after` seconds if given. (return code, stdout)"""
+def run_child(
+    cmd: list[str],
+    env: dict,
+    kill_after: float | None = None,
+    timing: dict | None = None,
+) -> tuple[int, str]:
+    """Run a child; SIGKILL it `kill_after` seconds after it showed its first turn (saved
+    by then: a turn is printed after its step's writes), if given. With `timing`, note
+    there when the first turn was shown and when the child ended (perf_counter seconds).
+    (return code, stdout)"""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        out, err = proc.communicate(timeout=kill_after)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        out, err = proc.communicate()
+    lines: list[str] = []
+    errs: list[str] = []
+    shown = threading.Event()
+    heads = headings(CAST)
+    when = timing if timing is not None else {}
+
+    def read_out() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if not shown.is_set() and line.startswith(heads):
+                when["first"] = time.perf_counter()
+                shown.set()
+        shown.set()  # ended without a turn
+
+    def read_err() -> None:
+        assert proc.stderr is not None
+        errs.append(proc.stderr.read())
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err)]
+    for reader in readers:
+        reader.start()
+    if kill_after is not None:
+        shown.wait()
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for reader in readers:
+        reader.join()
+    when["end"] = time.perf_counter()
+    out, err = "".join(lines), "".join(errs)
     if proc.returncode not in (0, -signal.SIGKILL):
         raise RuntimeError(f"child failed ({proc.returncode}): {err[-2000:]}")
     return proc.returncode, out
@@ -243,7 +295,8 @@ class Scenario:
         return self.root / "out"
 
     def env(self) -> dict:
-        return {**os.environ, "DRAMATIS_HOME": str(self.home), "COLUMNS": "400"}
+        home, wide = str(self.home), "400"  # unbuffered: each turn is seen as it is shown
+        return {**os.environ, "DRAMATIS_HOME": home, "COLUMNS": wide, "PYTHONUNBUFFERED": "1"}
 
     def stage(self, kill_at: str = "") -> list[str]:
         args = ["stage", "--cast", CAST, "--turns", str(self.turns), "--seed", str(self.seed)]
@@ -305,27 +358,33 @@ def finish(sc: Scenario, o: Outcome, saved: list[dict], extra: int = 0) -> list[
 
 
 def reference(root: Path, turns: int, seed: int, fake: float | None) -> tuple[list[dict], float]:
-    """An uninterrupted run of the same scene: its turns and its wall time."""
+    """An uninterrupted run of the same scene: its turns, and the seconds from its first
+    turn shown to its end (the window a random kill lands in)."""
     sc = Scenario(root / "reference", turns, seed, fake)
-    started = time.perf_counter()
-    run_child(sc.stage(), sc.env())
-    wall = time.perf_counter() - started
+    timing: dict = {}
+    run_child(sc.stage(), sc.env(), timing=timing)
+    wall = timing["end"] - timing.get("first", timing["end"])
     thread_id, _ = checkpoint_turns(sc.home)
     run_child(sc.resume(str(thread_id), 1), sc.env())  # as `finish` does: one turn more
     return checkpoint_turns(sc.home)[1], wall
 
 
+# At least this many a turn (measured on `stage`: 6 checkpoint transactions and 3
+# transcript files a turn; a speech is 1 draw or more).
+PER_TURN = {"checkpoint": 6, "transcript": 3, "generate": 1}
+
+
 def kill_point(point: str, turns: int, rng: random.Random, fake: bool, after: int = 1) -> str:
-    """A targeted kill within a run of `turns` turns: "checkpoint:7" and the like, landing
-    after `after` turns are on disk (about 3 checkpoint transactions and 1 transcript
-    write a turn, 1-3 draws a speech on the fake model).
+    """A targeted kill within a run of `turns` turns. With `after` (1), it counts from the
+    first turn's save (its transcript written) and lands within the other turns:
+    "checkpoint:7:saved" is the 7th checkpoint transaction after it; with 0, from the
+    start ("checkpoint:7").
 
     A speech is only cut by the fake model; with the real one it becomes a checkpoint."""
     if point == "generate" and not fake:
         point = "checkpoint"
-    per_turn = 3  # each of them happens about three times a turn
-    first = min(per_turn * after + 2, per_turn * turns)
-    return f"{point}:{rng.randint(first, max(first, per_turn * turns))}"
+    n = rng.randint(1, max(1, PER_TURN[point] * (turns - after)))
+    return f"{point}:{n}" + (":saved" if after else "")
 
 
 def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outcome:
@@ -338,8 +397,8 @@ def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outco
         kill_at, delay = kill_point(point, sc.turns, rng, fake), None
     elif point in ("resume", "concurrent"):  # stage dies before its last turn: a resume follows
         kill_at, delay = kill_point("generate", sc.turns - 1, rng, fake), None
-    else:
-        kill_at, delay = "", rng.uniform(0.4, 1.0) * wall
+    else:  # a random moment after the first turn was shown, before the reference ended
+        kill_at, delay = "", rng.uniform(0.0, 0.9) * wall
     code, out = run_child(sc.stage(kill_at), sc.env(), delay)
     saved = check_after_kill(sc, o, printed_turns(out))
     thread_id, _ = checkpoint_turns(sc.home)

@@ -32,7 +32,7 @@ def test_a_scene_killed_mid_speech_resumes_with_every_saved_turn(tmp_path):
     crash = load_harness()
     sc = crash.Scenario(tmp_path, turns=4, seed=11, fake=0.01)
     o = crash.Outcome("generate", "fake", 0, 0, 0)
-    code, out = crash.run_child(sc.stage("generate:9"), sc.env())
+    code, out = crash.run_child(sc.stage("generate:2:saved"), sc.env())  # 2nd draw after turn 0
     assert code == -signal.SIGKILL  # killed, not finished
     saved = crash.check_after_kill(sc, o, crash.printed_turns(out))
     assert 1 <= len(saved) < 4 and o.printed_at_kill == len(saved)  # killed mid-scene
@@ -82,9 +82,16 @@ def test_text_level_comparison_counts_a_repeated_speech_as_duplicated():
 
 
 def test_targeted_kills_land_after_the_first_saved_turn():
+    """They count from the first turn's save (":saved"), within the turns after it: at
+    least 6 checkpoint transactions, 3 transcript files and 1 draw a turn."""
     crash = load_harness()
     rng = random.Random(3)
-    for point in ("generate", "checkpoint", "transcript"):
-        for _ in range(50):
-            n = int(crash.kill_point(point, 10, rng, True).split(":")[1])
-            assert 5 <= n <= 30  # past about three calls a turn for the first turn
+    for point, most in (("generate", 9), ("checkpoint", 54), ("transcript", 27)):
+        drawn = set()
+        for _ in range(200):
+            name, n, when = crash.kill_point(point, 10, rng, True).split(":")
+            assert name == point and when == "saved" and 1 <= int(n) <= most
+            drawn.add(int(n))
+        assert min(drawn) == 1 and max(drawn) == most
+    assert crash.kill_point("generate", 3, rng, False).startswith("checkpoint:")  # real model
+    assert crash.kill_point("checkpoint", 3, rng, True, after=0).count(":") == 1  # from start
