@@ -27,6 +27,8 @@ from dramatis.personas.stage import apply_direction, direction_roles
 IDENTITY_RULE = "identity table: this heading in this scene"
 
 _BRACKETS = re.compile(r"\[([^\]]*)\]?")
+# "WIDOW. So, now they come:--": a capitalised heading, its period, then the speech
+_INLINE = re.compile(r"^(?P<head>[A-Z][A-Z' ,&]{2,40}\.)\s+(?P<rest>[A-Za-z'\"].*)$")
 _SPIRITS = ("Ghost", "Ghosts")  # role words that name a different dead person each time
 # "The Ghost of PRINCE EDWARD, son to HENRY THE SIXTH, rises" -> ("Ghost", "PRINCE EDWARD")
 _RISEN = re.compile(r"\b(ghosts?) of ((?:the )?[\w' ]+?)(?:,| rises?\b| enters?\b|$)", re.I)
@@ -214,7 +216,11 @@ class _Builder:
             if scene and more_setting and "[" not in "".join(block[: i + 1]):
                 scene.setting = f"{scene.setting} {text}".strip()
                 continue
-            if not in_dir and (opening or text.isupper()):
+            if opening and not in_dir and (inline := self._inline_heading(text)):
+                head, raw, res = inline  # "CITIZENS. The gods preserve you both!"
+                self._start_speech(head, self._in_scene(head, self._risen(res)))
+                opening = False
+            elif not in_dir and (opening or text.isupper()):
                 head, _, after = raw.partition("[")  # "BAPTISTA.  [To TRANIO.]"
                 res = self._is_heading(head.rstrip(), alone=len(block) == 1)
                 if res and (opening or self.resolver.character(head)):
@@ -229,6 +235,20 @@ class _Builder:
                 opening = False
         if in_dir:
             self._direction(buffer)
+
+    def _inline_heading(self, line: str) -> tuple[str, str, Resolution] | None:
+        """A heading printed on the same line as its speech, opening a paragraph:
+        "CITIZENS. The gods preserve you both!" -> ("CITIZENS.", "The gods ...", resolution).
+        The heading is in capitals and names someone; else None (prose stays prose)."""
+        found = _INLINE.match(line)
+        if found is None or not found["head"].isupper():
+            return None
+        if not re.search(r"[a-z]", re.sub(r"\band\b", "", found["rest"])):
+            return None  # "VARRO. CLAUDIUS.", "PEMBROKE. and BIGOT.": one heading for two
+        res = self.resolver.resolve(found["head"], self.stage)
+        if not res.resolved or (res.group and len(res.members) > 1 and not found["rest"]):
+            return None
+        return found["head"], found["rest"], res
 
     def _risen(self, res: Resolution) -> Resolution:
         """A bare "GHOST." right after "[The Ghost of CLARENCE rises.]" is that ghost:

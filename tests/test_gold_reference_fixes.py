@@ -146,3 +146,32 @@ def test_bad_group_or_off_stage_entry_is_one_line(tmp_path, entry, field):
         identities.load_identities.__wrapped__(path)
     message = str(err.value)
     assert "\n" not in message and "hamlet[0]" in message and f"'{field}'" in message
+
+
+@pytest.mark.parametrize(
+    ("play", "scene", "speaker", "first", "before"),
+    [
+        ("coriolanus", "4.6", "Citizens", "The gods preserve you both!", "Menenius Agrippa"),
+        ("richard_ii", "1.4", "All", "Amen.", "King Richard the Second"),
+        ("richard_ii", "2.1", "Edmund Langley", "How long shall I be patient?", None),
+        ("twelfth_night", "3.4", "Fabian", "O good Sir Toby, hold;", "Sir Toby Belch"),
+    ],
+)
+def test_a_heading_on_the_line_of_its_speech_opens_a_speech(play, scene, speaker, first, before):
+    said = load_play(play).scene(scene).speeches
+    (speech,) = [s for s in said if s.text.startswith(first)]
+    assert speech.speaker == speaker and speech.resolved
+    assert not [s for s in said if first in s.text and s is not speech]  # no longer inside
+    if before:
+        assert said[said.index(speech) - 1].speaker == before
+
+
+def test_two_headings_on_one_line_stay_one_group():
+    (both,) = speeches("julius_caesar", "TITINIUS. MESSALA.", "4.3")
+    assert both.speakers == ("Titinius", "Messala")
+    text = "\n\nACT I.\n\nSCENE I. A room.\n\n[Enter A and B.]\n\nALPHA. Good day.\n\nBETA.\nAnd to you.\n"
+    play = parse_play("THE PLAY\n\nPERSONS REPRESENTED.\n\nALPHA.\nBETA.\n" + text, "x", "The Play")
+    assert [(s.speaker, s.text) for s in play.speeches()] == [
+        ("Alpha", "Good day."),
+        ("Beta", "And to you."),
+    ]

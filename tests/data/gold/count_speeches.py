@@ -4,7 +4,8 @@ Run: python tests/data/gold/count_speeches.py > personas/data/gold/speech_counts
 
 A speech heading here is a line at column 0, right after a blank line and right before a
 non-blank line, that is short and ends with a period ("Ham.", "LADY MACBETH.", "1 Clown."),
-maybe followed by a dash or a bracketed direction ("APPARITION.--", "BAPTISTA. [To TRANIO.]").
+maybe followed by a dash or a bracketed direction ("APPARITION.--", "BAPTISTA. [To TRANIO.]"),
+or a heading in capitals with its speech on the same line ("ALL. Farewell.").
 Every heading found is named by the hand-made table HEADINGS below; a heading missing from
 the table stops the script, so none is counted unread. Roles that several characters share
 are named per scene in SCENE_RULES, each checked against the text and its stage directions
@@ -25,6 +26,10 @@ ACT = re.compile(r"^ACT (?P<n>[IVX]+)\b", re.IGNORECASE)
 SCENE = re.compile(r"^(?:ACT [IVX]+\.\s*)?SCENE (?P<n>[IVX]+)\b", re.IGNORECASE)
 PROLOGUE = re.compile(r"^(?:THE )?PROLOGUE\b", re.IGNORECASE)
 SKIP = "-"  # a heading-shaped line that is no one's speech (a song title)
+# A heading in capitals with its speech on the same line, opening a paragraph:
+# "CITIZENS. The gods preserve you both!" (the speech has a lower-case letter, so two
+# headings on one line, "VARRO. CLAUDIUS.", are not read as one heading and its speech)
+INLINE = re.compile(r"^(?P<h>[A-Z][A-Z' ,&]{2,40}\.)\s+(?=[A-Za-z'\"])(?=.*[a-z])(?!and\b)")
 
 
 def table(text: str) -> dict[str, str]:
@@ -213,6 +218,8 @@ def headings(lines: list[str]) -> list[tuple[str, str]]:
         m = HEADING.match(line)
         if m and opens_speech(lines, i, m["h"]):
             found.append((m["h"], f"{act}.{scene}"))
+        elif (m := INLINE.match(line)) and not lines[i - 1].strip():
+            found.append((m["h"], f"{act}.{scene}"))  # "ALL. Farewell." on one line
     return found
 
 
