@@ -18,7 +18,9 @@ _ORDINAL = re.compile(
     re.IGNORECASE,
 )
 _SMALL_WORDS = {"of", "the", "and", "de", "la", "le", "du", "to", "in", "on", "at", "for"}
-_HEADING_WORD = re.compile(r"^(?:[A-Z0-9][\w'\-]*\.?|[A-Z]\.[A-Z][\w'\-]*\.?|&)$")
+# a capitalised word, "M.Antony", "&", or a name in capitals before a comma ("CAESAR, ANTONY,
+# and LEPIDUS.")
+_HEADING_WORD = re.compile(r"^(?:[A-Z0-9][\w'\-]*\.?|[A-Z]\.[A-Z][\w'\-]*\.?|[A-Z][A-Z'\-]+,|&)$")
 
 
 def numeral_value(token: str) -> int:

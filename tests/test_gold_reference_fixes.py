@@ -175,3 +175,17 @@ def test_two_headings_on_one_line_stay_one_group():
         ("Alpha", "Good day."),
         ("Beta", "And to you."),
     ]
+
+
+def test_a_heading_of_names_in_capitals_with_commas_is_a_heading():
+    said = speeches("antony_and_cleopatra", "CAESAR, ANTONY, and LEPIDUS.", "2.6")
+    assert [s.text for s in said] == ["That's our offer.", "Show's the way, sir."]
+    assert all(
+        s.speakers == ("Octavius Caesar", "Mark Antony", "Mark Aemilius Lepidus") for s in said
+    )
+    pompey = [
+        s
+        for s in load_play("antony_and_cleopatra").scene("2.6").speeches
+        if s.speaker == "Sextus Pompeius"
+    ]
+    assert not [s for s in pompey if "That's our offer" in s.text]  # no longer his
