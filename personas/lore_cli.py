@@ -12,7 +12,7 @@ import typer
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.personas.card_store import CardStore
-from dramatis.personas.world_info import LoreStore, import_world, lore_key
+from dramatis.personas.world_info import LoreStore, entry_rules, import_world, lore_key
 
 lore_app = typer.Typer(no_args_is_help=True, help="World info (lorebooks) for scenes.")
 
@@ -61,7 +61,8 @@ def show_command(
     home: Home = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A lorebook's entries as they activate: keys, secondary keys and logic, order."""
+    """A lorebook's entries as they activate: order, keys, secondary keys and logic, where
+    each goes, its probability and recursion rules."""
     book = store_of(home).book(name)
     if as_json:
         typer.echo(book.model_dump_json(indent=2))
@@ -73,7 +74,8 @@ def show_command(
             which = logic[entry.selective_logic or 0] if (entry.selective_logic or 0) < 4 else "?"
             when += f" + {which} of {', '.join(entry.secondary_keys)}"
         off = "" if entry.enabled else " (disabled)"
-        typer.echo(f"[{entry.insertion_order:g}] {entry.comment or ''}{off}: {when}")
+        rules = entry_rules(entry)
+        typer.echo(f"[{entry.insertion_order:g}] {entry.comment or ''}{off}: {when}; {rules}")
 
 
 @lore_app.command("attach")

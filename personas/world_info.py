@@ -62,7 +62,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from dramatis.core.errors import DramatisError
-from dramatis.personas.lorebook import Lorebook, LoreEntry, st_option, without_decorators
+from dramatis.personas.lorebook import (
+    Lorebook,
+    LoreEntry,
+    recursion_flags,
+    st_option,
+    without_decorators,
+)
 
 MAX_LORE_BYTES = 32 * 1024 * 1024  # a world-info file above this is refused unread
 
@@ -394,3 +400,26 @@ def lore_layout(lore: str, places: Sequence[tuple[str, str, int]]) -> LoreLayout
         **{name: bracket.get((name, 0), "") for name in PLACES.values()},
         at_depth=tuple((d, line) for (place, d), line in bracket.items() if place == "depth"),
     )
+
+
+def entry_rules(entry: LoreEntry) -> str:
+    """Where an entry goes and the rules past its keys, for `dramatis lore show`.
+
+    entry_rules(entry at position 4, depth 0, probability 60, excludeRecursion)
+    -> "at depth 0; 60%; not by recursion"
+    """
+    place, depth = entry_place(entry)
+    words = {
+        "before_char": "before the persons",
+        "after_char": "after the persons",
+        "before_examples": "before the examples",
+        "after_examples": "after the examples",
+    }
+    rules = [words.get(place, f"at depth {depth}")]
+    chance = st_option(entry, "probability", "probability", (int, float))
+    if st_option(entry, "use_probability", "useProbability", bool) is not False:
+        rules += [f"{chance:g}%"] if isinstance(chance, (int, float)) and chance < 100 else []
+    exclude, prevent, delay = recursion_flags(entry)
+    rules += ["not by recursion"] * exclude + ["brings none in"] * prevent
+    rules += [f"by recursion only (level {delay})"] if delay else []
+    return "; ".join(rules)

@@ -302,3 +302,28 @@ def test_prompt_on_the_real_model_puts_each_entry_where_its_position_says(tmp_pa
     assert "It is bitter cold." not in row["prompt"]  # probability 0: never drawn
     assert lines[-1] == "FRANCISCO:" and row["parts"]["lore"] > 0
     assert row["tokens"] <= row["room"]
+
+
+def test_lore_show_says_where_each_entry_goes_and_its_rules(tmp_path):
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    raw = world(
+        st_entry(0, ["storm"], "S.", position=4, depth=0, probability=60),
+        st_entry(1, ["pine"], "P.", position=1, delayUntilRecursion=True),
+        st_entry(2, ["Sycorax"], "X.", position=6, excludeRecursion=True, preventRecursion=True),
+        st_entry(3, ["Ariel"], "A.", probability=10, useProbability=False),
+    )
+    path = tmp_path / "isle.json"
+    path.write_text(json.dumps(raw))
+    home = ["--home", str(tmp_path / "home")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["lore", "import", str(path), *home]).exit_code == 0
+    shown = runner.invoke(app, ["lore", "show", "isle", *home]).output.splitlines()
+    assert shown == [
+        "[100] entry 0: storm; at depth 0; 60%",
+        "[100] entry 1: pine; after the persons; by recursion only (level 1)",
+        "[100] entry 2: Sycorax; after the examples; not by recursion; brings none in",
+        "[100] entry 3: Ariel; before the persons",  # the probability switch is off
+    ]
