@@ -38,6 +38,7 @@ from dramatis.core.settings import Settings
 from dramatis.memory.voice import PlayVoices
 from dramatis.personas import Persona, find_persona, load_cast
 from dramatis.personas.card_store import CardStore, card_key
+from dramatis.personas.world_info import LoreStore, books_for
 from dramatis.serve_limits import Gate, Guard, Job, OpenAIError
 from dramatis.serve_replies import Reply, next_event, stream_reply, whole_reply
 
@@ -290,6 +291,7 @@ def agent_for(
         settings=agent_settings,
         adapter=state.adapter(persona),
         voice=PlayVoices({persona.name: persona.play}),  # real exchanges on the page
+        lore=books_for(persona, "", LoreStore(state.settings.home)),  # its card's world
     )
 
 

@@ -132,6 +132,33 @@ def test_models_retrieve_and_unknown_lists_cards(serve, tmp_path):
     assert "hamlet" in error["message"]
 
 
+def test_a_served_card_reads_the_world_info_its_card_links(serve, tmp_path):
+    """A card whose extensions.world names an imported world-info file: its served
+    replies are written from prompts holding the entries the talk brings in, placed by
+    their position (here 0: above the list of persons)."""
+    from dramatis.personas.world_info import LoreStore, import_world
+
+    card = json.loads(YORICK.read_text(encoding="utf-8"))
+    card["data"]["extensions"]["world"] = "Churchyard"
+    linked = tmp_path / "yorick_linked.json"
+    linked.write_text(json.dumps(card), encoding="utf-8")
+    import_card(linked, CardStore(tmp_path))
+    world = {"entries": {"0": {"uid": 0, "key": ["spade"], "content": "The sexton's spade is blunt.",
+                               "position": 0, "order": 100}}}  # fmt: skip
+    (tmp_path / "churchyard.json").write_text(json.dumps(world), encoding="utf-8")
+    import_world(tmp_path / "churchyard.json", LoreStore(tmp_path))
+    model = FakeModel()
+    url = serve(model)
+    said = [{"role": "user", "name": "Horatio", "content": "Mind the spade, old skull."}]
+    body = {"model": "yorick", "messages": said, "max_tokens": 8, "seed": 1}
+    assert httpx.post(f"{url}/chat/completions", json=body, timeout=60).status_code == 200
+    assert model.prompts[0].startswith("[The sexton's spade is blunt.]\nYORICK, ")
+    model.prompts.clear()
+    quiet = [{"role": "user", "name": "Horatio", "content": "Good night."}]
+    httpx.post(f"{url}/chat/completions", json={**body, "messages": quiet}, timeout=60)
+    assert model.prompts and "spade is blunt" not in model.prompts[0]
+
+
 def test_text_completions(serve):
     url = serve(FakeModel(["the king is dead", "long live the king"]))
     body = {"model": "hamlet", "prompt": "HORATIO: News?\nHAMLET:", "max_tokens": 30}
