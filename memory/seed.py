@@ -29,6 +29,12 @@ GENERIC = {
     "epilogue",
     "chorus",
     "player",
+    # words of a role that describe it, and are common words in speech ("the English
+    # lords" is not King John's English Herald; "old" is not the Old Shepherd)
+    "old",
+    "young",
+    "english",
+    "french",
     # kin words describe a name, they are not one ("Ghost of Hamlet's Father")
     "father",
     "mother",
