@@ -2,6 +2,11 @@
 
 Run:  python benchmarks/server_load.py [--clients 32] [--leave 0.25] [--model smollm2]
                                        [--queue 8] [--wait 60] [--max-tokens 24]
+      python benchmarks/server_load.py --model fake --fake-delay 0.05   # no model
+
+With `--model fake` the server runs the stand-in model, which takes --fake-delay seconds
+a token (0.05 by default), so replies take time as a model's do and a client that leaves
+can be seen to free the model.
 
 Starts `dramatis serve` in its own process on loopback, times a few short requests
 (before), then lets --clients streamed chat requests go at once; a --leave share of them
@@ -51,6 +56,8 @@ def start_server(args: argparse.Namespace, home: Path) -> tuple[subprocess.Popen
     env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": str(args.threads)}
     cmd = [sys.executable, "-m", "dramatis", "serve", "--port", str(port),
            "--queue", str(args.queue), "--wait", str(args.wait)]  # fmt: skip
+    if args.model == "fake":  # the stand-in model, slowed down (see `child`)
+        cmd[1:3] = [__file__, "child", str(args.fake_delay)]
     if args.model:
         cmd += ["--model", args.model]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -128,11 +135,31 @@ def summary(rows: list[dict], before: float, after: float) -> dict:
     return figures
 
 
+def child(delay: float, argv: list[str]) -> None:
+    """`dramatis ARGV` with the stand-in model taking `delay` seconds a token."""
+    import dramatis.agents.fake_backend as fake_backend
+    from dramatis.cli import main as dramatis_main
+
+    class SlowFake(fake_backend.FakeModel):
+        def stream(self, prompt, sampling):
+            for piece in super().stream(prompt, sampling):
+                time.sleep(delay)
+                yield piece
+
+    fake_backend.FakeModel = SlowFake  # type: ignore[misc]  # what `--model fake` opens
+    sys.argv = ["dramatis", *argv]
+    dramatis_main()
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "child":
+        child(float(sys.argv[2]), sys.argv[3:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--leave", type=float, default=0.25, help="share that leave mid-stream")
     parser.add_argument("--model", default="smollm2", help="'' for the default model")
+    parser.add_argument("--fake-delay", type=float, default=0.05, help="with --model fake")
     parser.add_argument("--queue", type=int, default=8)
     parser.add_argument("--wait", type=float, default=60.0)
     parser.add_argument("--max-tokens", type=int, default=24)
