@@ -61,3 +61,17 @@ def test_our_side_of_each_difference_is_in_the_parse(play):
         assert said[key] > 0, row
         if row["kind"] == "other heading":  # our text prints someone else's heading
             assert row["reference"] != row["ours"]
+
+
+@pytest.mark.parametrize("play", sorted(PLAYS))
+def test_every_character_with_20_reference_speeches_is_named_as_in_the_reference(play):
+    parsed = load_play(play)
+    ours = speech_counts(parsed)
+    frequent = {n: c for n, c in load_reference()[play].items() if c >= 20}
+    assert frequent
+    for name, count in frequent.items():
+        assert ours.get(name, 0) > 0, f"{play}: {name} is not a speaker here"
+        assert name in parsed.characters  # one person (listed, or a role the text names)
+        listed = [r for r in PLAYS[play] if name in (r["reference"], r["ours"])]
+        moved = sum((r["ours"] == name) - (r["reference"] == name) for r in listed)
+        assert ours[name] == count + moved  # every difference in count is a listed row
