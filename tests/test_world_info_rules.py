@@ -327,3 +327,44 @@ def test_lore_show_says_where_each_entry_goes_and_its_rules(tmp_path):
         "[100] entry 2: Sycorax; after the examples; not by recursion; brings none in",
         "[100] entry 3: Ariel; before the persons",  # the probability switch is off
     ]
+
+
+@pytest.mark.slow
+def test_a_staged_scene_draws_lore_per_turn_and_prompt_shows_each_turns_draw(tmp_path, monkeypatch):
+    """The real stage path (LangGraph scene, SQLite checkpoints; the fake model records
+    what it is asked): entries of probability 50 are drawn anew each turn from the
+    scene's seed, and `dramatis prompt THREAD --turn N` shows the very prompt turn N had."""
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    seen: list[str] = []
+    stream = FakeModel.stream
+
+    def recording(self, prompt, sampling):
+        seen.append(prompt)
+        return stream(self, prompt, sampling)
+
+    monkeypatch.setattr(FakeModel, "stream", recording)
+    raw = world(*(st_entry(i, [], f"Omen {i}.", constant=True, probability=50) for i in range(4)))
+    path = tmp_path / "omens.json"
+    path.write_text(json.dumps(raw))
+    home = ["--home", str(tmp_path / "home")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["lore", "import", str(path), *home]).exit_code == 0
+    staged = runner.invoke(
+        app, ["stage", "--cast", "Hamlet,Horatio", "--turns", "6", "--model", "fake"]
+        + ["--lore", "omens", "--seed", "3", "--out", str(tmp_path / "run"), *home],
+    )  # fmt: skip
+    assert staged.exit_code == 0, staged.output
+    thread = staged.output.split("thread id")[1].split()[0]
+    draws = []
+    written = (tmp_path / "run" / "transcript.jsonl").read_text().splitlines()
+    assert len(written) == 6
+    for turn in range(len(written)):
+        shown = runner.invoke(app, ["prompt", thread, "--turn", str(turn), "--json", *home])
+        prompt = json.loads(shown.output)["prompt"]
+        assert prompt in seen  # the prompt that turn was written from
+        draws.append(tuple(i for i in range(4) if f"Omen {i}." in prompt))
+    assert len(set(draws)) > 1  # drawn anew each turn
+    assert 0 < sum(map(len, draws)) < 24  # some drawn, some not
