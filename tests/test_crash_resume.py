@@ -74,7 +74,7 @@ def test_a_completion_that_fails_before_its_prompt_is_evaluated_claims_no_new_bl
 
 
 @pytest.mark.model
-@pytest.mark.slow  # two loads of Gemma 3 270M and a few hundred tokens of prompt: ~30-80 s
+@pytest.mark.slow  # four loads of Gemma 3 270M, twelve completions: ~1 min of CPU, 5 on a busy machine
 def test_a_prompt_says_the_same_after_earlier_prompts_as_in_a_new_process(monkeypatch):
     """Gemma 3 270M (the default model), one thread, sampled at temperature 1: three
     prompts that share a long prefix, as a scene's turns do, on one model say exactly
