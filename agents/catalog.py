@@ -224,8 +224,9 @@ def open_model(spec: str | ModelSpec | None, settings: Settings, *, seed: int = 
         return FakeModel()
     if model.served:
         from dramatis.agents.openai_backend import OpenAIModel
+        from dramatis.agents.wrappers import Retrying
 
-        return OpenAIModel(parse_endpoint(model.name), context_length=settings.n_ctx)
+        return Retrying(OpenAIModel(parse_endpoint(model.name), context_length=settings.n_ctx))
     from dramatis.agents.llama_backend import LlamaCppModel
 
     return LlamaCppModel(

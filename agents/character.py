@@ -36,6 +36,7 @@ from dramatis.agents.prompts import (
 )
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
+from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
 from dramatis.personas.world_info import lore_places
@@ -73,7 +74,7 @@ class AgentSettings:
     max_lines: int = 4  # a turn is a speech, not a monologue
     retries: int = 3  # extra attempts, other seeds, when a reply is empty or parrots a turn
     history_tokens: int = 900  # budget for the visible transcript in the prompt
-    # "page" | "auto" | "chat" | "script" (agents/prompts.py). The page of the play for
+    # A registered format (agents/formats.py): "page" | "auto" | "chat" | "script". The page for
     # every caller (stage, chat, serve, training pairs): the chat template narrates about
     # the play instead of speaking in it (docs/fidelity.md); "auto" picks it where a model has one.
     prompt_format: str = "page"
@@ -313,23 +314,23 @@ class CharacterAgent:
         want = max(1, self.settings.best_of)
         stream_to = on_text if want == 1 else None
         floor = self._floor(seed)  # one length for every draw of this turn
-        found: list[tuple[str, int]] = []
-        attempts = 0
-        for attempt in range(self.settings.retries + want):
-            attempts += 1
-            draw = Draw(prompt, tuple(stops), seed + 7919 * attempt, tuple(cues), floor)
-            text, tokens = self._draw(draw, stream_to)
-            if self._acceptable(text, earlier, setting):
-                found.append((text, tokens))
-                if len(found) == want:
-                    break
+        kept, attempts = best_of(
+            lambda attempt: self._draw(
+                Draw(prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor),
+                stream_to,
+            ),
+            lambda candidate: self._acceptable(candidate[0], earlier, setting),
+            lambda found: self._choose(found, cues, earlier),
+            want=want,
+            extra=self.settings.retries,
+        )
         elapsed = time.perf_counter() - start
-        if not found:
+        if kept is None:
             text = self._fallback(turns)
             if on_text is not None:
                 on_text(text)
             return Utterance(text, 0, "fallback", attempts, elapsed, fmt)
-        text, tokens = self._choose(found, cues, earlier)
+        text, tokens = kept
         if on_text is not None and stream_to is None:
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
@@ -434,18 +435,18 @@ class CharacterAgent:
 
     def _choose(
         self, found: Sequence[tuple[str, int]], cues: Sequence[str], earlier: Sequence[str] = ()
-    ) -> tuple[str, int]:
-        """The candidate the critic ranks highest (the first when there is no critic);
-        with `move_on`, among those that do not dwell on the last speeches when any does
-        not; with `prefer_memory`, among those that take up a memory cue when any does."""
+    ) -> int:
+        """Which candidate to keep: the one the critic ranks highest (the first when there
+        is no critic); with `move_on`, among those that do not dwell on the last speeches
+        when any does not; with `prefer_memory`, among those that take up a memory cue
+        when any does."""
         if len(found) == 1:
-            return found[0]
+            return 0
         texts = [text for text, _ in found]
         scores = self.critic.rank(self.name, texts) if self.critic else [0.0] * len(found)
         uses = [self.settings.prefer_memory and takes_up(t, cues) for t in texts]
         moves = [not (self.settings.move_on and dwells(t, earlier)) for t in texts]
-        best = max(range(len(found)), key=lambda i: (moves[i], uses[i], scores[i], -i))
-        return found[best]
+        return max(range(len(found)), key=lambda i: (moves[i], uses[i], scores[i], -i))
 
     def _finish(self, raw: str, *, cut_off: bool) -> str:
         """The final text of a completion: cleaned, at most `max_lines`, and ending at the

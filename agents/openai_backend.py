@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from dramatis.agents.model import Completion, LanguageModel, Sampling, check_sampling
+from dramatis.agents.wrappers import Transient
 from dramatis.core.errors import DramatisError
 
 PREFIX = "openai:"
@@ -72,8 +72,9 @@ def sse_texts(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
 class OpenAIModel(LanguageModel):
     """Text completions from an OpenAI-compatible server, streamed or whole.
 
-    Connection failures, timeouts and 408/429/5xx answers are retried `retries` times
-    with doubling waits; a stream is only retried before its first piece arrived.
+    Connection failures, timeouts and 408/429/5xx answers raise `Transient`: the
+    backend does not retry itself; `open_model` wraps it in `agents.wrappers.Retrying`,
+    which tries again with doubling waits (a stream only before its first piece).
     """
 
     supports = frozenset({"min_tokens", "presence_penalty", "repeat_penalty"})
@@ -83,8 +84,6 @@ class OpenAIModel(LanguageModel):
         endpoint: Endpoint,
         *,
         timeout: float = 60.0,
-        retries: int = 2,
-        backoff: float = 0.5,
         context_length: int = 2048,
         transport: Any = None,  # an httpx transport, for tests (httpx.MockTransport)
     ) -> None:
@@ -92,8 +91,6 @@ class OpenAIModel(LanguageModel):
 
         self.endpoint = endpoint
         self.name = endpoint.model
-        self.retries = retries
-        self.backoff = backoff
         self._context_length = context_length
         self._served: dict[str, str] = {}  # adapter name -> the server's model name
         headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
@@ -148,38 +145,31 @@ class OpenAIModel(LanguageModel):
             body["repeat_penalty"] = body["repetition_penalty"] = sampling.repeat_penalty
         return body
 
-    def _wait(self, attempt: int, why: str) -> None:
-        if attempt >= self.retries:
-            raise DramatisError(
-                f"OpenAI-compatible server at {self.endpoint.base_url} {why}: start it, "
-                "or check the URL in --model openai:URL#MODEL"
-            )
-        time.sleep(self.backoff * 2**attempt)
+    def _transient(self, why: str) -> Transient:
+        return Transient(
+            f"OpenAI-compatible server at {self.endpoint.base_url} {why}: start it, "
+            "or check the URL in --model openai:URL#MODEL"
+        )
 
     def _post(self, body: dict[str, Any]):  # -> an open httpx.Response
         import httpx
 
-        for attempt in range(self.retries + 1):
-            try:
-                request = self._client.build_request("POST", "/completions", json=body)
-                response = self._client.send(request, stream=True)
-            except httpx.TimeoutException:
-                self._wait(attempt, "did not answer in time")
-                continue
-            except httpx.TransportError as err:
-                self._wait(attempt, f"is not reachable ({type(err).__name__})")
-                continue
-            if response.status_code in RETRY_STATUS:
-                response.read()
-                response.close()
-                self._wait(attempt, f"answered HTTP {response.status_code}")
-                continue
-            if response.status_code >= 400:
-                response.read()
-                response.close()
-                raise DramatisError(self._refusal(response, body["model"]))
-            return response
-        raise AssertionError("unreachable")  # _wait raises on the last attempt
+        try:
+            request = self._client.build_request("POST", "/completions", json=body)
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise self._transient("did not answer in time") from None
+        except httpx.TransportError as err:
+            raise self._transient(f"is not reachable ({type(err).__name__})") from None
+        if response.status_code in RETRY_STATUS:
+            response.read()
+            response.close()
+            raise self._transient(f"answered HTTP {response.status_code}")
+        if response.status_code >= 400:
+            response.read()
+            response.close()
+            raise DramatisError(self._refusal(response, body["model"]))
+        return response
 
     def _refusal(self, response, model: str) -> str:
         """One line for a 4xx answer, with the server's own message when it gave one."""

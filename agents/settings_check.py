@@ -16,11 +16,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from dramatis.agents.character import AgentSettings
+from dramatis.agents.formats import format_names
 from dramatis.core.errors import DramatisError, closest
 
-# The prompt formats agents/prompts.py's build_prompt knows: "auto" picks chat when the
-# model has a template, script otherwise. Any other word is refused here, at the edge.
-PROMPT_FORMATS = ("page", "auto", "chat", "script")
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
@@ -76,7 +74,7 @@ RULES: dict[str, Rule] = {
     "max_lines": Rule(1),
     "retries": Rule(0),
     "history_tokens": Rule(0),
-    "prompt_format": Rule(choices=PROMPT_FORMATS),
+    "prompt_format": Rule(),  # one of the registered formats: see `rule_for`
     "n_samples": Rule(0),
     "memory_k": Rule(0),
     "memory_tokens": Rule(0),
@@ -99,7 +97,11 @@ RULES: dict[str, Rule] = {
 
 
 def rule_for(key: str) -> Rule:
-    """The rule of a setting; a field without one yet is checked for its type only."""
+    """The rule of a setting; a field without one yet is checked for its type only. The
+    prompt format is one of those registered when asked (agents/formats.py: "auto" picks
+    chat when the model has a template, script otherwise)."""
+    if key == "prompt_format":
+        return Rule(choices=format_names())
     return RULES.get(key, Rule())
 
 

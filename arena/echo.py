@@ -8,7 +8,8 @@ samples in the prompt are real lines: copying them counts as copying, not as ech
 
 from __future__ import annotations
 
-from dramatis.agents.prompts import PromptInput, chat_messages, script_prompt
+from dramatis.agents.formats import formats
+from dramatis.agents.prompts import PromptInput
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
@@ -18,12 +19,13 @@ SPAN = 5  # consecutive words that count as an echo
 
 
 def prompt_text(ctx: Context, speaker: str, setting: str) -> str:
-    """The card and instructions a speaker's prompt holds (both formats), without the
-    transcript and without voice samples."""
+    """The card, persons list and instructions a speaker's prompt holds, in every
+    registered format (agents/formats.py: page, chat, script and any added), without
+    the transcript and without voice samples."""
     persona = ctx.personas[speaker]
-    p = PromptInput(speaker, persona.card(), (), setting, ctx.cast, ())
-    chat = " ".join(m.content for m in chat_messages(p))
-    return f"{chat}\n{script_prompt(p)}"
+    cards = tuple(ctx.personas[name].card() for name in ctx.cast)
+    p = PromptInput(speaker, persona.card(), (), setting, ctx.cast, (), persons=cards)
+    return "\n".join(fmt.words(p) for fmt in formats())
 
 
 def echoes_prompt(text: str, prompt: str, span: int = SPAN) -> bool:

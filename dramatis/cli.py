@@ -13,10 +13,11 @@ from rich.live import Live
 from rich.text import Text
 
 from dramatis.agents.catalog import BUNDLED, parse_model
+from dramatis.agents.formats import format_names
 from dramatis.agents.policies import policy_help
 from dramatis.agents.scene import Partial
 from dramatis.agents.scene_store import SceneSpec, SceneStore
-from dramatis.agents.settings_check import PROMPT_FORMATS, agent_settings, parse_pairs
+from dramatis.agents.settings_check import agent_settings, parse_pairs
 from dramatis.core.errors import DramatisError, user_errors
 from dramatis.core.output import whole_output
 from dramatis.core.paths import ensure_folder
@@ -212,7 +213,7 @@ def stage(
     max_tokens: Annotated[int, typer.Option(help="Token limit per speech (8 or more).")] = 60,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0 to 5).")] = 0.8,
     prompt_format: Annotated[
-        str, typer.Option("--format", help=f"Prompt format: {' | '.join(PROMPT_FORMATS)}.")
+        str, typer.Option("--format", help=f"Prompt format: {' | '.join(format_names())}.")
     ] = "page",
     agent_set: Annotated[
         list[str] | None,

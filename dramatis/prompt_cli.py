@@ -18,8 +18,8 @@ import typer
 
 from dramatis.agents.budget import PRIORITY, Fit
 from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.formats import render
 from dramatis.agents.policies import make_policy
-from dramatis.agents.prompts import build_prompt
 from dramatis.agents.scene import turn_seed
 from dramatis.agents.scene_store import SceneStore
 from dramatis.agents.settings_check import agent_settings
@@ -70,7 +70,7 @@ def part_tokens(fit: Fit, model: Any, fmt: str) -> dict[str, int]:
     for part, empty in WITHOUT.items():
         if part == "examples" and not fit.input.examples:
             continue  # the samples shown in their place are counted as samples
-        without = build_prompt(model, replace(fit.input, **empty), fmt)[0]
+        without = render(model, replace(fit.input, **empty), fmt)[0]
         if cost := fit.tokens - model.count_tokens(without):
             parts[part] = cost
     parts["frame"] = fit.tokens - sum(parts.values())

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dramatis.agents.character import AgentSettings
-from dramatis.agents.settings_check import PROMPT_FORMATS
+from dramatis.agents.formats import format_names
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
@@ -32,8 +32,8 @@ def check_format(fmt: str) -> str:
 
     check_format("Chat") -> "chat"
     """
-    if fmt.strip().lower() not in PROMPT_FORMATS:
-        raise DramatisError(f"--format {fmt!r}: use {', '.join(PROMPT_FORMATS)}")
+    if fmt.strip().lower() not in format_names():
+        raise DramatisError(f"--format {fmt!r}: use {', '.join(format_names())}")
     return fmt.strip().lower()
 
 
@@ -59,7 +59,7 @@ def serve_cmd(
     prompt_format: Annotated[
         str | None,
         typer.Option(
-            "--format", help=f"Prompt format: {' | '.join(PROMPT_FORMATS)} (page by default)."
+            "--format", help=f"Prompt format: {' | '.join(format_names())} (page by default)."
         ),
     ] = None,
     home: Annotated[Path | None, typer.Option(help="State folder; env DRAMATIS_HOME.")] = None,

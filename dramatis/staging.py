@@ -11,7 +11,7 @@ from typing import Any
 from dramatis.agents.catalog import open_model, parse_model, resolve_model
 from dramatis.agents.character import CharacterAgent
 from dramatis.agents.critic import StyleCritic
-from dramatis.agents.model import LanguageModel, Message
+from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.recall import ToolLines
 from dramatis.agents.scene import Partial, SceneGraph
@@ -285,15 +285,11 @@ def card_opening(
 
 
 def check_format(spec: SceneSpec, model: LanguageModel) -> None:
-    """Refuse `--format chat` on a model without a chat template before anything is said
-    (and before a new scene is saved)."""
-    if spec.agent.prompt_format != "chat":
-        return
-    if model.render_chat([Message("user", "Hello.")]) is None:
-        raise DramatisError(
-            f"--format chat: model {spec.model} has no chat template (a base model): use "
-            "--format page (the default) or --format script"
-        )
+    """Refuse a format the model cannot take (`--format chat` on a model without a chat
+    template) before anything is said, and before a new scene is saved."""
+    from dramatis.agents.formats import check_format as check
+
+    check(spec.agent.prompt_format, model, spec.model)
 
 
 # What backends say when a prompt does not fit the model's context: llama.cpp's

@@ -19,6 +19,7 @@ from dramatis.agents.character import CharacterAgent
 from dramatis.agents.model import Sampling
 from dramatis.agents.openai_backend import OpenAIModel, parse_endpoint, sse_texts
 from dramatis.agents.turn import make_turn
+from dramatis.agents.wrappers import Retrying
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.personas import find_persona
@@ -98,7 +99,7 @@ def test_adapter_maps_to_a_model_name_on_the_server(llama_server):
 def test_a_character_speaks_through_the_server(llama_server, tmp_path):
     settings = Settings(home=tmp_path)
     model = open_model(f"openai:{llama_server}#smollm2", settings)
-    assert isinstance(model, OpenAIModel)
+    assert isinstance(model, Retrying) and isinstance(model.inner, OpenAIModel)
     cast = ["Hamlet", "Horatio"]
     agent = CharacterAgent(find_persona("Hamlet"), model, cast=cast)
     said = [make_turn(0, "Horatio", "My lord, the ghost walks tonight.", present=cast)]
@@ -110,8 +111,8 @@ def test_a_character_speaks_through_the_server(llama_server, tmp_path):
 
 
 def test_server_down_is_one_line(tmp_path):
-    model = OpenAIModel(
-        parse_endpoint(f"openai:http://127.0.0.1:{free_port()}/v1#m"), retries=1, backoff=0.01
+    model = Retrying(
+        OpenAIModel(parse_endpoint(f"openai:http://127.0.0.1:{free_port()}/v1#m")), 1, 0.01
     )
     with pytest.raises(DramatisError) as err:
         model.generate("x", Sampling())
@@ -120,13 +121,13 @@ def test_server_down_is_one_line(tmp_path):
         list(model.stream("x", Sampling()))
 
 
-def mock_model(handler, retries: int = 2) -> OpenAIModel:
-    return OpenAIModel(
+def mock_model(handler, retries: int = 2) -> Retrying:
+    """The server backend as `open_model` gives it: inside `Retrying`."""
+    inner = OpenAIModel(
         parse_endpoint("openai:http://server.test/v1#base"),
-        retries=retries,
-        backoff=0.001,
         transport=httpx.MockTransport(handler),
     )
+    return Retrying(inner, retries=retries, backoff=0.001)
 
 
 def test_retries_a_busy_server_then_succeeds():

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dramatis.agents.character import AgentSettings
+from dramatis.agents.formats import format_names
 from dramatis.agents.settings_check import (
-    PROMPT_FORMATS,
     RULES,
     Rule,
     agent_settings,
@@ -75,18 +75,19 @@ def test_set_wins_over_the_option_of_the_same_name():
 def test_rule_words():
     assert Rule(0, 1, above=True).text() == "above 0 and at most 1"
     assert Rule(1).text() == "1 or more" and Rule(-2, 2).text() == "from -2 to 2"
-    assert Rule(choices=PROMPT_FORMATS).problem("page") is None
+    assert Rule(choices=format_names()).problem("page") is None
 
 
 def test_every_registered_format_builds_a_prompt_in_its_own_format():
     from dramatis.agents.fake_backend import FakeModel
-    from dramatis.agents.prompts import PromptInput, build_prompt
+    from dramatis.agents.formats import render
+    from dramatis.agents.prompts import PromptInput
 
     p = PromptInput(
         speaker="Hamlet", summary="Hamlet, a prince.", samples=("Words.",), setting="A hall.",
         cast=("Hamlet", "Horatio"), history=(), persons=("Hamlet, a prince.",),
     )  # fmt: skip
-    used = {fmt: build_prompt(FakeModel(chat=True), p, fmt)[1] for fmt in PROMPT_FORMATS}
+    used = {fmt: render(FakeModel(chat=True), p, fmt)[1] for fmt in format_names()}
     assert used == {"page": "page", "auto": "chat", "chat": "chat", "script": "script"}
 
 

@@ -155,13 +155,18 @@ def train_cmd(
 ) -> None:
     """Train an adapter per character; a new version becomes active when it validates
     no worse than the base (with --dpo: than the version it started from)."""
+    from dramatis.agents.formats import formats
     from dramatis.core.errors import DramatisError
     from dramatis.personas.cast import default_roles
     from dramatis.training.dataset import DataConfig
     from dramatis.training.trainer import AdapterConfig, TrainConfig
 
-    if prompt_format not in ("page", "chat"):
-        raise DramatisError(f"--format {prompt_format!r}: train on page or chat")
+    trainable = [f.name for f in formats()]  # not "auto": a pair is made in one format
+    if prompt_format not in trainable:
+        raise DramatisError(
+            f"--format {prompt_format!r}: train in the format the scenes are served in, one "
+            f"of {', '.join(trainable)}"
+        )
     todo = list(names or []) + (default_roles() if default_cast else [])
     if stage_voice and (todo or dpo):
         raise DramatisError(

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dramatis.agents.character import AgentSettings
+from dramatis.agents.formats import get_format
 from dramatis.training.dataset import DataConfig, Dataset, Example
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -96,7 +97,9 @@ def target_text(example: Example) -> str:
 
     target_text(Example(..., prompt="...HAMLET:", target="Ay, madam.")) -> " Ay, madam.\n"
     """
-    return f" {example.target}\n" if example.prompt_format == "page" else example.target
+    return (
+        f" {example.target}\n" if get_format(example.prompt_format).page_target else example.target
+    )
 
 
 def encode(tokenizer, example: Example, max_target_tokens: int) -> Encoded:
@@ -106,7 +109,8 @@ def encode(tokenizer, example: Example, max_target_tokens: int) -> Encoded:
     prompt = tokenizer(example.prompt, add_special_tokens=False)["input_ids"]
     target = tokenizer(target_text(example), add_special_tokens=False)["input_ids"]
     if len(target) <= max_target_tokens:
-        target = [*target] if example.prompt_format == "page" else [*target, tokenizer.eos_token_id]
+        ends = [] if get_format(example.prompt_format).page_target else [tokenizer.eos_token_id]
+        target = [*target, *ends]
     else:
         target = target[:max_target_tokens]
     return Encoded(list(prompt) + list(target), len(prompt))

@@ -1,0 +1,62 @@
+"""Each extension point takes one new file plus its registration: a prompt format, a
+backend and a memory store registered from this test file alone reach the CLI
+(docs/architecture.md, "How to add ...")."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dramatis.agents import formats
+from dramatis.agents.formats import PromptFormat, register_format
+from dramatis.cli import app
+
+
+def brief_page(p) -> str:
+    """A format of our own: the setting and the last speech, then the heading."""
+    last = p.history[-1]["text"] if p.history else "(silence)"
+    return f"BRIEF. {p.setting}\nLAST: {last}\n{p.speaker.upper()}:"
+
+
+@pytest.fixture
+def brief(monkeypatch):
+    monkeypatch.setattr(formats, "_REGISTRY", dict(formats._REGISTRY))  # undone afterwards
+    return register_format(
+        PromptFormat(
+            "brief",
+            "the setting and the last speech only",
+            render=lambda _model, p: brief_page(p),
+            words=brief_page,
+            stops=("\n",),
+        )
+    )
+
+
+def test_a_prompt_format_registered_here_reaches_stage_prompt_and_echo(tmp_path, home, brief):
+    out = tmp_path / "run"
+    args = ["stage", "--cast", "Hamlet,Horatio", "--model", "fake", "--turns", "2"]
+    staged = CliRunner().invoke(app, [*args, "--format", "brief", "--out", str(out)])
+    assert staged.exit_code == 0, staged.output
+    spec = json.loads((out / "scene.json").read_text())
+    assert spec["agent"]["prompt_format"] == "brief"
+    shown = CliRunner().invoke(app, ["prompt", "--cast", "Hamlet,Horatio", "--format", "brief",
+                                     "--model", "fake", "--json"])  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["prompt"].startswith("BRIEF. A hall in a castle")
+    # the echo metric checks speeches against every registered format's words
+    from dramatis.arena.context import Contexts
+    from dramatis.arena.echo import prompt_text
+
+    assert "BRIEF. A hall." in prompt_text(
+        Contexts().get(["Hamlet", "Horatio"]), "Hamlet", "A hall."
+    )
+    refused = CliRunner().invoke(app, [*args, "--format", "bogus"])
+    assert refused.exit_code != 0 and "brief" in refused.output  # the error lists it
+
+
+def test_the_shipped_formats_are_registered_once():
+    assert formats.format_names() == ("page", "auto", "chat", "script")
+    with pytest.raises(ValueError, match="registered already"):
+        register_format(formats.get_format("page"))
