@@ -368,3 +368,35 @@ def test_a_staged_scene_draws_lore_per_turn_and_prompt_shows_each_turns_draw(tmp
         draws.append(tuple(i for i in range(4) if f"Omen {i}." in prompt))
     assert len(set(draws)) > 1  # drawn anew each turn
     assert 0 < sum(map(len, draws)) < 24  # some drawn, some not
+
+
+def test_prompt_follows_a_cards_world_link_and_places_its_entries(tmp_path):
+    """`lore attach` sets the card's extensions.world; the prompt a scene would begin with
+    (the staging code, SQLite-free) holds the linked book's entries where they belong."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    cards = Path(__file__).parent / "fixtures" / "cards"
+    raw = world(st_entry(0, [], "Rain on the graves.", constant=True, position=1))
+    path = tmp_path / "churchyard.json"
+    path.write_text(json.dumps(raw))
+    home = ["--home", str(tmp_path / "home")]
+    runner = CliRunner()
+    for command in (
+        ["personas", "import", str(cards / "yorick_v2.json")],
+        ["lore", "import", str(path)],
+        ["lore", "attach", "churchyard", "--card", "Yorick"],
+    ):
+        assert runner.invoke(app, [*command, *home]).exit_code == 0
+    shown = runner.invoke(
+        app, ["prompt", "--cast", "Yorick,Hamlet", "--speaker", "Yorick", "--model", "fake"]
+        + ["--json", *home],
+    )  # fmt: skip
+    lines = json.loads(shown.output)["prompt"].splitlines()
+    persons = [i for i, line in enumerate(lines) if line.startswith(("YORICK,", "HAMLET,"))]
+    # the card's own constant entry and the linked world's: one line, after the persons
+    after = "[Yorick is a skull and cannot move on his own. Rain on the graves.]"
+    assert lines[persons[-1] + 1] == after
