@@ -131,3 +131,50 @@ def test_branch_list_marks_the_shown_one():
         "▶ 1: 2 turns · YOU: Hi",
         "  2: 4 turns, parts at turn 1 · HORATIO: Aye.",
     ]
+
+
+@pytest.fixture(scope="module")
+def smollm2_1t():
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.llama_backend import LlamaCppModel
+
+    return LlamaCppModel(resolve_model("smollm2", cache_dir=None), n_threads=1, seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_swipe_edit_and_branches_on_the_real_model(tmp_path, smollm2_1t):
+    """The same keys and commands in the app on the real bundled model (llama.cpp, one
+    thread, short replies): a retried reply is swiped back to its first version, which
+    stays after a reopen; an edited line gets a new reply and a branch of its own."""
+    app = new_chat_app(tmp_path, smollm2_1t, cast="Horatio", max_tokens=12)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(app, pilot, seconds=180)
+        box = app.query_one(ChatInput)
+        box.value = "Horatio, what news?"
+        await pilot.press("enter")
+        await settle(app, pilot, seconds=300)
+        first = app.session.turns()[-1]["text"]
+        await pilot.press("ctrl+r")
+        await settle(app, pilot, seconds=300)
+        assert app.session.swipes().texts[0] == first and len(app.session.swipes().texts) == 2
+        await pilot.press("alt+left")
+        await settle(app, pilot)
+        lines = transcript_lines(app)
+        assert app.session.turns()[-1]["text"] == first and "reply 1 of 2" in lines[-1]
+        box.value = "/edit 0 Who goes there?"
+        await pilot.press("enter")
+        await settle(app, pilot, seconds=300)
+        turns = app.session.turns()
+        assert [t["text"] for t in turns][:1] == ["Who goes there?"] and len(turns) == 2
+        assert turns[1]["speaker"] == "Horatio" and turns[1]["source"] in ("model", "fallback")
+        # three branches: the first reply, its retry, the edited line (shown)
+        assert [b.current for b in app.session.branches()] == [False, False, True]
+        box.value = "/branch 1"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [t["text"] for t in app.session.turns()] == ["Horatio, what news?", first]
+    reopened = reopened_app(tmp_path, smollm2_1t)
+    async with reopened.run_test(size=(110, 30)) as pilot:
+        await settle(reopened, pilot, seconds=180)
+        assert [t["text"] for t in reopened.session.turns()] == ["Horatio, what news?", first]
