@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_SCAN_DEPTH = 4  # messages scanned when the book does not say (SillyTavern's default)
+DEFAULT_SCAN_DEPTH = 2  # messages scanned when neither entry nor book says (SillyTavern's default)
 DEFAULT_TOKEN_BUDGET = 256
 RECURSION_STEPS = 5  # passes over fired entries' content after the scan of the talk
 

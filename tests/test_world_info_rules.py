@@ -400,3 +400,9 @@ def test_prompt_follows_a_cards_world_link_and_places_its_entries(tmp_path):
     # the card's own constant entry and the linked world's: one line, after the persons
     after = "[Yorick is a skull and cannot move on his own. Rain on the graves.]"
     assert lines[persons[-1] + 1] == after
+
+
+def test_the_default_scan_depth_is_sillytaverns_two_messages():
+    raw = world(st_entry(0, ["ghost"], "It walks."))
+    assert names(raw, "A ghost!", "Where?") == ["entry 0"]
+    assert names(raw, "A ghost!", "Where?", "There.") == []  # three messages back
