@@ -226,3 +226,20 @@ def train_judge(ctx: Context, methods: dict[str, Callable[[], Pipeline]] | None 
         chance=1.0 / len(ctx.cast),
         validation=validation,
     )
+
+
+def judge_of(ctx: Context) -> Judge:
+    """The cast's speaker-attribution judge, trained on first use and kept in `ctx.cache`."""
+    if "judge" not in ctx.cache:
+        ctx.cache["judge"] = train_judge(ctx)
+    return ctx.cache["judge"]
+
+
+def second_judge_of(ctx: Context) -> Judge:
+    """A second judge of the other feature family than `judge_of` (word n-grams when the
+    first reads characters, and the reverse), so a selection tuned to one judge's
+    features shows up as a gap between the two."""
+    if "second_judge" not in ctx.cache:
+        others = {k: v for k, v in METHODS.items() if k != judge_of(ctx).method}
+        ctx.cache["second_judge"] = train_judge(ctx, others)
+    return ctx.cache["second_judge"]

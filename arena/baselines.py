@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
 from dramatis.agents.policies import make_policy
+from dramatis.arena.attribution import judge_of
 from dramatis.arena.context import Context
 from dramatis.arena.runs import Run
 from dramatis.personas import load_play
@@ -68,7 +69,7 @@ def script_lines(run: Run, ctx: Context) -> list[tuple[str, str]]:
 def held_out_speeches(ctx: Context) -> dict[str, list]:
     """Each cast member's real speeches the attribution judge was not trained on (all of
     them when none are held out), so real-line baselines do not flatter the judge."""
-    held = ctx.judge.test_keys
+    held = judge_of(ctx).test_keys
     out = {}
     for name in ctx.cast:
         speeches = ctx.real_speeches(name)

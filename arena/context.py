@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dramatis.personas import Persona, Play, Speech, find_persona, load_play
-
-if TYPE_CHECKING:
-    from dramatis.arena.attribution import Judge
 
 
 @dataclass
 class Context:
-    """The cast's personas and plays, and a judge trained on their real lines."""
+    """The cast's personas and plays, and what the metrics build from their real lines."""
 
     cast: tuple[str, ...]
     personas: dict[str, Persona]
     plays: dict[str, Play]  # play key -> parsed play
-    cache: dict = field(default_factory=dict)  # per-cast indexes the metrics build once
-    _judge: Judge | None = field(default=None, repr=False)
-    _second: Judge | None = field(default=None, repr=False)
+    # per-cast indexes and judges the metrics build once (arena/attribution.py judge_of)
+    cache: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, cast: list[str] | tuple[str, ...]) -> Context:
@@ -68,27 +63,6 @@ class Context:
                 keep.append(name)
         self.cache["proper_names"] = keep
         return keep
-
-    @property
-    def judge(self) -> Judge:
-        """The speaker-attribution judge for this cast (trained on first use)."""
-        if self._judge is None:
-            from dramatis.arena.attribution import train_judge
-
-            self._judge = train_judge(self)
-        return self._judge
-
-    @property
-    def second_judge(self) -> Judge:
-        """A second judge of the other feature family than `judge` (word n-grams when the
-        first reads characters, and the reverse), so a selection tuned to one judge's
-        features shows up as a gap between the two."""
-        if self._second is None:
-            from dramatis.arena.attribution import METHODS, train_judge
-
-            others = {k: v for k, v in METHODS.items() if k != self.judge.method}
-            self._second = train_judge(self, others)
-        return self._second
 
 
 class Contexts:

@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score
@@ -129,7 +130,7 @@ def discriminate(turns: Sequence[dict], ctx: Context, seed: int = 0) -> dict[str
     if len({fold_group(t) for t in turns}) < 2:  # one run: each turn its own group
         turns = [{**t, "group": i, "scene": None} for i, t in enumerate(turns)]
     pools = real_pools(ctx, {normal(t["text"]) for t in turns})
-    masked = ctx.judge.masked
+    masked = judge_of(ctx).masked
     aucs, length_aucs = [], []
     for r in range(REPEATS):
         wanted = [(t["speaker"], len(tokens(t["text"]))) for t in turns]

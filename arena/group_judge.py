@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
-from dramatis.arena.attribution import cast_dataset, char_ngrams
+from dramatis.arena.attribution import cast_dataset, char_ngrams, judge_of
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score
 from dramatis.arena.runs import Run
@@ -143,12 +143,12 @@ def group_judge(ctx: Context) -> tuple[GroupJudge, float]:
     """The cast's group judge (fit on the first judge's train scenes, so held-out real
     lines stay unseen) and its ceiling by scene-grouped CV over all scenes (cached)."""
     if "group_judge" not in ctx.cache:
-        masked = ctx.judge.masked
+        masked = judge_of(ctx).masked
         train = {
             name: [
                 s.text
                 for s in ctx.real_speeches(name)
-                if (ctx.personas[name].play, s.index) in ctx.judge.train_keys
+                if (ctx.personas[name].play, s.index) in judge_of(ctx).train_keys
             ]
             for name in ctx.cast
         }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dramatis.arena.attribution import judge_of, second_judge_of
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score
 from dramatis.arena.runs import Run
@@ -54,7 +55,7 @@ class Attribution:
     )
 
     def score(self, run: Run, ctx: Context) -> Score:
-        judge = ctx.judge
+        judge = judge_of(ctx)
         turns = [t for t in run.scored if t["speaker"] in judge.labels]
         if not turns:
             return Score({})
@@ -75,7 +76,7 @@ class Attribution:
         }
         if "lift" in report:
             values["attribution_lift"] = report["lift"]
-        second = ctx.second_judge  # the other feature family, beside the first
+        second = second_judge_of(ctx)  # the other feature family, beside the first
         seconds = [second.labels[i] for i in second.proba(texts).argmax(axis=1)]
         other = second.evaluate_predictions(seconds, truths)
         values["attribution2_balanced"] = other["balanced_accuracy"]

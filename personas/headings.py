@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dramatis.personas import edition
+import dramatis.personas.edition as edition
 
 ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dramatis.personas import edition
+import dramatis.personas.edition as edition
 from dramatis.personas.headings import (
     act_heading,
     display_name,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dramatis.personas import edition
+import dramatis.personas.edition as edition
 from dramatis.personas.headings import display_name, name_tokens, singular, split_ordinal
 from dramatis.personas.model import Character
 from dramatis.personas.shared_roles import WEAK_EVIDENCE, SharedRoles

@@ -8,7 +8,7 @@ import pytest
 
 from dramatis.agents.policies import make_policy
 from dramatis.agents.policy_fit import scene_choices
-from dramatis.arena.attribution import attribution_report, split_scenes
+from dramatis.arena.attribution import attribution_report, judge_of, second_judge_of, split_scenes
 from dramatis.arena.context import Contexts
 from dramatis.arena.copying import Copying
 from dramatis.arena.echo import PromptEcho, echoes_prompt
@@ -173,18 +173,18 @@ def test_split_keeps_scenes_apart() -> None:
 def test_attribution_on_real_lines_beats_swapped(contexts: Contexts) -> None:
     ctx = contexts.get(CAST)
     play = load_play("hamlet")
-    held = [s for s in play.speeches() if ("hamlet", s.index) in ctx.judge.test_keys]
+    held = [s for s in play.speeches() if ("hamlet", s.index) in judge_of(ctx).test_keys]
     real = run_of(*((s.speaker, s.text) for s in held))
     swapped = run_of(*(("Ophelia" if s.speaker == "Hamlet" else "Hamlet", s.text) for s in held))
     good = Attribution().score(real, ctx).values
     bad = Attribution().score(swapped, ctx).values
-    assert good["attribution_balanced"] == pytest.approx(ctx.judge.ceiling)
+    assert good["attribution_balanced"] == pytest.approx(judge_of(ctx).ceiling)
     assert good["attribution_lift"] == pytest.approx(1.0)
     assert bad["attribution_balanced"] < 0.5 < good["attribution_balanced"]
-    assert not ctx.judge.train_keys & ctx.judge.test_keys
+    assert not judge_of(ctx).train_keys & judge_of(ctx).test_keys
     # The second judge reads the other feature family, and agrees on real against swapped.
-    assert ctx.second_judge.method != ctx.judge.method
-    assert good["attribution2_balanced"] == pytest.approx(ctx.second_judge.ceiling)
+    assert second_judge_of(ctx).method != judge_of(ctx).method
+    assert good["attribution2_balanced"] == pytest.approx(second_judge_of(ctx).ceiling)
     assert bad["attribution2_balanced"] < 0.5 < good["attribution2_balanced"]
 
 

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dramatis.arena import registry
+from dramatis.arena.attribution import judge_of
 from dramatis.arena.baselines import held_out_speeches
 from dramatis.arena.canon import canon, tokens
 from dramatis.arena.context import Context, Contexts
@@ -196,7 +197,7 @@ def test_group_judge_ceiling_on_two_way_casts(ctx: Context) -> None:
     assert assign(np.array([[0.2, 0.9], [0.1, 0.3]])) == [1, 0]
     _, ceiling = group_judge(ctx)
     assert ceiling >= 0.8  # Beatrice / Benedick, same play
-    assert ceiling > ctx.judge.ceiling  # above the line-by-line judge
+    assert ceiling > judge_of(ctx).ceiling  # above the line-by-line judge
     _, cross = group_judge(Contexts().get(["Iago", "Macbeth"]))
     assert cross >= 0.9
 

@@ -23,19 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from dramatis.core.errors import DramatisError
+from dramatis.training.fold import ARCHITECTURES, GGUF_NAMES, Lora, write_gguf_lora
 
 # transformers module name -> GGUF tensor name, llama architecture
-GGUF_NAMES = {
-    "self_attn.q_proj": "attn_q",
-    "self_attn.k_proj": "attn_k",
-    "self_attn.v_proj": "attn_v",
-    "self_attn.o_proj": "attn_output",
-    "mlp.gate_proj": "ffn_gate",
-    "mlp.up_proj": "ffn_up",
-    "mlp.down_proj": "ffn_down",
-}
-# transformers model_type -> (GGUF architecture, q/k rows permuted)
-ARCHITECTURES = {"llama": ("llama", True), "gemma3_text": ("gemma3", False)}
 _KEY = re.compile(r"layers\.(\d+)\.(self_attn\.\w+|mlp\.\w+)\.lora_([AB])(?:\.\w+)?\.weight$")
 
 
@@ -112,8 +102,6 @@ def export_gguf(
     llama.cpp computes with any of them.
     """
     from safetensors.numpy import load_file
-
-    from dramatis.training.fold import Lora, write_gguf_lora
 
     config = json.loads((adapter_dir / "adapter_config.json").read_text())
     state = load_file(str(adapter_dir / "adapter_model.safetensors"))

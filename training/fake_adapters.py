@@ -19,7 +19,7 @@ from dramatis.training.export import export_gguf
 class Shape:
     """What a LoRA's tensor shapes depend on."""
 
-    model_type: str  # transformers' name, as export.ARCHITECTURES keys it
+    model_type: str  # transformers' name, as fold.ARCHITECTURES keys it
     layers: int
     hidden: int
     heads: int

@@ -27,6 +27,19 @@ import numpy as np
 
 from dramatis.core.errors import DramatisError
 
+# peft module -> llama.cpp tensor name (the GGUF LoRA's keys; training/export.py)
+GGUF_NAMES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+# transformers model_type -> (GGUF architecture, q/k rows permuted)
+ARCHITECTURES = {"llama": ("llama", True), "gemma3_text": ("gemma3", False)}
+
 
 @dataclass
 class Lora:
@@ -140,8 +153,6 @@ def peft_state(lora: Lora, n_head: int, n_kv_head: int) -> dict[str, np.ndarray]
 
     "blk.3.attn_q.weight.lora_b" -> "base_model.model.model.layers.3.self_attn.q_proj.lora_B.weight"
     """
-    from dramatis.training.export import ARCHITECTURES, GGUF_NAMES
-
     permuted = dict(ARCHITECTURES.values()).get(lora.arch, False)
     module_of = {v: k for k, v in GGUF_NAMES.items()}
     out: dict[str, np.ndarray] = {}
