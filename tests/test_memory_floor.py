@@ -32,11 +32,13 @@ def test_recall_leaves_out_what_is_below_the_floor():
                      vectors, payloads)  # fmt: skip
         at = Horizon("p", "2.1")
         query = unit(1, 0)  # similarity 1.0, 0.71, 0.0, -0.98 to the four lines
-        floored = Retriever(store, Fixed(), Weights(floor=0.2)).recall("B", query, at, 4)
+        floored = Retriever(store, Fixed(), Weights(floor=0.2, per_scene=0)).recall(
+            "B", query, at, 4
+        )
         assert [m.text for m in floored] == ["line 0", "line 1"]
         # without a floor every slot is filled, down to a line pointing the other way
         # (the newest and most important one ranks above a relevant line)
-        bare = Retriever(store, Fixed(), Weights(floor=-1.0)).recall("B", query, at, 4)
+        bare = Retriever(store, Fixed(), Weights(floor=-1.0, per_scene=0)).recall("B", query, at, 4)
         assert len(bare) == 4 and "line 3" in [m.text for m in bare]
         assert Retriever(store, Fixed(), Weights(floor=0.2)).recall("B", unit(0, 0, 1), at, 4) == []
         assert store.count("lore", Where()) == 4

@@ -107,8 +107,8 @@ def test_tools_answer_as_the_character(lore, embedder, hamlet):
     memory = SceneMemory(lore, embedder, seed_graph(hamlet, "4.6"), thread="tools", roles=roles)
     recall, relationship = memory_tools(memory, "Ophelia")
     assert recall.name == "recall" and relationship.name == "relationship"
-    said = recall.invoke({"query": "my lord", "k": 3}).splitlines()
-    assert len(said) == 3 and all(" said: " in line for line in said)
+    said = recall.invoke({"query": "my lord", "k": 2}).splitlines()
+    assert len(said) == 2 and all(" said: " in line for line in said)
     about = relationship.invoke({"other": "Polonius"})
     assert about.startswith("Polonius is dead.") and "Ophelia was daughter to Polonius." in about
 
@@ -120,7 +120,8 @@ def test_local_and_in_memory_modes_run_the_same_code(where, hamlet, embedder, tm
     assert not report.encoded  # from the session's embedding cache
     again = index_play(store, embedder, hamlet, speeches=lore_slice(hamlet))
     assert again.skipped and again.seconds < 1.0
-    unfloored = Weights(floor=-1.0)  # five of the slice's lines, whatever their similarity
+    # five of the slice's lines, whatever their similarity and however many of one scene
+    unfloored = Weights(floor=-1.0, per_scene=0)
     got = Retriever(store, embedder, unfloored).recall(
         "Hamlet", "Alas, poor Yorick", Horizon("hamlet", "5.2"), 5
     )
@@ -178,3 +179,17 @@ def test_memories_survive_a_process_restart(tmp_path, embeddings, embedder):
         if m.kind == "lore"
     )
     memory.store.close()
+
+
+def test_a_cue_is_encoded_as_a_speech_is_and_keeps_its_end(embedder):
+    short = "Alas, poor Yorick! I knew him, Horatio: a fellow of infinite jest."
+    cue = embedder.encode_query(short)
+    assert cue.shape == (384,) and float(cue @ embedder.encode([short])[0]) > 0.999
+    assert embedder.encode_query(short) is cue  # asked again (a retry): not encoded again
+    # a cue past QUERY_TOKENS word pieces is encoded from its end, the speech just heard
+    heard = "Get thee to a nunnery: why wouldst thou be a breeder of sinners?"
+    long = " ".join(["Good my lord, how does your honour for this many a day?"] * 20) + heard
+    tail = embedder.encode([" ".join(long.split()[-90:])])[0]
+    head = embedder.encode([" ".join(long.split()[:90])])[0]
+    got = embedder.encode_query(long)
+    assert float(got @ tail) > 0.97 and float(got @ tail) > float(got @ head) + 0.05
