@@ -18,8 +18,9 @@ the world info it links, those attached to a scene) fire together within one bud
 
 - probability: an entry that fires (constant ones too) is kept only if a roll of 0-100
   falls under its `probability` (unless `useProbability` is false). The roll is drawn
-  from the turn's seed and the entry's place in its book, so a run with the same seed
-  draws the same lore, and a retried turn (another seed) draws again.
+  from the turn's seed and the entry's place (its book among the character's books, its
+  index in the book), so a run with the same seed draws the same lore, and a retried
+  turn (another seed) draws again.
 - recursion: the content of the entries that fired is scanned too, so an entry can
   bring in another one, pass after pass, for at most RECURSION_STEPS passes (SillyTavern's
   default has no cap; a chain is also bounded by its entries and the budget). An entry
@@ -311,7 +312,12 @@ def scan_books(
 
     A pass that fires nothing new ends the scan unless delayed entries wait for a higher
     level; a pass whose entries overflow `budget` ends it too (what fits is kept)."""
-    pool = [(b, i, e) for b in books for i, e in enumerate(b.entries) if e.enabled]
+    pool = [
+        (b, f"{k}:{b.name}:{i}", e)  # the book's place, name and the entry's index
+        for k, b in enumerate(books)
+        for i, e in enumerate(b.entries)
+        if e.enabled
+    ]
     flags = [recursion_flags(e) for _, _, e in pool]
     levels = sorted({level for _, _, level in flags if level})
     level = levels.pop(0) if levels else 0
@@ -319,9 +325,6 @@ def scan_books(
     kept: list[int] = []
     echo: list[str] = []  # fired content scanned by the recursive passes
     recursing = False
-
-    def place(n: int) -> str:  # an entry's book and index: what its roll is drawn for
-        return f"{pool[n][0].name}:{pool[n][1]}"
 
     for _ in range(1 + max(steps, 0)):
         found = []
@@ -337,7 +340,7 @@ def scan_books(
             if entry_fires(entry, text):
                 found.append(n)
         done.update(found)
-        lucky = [n for n in found if kept_by_chance(pool[n][2], seed, place(n))]
+        lucky = [n for n in found if kept_by_chance(pool[n][2], seed, pool[n][1])]
         room = within_budget([pool[n][2] for n in kept + lucky], budget, count_tokens)
         fits = {id(e) for e in room}
         new = [n for n in lucky if id(pool[n][2]) in fits]
