@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from dramatis.agents.budget import SHARES, Fit, fit_prompt, prompt_room
+from dramatis.agents.formats import get_format, render
 from dramatis.agents.guard import (
     clean_utterance,
     copies,
@@ -23,9 +24,8 @@ from dramatis.agents.guard import (
     rewords,
     trim_to_sentence,
 )
-from dramatis.agents.formats import get_format, render
 from dramatis.agents.length import length_floor, real_speeches
-from dramatis.agents.model import LanguageModel, Sampling
+from dramatis.agents.model import LanguageModel, PromptModel, Sampling
 from dramatis.agents.prompts import (
     OUT_OF_WORLD,
     PromptInput,
@@ -138,20 +138,24 @@ class Utterance:
     prompt_format: str
 
 
-class CharacterAgent:
+class PromptMaker:
+    """A character's next prompt: what it saw, within the budget, in its format, with
+    its voice examples, memories and lore. CharacterAgent speaks from it; training makes
+    its pairs with it directly (`hidden`: lines of the persona's own never shown as
+    voice samples, e.g. the scene a pair is taken from)."""
+
     def __init__(
         self,
         persona: PersonaLike,
-        model: LanguageModel,
+        model: PromptModel,
         *,
         cast: Sequence[str],
         settings: AgentSettings | None = None,
-        adapter: str | None = None,
         memory: MemorySource | None = None,
         voice: VoiceSource | None = None,
         persons: Sequence[str] = (),
-        critic: Critic | None = None,
         lore: Sequence[Lorebook] = (),
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
         self.persona = persona
         self.name = persona.name
@@ -159,21 +163,18 @@ class CharacterAgent:
         self.cast = tuple(cast)
         self.others = tuple(c for c in self.cast if c != self.name)
         self.settings = settings or AgentSettings()
-        self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
         self.memory = memory
         self.voice = voice  # real exchanges like the current talk (memory.voice)
         self.persons = tuple(persons)  # the cast's cards, for the page's list of persons
-        self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
         # Lorebooks beyond the card's own: world info the card links, or --lore attached
         own = getattr(persona, "lorebook", None)
         self.lore = (*([own] if own is not None else []), *lore)
+        self.hidden = hidden
         self.last_fit: Fit | None = None  # how the latest prompt fitted the context
         self.notes: list[str] = []  # what was cut to fit, once per part, not yet shown
         self._noted: set[str] = set()
-        self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
         self.recalled: tuple[str, ...] = ()  # what `remember` gave the latest prompt
         self._token_counts: dict[str, int] = {}
-        self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_floor`)
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns this character witnessed, newest last, within the token budget."""
@@ -229,7 +230,7 @@ class CharacterAgent:
         return PromptInput(
             speaker=self.name,
             summary=f"{self.persona.card()}\n{lore}" if lore else self.persona.card(),
-            samples=tuple(self.persona.sample_lines[: self.settings.n_samples]),
+            samples=self._samples(),
             setting=setting,
             cast=self.cast,
             history=history,
@@ -241,6 +242,11 @@ class CharacterAgent:
             system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
             post_history=getattr(self.persona, "post_history_instructions", ""),
         )
+
+    def _samples(self) -> tuple[str, ...]:
+        """The persona's own lines shown as its voice, less any `hidden` ones."""
+        lines = [s for s in self.persona.sample_lines if " ".join(s.split()) not in self.hidden]
+        return tuple(lines[: self.settings.n_samples])
 
     def _persons(self) -> tuple[str, ...]:
         """The page's list of persons: the cast's cards, and the person in a chat."""
@@ -293,6 +299,36 @@ class CharacterAgent:
                 break
             kept.append(line)
         return tuple(kept)
+
+
+class CharacterAgent(PromptMaker):
+    """A character who speaks: its prompt (PromptMaker) on a model, drawn, checked by
+    the guard, best of n by the critic, at a length drawn from its real speeches."""
+
+    model: LanguageModel
+
+    def __init__(
+        self,
+        persona: PersonaLike,
+        model: LanguageModel,
+        *,
+        cast: Sequence[str],
+        settings: AgentSettings | None = None,
+        adapter: str | None = None,
+        memory: MemorySource | None = None,
+        voice: VoiceSource | None = None,
+        persons: Sequence[str] = (),
+        critic: Critic | None = None,
+        lore: Sequence[Lorebook] = (),
+    ) -> None:
+        super().__init__(
+            persona, model, cast=cast, settings=settings, memory=memory, voice=voice,
+            persons=persons, lore=lore,
+        )  # fmt: skip
+        self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
+        self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
+        self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
+        self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_floor`)
 
     def speak(
         self,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dramatis.agents.model import LanguageModel, Message
+from dramatis.agents.model import Message, PromptModel
 from dramatis.agents.prompts import PromptInput, chat_messages, page_prompt, script_prompt
 from dramatis.core.errors import DramatisError
 
@@ -39,7 +39,7 @@ class PromptFormat:
 
     name: str
     help: str
-    render: Callable[[LanguageModel, PromptInput], str | None]
+    render: Callable[[PromptModel, PromptInput], str | None]
     words: Callable[[PromptInput], str]
     stops: tuple[str, ...] = ()
     examples: bool = False
@@ -76,11 +76,11 @@ def formats() -> list[PromptFormat]:
     return list(_REGISTRY.values())
 
 
-def has_template(model: LanguageModel) -> bool:
+def has_template(model: PromptModel) -> bool:
     return model.render_chat([Message("user", "Hello.")]) is not None
 
 
-def get_format(name: str, model: LanguageModel | None = None) -> PromptFormat:
+def get_format(name: str, model: PromptModel | None = None) -> PromptFormat:
     """The format `name` stands for; "auto" needs the model it is for. A one-line
     DramatisError for a name no one registered."""
     if name == AUTO:
@@ -94,7 +94,7 @@ def get_format(name: str, model: LanguageModel | None = None) -> PromptFormat:
     return _REGISTRY[name]
 
 
-def render(model: LanguageModel, p: PromptInput, name: str) -> tuple[str, str]:
+def render(model: PromptModel, p: PromptInput, name: str) -> tuple[str, str]:
     """(prompt text, format name) of `p` in format `name` for `model`."""
     fmt = get_format(name, model)
     text = fmt.render(model, p)
@@ -106,7 +106,7 @@ def render(model: LanguageModel, p: PromptInput, name: str) -> tuple[str, str]:
     return text, fmt.name
 
 
-def check_format(name: str, model: LanguageModel, model_name: str) -> None:
+def check_format(name: str, model: PromptModel, model_name: str) -> None:
     """Refuse a format the model cannot take before anything is said (and before a new
     scene is saved)."""
     fmt = get_format(name, model)

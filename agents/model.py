@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dramatis.core.errors import DramatisError
 
@@ -79,6 +80,21 @@ def stop_index(text: str, stops: Sequence[str]) -> int:
     stop_index("Ay, my lord.\nHORATIO: No", ["\nHORATIO:", "\nHAMLET:"]) -> 12
     """
     return min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
+
+
+class PromptModel(Protocol):
+    """What building a prompt needs of a model: its tokens, template and context. A
+    LanguageModel has it; so does training's tokenizer (training/dataset.py), which
+    builds prompts without generating."""
+
+    name: str
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def render_chat(self, messages: Sequence[Message]) -> str | None: ...
+
+    @property
+    def context_length(self) -> int: ...
 
 
 class LanguageModel(abc.ABC):

@@ -1,6 +1,7 @@
 """Training pairs from a parsed play: what the character saw -> what the character said.
 
-Each prompt is built by `CharacterAgent.prompt` itself, the code that serves: in the
+Each prompt is built by `PromptMaker.prompt` (agents/character.py), the code the agents
+serve with, over the training tokenizer: in the
 page format (the default, as `dramatis stage` serves) a page of the play with the
 persons on stage, the character's real exchanges most like the current talk (from
 `memory.voice`, never from the target's own scene nor from a validation scene), the
@@ -18,8 +19,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dramatis.agents.character import AgentSettings, CharacterAgent, PersonaLike
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.agents.character import AgentSettings, PersonaLike, PromptMaker
+from dramatis.agents.model import Message
 from dramatis.agents.turn import Turn, make_turn
 from dramatis.core.errors import DramatisError
 from dramatis.memory.voice import PlayVoices
@@ -87,11 +88,12 @@ class Dataset:
         return out
 
 
-class PromptRenderer(LanguageModel):
-    """The training tokenizer seen as a model that only counts and renders: the agent's
-    prompt code runs on it unchanged. It never generates."""
+class TokenizerView:
+    """The training tokenizer as prompt building sees a model (agents.model.PromptModel):
+    it counts tokens and renders the chat template; it has nothing to generate with."""
 
     name = "training-tokenizer"
+    context_length = 2048  # the served context the prompts are budgeted for
 
     def __init__(self, count_tokens: CountTokens, render_chat: RenderChat | None = None):
         self._count = count_tokens
@@ -102,12 +104,6 @@ class PromptRenderer(LanguageModel):
 
     def render_chat(self, messages: Sequence[Message]) -> str | None:
         return self._render(messages) if self._render else None
-
-    def stream(self, prompt: str, sampling: Sampling):
-        raise NotImplementedError("a PromptRenderer renders prompts; it does not generate")
-
-    def generate(self, prompt: str, sampling: Sampling) -> Completion:
-        raise NotImplementedError("a PromptRenderer renders prompts; it does not generate")
 
 
 def one_line(text: str) -> str:
@@ -163,22 +159,6 @@ def persons_on_stage(play, card: PersonaLike, on_stage: Sequence[str]) -> list[s
     return [card.card(), *(_person(play, n) for n in others)]
 
 
-class _Unseen:
-    """A persona whose voice samples leave out some lines (the scene being trained on,
-    the validation scenes), so no target is shown in its own prompt."""
-
-    def __init__(self, persona: PersonaLike, hidden: frozenset[str]) -> None:
-        self._persona = persona
-        self.name = persona.name
-        self.sample_lines = [s for s in persona.sample_lines if one_line(s) not in hidden]
-
-    def card(self) -> str:
-        return self._persona.card()
-
-    def __getattr__(self, key: str):  # lore_for and the rest, as the persona has them
-        return getattr(self._persona, key)
-
-
 def build_examples(
     play,
     card: PersonaLike,
@@ -194,7 +174,7 @@ def build_examples(
 
     Real exchanges on a page come from other scenes than the target's, and never from
     `val_scenes` (so validation lines stay unseen by training prompts)."""
-    renderer = PromptRenderer(count_tokens, render_chat)
+    tokenizer = TokenizerView(count_tokens, render_chat)
     settings = AgentSettings(
         prompt_format=cfg.prompt_format,
         history_tokens=cfg.history_tokens,
@@ -207,7 +187,6 @@ def build_examples(
     for scene in play.scenes():
         voice = PlayVoices({card.name: play.key}, skip_scene=scene.id, exclude=unseen)
         hidden = frozenset(one_line(t) for t in unseen | {s.text for s in scene.speeches})
-        persona = _Unseen(card, hidden)
         seen: list[Turn] = []  # speeches of this scene so far, with who was on stage
         setting = play.setting_line(scene)
         for speech in scene.speeches:
@@ -215,15 +194,16 @@ def build_examples(
             wanted = only is None or speech.index in only
             if wanted and speech.speaker == card.name and len(text.split()) >= cfg.min_words:
                 cast = list(speech.on_stage) or [card.name]
-                agent = CharacterAgent(
-                    persona,
-                    renderer,
+                maker = PromptMaker(
+                    card,
+                    tokenizer,
                     cast=cast,
                     settings=settings,
                     voice=voice,
                     persons=persons_on_stage(play, card, cast),
+                    hidden=hidden,  # no target shown as its own voice sample
                 )
-                prompt, fmt = agent.prompt(seen, setting)
+                prompt, fmt = maker.prompt(seen, setting)
                 examples.append(Example(card.name, scene.id, speech.index, prompt, text, fmt))
             seen.append(
                 make_turn(
