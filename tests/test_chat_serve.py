@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from chromium import Browser, chromium_path, free_port
 
-from dramatis.agents.fake_backend import FakeModel
 from dramatis.agents.scene_store import SceneStore
 from dramatis.core.settings import Settings
+from dramatis.prompt_cli import saved_turns
 from dramatis.tui.cli import serve_command
-from dramatis.tui.session import open_chat
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "chat_serve.png"
 
@@ -43,11 +42,13 @@ def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> Non
 
 
 def chat_turns(home: Path) -> list:
+    """The newest chat's turns, read from its checkpoints without opening the chat: the
+    page's app process is the scene's one writer, and holds its claim."""
     settings = Settings(home=home)
     store = SceneStore(settings.scenes_db)
     try:
         ids = [i for i in store.ids() if i.startswith("chat-")]
-        return open_chat(ids[-1], store, settings, FakeModel()).turns() if ids else []
+        return saved_turns(store, ids[-1]) if ids else []
     finally:
         store.close()
 
