@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypedDict, cast
@@ -251,7 +252,27 @@ class SceneGraph:
             if mode == "custom":
                 yield payload
             elif "speak" in payload:
-                yield payload["speak"]["turns"][-1]
+                turn = payload["speak"]["turns"][-1]
+                self._wait_saved(thread_id, turn["index"])
+                yield turn
+
+    def _wait_saved(self, thread_id: str, index: int, limit_s: float = 30.0) -> None:
+        """Wait until turn `index` is in the checkpointer: LangGraph streams a step's
+        update as soon as it hands the step's writes to a background thread, before they
+        are committed, and a turn shown must be a turn saved (a kill in between lost it)."""
+        saver = self.graph.checkpointer
+        if saver is None or saver is True or saver is False:
+            return
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            saved = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+            if saved is not None:
+                held = saved.checkpoint["channel_values"].get("turns", [])
+                held = [*held, *(t for _, c, v in saved.pending_writes or [] if c == "turns"
+                                 for t in v)]  # fmt: skip
+                if any(t.get("index") == index for t in held):
+                    return
+            time.sleep(0.002)
 
     def stop(self) -> None:
         """Ask a running `run` (in another thread) to end after what is said so far."""

@@ -126,6 +126,20 @@ def _patch_transcript(at: int) -> None:
     paths.os = OsProxy()  # type: ignore[assignment]
 
 
+def _patch_slow_writes(delay: float) -> None:
+    """A step's writes, which LangGraph commits in a background thread, take `delay`
+    seconds more: a turn shown before its writes are committed would show."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    original = SqliteSaver.put_writes
+
+    def put_writes(self, *args, **kwargs):
+        time.sleep(delay)
+        return original(self, *args, **kwargs)
+
+    SqliteSaver.put_writes = put_writes  # type: ignore[method-assign]
+
+
 def child(argv: list[str]) -> None:
     """`crash.py child [--fake DELAY] [--kill-at POINT:N[:saved]] -- dramatis args...`"""
     split = argv.index("--")
@@ -133,7 +147,10 @@ def child(argv: list[str]) -> None:
     opts.add_argument("--fake", type=float, default=None)
     opts.add_argument("--kill-at", default="")
     opts.add_argument("--seed", type=int, default=0)
+    opts.add_argument("--slow-writes", type=float, default=0.0, help="delay each put_writes")
     args = opts.parse_args(argv[:split])
+    if args.slow_writes:
+        _patch_slow_writes(args.slow_writes)
     point, _, rest = args.kill_at.partition(":")
     n, _, when = rest.partition(":")
     at = int(n or 0)

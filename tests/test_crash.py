@@ -42,6 +42,23 @@ def test_a_scene_killed_mid_speech_resumes_with_every_saved_turn(tmp_path):
     assert len({t["text"] for t in final}) == 5  # five speeches, none said twice
 
 
+def test_a_turn_is_shown_only_once_it_is_saved(tmp_path):
+    """LangGraph streams a step's update as soon as it hands the step's writes to a
+    background thread; the scene waits for them to commit before it shows the turn. With
+    each step's writes half a second late, the stage is killed in the 7th checkpoint
+    transaction after the first turn's save (the second turn's writes before the scene
+    waited for them, the step after them now): whatever it had shown is saved."""
+    crash = load_harness()
+    sc = crash.Scenario(tmp_path, turns=3, seed=11, fake=0.01)
+    o = crash.Outcome("checkpoint", "fake", 0, 0, 0)
+    cmd = sc.stage("checkpoint:7:saved")
+    cmd[3:3] = ["--slow-writes", "0.5"]  # child options: a step's writes come late
+    code, out = crash.run_child(cmd, sc.env())
+    assert code == -signal.SIGKILL
+    saved = crash.check_after_kill(sc, o, crash.printed_turns(out))
+    assert 1 <= o.printed_at_kill <= len(saved) and o.lost == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "point", ["generate", "checkpoint", "transcript", "resume", "random", "concurrent"]
