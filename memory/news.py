@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dramatis.memory.deaths import Death
+from dramatis.memory.relations import described_relations
 from dramatis.personas.model import Play, Scene, Speech
 
 DEATH_WORDS = re.compile(
@@ -76,8 +77,6 @@ def kin_roles(play: Play, names: dict[str, str]) -> dict[tuple[str, str], str]:
     "Laertes, son to Polonius" -> {("Laertes", "Polonius"): "parent", ("Polonius",
     "Laertes"): "child"}
     """
-    from dramatis.memory.seed import described_relations
-
     roles: dict[tuple[str, str], str] = {}
     children: dict[str, set[str]] = {}
     for c in play.characters.values():

@@ -23,12 +23,11 @@ from dramatis.memory.embed import Embedder
 from dramatis.memory.graph import Fact, MemoryGraph
 from dramatis.memory.importance import importance
 from dramatis.memory.knowledge import prompt_facts
+from dramatis.memory.lines import remembered
 from dramatis.memory.retrieval import Horizon, Memory, Retriever
 from dramatis.memory.seed import seed_graph
 from dramatis.memory.store import VectorStore, point_id
 from dramatis.personas import load_play
-
-QUOTE_WORDS = 28  # a remembered speech is quoted up to this many words
 
 
 @dataclass(frozen=True)
@@ -37,18 +36,6 @@ class Role:
 
     play: str
     horizon: str  # "1.3", or "99.0" for the whole play
-
-
-def quote(text: str, words: int = QUOTE_WORDS) -> str:
-    """quote("a b c", 2) -> "a b …"; whole texts stay whole."""
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-
-
-def remembered(m: Memory, who: str) -> str:
-    """A memory as an in-world line: 'Polonius said: "…"' or 'You said: "…"'."""
-    speaker = "You" if m.speaker == who else m.speaker
-    return f'{speaker} said: "{quote(m.text)}"'
 
 
 def named(text: str, cast: Sequence[str]) -> list[str]:

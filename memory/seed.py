@@ -11,9 +11,9 @@ from dramatis.memory.clock import Moment, known_at
 from dramatis.memory.deaths import find_deaths
 from dramatis.memory.graph import Fact, MemoryGraph, death_event
 from dramatis.memory.news import heard_by, reported_deaths, tellings
+from dramatis.memory.relations import described_relations
 from dramatis.personas.model import Play, Scene, Speech
 
-BEFORE_PLAY = "0.0"
 # Role names too common in speech to count as naming that role ("my lord", "a gentleman").
 GENERIC = {
     "lord",
@@ -45,12 +45,6 @@ GENERIC = {
     "wife",
     "husband",
 }  # the persons list is known from the start
-_KIN = "son|daughter|father|mother|brother|sister|wife|husband|nephew|niece|uncle|aunt|widow|cousin|kinsman|kinswoman"
-_RELATION = re.compile(
-    rf"\b(?i:({_KIN}|friend|servant|page|attendant|steward|lover))s?\s+(?i:to|of)\s+"
-    r"(?:the\s+)?(?:(?i:present|former|late|old|young)\s+)?([A-Z][\w']*(?:\s+[A-Z][\w']*)*)"
-)
-_SERVICE = {"servant", "page", "attendant", "steward"}
 
 
 def name_index(play: Play) -> dict[str, str]:
@@ -76,26 +70,6 @@ def name_index(play: Play) -> dict[str, str]:
     for rank in (2, 1, 0):  # higher ranks overwrite
         index.update({k: v for k, v in ranks[rank].items() if f"{rank}:{k}" not in shared})
     return index
-
-
-def described_relations(name: str, description: str, names: dict[str, str]) -> list[Fact]:
-    """Relations a persons-list description states.
-
-    described_relations("Ophelia", "Daughter to Polonius", {"polonius": "Polonius"})
-      -> [Fact("Ophelia", "kin", "Polonius", "0.0", detail="daughter to", public=True)]
-    """
-    facts = []
-    for word, target in _RELATION.findall(description):
-        other = names.get(target.lower()) or names.get(target.split()[-1].lower())
-        if other is None or other == name:
-            continue
-        word = word.lower()
-        relation = "serves" if word in _SERVICE else "friend" if word == "friend" else "kin"
-        relation = "loves" if word == "lover" else relation
-        detail = f"{word} to" if relation == "kin" else ""
-        source = f"persons list: {name}, {description}"
-        facts.append(Fact(name, relation, other, BEFORE_PLAY, None, source, [], True, detail))
-    return facts
 
 
 def named_in(text: str, names: dict[str, str]) -> list[str]:

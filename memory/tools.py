@@ -8,12 +8,16 @@ over.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from dramatis.memory.clock import turn_moment
+from dramatis.memory.graph import MemoryGraph
 from dramatis.memory.knowledge import TALK, knows_about, relation
-from dramatis.memory.scene_memory import SceneMemory, remembered
+from dramatis.memory.lines import remembered
+from dramatis.memory.retrieval import Horizon, Memory
 
 
 class RecallInput(BaseModel):
@@ -25,7 +29,17 @@ class RelationshipInput(BaseModel):
     other: str = Field(description="The other character's name.")
 
 
-def memory_tools(memory: SceneMemory, character: str) -> list[BaseTool]:
+class ToolMemory(Protocol):
+    """What the tools ask of a scene's memory (memory.scene_memory.SceneMemory has it)."""
+
+    graph: MemoryGraph
+
+    def memories(self, who: str, cue: str, k: int = 4) -> list[Memory]: ...
+
+    def horizon(self, who: str) -> Horizon: ...
+
+
+def memory_tools(memory: ToolMemory, character: str) -> list[BaseTool]:
     """[recall, relationship] for `character` in this scene."""
 
     def recall(query: str, k: int = 4) -> str:
