@@ -1,28 +1,34 @@
-"""Adapter switching on llama.cpp: speaker-switch time / turn time, resident memory
-with 4 adapters / with 1, and a four-way scene with the per-adapter prefix cache / without,
+"""Adapter switching on llama.cpp: speaker-switch time / turn time, peak memory with 4
+adapters / with 1, and a four-way scene with the per-adapter prefix cache / without,
 side by side in one run.
 
-    .venv/bin/python benchmarks/adapters.py [--turns 12] [--scene-turns 8] [--rounds 3]
-        [--threads 1] [--temperature 0.8]
+    .venv/bin/python benchmarks/adapters.py [--model gemma3-270m] [--turns 12]
+        [--scene-turns 8] [--rounds 3] [--threads 1] [--temperature 0.8]
 
-Adapters: the active ones in HOME/adapters when there are at least 4, else random
-LoRAs shaped like the default config (r=8 on q,k,v,o,gate,up,down; f16 GGUF, ~4.9 MB).
+The model is the settings' (Gemma 3 270M by default); --model takes any model spec
+("smollm2", a .gguf path). Adapters: the active ones in HOME/adapters made for the same
+architecture when there are at least 4, else random LoRAs shaped like the model actually
+benchmarked, read from its GGUF header (layers, widths, heads: r=8 on q,k,v,o,gate,up,
+down; f16 GGUF).
 Memory is measured in fresh child processes running the same eight turns of a four-way
-round, where 0, 1 or 4 of the speakers have an adapter (VmRSS at the end and the peak,
-VmHWM), so the figures compare alike: switching between an adapter and the base costs
-what switching between adapters does. MB per adapter is (RSS(4) - RSS(1)) / 3, printed
-beside the adapter file size.
+round, where 0, 1 or 4 of the speakers have an adapter: the peak resident set (VmHWM),
+the target's figure, beside the final one (VmRSS), so the figures compare alike:
+switching between an adapter and the base costs what switching between adapters does.
+MB per adapter is (peak(4) - peak(1)) / 3, printed beside the adapter file size.
 The scene part stages Hamlet, Ophelia, Macbeth and Lady Macbeth round-robin, one adapter
 each, twice: with saved prefixes (cache_mb=256) and without (cache_mb=0, every switch
 starts from an empty context). Each turn runs on both, back to back, the side that goes
 first alternating by turn and by round; --rounds repeats the scene with another seed on
 the same models, and the time ratio is reported as the median and range over rounds.
-The two sides must produce the same turns (speaker and text), or the comparison is void
-and the script exits 1: llama.cpp's logits differ in the last bits between a restored
-prefix plus a short tail and one full evaluation, which can flip a sampled token (even a
-greedy one at a near tie). Every turn is a speaker switch: its time to the first streamed
-text is the switch with the prompt re-evaluation it causes.
-Targets: switch/turn <= 0.01, RSS(4)/RSS(1) <= 1.10.
+"Prompt tokens evaluated" counts the prompt tokens llama.cpp decoded past the prefix it
+reused, generated tokens apart (counted separately; they must be equal on both sides).
+The two sides must produce the same turns (speaker and text) and sample the same number
+of tokens, or the comparison is void and the script exits 1: llama.cpp's logits differ in
+the last bits between a restored prefix plus a short tail and one full evaluation, which
+can flip a sampled token (even a greedy one at a near tie). Every turn is a speaker
+switch: its time to the first streamed text is the switch with the prompt re-evaluation
+it causes.
+Targets: switch/turn <= 0.01, peak RSS(4)/RSS(1) <= 1.10.
 """
 
 from __future__ import annotations
@@ -37,36 +43,43 @@ import time
 from pathlib import Path
 from typing import Any
 
+from turn_overhead import TokenCount  # this folder is on the path when run as a script
+
 from dramatis.agents.catalog import resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Message, Sampling
 from dramatis.agents.scene import Partial
 from dramatis.core.settings import Settings
-from dramatis.training.fake_adapters import random_adapter
+from dramatis.training.fake_adapters import gguf_metadata, random_adapter, shape_of
 
 
-def adapter_files(home: Path, tmp: Path, dtype: str) -> list[Path]:
+def adapter_files(home: Path, tmp: Path, dtype: str, model: Path) -> list[Path]:
+    """Four GGUF LoRAs for `model`: the home's active adapters made for its architecture
+    when there are four, else random ones of its shape."""
     from dramatis.training.registry import AdapterRegistry
 
     registry = AdapterRegistry(home / "adapters")
+    arch = gguf_metadata(model).get("general.architecture")
     found = [registry.active(c, p) for c, p in registry.characters()]
     files = [v.gguf for v in found if v is not None and v.gguf.is_file()]
-    return (
-        files[:4]
-        if len(files) >= 4
-        else [
-            random_adapter(tmp / f"a{i}", i, std_b=0.01, dtype=dtype) / "adapter.gguf"
-            for i in range(4)
-        ]
-    )
+    files = [f for f in files if gguf_metadata(f).get("general.architecture") == arch]
+    if len(files) >= 4:
+        return files[:4]
+    shape = shape_of(model)
+    return [
+        random_adapter(tmp / f"a{i}", i, std_b=0.01, dtype=dtype, shape=shape) / "adapter.gguf"
+        for i in range(4)
+    ]
 
 
 def prompt_for(model: LlamaCppModel, i: int) -> str:
-    names = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
-    return model.render_chat([
-        Message("system", f"You are {names[i % 4]}. Speak in Shakespeare's English."),
-        Message("user", f"Turn {i}. The scene goes on. What does {names[i % 4]} say next?"),
-    ])  # fmt: skip
+    """Turn i's prompt: the model's chat template when its GGUF has one, else plain text
+    (the bundled Gemma 3 270M GGUF carries no template)."""
+    name = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"][i % 4]
+    system = f"You are {name}. Speak in Shakespeare's English."
+    user = f"Turn {i}. The scene goes on. What does {name} say next?"
+    chat = model.render_chat([Message("system", system), Message("user", user)])
+    return chat if chat is not None else f"{system}\n\n{user}\n{name.upper()}:"
 
 
 def status_mb(field: str) -> float:
@@ -127,14 +140,6 @@ def measure_switch(gguf: Path, files: list[Path], turns: int, threads: int) -> t
     return statistics.median(switches), statistics.median(turn_times)
 
 
-def evaluated_tokens(model: LlamaCppModel) -> int:
-    """Tokens llama.cpp has decoded on this model's context so far (prompt + generated)."""
-    import llama_cpp
-
-    perf = llama_cpp.llama_perf_context(model.llama.ctx)
-    return int(perf.n_p_eval) + int(perf.n_eval)
-
-
 def adapter_models(gguf: Path, files: list[Path], threads: int) -> list[LlamaCppModel]:
     """Two copies of the model with the adapters: with saved prefixes, then without."""
     models = []
@@ -192,13 +197,15 @@ def measure_scene(
 ) -> dict:
     """Per-turn (first-text, total) seconds of both sides over `rounds` scenes (seed 3 + r,
     on the same two models, so saved prefixes carry over), the side that runs first
-    alternating; and where, if anywhere, the two sides spoke different turns."""
+    alternating; where, if anywhere, the two sides spoke different turns; and the prompt
+    and generated tokens each side evaluated."""
     from dramatis.agents.scene_store import SceneStore
 
     times: list[list[tuple[float, float]]] = [[], []]
     differ: list[tuple[int, int]] = []  # (round, turn) where the sides first differ
     switches = 0
     models = adapter_models(gguf, files, threads)
+    counts = [TokenCount(m.llama) for m in models]
     with tempfile.TemporaryDirectory() as tmp:
         stores = [SceneStore(Path(tmp) / f"side{i}.sqlite") for i in (0, 1)]
         for r in range(rounds):
@@ -221,7 +228,8 @@ def measure_scene(
             "differ": differ,
             "switches": switches,
             "stats": models[0].cache_stats,
-            "evaluated": [evaluated_tokens(m) for m in models],
+            "prompt": [c.prompt for c in counts],
+            "generated": [c.generated for c in counts],
         }
 
 
@@ -240,14 +248,21 @@ def report_scene(scene: dict, turns: int) -> None:
         where = ", ".join(f"round {r} turn {t}" for r, t in scene["differ"])
         print(f"4-way adapter scene: the two sides spoke different turns ({where}); void")
         raise SystemExit(1)
+    if scene["generated"][0] != scene["generated"][1]:
+        print(
+            f"4-way adapter scene: same text but {scene['generated'][0]} tokens sampled with "
+            f"saved prefixes, {scene['generated'][1]} without; void"
+        )
+        raise SystemExit(1)
     rounds = [
         sum(c[1] for c in cached[i : i + turns]) / sum(p[1] for p in plain[i : i + turns])
         for i in range(0, len(cached), turns)
     ]
     print(
         f"4-way adapter scene, {len(rounds)} rounds x {turns} turns, same turns on both sides: "
-        f"with saved prefixes {sum(c[1] for c in cached):.1f} s, {scene['evaluated'][0]} tokens "
-        f"evaluated · without {sum(p[1] for p in plain):.1f} s, {scene['evaluated'][1]} tokens"
+        f"with saved prefixes {sum(c[1] for c in cached):.1f} s, {scene['prompt'][0]} prompt "
+        f"tokens evaluated · without {sum(p[1] for p in plain):.1f} s, {scene['prompt'][1]} "
+        f"prompt tokens ({scene['generated'][0]} tokens generated on each side)"
     )
     print(f"  time ratio with/without per round: {spread(rounds)}")
     print(
@@ -266,30 +281,31 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--temperature", type=float, default=0.8, help="scene sampling temperature")
     ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--model", default=None, help="model spec (default: the settings' model)")
     ap.add_argument("--dtype", default="f16", help="random adapters' GGUF type: f16 | q8_0 | f32")
     args = ap.parse_args()
     settings = Settings.load(home=args.home)
-    gguf = resolve_model(settings.model, settings.cache_dir)
+    gguf = resolve_model(args.model or settings.model, settings.cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        files = adapter_files(settings.home, Path(tmp), args.dtype)
+        files = adapter_files(settings.home, Path(tmp), args.dtype, gguf)
         file_mb = statistics.mean(f.stat().st_size for f in files) / 2**20
         switch, turn = measure_switch(gguf, files, args.turns, args.threads)
         rss = {n: measure_rss(gguf, files[:n], args.threads) for n in (0, 1, 4)}
         scene = measure_scene(
             gguf, files, args.scene_turns, args.rounds, args.threads, args.temperature
         )
-    print(f"scene temperature {args.temperature}, threads {args.threads}")
+    print(f"model {gguf.name}, scene temperature {args.temperature}, threads {args.threads}")
     print(f"adapters: {', '.join(f.parent.parent.name + '/' + f.parent.name for f in files)}")
     print(
         f"bare switch {switch * 1e3:.3f} ms · turn {turn * 1e3:.0f} ms (40 tokens) · "
         f"switch/turn {switch / turn:.5f} (target <= 0.01)"
     )
-    per_adapter = (rss[4][0] - rss[1][0]) / 3
+    per_adapter = (rss[4][1] - rss[1][1]) / 3
     print(
-        f"RSS final (peak VmHWM), MB: base {rss[0][0]:.0f} ({rss[0][1]:.0f}) · 1 adapter "
-        f"{rss[1][0]:.0f} ({rss[1][1]:.0f}) · 4 adapters {rss[4][0]:.0f} ({rss[4][1]:.0f}) · "
-        f"4/1 {rss[4][0] / rss[1][0]:.3f} (target <= 1.10), peak 4/1 "
-        f"{rss[4][1] / rss[1][1]:.3f} · {per_adapter:.1f} MB per adapter "
+        f"RSS peak VmHWM (final VmRSS), MB: base {rss[0][1]:.0f} ({rss[0][0]:.0f}) · 1 adapter "
+        f"{rss[1][1]:.0f} ({rss[1][0]:.0f}) · 4 adapters {rss[4][1]:.0f} ({rss[4][0]:.0f}) · "
+        f"peak 4/1 {rss[4][1] / rss[1][1]:.3f} (target <= 1.10), final 4/1 "
+        f"{rss[4][0] / rss[1][0]:.3f} · {per_adapter:.1f} MB per adapter at the peak "
         f"(file {file_mb:.1f} MB)"
     )
     report_scene(scene, args.scene_turns)
