@@ -251,7 +251,8 @@ def run_child(
 ) -> tuple[int, str]:
     """Run a child; SIGKILL it `kill_after` seconds after it showed its first turn (saved
     by then: a turn is printed after its step's writes), if given. With `timing`, note
-    there when the first turn was shown and when the child ended (perf_counter seconds).
+    there when the first and the last turn were shown and when the child ended
+    (perf_counter seconds).
     (return code, stdout)"""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines: list[str] = []
@@ -264,8 +265,9 @@ def run_child(
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if not shown.is_set() and line.startswith(heads):
-                when["first"] = time.perf_counter()
+            if line.startswith(heads):
+                when["last"] = time.perf_counter()
+                when.setdefault("first", when["last"])
                 shown.set()
         shown.set()  # ended without a turn
 
@@ -376,11 +378,12 @@ def finish(sc: Scenario, o: Outcome, saved: list[dict], extra: int = 0) -> list[
 
 def reference(root: Path, turns: int, seed: int, fake: float | None) -> tuple[list[dict], float]:
     """An uninterrupted run of the same scene: its turns, and the seconds from its first
-    turn shown to its end (the window a random kill lands in)."""
+    turn shown to its last (the window a random kill lands in: after the last turn only
+    the exit is left, a long part of a bundled-model run's tail)."""
     sc = Scenario(root / "reference", turns, seed, fake)
     timing: dict = {}
     run_child(sc.stage(), sc.env(), timing=timing)
-    wall = timing["end"] - timing.get("first", timing["end"])
+    wall = timing.get("last", 0.0) - timing.get("first", 0.0)
     thread_id, _ = checkpoint_turns(sc.home)
     run_child(sc.resume(str(thread_id), 1), sc.env())  # as `finish` does: one turn more
     return checkpoint_turns(sc.home)[1], wall
@@ -414,7 +417,7 @@ def one_kill(sc: Scenario, point: str, rng: random.Random, wall: float) -> Outco
         kill_at, delay = kill_point(point, sc.turns, rng, fake), None
     elif point in ("resume", "concurrent"):  # stage dies before its last turn: a resume follows
         kill_at, delay = kill_point("generate", sc.turns - 1, rng, fake), None
-    else:  # a random moment after the first turn was shown, before the reference ended
+    else:  # a random moment after the first turn was shown, before the last one was
         kill_at, delay = "", rng.uniform(0.0, 0.9) * wall
     code, out = run_child(sc.stage(kill_at), sc.env(), delay)
     saved = check_after_kill(sc, o, printed_turns(out))
