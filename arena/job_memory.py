@@ -42,10 +42,10 @@ def prepare_memory(spec: SceneSpec, settings: Settings) -> SceneSpec:
     """Index the lore the spec's plays need; the spec with a fresh memory thread id
     ("JOB-1a2b3c4d"), whose graph and episodic memories start empty."""
     from dramatis.memory.settings import MemorySettings
-    from dramatis.memory.store import VectorStore
+    from dramatis.memory.stores import open_store
 
     ms = MemorySettings.of(settings)  # the store and threads the scenes will use
-    store = VectorStore(ms.store)
+    store = open_store(ms.store)
     try:
         ensure_lore(store, ms.embedder(), set(spec.plays.values()))
     finally:

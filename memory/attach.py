@@ -14,7 +14,7 @@ from dramatis.memory.mirror import Where
 from dramatis.memory.retrieval import Retriever
 from dramatis.memory.scene_memory import Role, SceneMemory, seeded_graph
 from dramatis.memory.settings import MemorySettings
-from dramatis.memory.store import VectorStore
+from dramatis.memory.stores import Store, open_store
 from dramatis.personas import load_play
 
 
@@ -39,7 +39,7 @@ def check_horizon(text: str | None) -> str | None:
     return ",".join(f"{k}:{v}" for k, v in found.items()) or None
 
 
-def require_lore(store: VectorStore, plays: set[str]) -> None:
+def require_lore(store: Store, plays: set[str]) -> None:
     """A one-line error for a play the store does not hold (chat says it in the app)."""
     for play in sorted(plays):
         if store.count("lore", Where(equals=(("play", play),))) == 0:
@@ -52,14 +52,14 @@ def require_lore(store: VectorStore, plays: set[str]) -> None:
 def index_missing(settings: MemorySettings, plays: Sequence[str]) -> list[str]:
     """`stage --memory`: index the plays the store lacks now, each with a progress bar,
     before the scene opens the store. Returns the plays indexed."""
-    store = VectorStore(settings.store)
+    store = open_store(settings.store)
     try:
         return ensure_lore(store, settings.embedder(), set(plays))
     finally:
         store.close()
 
 
-def ensure_lore(store: VectorStore, embedder: Embedder, plays: set[str]) -> list[str]:
+def ensure_lore(store: Store, embedder: Embedder, plays: set[str]) -> list[str]:
     """Index each of `plays` the store does not hold yet, then and there, with a progress
     bar on stderr (a first `stage --memory` of a play). Returns the plays indexed."""
     missing = [p for p in sorted(plays) if store.count("lore", Where(equals=(("play", p),))) == 0]
@@ -68,7 +68,7 @@ def ensure_lore(store: VectorStore, embedder: Embedder, plays: set[str]) -> list
     return missing
 
 
-def index_with_bar(store: VectorStore, embedder: Embedder, key: str) -> None:
+def index_with_bar(store: Store, embedder: Embedder, key: str) -> None:
     """Index one play with a progress bar on stderr (gone once done)."""
     from rich.console import Console
     from rich.progress import Progress
@@ -87,12 +87,12 @@ def open_scene_memory(
     cast: Sequence[tuple[str, str]],
     source_scene: str | None,
     *,
-    store: VectorStore | None = None,
+    store: Store | None = None,
     embedder: Embedder | None = None,
     horizon: str | None = None,
 ) -> SceneMemory:
     """The scene's memory: its saved graph when it has one (a resume), else a new one."""
-    store = store or VectorStore(settings.store)
+    store = store or open_store(settings.store)
     embedder = embedder or settings.embedder()
     roles = roles_for(cast, source_scene, horizon)
     require_lore(store, {r.play for r in roles.values()})

@@ -37,13 +37,13 @@ def index_cmd(
 
     from dramatis.memory.lore import index_play
     from dramatis.memory.settings import MemorySettings
-    from dramatis.memory.store import VectorStore
+    from dramatis.memory.stores import open_store
     from dramatis.personas import load_play
 
     settings = Settings.load(home=home, n_threads=threads).ensure()
     ms = MemorySettings.of(settings, store)
     parsed = load_play(play)
-    vectors = VectorStore(ms.store)
+    vectors = open_store(ms.store)
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task(f"indexing {parsed.key}", total=len(parsed.speeches()))
@@ -85,7 +85,7 @@ def show_cmd(
     --turn N the tools the scene called for turn N and what they returned."""
     from dramatis.memory.report import knowledge_report, render_report, render_step, turn_step
     from dramatis.memory.settings import MemorySettings
-    from dramatis.memory.store import VectorStore
+    from dramatis.memory.stores import open_store
 
     settings = Settings.load(home=home).ensure()
     if turn is not None:
@@ -101,7 +101,7 @@ def show_cmd(
     if name is None:
         hint = closest(character, roles) or list(roles)
         raise DramatisError(f"{character!r} is not in scene {thread_id}; try {', '.join(hint)}")
-    vectors = VectorStore(ms.store)
+    vectors = open_store(ms.store)
     try:
         report = knowledge_report(graph, vectors, thread_id, name, roles[name][1], recent)
     finally:

@@ -13,7 +13,8 @@ from dramatis.memory.embed import Embedder, batch_key
 from dramatis.memory.importance import importance
 from dramatis.memory.mirror import Where
 from dramatis.memory.news import heard_by
-from dramatis.memory.store import VectorStore, point_id
+from dramatis.memory.store import point_id
+from dramatis.memory.stores import Store
 from dramatis.personas.model import Play, Speech
 
 # In every payload's batch key: a store indexed under another format is indexed again
@@ -51,7 +52,7 @@ def lore_payload(play: Play, s: Speech, batch: str) -> dict:
     }
 
 
-def already_indexed(store: VectorStore, play: str, n: int, batch: str) -> bool:
+def already_indexed(store: Store, play: str, n: int, batch: str) -> bool:
     where = Where(equals=(("play", play),))
     if store.count("lore", where) != n:
         return False
@@ -59,7 +60,7 @@ def already_indexed(store: VectorStore, play: str, n: int, batch: str) -> bool:
 
 
 def index_play(
-    store: VectorStore,
+    store: Store,
     embedder: Embedder,
     play: Play,
     progress: Callable[[int], None] | None = None,

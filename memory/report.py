@@ -10,11 +10,11 @@ from dramatis.memory.clock import turn_moment
 from dramatis.memory.graph import MemoryGraph
 from dramatis.memory.knowledge import knows_about, neighbours
 from dramatis.memory.mirror import Where
-from dramatis.memory.store import VectorStore
+from dramatis.memory.stores import Store
 
 
 def knowledge_report(
-    graph: MemoryGraph, store: VectorStore, thread: str, who: str, horizon: str, recent: int = 8
+    graph: MemoryGraph, store: Store, thread: str, who: str, horizon: str, recent: int = 8
 ) -> dict:
     said = store.payloads("episodic", Where(equals=(("thread", thread),)))
     turns = max((int(p["turn"]) for p in said), default=-1) + 1

@@ -20,7 +20,7 @@ from dramatis.memory.clock import Moment
 from dramatis.memory.embed import Embedder
 from dramatis.memory.lexical import Lexicon, words
 from dramatis.memory.mirror import Hit, Where
-from dramatis.memory.store import VectorStore
+from dramatis.memory.stores import Store
 
 # Below this cosine similarity a line is no likelier to be of the cue's scene than any
 # line the character heard: on Hamlet, 0.39 is the 95th percentile of a held-out speech's
@@ -127,7 +127,7 @@ def moment_of(p: dict) -> tuple:
 
 
 class Retriever:
-    def __init__(self, store: VectorStore, embedder: Embedder, weights: Weights | None = None):
+    def __init__(self, store: Store, embedder: Embedder, weights: Weights | None = None):
         self.store = store
         self.embedder = embedder
         self.weights = weights or Weights()
@@ -137,7 +137,7 @@ class Retriever:
     def lexicon(self, play: str) -> Lexicon:
         """Document frequencies over the play's indexed speeches, read once."""
         if play not in self._lexicons:
-            mirror = self.store.mirrors.get("lore")
+            mirror = getattr(self.store, "mirrors", {}).get("lore")  # qdrant local: in memory
             where = Where(equals=(("play", play),))
             if mirror is not None:
                 texts = [p.get("text", "") for p in mirror.payloads if p.get("play") == play]

@@ -26,7 +26,8 @@ from dramatis.memory.knowledge import prompt_facts
 from dramatis.memory.lines import remembered
 from dramatis.memory.retrieval import Horizon, Memory, Retriever
 from dramatis.memory.seed import seed_graph
-from dramatis.memory.store import VectorStore, point_id
+from dramatis.memory.store import point_id
+from dramatis.memory.stores import Store
 from dramatis.personas import load_play
 
 
@@ -55,7 +56,7 @@ def seeded_graph(roles: Mapping[str, Role]) -> MemoryGraph:
 class SceneMemory:
     def __init__(
         self,
-        store: VectorStore,
+        store: Store,
         embedder: Embedder,
         graph: MemoryGraph,
         *,

@@ -100,3 +100,87 @@ def test_a_backend_registered_here_reaches_stage(tmp_path, home, crier):
     assert json.loads((out / "scene.json").read_text())["model"] == "crier:town"
     refused = CliRunner().invoke(app, [*args, "--model", "crier:town", "--adapters"])
     assert refused.exit_code != 0 and "takes no LoRA adapters" in refused.output
+
+
+class ShelfStore:
+    """A memory store of our own: numpy shelves in this process, kept by name."""
+
+    shelves: dict[str, dict] = {}
+
+    def __init__(self, where: str) -> None:
+        from dramatis.memory.embed import DIM
+        from dramatis.memory.mirror import Mirror
+
+        self.where = where
+        self.shelf = self.shelves.setdefault(where, {n: Mirror(DIM) for n in ("lore", "episodic")})
+
+    def upsert(self, name, ids, vectors, payloads) -> None:
+        self.shelf[name].add(ids, vectors, payloads)
+
+    def delete(self, name, ids) -> None:
+        self.shelf[name].remove(ids)
+
+    def search(self, name, vector, where, limit):
+        return self.shelf[name].search(vector, where, limit)
+
+    def payloads(self, name, where, limit=10_000):
+        def holds(p: dict) -> bool:
+            return (
+                all(p.get(f) == v for f, v in where.equals)
+                and all(v in p.get(f, ()) for f, v in where.contains)
+                and all(p.get(f, 0) < v for f, v in where.below)
+            )
+
+        return [p for p in self.shelf[name].payloads if holds(p)][:limit]
+
+    def count(self, name, where=None) -> int:
+        from dramatis.memory.mirror import Where
+
+        return len(self.payloads(name, where or Where()))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def shelf(monkeypatch):
+    from dramatis.memory import stores
+
+    monkeypatch.setattr(stores, "_REGISTRY", dict(stores._REGISTRY))  # undone afterwards
+    ShelfStore.shelves.clear()
+    return stores.register_store(
+        stores.StoreEntry(
+            "shelf",
+            "shelf:NAME, numpy in this process",
+            lambda w: w.startswith("shelf:"),
+            ShelfStore,
+        )
+    )
+
+
+def test_a_memory_store_registered_here_holds_a_staged_scene(
+    tmp_path, home, shelf, embedding_cache, monkeypatch
+):
+    import shutil
+
+    from conftest import hamlet_lore_slice
+
+    from dramatis.core.settings import Settings
+    from dramatis.memory.embed import Embedder
+    from dramatis.memory.lore import index_play
+    from dramatis.memory.mirror import Where
+    from dramatis.memory.settings import MemorySettings
+    from dramatis.memory.stores import open_store
+
+    ms = MemorySettings.under(Settings.load(home=home).ensure().home)
+    shutil.copytree(embedding_cache, ms.embeddings, dirs_exist_ok=True)
+    play, short = hamlet_lore_slice()
+    index_play(open_store("shelf:t"), Embedder(ms.embeddings, threads=1), play, speeches=short)
+    monkeypatch.setenv("DRAMATIS_MEMORY_STORE", "shelf:t")
+    out = tmp_path / "run"
+    args = ["stage", "--cast", "Hamlet,Horatio", "--scene", "hamlet:1.2", "--memory"]
+    staged = CliRunner().invoke(app, [*args, "--model", "fake", "--turns", "2", "--out", str(out)])
+    assert staged.exit_code == 0, staged.output
+    thread = json.loads((out / "scene.json").read_text())["thread_id"]
+    episodic = ShelfStore("shelf:t").count("episodic", Where(equals=(("thread", thread),)))
+    assert episodic == 4 + 2  # the play's four opening speeches and the two turns
