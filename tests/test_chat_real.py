@@ -30,6 +30,7 @@ def record_partials(app) -> list[Partial]:
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_reply_streams_from_the_real_model_and_escape_stops_the_next(tmp_path, smollm2_1t):
     app = new_chat_app(tmp_path, smollm2_1t, cast="Hamlet", max_tokens=24)

@@ -188,6 +188,7 @@ def test_banned_words_never_come_out(smollm2):
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_min_tokens_holds_the_speech_open_past_its_first_line_break(smollm2):
     breaks = smollm2.breaking_tokens()
     llm = smollm2.llama

@@ -101,6 +101,7 @@ def _llama_logits(gguf, adapters: list[tuple[object, float]]) -> np.ndarray:
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_the_folded_adapter_equals_the_stacked_pair_in_llama_cpp(tmp_path):
     """llama.cpp on Gemma: a character's adapter (r=8) with a voice (r=16) stacked under it
     at 0.7, and the one folded adapter (r=24), give the same logits within llama.cpp's own

@@ -156,6 +156,7 @@ store.close()
 """
 
 
+@pytest.mark.slow
 def test_memories_survive_a_process_restart(tmp_path, embeddings, embedder):
     home = tmp_path / "home"
     script = textwrap.dedent(PROCESS)

@@ -65,6 +65,7 @@ def test_two_way_scene_streams_saves_and_resumes_in_a_new_process(tmp_path):
     check_turns(after, cast)
 
 
+@pytest.mark.slow  # the two-way scene above is the default suite's end-to-end run
 def test_four_way_cross_play_scene_seeded_from_the_play(tmp_path):
     home, out = tmp_path / "home", tmp_path / "out"
     cast = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
@@ -79,6 +80,7 @@ def test_four_way_cross_play_scene_seeded_from_the_play(tmp_path):
     assert "Hamlet, act 3, scene 1" in json.loads((out / "scene.json").read_text())["setting"]
 
 
+@pytest.mark.slow
 def test_gemma_base_model_uses_the_script_format(tmp_path, home):
     from dramatis.agents.catalog import resolve_model
     from dramatis.agents.character import AgentSettings, CharacterAgent
@@ -122,7 +124,9 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
     assert listed.returncode == 0 and listed.stdout.strip() == "", listed.stdout
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize(
+    "sig", ["SIGINT", pytest.param("SIGKILL", marks=pytest.mark.slow)]
+)  # tests/test_crash.py kills with SIGKILL in the default suite
 def test_interrupted_scene_keeps_every_saved_turn(tmp_path, sig):
     """Ctrl-C exits cleanly with a resume hint; a hard kill loses nothing saved either."""
     import signal

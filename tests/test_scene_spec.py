@@ -101,6 +101,7 @@ def dramatis(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_stage_and_resume_elsewhere_keep_the_merchants_antonio(tmp_path):
     """Real model, two processes: a relative --model path, names found in several plays."""
     home, here, elsewhere = tmp_path / "home", tmp_path / "a", tmp_path / "b"
