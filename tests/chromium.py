@@ -1,5 +1,6 @@
 """Drive headless Chromium (Debian's package) over the DevTools protocol, for the
-`--serve` check: open a page, read its text, save a screenshot. Test-only."""
+`--serve` check: open a page, read its text and its terminal's screen, save a screenshot.
+Test-only."""
 
 from __future__ import annotations
 
@@ -23,6 +24,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# textual-serve's page keeps its xterm.js Terminal in a closure. Each xterm addon's
+# activate(terminal) stores it as `this._terminal`; a setter of that name on
+# Object.prototype, installed before the page's scripts run, sees the first store, keeps
+# the Terminal as window.__xterm, and then puts the property on the addon as usual.
+CATCH_XTERM = """
+Object.defineProperty(Object.prototype, "_terminal", {
+  configurable: true,
+  get() { return undefined; },
+  set(value) {
+    if (!window.__xterm && value && value.buffer && value.buffer.active) window.__xterm = value;
+    Object.defineProperty(this, "_terminal", {value, writable: true, configurable: true, enumerable: true});
+  },
+});
+"""
+
+SCREEN = """(() => {
+  const t = window.__xterm;
+  if (!t) return null;
+  const b = t.buffer.active, lines = [];
+  for (let i = 0; i < t.rows; i++) lines.push(b.getLine(b.viewportY + i).translateToString(true));
+  return JSON.stringify({cols: t.cols, rows: t.rows, lines});
+})()"""
 
 
 class Browser:
@@ -71,6 +96,18 @@ class Browser:
     async def text(self) -> str:
         out = await self.call("Runtime.evaluate", expression="document.body.innerText")
         return str(out.get("result", {}).get("value", ""))
+
+    async def catch_terminal(self) -> None:
+        """Before navigating: keep the next page's xterm.js Terminal, for `screen`."""
+        await self.call("Page.enable")
+        await self.call("Page.addScriptToEvaluateOnNewDocument", source=CATCH_XTERM)
+
+    async def screen(self) -> dict | None:
+        """The terminal's screen as xterm.js holds it (what the page draws): cols, rows and
+        one string per row; None before the page made its terminal."""
+        out = await self.call("Runtime.evaluate", expression=SCREEN)
+        value = out.get("result", {}).get("value")
+        return json.loads(value) if value else None
 
     async def screenshot(self, path: Path) -> None:
         shot = await self.call("Page.captureScreenshot", format="png")

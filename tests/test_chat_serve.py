@@ -1,6 +1,8 @@
 """`dramatis chat --serve` in a real browser: headless Chromium opens the page served
 by textual-serve on loopback, a line typed there reaches the scene's checkpoints, and a
-screenshot of the page is saved (tests/artifacts/chat_serve.png, for a person to look at)."""
+screenshot of the page is saved (tests/artifacts/chat_serve.png, for a person to look at).
+What the page shows is checked on the terminal's screen as xterm.js holds it: the app
+drawn once at the page's size, the typed line and the reply each in the transcript once."""
 
 import asyncio
 import contextlib
@@ -53,8 +55,15 @@ def chat_turns(home: Path) -> list:
         store.close()
 
 
-async def use_in_browser(url: str, home: Path, shot: Path) -> list:
+def transcript(screen: dict) -> str:
+    """The chat transcript's text on the screen (the left box's rows), as one line."""
+    rows = [line.split("│")[1] for line in screen["lines"] if line.startswith("│")]
+    return " ".join(" ".join(rows).split())
+
+
+async def use_in_browser(url: str, home: Path, shot: Path) -> tuple[list, dict | None]:
     async with Browser(shot.parent / "profile") as page:
+        await page.catch_terminal()
         await page.call("Page.navigate", url=url)
         await asyncio.sleep(8)  # the page connects and the app process loads the model
         await page.call("Input.dispatchMouseEvent", type="mousePressed", x=300, y=600,
@@ -71,13 +80,19 @@ async def use_in_browser(url: str, home: Path, shot: Path) -> list:
                 await asyncio.sleep(1)
                 turns = chat_turns(home)
                 if len(turns) >= 2:
-                    await asyncio.sleep(1)
-                    await page.screenshot(shot)
-                    return turns
+                    break
             if turns:
                 break
+        screen = await page.screen()
+        if len(turns) >= 2:  # until the page shows the reply (or 20 s)
+            reply = " ".join(turns[1]["text"].split())
+            for _ in range(40):
+                if screen and reply in transcript(screen):
+                    break
+                await asyncio.sleep(0.5)
+                screen = await page.screen()
         await page.screenshot(shot)
-        return turns
+        return turns, screen
 
 
 @pytest.mark.slow
@@ -95,7 +110,8 @@ def test_serve_shows_the_app_in_a_browser(tmp_path):
                               start_new_session=True)  # fmt: skip
     try:
         wait_for_port(port, server)
-        turns = asyncio.run(use_in_browser(f"http://127.0.0.1:{port}/", home, tmp_path / "p.png"))
+        url = f"http://127.0.0.1:{port}/"
+        turns, screen = asyncio.run(use_in_browser(url, home, tmp_path / "p.png"))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -105,6 +121,15 @@ def test_serve_shows_the_app_in_a_browser(tmp_path):
     assert turns and turns[0] == {**turns[0], "speaker": "You", "source": "human"}
     assert turns[0]["text"] == "Good morrow, Hamlet."
     assert len(turns) >= 2 and turns[1]["speaker"] == "Hamlet"  # the model answered
+    # The page shows the app once, at the page's size (it drew 1000 columns into a page
+    # of 142 once: the rows wrapped, the input box showed three times, no transcript).
+    assert screen, "the page made no terminal"
+    text = "\n".join(screen["lines"])
+    assert "dramatis chat" in screen["lines"][0] and text.count("dramatis chat") == 1, text
+    assert text.count("Say something, or /help") == 1, text
+    shown, reply = transcript(screen), " ".join(turns[1]["text"].split())
+    assert shown.count("Good morrow, Hamlet.") == 1, text
+    assert reply and shown.count(reply) == 1, f"the reply {reply!r} is not shown once:\n{text}"
     from PIL import Image
 
     colours = Image.open(ARTIFACT).convert("RGB").getcolors(maxcolors=1 << 20) or []

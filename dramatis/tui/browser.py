@@ -6,6 +6,12 @@ quit (its SIGTERM, too, only asks the app to exit), so the process lived on afte
 page: 50-93% CPU and ~470 MB each. Here every app process runs in a session of its own;
 when its page closes it gets QUIT_SECONDS to quit, then its whole process group is
 killed. When the server stops, so does every app process it started.
+
+The page's size reaches its app process in COLUMNS and ROWS, but every dramatis command
+whose output is piped runs with COLUMNS=1000 (dramatis/core/output.py), and an app
+process's output is a pipe to the server: the app drew 1000 columns into a page of about
+140, and the page showed its wrapped rows, the input box three times and no transcript.
+So the size also travels in PAGE_SIZE, which the chat app reads (`page_size`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,15 @@ from textual_serve import server as textual_server
 from textual_serve.app_service import AppService
 
 QUIT_SECONDS = 3.0  # a page's app process that has not quit by then is killed
+PAGE_SIZE = "DRAMATIS_PAGE_SIZE"  # "COLUMNSxROWS" of the page an app process draws in
+
+
+def page_size() -> tuple[int, int] | None:
+    """The size of the page this process draws in, when it is a page's app process."""
+    columns, _, rows = os.environ.get(PAGE_SIZE, "").partition("x")
+    if not (columns.isdigit() and rows.isdigit()):
+        return None
+    return int(columns), int(rows)
 
 
 def end_group(pid: int) -> None:
@@ -32,6 +47,9 @@ class PageApp(AppService):
     """textual-serve's app service (1.1.3, pinned), in its own session, ended for sure."""
 
     live: set[int] = set()  # process groups of the pages open now
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        return {**super()._build_environment(width, height), PAGE_SIZE: f"{width}x{height}"}
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
         env = self._build_environment(width=width, height=height)

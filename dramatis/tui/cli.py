@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -101,7 +102,12 @@ def chat_cmd(
         raise DramatisError("give --cast 'Hamlet,Horatio' for a new chat or --resume THREAD_ID")
     from dramatis.tui.app import ChatApp
 
-    ChatApp(load, watch_turns=watch_turns).run()
+    size = None
+    if "TEXTUAL_DRIVER" in os.environ:  # a browser page's app process (textual-serve)
+        from dramatis.tui.browser import page_size
+
+        size = page_size()
+    ChatApp(load, watch_turns=watch_turns).run(size=size)
 
 
 def serve_command(argv: list[str]) -> str:
