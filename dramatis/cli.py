@@ -313,17 +313,17 @@ def stage(
 def _setting_and_opening(
     scene: str | None, setting: str | None, personas: list, greeting: int | None = None
 ) -> tuple[str, list]:
-    """The scene's setting (the user's, the play scene's, or a default) and its opening:
-    the play scene's first speeches, else an imported card's greeting (`--greeting N`
-    picks which), if any."""
-    from dramatis.staging import card_opening, default_setting, opening_from_play
+    """The scene's setting (the user's, the play scene's, a card's scenario, or a default)
+    and its opening: the play scene's first speeches, else an imported card's greeting
+    (`--greeting N` picks which), if any."""
+    from dramatis.staging import card_opening, cast_setting, opening_from_play
 
     if scene and greeting is not None:
         raise DramatisError("--greeting opens with a card's greeting: leave out --scene")
     if not scene:
         names = [p.name for p in personas]
         opening = card_opening(personas, len(personas) > 1, greeting)
-        return setting or default_setting(names), opening
+        return setting or cast_setting(personas, names), opening
     play_setting, opening = opening_from_play(scene)
     return setting or play_setting, opening
 

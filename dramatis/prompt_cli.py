@@ -182,7 +182,7 @@ def cast_prompt(
     from dramatis.staging import (
         card_opening,
         cast_personas,
-        default_setting,
+        cast_setting,
         load_model,
         opening_from_play,
         parse_cast,
@@ -199,7 +199,7 @@ def cast_prompt(
         play_setting, opening = opening_from_play(scene)
         setting = setting or play_setting
     else:
-        setting = setting or default_setting(names)
+        setting = setting or cast_setting(personas, names)
         opening = card_opening(personas, len(personas) > 1, greeting)
     spec = scene_spec(personas, setting=setting, source_scene=scene, model=settings.model,
                       seed=7, agent=agent)  # fmt: skip

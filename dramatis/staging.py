@@ -124,6 +124,23 @@ def default_setting(cast: Sequence[str]) -> str:
     return f"A hall in a castle, late at night. {', '.join(cast)} meet."
 
 
+def cast_setting(personas: Sequence[Persona], present: Sequence[str], user: str = "User") -> str:
+    """The setting of a scene given none and opened from no play scene (stage, chat and
+    the prompt command all ask here): the first imported card's own scenario, with
+    {{char}} and {{user}} filled as in its other fields ({{user}}: `user`, who chats),
+    else `default_setting(present)`.
+
+    cast_setting([yorick], ["Yorick", "Anna"], "Anna")  (scenario: "... {{user}} has just dug {{char}} up.")
+    -> "A churchyard near Elsinore at dusk; Anna has just dug Yorick up."
+    """
+    from dramatis.personas.cards import card_persona
+
+    for persona in personas:
+        if persona.card_source is not None and persona.scenario:
+            return card_persona(persona.card_source, user).scenario
+    return default_setting(present)
+
+
 @dataclass
 class Staged:
     spec: SceneSpec

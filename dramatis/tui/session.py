@@ -27,7 +27,7 @@ from dramatis.staging import (
     build_scene,
     card_opening,
     cast_personas,
-    default_setting,
+    cast_setting,
     new_thread_id,
     opening_from_play,
     parse_cast,
@@ -145,7 +145,7 @@ def new_spec(options: ChatOptions, thread_id: str | None = None) -> tuple[SceneS
     make_policy(options.policy)  # fail on a bad name before loading anything
     if home is not None:
         missing_lore(options.lore, names, LoreStore(home))
-    setting = default_setting(names + [human])
+    setting = cast_setting(personas, names + [human], human)  # a card's scenario, {{user}}: you
     if options.scene and options.greeting is not None:
         raise DramatisError("--greeting opens with a card's greeting: leave out --scene")
     if options.scene:
