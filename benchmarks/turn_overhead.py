@@ -1,21 +1,28 @@
 """Scene-turn overhead: a full scene turn vs raw llama.cpp generation of the same tokens.
 
 Each scene turn (LangGraph graph, SQLite checkpoint, prompt building, impersonation
-guard, streaming) runs on the bundled model while every prompt and sampling setting
-the agents use is recorded; right after it, the same generations are replayed with
-llama-cpp-python's plain `create_completion` on a second, separately loaded copy of
-the model. Both copies see the same prompts in the same order (same prefix-cache
-behaviour) and sample the same tokens; back-to-back pairs share whatever load the
-machine has.
+guard, streaming) runs on the model (the settings' model, Gemma 3 270M by default;
+--model for another) while every generation the agents ask for is recorded: prompt,
+`Sampling`, what it streamed, whether the scene read it to its end, and how many tokens
+llama.cpp sampled. Right after it, the same generations are replayed with llama-cpp-
+python's plain `create_completion` on a second, separately loaded copy of the model,
+with the very arguments the backend builds from that `Sampling` (temperature, top_p,
+repeat and presence penalties, the banned words' logit bias, boosted words and
+min_tokens through the same logits processor, stops, seed), streamed, and stopped where
+the scene stopped reading. Both copies see the same prompts in the same order (same
+prefix-cache behaviour); back-to-back pairs share whatever load the machine has.
 
     .venv/bin/python benchmarks/turn_overhead.py [--turns 8] [--rounds 4] [--threads 1]
+        [--model gemma3-270m]
 
-Rounds come in pairs with one seed: the first runs each scene turn and then its replay,
-the second replays the first round's generations and then runs the scene turn, which must
-ask for the same generations. Every replay must produce the text the scene streamed (the
-scene may stop a generation early), or the comparison is void and the script exits 1.
+Rounds come in pairs with one seed, so the order alternates: the first runs each scene
+turn and then its replay, the second replays the first round's generations and then
+runs the scene turn, which must ask for the same generations. Every replay must produce
+the scene's text with the same number of sampled tokens, or the comparison is void and
+the script exits 1 naming the turns.
 
-Prints the ratio scene-turn time / raw-generation time (target <= 1.05) and tokens/s.
+Prints the ratio scene-turn time / raw-generation time (target <= 1.05) overall, as
+median and range over rounds and over turns, and tokens/s.
 """
 
 from __future__ import annotations
