@@ -108,3 +108,27 @@ def test_replay_with_the_scene_sampling_generates_the_same_tokens():
     assert not first.finished and first.tokens >= 1
     _, again = turn_overhead.replay(b, counts[1], first)
     assert mismatch([first], [again]) is None
+
+
+def test_spread_reports_median_and_range():
+    assert turn_overhead.spread([1.0, 1.2, 1.1]) == "median 1.100 (1.000-1.200)"
+
+
+@pytest.mark.slow
+def test_adapter_benchmark_makes_adapters_the_default_model_loads(tmp_path):
+    """With no trained adapters in the home, the benchmark's four random adapters take the
+    default model's shape, and llama.cpp mounts one and generates with it."""
+    import adapters
+
+    from dramatis.agents.llama_backend import LlamaCppModel
+
+    path = default_gguf()
+    files = adapters.adapter_files(tmp_path / "home", tmp_path, "f16", path)
+    assert len(files) == 4
+    assert {gguf_metadata(f)["general.architecture"] for f in files} == {"gemma3"}
+    model = LlamaCppModel(path, n_threads=1)
+    model.load_adapter("a0", files[0])
+    text = model.generate(
+        adapters.prompt_for(model, 0), Sampling(max_tokens=4, seed=0, adapter="a0")
+    )
+    assert text.tokens > 0
