@@ -65,7 +65,12 @@ async def use_in_browser(url: str, home: Path, shot: Path) -> tuple[list, dict |
     async with Browser(shot.parent / "profile") as page:
         await page.catch_terminal()
         await page.call("Page.navigate", url=url)
-        await asyncio.sleep(8)  # the page connects and the app process loads the model
+        for _ in range(240):  # until the page shows the app's input box (or 2 minutes)
+            await asyncio.sleep(0.5)
+            screen = await page.screen()
+            if screen and "Say something, or /help" in "\n".join(screen["lines"]):
+                break
+        await asyncio.sleep(2)  # the app process loads the model
         await page.call("Input.dispatchMouseEvent", type="mousePressed", x=300, y=600,
                         button="left", clickCount=1)  # fmt: skip
         await page.call("Input.dispatchMouseEvent", type="mouseReleased", x=300, y=600,
@@ -87,7 +92,7 @@ async def use_in_browser(url: str, home: Path, shot: Path) -> tuple[list, dict |
         if len(turns) >= 2:  # until the page shows the reply (or 20 s)
             reply = " ".join(turns[1]["text"].split())
             for _ in range(40):
-                if screen and reply in transcript(screen):
+                if screen and f"HAMLET: {reply}" in transcript(screen):
                     break
                 await asyncio.sleep(0.5)
                 screen = await page.screen()
@@ -118,7 +123,9 @@ def test_serve_shows_the_app_in_a_browser(tmp_path):
         log.close()
     ARTIFACT.parent.mkdir(exist_ok=True)
     shutil.copy(tmp_path / "p.png", ARTIFACT)
-    assert turns and turns[0] == {**turns[0], "speaker": "You", "source": "human"}
+    shown_text = "\n".join(screen["lines"]) if screen else "no terminal"
+    assert turns, f"the typed line was not saved; the page showed:\n{shown_text}"
+    assert turns[0] == {**turns[0], "speaker": "You", "source": "human"}
     assert turns[0]["text"] == "Good morrow, Hamlet."
     assert len(turns) >= 2 and turns[1]["speaker"] == "Hamlet"  # the model answered
     # The page shows the app once, at the page's size (it drew 1000 columns into a page
@@ -128,8 +135,8 @@ def test_serve_shows_the_app_in_a_browser(tmp_path):
     assert "dramatis chat" in screen["lines"][0] and text.count("dramatis chat") == 1, text
     assert text.count("Say something, or /help") == 1, text
     shown, reply = transcript(screen), " ".join(turns[1]["text"].split())
-    assert shown.count("Good morrow, Hamlet.") == 1, text
-    assert reply and shown.count(reply) == 1, f"the reply {reply!r} is not shown once:\n{text}"
+    assert shown.count("YOU: Good morrow, Hamlet.") == 1, text
+    assert reply and shown.count(f"HAMLET: {reply}") == 1, f"{reply!r} not shown once:\n{text}"
     from PIL import Image
 
     colours = Image.open(ARTIFACT).convert("RGB").getcolors(maxcolors=1 << 20) or []
