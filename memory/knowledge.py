@@ -86,19 +86,37 @@ def neighbours(graph: MemoryGraph, who: str, horizon: str) -> list[Neighbour]:
     return sorted(out, key=lambda n: (rank.get(n.relation, 99), -n.count, n.name))
 
 
+def known_people(graph: MemoryGraph, who: str, horizon: str) -> set[str]:
+    """Whom `who` knows of at `horizon`: themselves, anyone a fact of their own links them
+    to (kin in the persons list, anyone met or named to them), and anyone at either end
+    of a fact they witnessed or were told (a speech that named them)."""
+    known = {who}
+    for f in graph.facts():
+        if (who in (f.head, f.tail) or not f.public) and f.known_to(who, horizon):
+            known.update((f.head, f.tail))
+    return known
+
+
 def knows_about(
     graph: MemoryGraph, who: str, about: str, horizon: str, limit: int = 12
 ) -> list[str]:
     """What `who` knows about `about` at `horizon`, as sentences: a death first, then
-    kin and service, then whom they speak with most (co-presence is left out)."""
+    kin and service, then whom they speak with most (co-presence is left out). A fact of
+    the persons list that names a third person is left out until `who` knows of them:
+    at 1.2 Claudius knows Hamlet is his nephew, but not yet that a Horatio is his friend."""
     rank = {r: i for i, r in enumerate(PROMPT_RELATIONS)}
-    facts = [
-        f
-        for f in graph.facts_of(about)
-        if f.known_to(who, horizon)
-        and f.relation in rank
-        and not (f.relation == "died" and about == who)
-    ]
+    known: set[str] | None = None
+    facts = []
+    for f in graph.facts_of(about):
+        if not f.known_to(who, horizon) or f.relation not in rank:
+            continue
+        if f.relation == "died" and about == who:
+            continue
+        if f.public and not {f.head, f.tail} <= {who, about}:
+            known = known_people(graph, who, horizon) if known is None else known
+            if not {f.head, f.tail} <= known:
+                continue
+        facts.append(f)
     facts.sort(key=lambda f: (rank[f.relation], -f.count, f.since))
     said = (sentence(f, horizon, ended_for(graph, who, f, horizon)) for f in facts)
     return list(dict.fromkeys(said))[:limit]
