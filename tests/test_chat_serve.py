@@ -218,6 +218,43 @@ def test_a_closed_page_ends_its_app_process(tmp_path, close):
         server.wait(timeout=20)
 
 
+async def first_row(port: int, width: int, height: int) -> str:
+    """The first row the app draws for a page of width x height, as text."""
+    import re
+
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width={width}&height={height}")
+        data = b""
+        while b"\x1b[2;1H" not in data:  # the app's terminal output, up to its second row
+            msg = await ws.receive(timeout=120)
+            assert msg.type != aiohttp.WSMsgType.CLOSED, "the page's connection closed"
+            data += msg.data if msg.type == aiohttp.WSMsgType.BINARY else b""
+        await ws.close()
+    row = data.split(b"\x1b[2;1H")[0].split(b"\x1b[1;1H")[-1].decode()
+    return re.sub(r"\x1b\[[0-9;?$]*[A-Za-z]|\x1b\][^\x07]*\x07", "", row).rstrip("\n")
+
+
+def test_a_page_app_draws_at_the_pages_size(tmp_path):
+    """The app process of a page of 100 x 30 draws 100 columns. (Its output is piped to
+    the server, and piped dramatis commands run with COLUMNS=1000: it drew 1000.)"""
+    port = free_port()
+    cmd = [sys.executable, "-m", "dramatis", "chat", "--serve", "--port", str(port),
+           "--cast", "Hamlet", "--home", str(tmp_path / "home"), "--model", "smollm2"]  # fmt: skip
+    server = subprocess.Popen(cmd, env={**os.environ, "DRAMATIS_THREADS": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        row = asyncio.run(first_row(port, 100, 30))
+        assert "dramatis chat" in row and len(row) == 100, f"{len(row)} columns: {row!r}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+
+
 STUBBORN = (  # an app process that never quits: it ignores SIGTERM and its stdin
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
     "print('__GANGLION__', flush=True); time.sleep(600)"
