@@ -28,8 +28,9 @@ class Transient(DramatisError):
     The message is the whole one-line error shown when the tries run out."""
 
 
-class _Around(LanguageModel):
-    """A LanguageModel that passes everything to `inner` (adapters, counts, template)."""
+class ModelWrapper(LanguageModel):
+    """A LanguageModel that passes everything to `inner` (adapters, counts, template):
+    the base of every wrapper, which overrides only what it changes."""
 
     def __init__(self, inner: LanguageModel) -> None:
         self.inner = inner
@@ -71,7 +72,7 @@ class _Around(LanguageModel):
             close()
 
 
-class Retrying(_Around):
+class Retrying(ModelWrapper):
     """`inner`, with each request that fails `Transient` tried again up to `retries`
     times, after waits of `backoff`, 2 x `backoff`, ... seconds."""
 
@@ -135,7 +136,7 @@ def best_of(
     return (found[0] if len(found) == 1 else found[rank(found)]), attempts
 
 
-class BestOf(_Around):
+class BestOf(ModelWrapper):
     """`inner`, whose `generate` draws `n` completions (seeds seed, seed + SEED_STEP,
     ...) and keeps the one `score` rates highest; those `accept` refuses never win, and
     `extra` more draws are made to replace them. A stream gives the kept one whole."""

@@ -18,10 +18,11 @@ import math
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from dramatis.agents.model import Completion, LanguageModel, Message, Sampling
+from dramatis.agents.model import Completion, LanguageModel, Sampling
+from dramatis.agents.wrappers import ModelWrapper
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -192,12 +193,12 @@ class Cancelled(Exception):
     """The request's generation was stopped: its client left or its time ran out."""
 
 
-class Cancellable(LanguageModel):
+class Cancellable(ModelWrapper):
     """The served model for one request: every stream stops within a token of `stop`."""
 
     def __init__(self, inner: LanguageModel, stop: threading.Event) -> None:
-        self.inner, self.stop = inner, stop
-        self.name, self.supports = inner.name, inner.supports
+        super().__init__(inner)
+        self.stop = stop
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         pieces = self.inner.stream(prompt, sampling)
@@ -216,23 +217,6 @@ class Cancellable(LanguageModel):
     def generate(self, prompt: str, sampling: Sampling) -> Completion:
         pieces = list(self.stream(prompt, sampling))
         return Completion(text="".join(pieces), tokens=len(pieces))
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def render_chat(self, messages: Sequence[Message]) -> str | None:
-        return self.inner.render_chat(messages)
-
-    @property
-    def context_length(self) -> int:
-        return self.inner.context_length
-
-    @property
-    def adapters(self) -> tuple[str, ...]:
-        return self.inner.adapters
-
-    def __getattr__(self, name: str) -> Any:  # path, llama, ...: the wrapped model's
-        return getattr(self.inner, name)
 
 
 class Job:
