@@ -20,6 +20,7 @@ from dramatis.agents.model import LanguageModel
 from dramatis.agents.openai_backend import PREFIX, parse_endpoint
 from dramatis.agents.settings_check import runtime_threads
 from dramatis.core.errors import DramatisError
+from dramatis.core.registry import add_before_last
 from dramatis.core.settings import DEFAULT_MODEL, Settings
 
 # name -> (package, how to install it, one-line description)
@@ -228,13 +229,7 @@ CATCH_ALL = "file"  # any value no other backend takes is a file path, asked las
 def register_backend(backend: Backend) -> Backend:
     """Add a backend; it is asked before the file path catch-all (a kind already
     registered is refused)."""
-    if backend.kind in _BACKENDS:
-        raise ValueError(f"a backend of kind {backend.kind!r} is registered already")
-    last = _BACKENDS.pop(CATCH_ALL, None)
-    _BACKENDS[backend.kind] = backend
-    if last is not None:
-        _BACKENDS[CATCH_ALL] = last
-    return backend
+    return add_before_last(_BACKENDS, backend.kind, backend, CATCH_ALL, "backend")
 
 
 def backends() -> list[Backend]:

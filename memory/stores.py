@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dramatis.core.registry import add_before_last
 from dramatis.memory.mirror import Hit, Where
 
 
@@ -62,13 +63,7 @@ LAST = "qdrant"  # a folder, a URL or ":memory:": whatever no other store takes
 
 def register_store(entry: StoreEntry) -> StoreEntry:
     """Add a store; it is asked before qdrant (a kind already registered is refused)."""
-    if entry.kind in _REGISTRY:
-        raise ValueError(f"a memory store of kind {entry.kind!r} is registered already")
-    last = _REGISTRY.pop(LAST, None)
-    _REGISTRY[entry.kind] = entry
-    if last is not None:
-        _REGISTRY[LAST] = last
-    return entry
+    return add_before_last(_REGISTRY, entry.kind, entry, LAST, "memory store")
 
 
 def stores() -> list[StoreEntry]:
