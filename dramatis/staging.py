@@ -95,15 +95,6 @@ def new_thread_id(cast: Sequence[str]) -> str:
     return f"{'-'.join(slug(n, '') for n in cast)[:48]}-{uuid.uuid4().hex[:8]}"
 
 
-def stored_model(model: str) -> str:
-    """How a spec names its model (`parse_model`): a bundled name as it is, a path made
-    absolute so that `resume` finds it from any folder, a server's value unchanged.
-
-    stored_model("smollm2") -> "smollm2"; stored_model("m.gguf") -> "/home/me/runs/m.gguf"
-    """
-    return parse_model(model).name
-
-
 def opening_from_play(scene_ref: str) -> tuple[str, list[Turn]]:
     """(setting, opening turns) for "hamlet:3.1"."""
     if ":" not in scene_ref:

@@ -18,7 +18,7 @@ from dramatis.agents.scene_store import SceneSpec, SceneStore
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.personas import build_persona, find_persona, load_play
-from dramatis.staging import build_scene, cast_personas, stored_model
+from dramatis.staging import build_scene, cast_personas, scene_spec
 
 MERCHANT = "merchant_of_venice:Antonio,merchant_of_venice:Shylock"
 
@@ -90,8 +90,10 @@ def test_a_bad_stored_spec_is_a_one_line_error(tmp_path, change, message):
 
 def test_stored_model_paths_are_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert stored_model("smollm2") == "smollm2"
-    assert stored_model("models/m.gguf") == str(tmp_path / "models" / "m.gguf")
+    hamlet = cast_personas(["Hamlet"])
+    assert scene_spec(hamlet, setting="A hall.", model="smollm2").model == "smollm2"
+    spec = scene_spec(hamlet, setting="A hall.", model="models/m.gguf")
+    assert spec.model == str(tmp_path / "models" / "m.gguf")
 
 
 def dramatis(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
