@@ -16,6 +16,22 @@ class StubPersona:
         return f"{self.name}, a character in a play."
 
 
+class VectorsGiven:
+    """An embedder stand-in for recall tests whose queries are vectors, given directly."""
+
+    def encode(self, texts):
+        raise AssertionError("queries here are vectors")
+
+
+def unit(*xs):
+    """A unit vector in the embedding's 384 dimensions: unit(1, 1) -> [0.71, 0.71, 0, ...]."""
+    import numpy as np
+
+    v = np.zeros(384, dtype=np.float32)
+    v[: len(xs)] = xs
+    return v / np.linalg.norm(v)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A private DRAMATIS_HOME per test: no test touches the user's scenes."""

@@ -2,23 +2,12 @@
 recalled, however recent or important, so recall can return fewer than k (or none)."""
 
 import numpy as np
+from conftest import VectorsGiven as Fixed
+from conftest import unit
 
 from dramatis.memory.mirror import Where
 from dramatis.memory.retrieval import FLOOR, Horizon, Retriever, Weights
 from dramatis.memory.store import VectorStore
-
-
-class Fixed:
-    """An embedder stand-in: the query vectors are given directly."""
-
-    def encode(self, texts):
-        raise AssertionError("queries here are vectors")
-
-
-def unit(*xs):
-    v = np.zeros(384, dtype=np.float32)
-    v[: len(xs)] = xs
-    return v / np.linalg.norm(v)
 
 
 def test_recall_leaves_out_what_is_below_the_floor():

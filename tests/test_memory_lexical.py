@@ -3,22 +3,12 @@ vectors given directly (the real-model path: tests/test_memory_real.py and
 benchmarks/memory_retrieval.py)."""
 
 import numpy as np
+from conftest import VectorsGiven as Fixed
+from conftest import unit
 
 from dramatis.memory.lexical import Lexicon, words
 from dramatis.memory.retrieval import Horizon, Retriever, Weights
 from dramatis.memory.store import VectorStore
-
-
-class Fixed:
-    def encode(self, texts):
-        raise AssertionError("queries here are vectors")
-
-
-def unit(*xs):
-    v = np.zeros(384, dtype=np.float32)
-    v[: len(xs)] = xs
-    return v / np.linalg.norm(v)
-
 
 LINES = [  # (scene, text, vector)
     (1, "Good morrow, my lord, good morrow.", unit(1, 0.1)),
