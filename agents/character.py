@@ -24,7 +24,7 @@ from dramatis.agents.guard import (
     rewords,
     trim_to_sentence,
 )
-from dramatis.agents.length import length_floor, real_speeches
+from dramatis.agents.length import real_speeches, speech_bounds
 from dramatis.agents.model import LanguageModel, PromptModel, Sampling
 from dramatis.agents.prompts import (
     OUT_OF_WORLD,
@@ -105,6 +105,10 @@ class AgentSettings:
     # stops). Off: on the round-4 casts it cut speeches under the real length (Othello and
     # Iago 4 words against 10.5) and left the long ones long (docs/fidelity.md, round 6).
     end_past_floor: bool = False
+    # Length: a speech's token limit is this multiple of the same drawn real speech (at
+    # least 12 tokens, at most `max_tokens`); cut there it runs on to its sentence's end
+    # or keeps its whole sentences (0: off, `max_tokens` alone).
+    length_ceiling: float = 0.0
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
     # sentence (none: the draw is retried). 0: trimmed only.
@@ -125,7 +129,8 @@ class Draw:
     stops: tuple[str, ...]
     seed: int
     cues: tuple[str, ...] = ()  # memory words to boost
-    floor: int = 0  # least tokens before the speech may end (`CharacterAgent._floor`)
+    floor: int = 0  # least tokens before the speech may end (`CharacterAgent._bounds`)
+    limit: int = 0  # most tokens before the run-on (0: `max_tokens`)
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ class CharacterAgent(PromptMaker):
         self.adapter = adapter  # this character's LoRA on `model` (None: the bare base)
         self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
         self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
-        self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_floor`)
+        self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_bounds`)
 
     def speak(
         self,
@@ -349,10 +354,10 @@ class CharacterAgent(PromptMaker):
         earlier = [t["text"] for t in turns]
         want = max(1, self.settings.best_of)
         stream_to = on_text if want == 1 else None
-        floor = self._floor(seed)  # one length for every draw of this turn
+        floor, limit = self._bounds(seed)  # one length for every draw of this turn
         kept, attempts = best_of(
             lambda attempt: self._draw(
-                Draw(prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor),
+                Draw(prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor, limit),
                 stream_to,
             ),
             lambda candidate: self._acceptable(candidate[0], earlier, setting),
@@ -371,18 +376,24 @@ class CharacterAgent(PromptMaker):
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
 
-    def _floor(self, seed: int) -> int:
-        """This turn's least length in tokens: `length_share` of one of the character's
-        real speeches, drawn by the turn's seed (agents/length.py), or `min_tokens` when
-        that is more; at most 3/4 of `max_tokens`, so that a sentence can still end."""
+    def _bounds(self, seed: int) -> tuple[int, int]:
+        """This turn's (least length, token limit): `length_share` and `length_ceiling`
+        of one of the character's real speeches, drawn by the turn's seed
+        (agents/length.py). The floor is `min_tokens` when that is more, and at most 3/4
+        of `max_tokens`, so that a sentence can still end; the limit is at most
+        `max_tokens`, and always past the floor."""
         s = self.settings
         if self._lengths is None:
-            play = getattr(self.persona, "play", "") if s.length_share > 0 else ""
+            wanted = s.length_share > 0 or s.length_ceiling > 0
+            play = getattr(self.persona, "play", "") if wanted else ""
             texts = real_speeches(play, self.name) if play else ()
             self._lengths = tuple(self._count(" ".join(t.split())) for t in texts)
         cap = s.max_tokens * 3 // 4
-        drawn = length_floor(self._lengths, random.Random(seed), s.length_share, cap)
-        return min(max(s.min_tokens, drawn), s.max_tokens)
+        drawn, limit = speech_bounds(
+            self._lengths, random.Random(seed), s.length_share, s.length_ceiling, cap, s.max_tokens
+        )
+        floor = min(max(s.min_tokens, drawn), s.max_tokens)
+        return floor, max(limit, min(floor + 8, s.max_tokens))
 
     def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
@@ -399,7 +410,7 @@ class CharacterAgent(PromptMaker):
         """The sampling options of a draw; with `run_on`, of its run-on to a sentence end
         (that many tokens, no floor)."""
         return Sampling(
-            max_tokens=run_on or self.settings.max_tokens,
+            max_tokens=run_on or draw.limit or self.settings.max_tokens,
             min_tokens=0 if run_on else draw.floor,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
@@ -424,7 +435,7 @@ class CharacterAgent(PromptMaker):
         (at most `finish_tokens` more), then `_finish` trims what is still unfinished."""
         past = draw.floor if self.settings.end_past_floor else None
         raw, tokens, ended = self._stream(draw.prompt, self._sampling(draw), on_text, past=past)
-        cut_off = not ended and tokens >= self.settings.max_tokens
+        cut_off = not ended and tokens >= (draw.limit or self.settings.max_tokens)
         if cut_off and self.settings.finish_tokens > 0 and not self._ends(raw):
             more = self._sampling(draw, run_on=self.settings.finish_tokens)
             tail, extra, _ = self._stream(draw.prompt + raw, more, on_text, before=raw)

@@ -1,11 +1,15 @@
-"""How long a character speaks: a floor for each speech, drawn from its real speeches.
+"""How long a character speaks: a floor and a limit for each speech, drawn from its
+real speeches.
 
 A small base model ends most speeches after a clause or two (median 7 words where the
-same characters' real speeches have 14). So each turn draws one of the character's real
-speeches at random (seeded by the turn) and asks for at least `share` of its length in
-tokens before the speech may end (`Sampling.min_tokens`): Horatio stays brief, Macbeth
-runs on, and the lengths spread as the real ones do. The speech then ends where the
-model ends its sentence, so it comes out somewhat longer than the floor.
+same characters' real speeches have 14); the stage voice, which writes the printed
+plays' long dash-joined sentences, runs to the token limit instead (median 24). So each
+turn draws one of the character's real speeches at random (seeded by the turn), asks for
+at least `share` of its length in tokens before the speech may end
+(`Sampling.min_tokens`), and, with a `ceiling`, sets the turn's token limit at that
+multiple of it: Horatio stays brief, Macbeth runs on, and the lengths spread as the real
+ones do. A speech the limit cuts runs on to its sentence's end or is trimmed to its
+whole sentences (agents/character.py), so it never ends inside a clause.
 """
 
 from __future__ import annotations
@@ -34,6 +38,26 @@ def length_floor(lengths: Sequence[int], rng: random.Random, share: float, cap: 
 
     length_floor([10, 20, 40], random.Random(1), 0.5, 15) -> 5   (drew 10)
     """
-    if not lengths or share <= 0:
-        return 0
-    return max(0, min(cap, int(rng.choice(lengths) * share)))
+    return speech_bounds(lengths, rng, share, 0.0, cap, cap)[0]
+
+
+# A limit never below this many tokens: a drawn "My lord?" leaves room for a sentence.
+LEAST_LIMIT = 12
+
+
+def speech_bounds(
+    lengths: Sequence[int], rng: random.Random, share: float, ceiling: float, cap: int, limit: int
+) -> tuple[int, int]:
+    """(floor, token limit) of one speech from one of `lengths` drawn by `rng`: `share` of
+    it (at most `cap`), and `ceiling` times it (at least LEAST_LIMIT and 8 past the floor,
+    at most `limit`). With no lengths, or a share or ceiling of 0: no floor, `limit`.
+
+    speech_bounds([10, 20, 40], random.Random(1), 0.5, 1.5, 15, 60) -> (5, 15)  (drew 10)
+    """
+    if not lengths or (share <= 0 and ceiling <= 0):
+        return 0, limit
+    drawn = rng.choice(lengths)
+    floor = max(0, min(cap, int(drawn * share))) if share > 0 else 0
+    if ceiling <= 0:
+        return floor, limit
+    return floor, min(limit, max(LEAST_LIMIT, floor + 8, round(drawn * ceiling)))

@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
     "length_share": Rule(0, 2),  # of a real speech's length; above 1 runs past the plays
     "finish_tokens": Rule(0),
     "end_past_floor": Rule(),
+    "length_ceiling": Rule(0, 4),  # of the same drawn real speech; 0: max_tokens alone
     "human_card": Rule(),
     "lore": Rule(),
 }

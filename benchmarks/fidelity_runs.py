@@ -3,6 +3,8 @@
 Run:  python benchmarks/fidelity_runs.py [--out runs/fidelity] [--workers 2]
       [--configs a,b] [--seeds 1,2] [--casts round4|heldout] [--cells 2same,4cross]
       [--baseline-dramatis PATH]   (the `dramatis` of a checkout of the old default)
+      [--dramatis PATH]   (the `dramatis` of the other configurations: a snapshot, so
+                           that editing this checkout does not change a running grid)
 Then: dramatis arena score runs/fidelity/CONFIG   (one configuration at a time)
 
 A finished run (its transcript.jsonl exists) is not staged again, so an interrupted
@@ -89,6 +91,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "length-off": ["--set", "length_share=0"],
     # Round 6: the length floor's share, tuned on the round-4 casts with the voice on.
     "length-0.4": ["--set", "length_share=0.4"],
+    # Round 7: a token limit drawn with the floor (agents/length.py), tuned on the round-4
+    # casts; with and without the first-sentence-end stop past the floor.
+    "ceil-1.0": ["--set", "length_ceiling=1.0"],
+    "ceil-1.0-epf": ["--set", "length_ceiling=1.0", "--set", "end_past_floor=true"],
+    "ceil-1.5-epf": ["--set", "length_ceiling=1.5", "--set", "end_past_floor=true"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
@@ -145,11 +152,14 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--baseline-dramatis", default="")
+    ap.add_argument(
+        "--dramatis", default="", help="the `dramatis` of the other configurations (default: this one)"
+    )
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     ap.add_argument("--casts", default="round4", choices=sorted(CAST_SETS))
     ap.add_argument("--cells", default="", help="only these cells (2same,4cross)")
     args = ap.parse_args()
-    mine = str(Path(sys.executable).with_name("dramatis"))
+    mine = args.dramatis or str(Path(sys.executable).with_name("dramatis"))
     jobs = []
     for seed in map(
         int, args.seeds.split(",")

@@ -108,3 +108,45 @@ def test_past_its_floor_a_speech_ends_at_its_first_sentence_end():
         opening(), SETTING, seed=1
     )
     assert said.text == "Ay. I will go there now. And then we shall see it done."
+
+
+def test_the_token_limit_follows_the_drawn_real_speech():
+    """With `length_ceiling`, each turn's token limit is that multiple of the same real
+    speech its floor is drawn from (at least 12 tokens and 8 past the floor, at most
+    `max_tokens`): Macbeth's limits run longer than Horatio's, and off, it is `max_tokens`."""
+
+    def bounds(name: str, cast: list[str], ceiling: float) -> list[tuple[int, int]]:
+        model = FakeModel()
+        who = agent(model, name=name, cast=cast, length_share=0.8, length_ceiling=ceiling)
+        for seed in range(40):
+            who.speak(opening(cast), SETTING, seed=seed)
+        return [(s.min_tokens, s.max_tokens) for s in model.samplings]
+
+    cast = ["Macbeth", "Horatio"]
+    macbeth, horatio = bounds("Macbeth", cast, 1.0), bounds("Horatio", cast[::-1], 1.0)
+    assert statistics.median(m for _, m in macbeth) > statistics.median(m for _, m in horatio)
+    assert all(max(12, floor + 8) <= most <= 60 for floor, most in macbeth + horatio)
+    real = {len(t.split()) for t in real_speeches("macbeth", "Macbeth")}  # FakeModel: words
+    assert {m for f, m in macbeth if 12 < m < 60 and m > f + 8} <= real
+    assert {m for _, m in bounds("Macbeth", cast, 0.0)} == {60}
+    floors = [f for f, _ in bounds("Macbeth", cast, 0.0)]
+    assert floors == [f for f, _ in macbeth]  # the ceiling draws nothing of its own
+
+
+def test_a_speech_cut_at_its_drawn_limit_keeps_whole_sentences():
+    """The model would run on for 80 words; the turn's drawn limit cuts it, and with no
+    run-on the speech keeps its whole sentences up to the limit."""
+    text = " ".join(["Ay, my lord, I will go there now, and then"] * 8) + " we see it."
+    text = text.replace("now, and then Ay", "now. Ay")
+    cast, cut = ["Horatio", "Hamlet"], 0
+    for seed in range(1, 11):
+        model = FakeModel([text])
+        said = agent(
+            model, name="Horatio", cast=cast, min_tokens=2, length_ceiling=1.0, finish_tokens=0
+        ).speak(opening(cast), SETTING, seed=seed)
+        limit = model.samplings[0].max_tokens
+        assert 12 <= limit <= 60 and said.source == "model"
+        assert text.startswith(said.text) and ends_sentence(said.text)
+        assert limit - 10 < len(said.text.split()) <= limit  # sentences are 10 words
+        cut += limit < 60
+    assert cut >= 5  # Horatio's real speeches are mostly short
