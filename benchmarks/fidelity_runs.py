@@ -153,7 +153,9 @@ def main() -> int:
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--baseline-dramatis", default="")
     ap.add_argument(
-        "--dramatis", default="", help="the `dramatis` of the other configurations (default: this one)"
+        "--dramatis",
+        default="",
+        help="the `dramatis` of the other configurations (default: this one)",
     )
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     ap.add_argument("--casts", default="round4", choices=sorted(CAST_SETS))
