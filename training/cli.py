@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -143,6 +144,17 @@ def train_cmd(
             "characters; stage with it under each character's adapter: stage --stage-voice 1.",
         ),
     ] = False,
+    voice_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--voice-scale",
+            min=0.0,
+            max=2.0,
+            help="Train each character on the stage voice folded into the base at this "
+            "scale, as `stage --stage-voice S` serves it (0: the bare base). Default: 1 "
+            "where a voice exists for the model (shipped or trained here), else 0.",
+        ),
+    ] = None,
     voice_play: Annotated[
         list[str] | None,
         typer.Option(help="With --stage-voice: a play to draw from (repeat; default: all)."),
@@ -171,6 +183,11 @@ def train_cmd(
     if stage_voice and (todo or dpo):
         raise DramatisError(
             "--stage-voice trains the shared voice alone: drop the names, --default-cast and --dpo"
+        )
+    if voice_scale is not None and (stage_voice or dpo):
+        raise DramatisError(
+            "--voice-scale is for training characters: --stage-voice trains the voice itself, "
+            "and --dpo goes on on the voice its start was trained on; drop --voice-scale"
         )
     if not todo and not stage_voice:
         raise DramatisError(
@@ -208,7 +225,7 @@ def train_cmd(
         _train_voice(console, settings, cfg, voice)
         return
     rows = [
-        _train_one(console, name, (i, len(todo)), settings, cfg, play)
+        _train_one(console, name, (i, len(todo)), settings, cfg, play, voice_scale)
         for i, name in enumerate(todo, start=1)
     ]
     _summary(console, rows, started)
@@ -243,7 +260,13 @@ def _dpo_config(
 
 
 def _train_one(
-    console: Console, name: str, place: tuple[int, int], settings: Settings, cfg, play: str | None
+    console: Console,
+    name: str,
+    place: tuple[int, int],
+    settings: Settings,
+    cfg,
+    play: str | None,
+    voice_scale: float | None = None,
 ) -> tuple[str, str, bool]:
     """(character, outcome, trained?) for one character; alone, its error is raised."""
     from dramatis.core.errors import DramatisError
@@ -251,7 +274,11 @@ def _train_one(
     from dramatis.training.dpo import DPOTrainConfig
 
     dpo = isinstance(cfg, DPOTrainConfig)
-    train_character = pipeline.train_character_dpo if dpo else pipeline.train_character
+    train_character = (
+        pipeline.train_character_dpo
+        if dpo
+        else partial(pipeline.train_character, voice_scale=voice_scale)
+    )
 
     i, total = place
     if total > 1:
@@ -275,6 +302,11 @@ def _train_one(
         f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
         f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
     )
+    if m.voice and not dpo:
+        outcome += (
+            f" (on the stage voice at {m.voice['scale']:g}: the voice alone -> voice + adapter;"
+            f" bare base {m.metrics['ppl_bare']:.2f})"
+        )
     if dpo:
         outcome += (
             f" · preference accuracy {m.metrics['accuracy_before']:.2f} -> "
@@ -284,7 +316,7 @@ def _train_one(
         console.print(f"[bold]{found.name}[/bold] active · {outcome}")
         return found.name, outcome, True
     outcome += (
-        f" (worse than {'its start' if dpo else 'the base'}: kept, not active; "
+        f" (worse than {'its start' if dpo else 'the voice alone' if m.voice else 'the base'}: kept, not active; "
         f"`dramatis adapters activate '{m.character}' v{m.version}` uses it anyway)"
     )
     console.print(f"[yellow]{found.name}[/yellow] · {outcome}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -211,3 +212,38 @@ def base_heads(model_path: Path) -> tuple[int, int]:
         return int(fields[f"{arch}.{key}"].parts[-1][0])
 
     return number("attention.head_count"), number("attention.head_count_kv")
+
+
+def fold_into_model(model, lora: Lora, scale: float) -> list[str]:
+    """Add `lora` at `scale` to a transformers causal LM's weights, in place: for each
+    weight it adapts, W += scale · alpha / r · B·A (computed in float32, added in W's
+    dtype), with llama's q/k rows put back in transformers' order. The model then computes
+    what llama.cpp computes with the adapter set at `scale` (up to llama.cpp's f16
+    rounding). Returns the modules changed ("model.layers.3.self_attn.q_proj").
+
+    A module the model does not have, or of another shape, is a DramatisError: the
+    adapter was made for another base."""
+    import torch
+
+    config = model.config
+    state = peft_state(lora, config.num_attention_heads, config.num_key_value_heads)
+    prefix = "base_model.model."
+    modules = sorted({k[len(prefix) :].rsplit(".lora_", 1)[0] for k in state})
+    changed: list[tuple[Any, torch.Tensor]] = []
+    for name in modules:  # check every module before changing any
+        a = torch.from_numpy(state[f"{prefix}{name}.lora_A.weight"])
+        b = torch.from_numpy(state[f"{prefix}{name}.lora_B.weight"])
+        try:
+            weight = model.get_submodule(name).weight
+        except AttributeError:
+            weight = None
+        if weight is None or tuple(weight.shape) != (b.shape[0], a.shape[1]):
+            raise DramatisError(
+                f"the {lora.arch} adapter adapts {name}, which this {config.model_type} base "
+                "lacks or shapes otherwise: it was made for another base model"
+            )
+        changed.append((weight, (scale * lora.alpha / a.shape[0]) * (b @ a)))
+    with torch.no_grad():
+        for weight, delta in changed:
+            weight.add_(delta.to(weight.dtype))
+    return modules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tempfile
 import time
 import warnings
@@ -89,6 +90,66 @@ def open_base(settings: Settings) -> tuple[Any, Any, Any]:
     return ref, model, tokenizer
 
 
+@dataclass(frozen=True)
+class VoiceUnder:
+    """The stage voice a character's adapter is trained on, folded into the base at the
+    scale it will be served at (AdapterMeta.voice holds `to_json()`)."""
+
+    name: str  # "plays.stage-voice@shipped" or a version trained here
+    sha256: str  # of its GGUF file
+    scale: float
+    gguf: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "scale": self.scale}
+
+
+DEFAULT_VOICE_SCALE = 1.0  # what a scene stacks the stage voice at when it names none
+
+
+def voice_under(settings: Settings, model_path: Path, scale: float | None) -> VoiceUnder | None:
+    """The stage voice to train on at `scale`: None: the default scale (1) where a voice
+    exists for this base, else the bare base; 0: the bare base. A scale > 0 with no voice
+    for the base is a DramatisError."""
+    from dramatis.training.serving import find_stage_voice, voice_sha256
+
+    if scale is not None and scale <= 0:
+        return None
+    voice = find_stage_voice(settings, model_path)
+    if voice is None:
+        if scale is None:
+            return None
+        raise DramatisError(
+            f"--voice-scale {scale:g}: no stage voice for {model_path.name} to train on; "
+            "train one with `dramatis train --stage-voice`, or pass --voice-scale 0"
+        )
+    chosen = DEFAULT_VOICE_SCALE if scale is None else scale
+    return VoiceUnder(voice.name, voice_sha256(voice.gguf), chosen, voice.gguf)
+
+
+def fold_voice(c: Character, voice: VoiceUnder) -> None:
+    """Fold `voice` into the opened base's weights at its scale (training/fold.py)."""
+    from dramatis.training.fold import fold_into_model, read_gguf_lora
+
+    fold_into_model(c.model, read_gguf_lora(voice.gguf), voice.scale)
+
+
+def recorded_voice(settings: Settings, model_path: Path, meta: AdapterMeta) -> VoiceUnder | None:
+    """The voice a version was trained on, found again for further training (DPO);
+    None for a version trained on the bare base. The voice gone or changed: a DramatisError."""
+    if not meta.voice:
+        return None
+    voice = voice_under(settings, model_path, float(meta.voice["scale"]))
+    if voice is None or voice.sha256 != meta.voice.get("sha256"):
+        raise DramatisError(
+            f"{meta.character} v{meta.version} was trained on stage voice "
+            f"{meta.voice.get('name')} (sha256 {str(meta.voice.get('sha256'))[:12]}), which "
+            f"is no longer the voice for {model_path.name}: retrain it with "
+            f"`dramatis train '{meta.play}:{meta.character}'` first"
+        )
+    return voice
+
+
 def open_character(name: str, settings: Settings, play: str | None) -> Character:
     """`name`'s persona and play, and the base model opened for training."""
     from dramatis.personas import find_persona, load_play
@@ -129,20 +190,37 @@ def train_character(
     play: str | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
+    voice_scale: float | None = None,
 ) -> AdapterVersion:
     """Train `name`'s adapter on its play and register it as a new version, made active
     when its validation perplexity is no worse than the base's.
 
-    `cfg.max_minutes` bounds the whole call, not only the training loop."""
+    Trained stacked, as it serves: where a stage voice exists for the base, it is folded
+    into the base's weights at `voice_scale` (None: the scenes' default, 1; 0: the bare
+    base) before the fresh LoRA goes on, so "before" is the voice alone; the bare base's
+    validation perplexity goes in metrics["ppl_bare"]."""
+    from dramatis.training.trainer import mean_loss, validation
+
     started = time.perf_counter()
     c = open_character(name, settings, play)
     persona = c.persona
+    voice = voice_under(settings, c.ref.path, voice_scale)
     data = build_dataset(c.play, persona, cfg.data, c.count, c.render_chat)
     stats = data.stats(c.count)
     log("dataset: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+    metrics: dict[str, Any] = {}
+    if voice is not None:
+        bare = mean_loss(c.model, validation(c.tokenizer, data, cfg))
+        metrics["ppl_bare"] = math.exp(bare)
+        fold_voice(c, voice)
+        log(
+            f"on stage voice {voice.name} at scale {voice.scale:g} (folded into the base); "
+            f"bare base validation perplexity {metrics['ppl_bare']:.2f}"
+        )
     return fit_and_register(
-        settings, c, data, stats, cfg, progress, started, who=(persona.name, persona.play)
-    )
+        settings, c, data, stats, cfg, progress, started, who=(persona.name, persona.play),
+        voice=voice, metrics=metrics,
+    )  # fmt: skip
 
 
 def fit_and_register(
@@ -156,6 +234,8 @@ def fit_and_register(
     *,
     who: tuple[str, str] | None = None,
     stage: str = "sft",
+    voice: VoiceUnder | None = None,
+    metrics: dict[str, Any] | None = None,
 ) -> AdapterVersion:
     """Train a LoRA on `data` and register it with its figures (for `who`, (character,
     play); default: the dataset's own), active when it validates no worse than the base."""
@@ -177,6 +257,8 @@ def fit_and_register(
         seconds=round(result.seconds, 1),
         stopped_by=result.stopped_by,
         stage=stage,
+        metrics=metrics or {},
+        voice=voice.to_json() if voice else None,
     )
     return register(settings, result.model, meta, c.model.config)
 
@@ -224,6 +306,9 @@ def train_character_dpo(
             f"{', '.join(data.val_scenes)}: retrain it with `dramatis train {c.persona.name}`"
         )
     prefs = build_preferences(c.play, data, cfg.pairs)
+    voice = recorded_voice(settings, c.ref.path, start.meta) if start else None
+    if voice is not None:  # go on from the start where it was trained: on its voice
+        fold_voice(c, voice)
     model = load_adapter(c.model, start.folder) if start else fresh_adapter(c.model, cfg)
     if cfg.pairs.own_replies:
         reply = own_reply(model, c.tokenizer, cfg.max_target_tokens, cfg.seed)
@@ -258,6 +343,7 @@ def train_character_dpo(
         stopped_by=result.stopped_by,
         stage="dpo",
         parent=start.version if start else None,
+        voice=voice.to_json() if voice else None,
         metrics={
             "beta": cfg.beta,
             "val_pairs": result.val_pairs,

@@ -54,6 +54,10 @@ class AdapterMeta(BaseModel):
     stage: str = "sft"
     parent: int | None = None
     metrics: dict = Field(default_factory=dict)  # stage-specific figures (DPO: accuracies)
+    # The stage voice folded into the base it was trained on (training/pipeline.py
+    # VoiceUnder: {"name", "sha256" of its GGUF file, "scale"}); None: the bare base.
+    # Then ppl_before is the voice alone's, and metrics["ppl_bare"] the bare base's.
+    voice: dict | None = None
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
 

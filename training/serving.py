@@ -105,6 +105,17 @@ def find_stage_voice(settings: Settings, model_path: Path) -> StageVoice | None:
     return StageVoice(f"plays.stage-voice@{SHIPPED}", path, sha, note)
 
 
+def voice_sha256(path: Path) -> str:
+    """The sha256 of a stage voice's GGUF file (what an adapter trained on it records)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def voice_available(settings: Settings, model_path: Path) -> bool:
     """Whether a stage voice exists for this base: one trained here or the shipped one."""
     return find_stage_voice(settings, model_path) is not None

@@ -139,6 +139,12 @@ def example_loss(model, enc: Encoded, *, prompt_grad: bool = True):
     return torch.nn.functional.cross_entropy(tail.logits[0], targets)  # [n_target, vocab]
 
 
+def validation(tokenizer, data: Dataset, cfg: TrainConfig) -> list[Encoded]:
+    """The validation pairs `train` scores, encoded: the first `cfg.val_examples` (0: all)."""
+    val_set = data.val[: cfg.val_examples] if cfg.val_examples else data.val
+    return [encode(tokenizer, e, cfg.max_target_tokens) for e in val_set]
+
+
 def mean_loss(model, encoded: Sequence[Encoded]) -> float:
     """Token-weighted mean target loss over `encoded`, no gradients."""
     import torch
@@ -200,10 +206,9 @@ def train(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     train_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in data.train]
-    val_set = data.val[: cfg.val_examples] if cfg.val_examples else data.val
-    val_enc = [encode(tokenizer, e, cfg.max_target_tokens) for e in val_set]
+    val_enc = validation(tokenizer, data, cfg)
     model = prepare_model(base_model, cfg)
-    before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is the base model
+    before = mean_loss(model, val_enc)  # LoRA B starts at zero: this is `base_model` as given
     budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
     loop = fit(model, train_enc, cfg, budget, progress)
     model.eval()
