@@ -198,7 +198,7 @@ def build_scene(
     elif spec.adapters:
         from dramatis.training.serving import mount_adapters
 
-        chosen, notes = mount_adapters(model, personas, settings, model_path)
+        chosen, notes = mount_adapters(model, personas, settings, model_path, spec.stage_voice)
     if spec.stage_voice:
         from dramatis.training.serving import mount_stage_voice
 

@@ -406,6 +406,64 @@ def list_cmd(
     Console().print(table if chars else f"no adapters in {registry.root}")
 
 
+@adapters_app.command("score")
+def score_cmd(
+    name: CharacterArg,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to score, e.g. v2 (default: active).")
+    ] = None,
+    voice_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--voice-scale",
+            min=0.0,
+            max=2.0,
+            help="Serve it on the stage voice at this scale (0: the bare base; default 1 "
+            "where a voice exists for the model).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Base model: bundled name or .gguf path.")
+    ] = None,
+    home: Home = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable JSON only.")
+    ] = False,
+) -> None:
+    """Validation perplexity of an adapter on its own held-out pairs: the bare base, the
+    stage voice alone, and the adapter stacked on the voice (whatever it was trained on)."""
+    from dataclasses import asdict
+
+    from dramatis.core.errors import DramatisError
+    from dramatis.training.pipeline import score_version
+    from dramatis.training.serving import trained_on
+
+    settings = Settings.load(home=home, model=model).ensure()
+    registry = _registry(settings.home)
+    character, play = registry.find_character(name)
+    if version is None:
+        found = registry.active(character, play)
+        if found is None:
+            raise DramatisError(f"{character} ({play}) has no active adapter: pass --version vN")
+    else:
+        found = registry.get(character, play, _version(version))
+    score = score_version(settings, found, voice_scale)
+    if as_json:
+        typer.echo(json.dumps({"adapter": found.name, **asdict(score)}, indent=2))
+        return
+    voice = (
+        f" · the stage voice at {score.voice_scale:g} alone {score.voice:.2f}"
+        if score.voice is not None
+        else ""
+    )
+    on = f"on the voice at {score.voice_scale:g}" if score.voice is not None else "on the bare base"
+    typer.echo(
+        f"{found.name} (trained on {trained_on(found.meta)}), validation perplexity: bare base "
+        f"{score.bare:.2f}{voice} · the adapter {on} {score.adapter:.2f}"
+        + ("" if score.same_pairs else " (warning: its pairs have changed since it was trained)")
+    )
+
+
 def _base_label(base_model: str) -> str:
     """The base column, short: "gemma-3-270m-q4_k_m.gguf" -> "gemma-3-270m";
     "SmolLM2-135M-Instruct.Q4_1.gguf" -> "SmolLM2-135M"."""

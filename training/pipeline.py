@@ -381,3 +381,55 @@ def untrained_message(meta: AdapterMeta) -> str:
         f"({meta.stopped_by}), so no adapter was registered: give it more --minutes, or "
         "--steps N with no --minutes"
     )
+
+
+@dataclass
+class Score:
+    """Validation perplexity of one version's own held-out pairs, three ways."""
+
+    bare: float  # the bare base
+    voice: float | None  # the stage voice alone (None: scored without one)
+    adapter: float  # the version, on the voice when there is one
+    voice_scale: float
+    same_pairs: bool  # the pairs rebuilt are those it was trained on (same data hash)
+
+
+def score_version(settings: Settings, version: AdapterVersion, voice_scale: float | None) -> Score:
+    """Score `version` on its own validation pairs (its split, rebuilt) served on the
+    stage voice at `voice_scale` (None: 1 where a voice exists; 0: on the bare base),
+    whatever voice it was trained on: the bare base, the voice alone, then the voice with
+    the version stacked on it (peft, the voice folded into the base as it trains)."""
+    import dataclasses
+
+    from peft import PeftModel
+
+    from dramatis.training.trainer import mean_loss, validation
+
+    m = version.meta
+    c = open_character(m.character, settings, m.play)
+    if c.ref.sha256 != m.base_sha256:
+        raise DramatisError(
+            f"{version.name} was trained on {m.base_model}, not on {c.ref.name}: "
+            "score it with --model set to its base"
+        )
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    data_cfg = DataConfig(**{k: v for k, v in m.config.get("data", {}).items() if k in known})
+    cfg = replace(
+        TrainConfig(data=data_cfg),
+        **{k: m.config[k] for k in ("val_examples", "max_target_tokens") if k in m.config},
+    )
+    data = build_dataset(c.play, c.persona, data_cfg, c.count, c.render_chat)
+    val = validation(c.tokenizer, data, cfg)
+    bare = mean_loss(c.model, val)
+    voice = voice_under(settings, c.ref.path, voice_scale)
+    alone = None
+    if voice is not None:
+        fold_voice(c, voice)
+        alone = math.exp(mean_loss(c.model, val))
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        stacked = PeftModel.from_pretrained(c.model, str(version.folder)).eval()
+    return Score(
+        math.exp(bare), alone, math.exp(mean_loss(stacked, val)),
+        voice.scale if voice else 0.0, data_sha256(data) == m.data_sha256,
+    )  # fmt: skip

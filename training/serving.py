@@ -8,17 +8,24 @@ from pathlib import Path
 
 from dramatis.agents.model import LanguageModel
 from dramatis.core.settings import Settings
-from dramatis.training.registry import AdapterRegistry
+from dramatis.training.registry import AdapterMeta, AdapterRegistry
 
 
 def mount_adapters(
-    model: LanguageModel, personas: Sequence, settings: Settings, model_path: Path
+    model: LanguageModel,
+    personas: Sequence,
+    settings: Settings,
+    model_path: Path,
+    voice_scale: float | None = None,
 ) -> tuple[dict[str, str | None], list[str]]:
     """({character: adapter name or None}, notes for the user).
 
     Loads every active adapter once on `model` (GGUF for llama.cpp, the peft folder
     for the reference backend). An adapter trained on another base is refused with
     a DramatisError; a character without one speaks with the base, and a note says so.
+    With `voice_scale` (the scene's stage voice scale, 0: none), adapters trained on
+    another voice setting than the scene serves still speak, and one warning line among
+    the notes names them (`voice_mismatch`).
     """
     from dramatis.agents.hf_base import file_sha256
     from dramatis.agents.peft_backend import PeftModel
@@ -27,6 +34,7 @@ def mount_adapters(
     sha = file_sha256(model_path, settings.cache_dir)
     chosen: dict[str, str | None] = {}
     notes: list[str] = []
+    mounted: list[AdapterMeta] = []
     for persona in personas:
         found = registry.for_base(persona.name, persona.play, sha, model_path.name)
         if found is None:
@@ -43,7 +51,47 @@ def mount_adapters(
             f"{persona.name}: adapter {found.name} "
             f"(validation perplexity {found.meta.ppl_before:.1f} -> {found.meta.ppl_after:.1f})"
         )
+        mounted.append(found.meta)
+    if voice_scale is not None and mounted:
+        voice = find_stage_voice(settings, model_path) if voice_scale else None
+        warning = voice_mismatch(mounted, voice_scale, voice_sha256(voice.gguf) if voice else None)
+        if warning:
+            notes.append(warning)
     return chosen, notes
+
+
+def trained_on(meta: AdapterMeta) -> str:
+    """How an adapter's training base reads: "the bare base" or "the stage voice at 1"."""
+    if not meta.voice:
+        return "the bare base"
+    return f"the stage voice at {float(meta.voice['scale']):g}"
+
+
+def voice_mismatch(adapters: Sequence[AdapterMeta], scale: float, voice_sha: str | None) -> str:
+    """One warning line naming the adapters trained on another voice setting than the
+    one served (`scale` of the voice whose GGUF file has `voice_sha`; 0: no voice), or ""
+    when every adapter is served as it was trained."""
+    served = f"the stage voice at {scale:g}" if scale else "no stage voice"
+    off = []
+    for meta in adapters:
+        voice = meta.voice or {}
+        if not voice and not scale:
+            continue
+        if voice and scale and float(voice.get("scale", 0)) == scale:
+            if voice.get("sha256") == voice_sha:
+                continue
+            off.append(
+                f"{meta.character} (another stage voice, sha256 {str(voice.get('sha256'))[:12]})"
+            )
+            continue
+        off.append(f"{meta.character} ({trained_on(meta)})")
+    if not off:
+        return ""
+    return (
+        f"warning: this scene serves {served}, but these adapters were trained on another: "
+        f"{', '.join(off)}; they speak anyway, less well (retrain them with `dramatis train "
+        f"NAME --voice-scale {scale:g}`, or stage with the voice scale they were trained on)"
+    )
 
 
 SHIPPED_VOICE_DIR = Path(__file__).resolve().parent / "data" / "stage_voice"
@@ -80,11 +128,15 @@ def find_stage_voice(settings: Settings, model_path: Path) -> StageVoice | None:
     made active) first, else the one that ships with the package (training/data/
     stage_voice, `make stage-voice`); None when neither exists."""
     from dramatis.agents.hf_base import file_sha256
+    from dramatis.core.errors import DramatisError
     from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
 
     sha = file_sha256(model_path, settings.cache_dir)
     registry = AdapterRegistry(settings.home / "adapters")
-    found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
+    try:
+        found = registry.for_base(STAGE_VOICE, VOICE_PLAY, sha, model_path.name)
+    except DramatisError:  # voices trained here are all for other bases: none for this one
+        found = None
     if found is not None:
         m = found.meta
         ppl = (
