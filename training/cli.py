@@ -274,11 +274,9 @@ def _train_one(
     from dramatis.training.dpo import DPOTrainConfig
 
     dpo = isinstance(cfg, DPOTrainConfig)
-    train_character = (
-        pipeline.train_character_dpo
-        if dpo
-        else partial(pipeline.train_character, voice_scale=voice_scale)
-    )
+    train_character = pipeline.train_character_dpo if dpo else pipeline.train_character
+    if voice_scale is not None:  # else the pipeline's default: on the voice where one exists
+        train_character = partial(train_character, voice_scale=voice_scale)
 
     i, total = place
     if total > 1:
