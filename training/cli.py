@@ -300,7 +300,7 @@ def _train_one(
         f"{m.steps} steps ({m.stopped_by}) · {(time.perf_counter() - began) / 60:.1f} min · "
         f"validation perplexity {m.ppl_before:.2f} -> {m.ppl_after:.2f}"
     )
-    if m.voice and not dpo:
+    if not dpo and m.voice:
         outcome += (
             f" (on the stage voice at {m.voice['scale']:g}: the voice alone -> voice + adapter;"
             f" bare base {m.metrics['ppl_bare']:.2f})"
