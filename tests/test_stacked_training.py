@@ -334,3 +334,27 @@ def test_the_shipped_voice_folded_into_gemma_matches_peft(tmp_path, request):
         folded = base(input_ids=tokens).logits
     assert (expected - bare).abs().mean() > 1.0
     assert (folded - expected).abs().max() < 1e-3
+
+
+def test_adapters_score_prints_the_three_perplexities(stage):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    pipeline.train_character("Horatio", stage.settings, CFG, log=lambda _: None, voice_scale=0)
+    home = str(stage.settings.home)
+    result = CliRunner().invoke(app, ["adapters", "score", "hamlet:Horatio", "--home", home])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert said.startswith("hamlet.horatio@v1 (trained on the bare base), validation perplexity:")
+    assert "bare base " in said and "the stage voice at 1 alone " in said
+    assert "the adapter on the voice at 1 " in said and "warning" not in said
+    quick = CliRunner().invoke(
+        app, ["adapters", "score", "Horatio", "--home", home, "--no-baselines", "--json"]
+    )
+    assert quick.exit_code == 0, quick.output
+    score = json.loads(quick.output)
+    assert score["bare"] is None and score["voice"] is None and score["voice_scale"] == 1.0
+    assert f"the adapter on the voice at 1 {score['adapter']:.2f}" in said  # the same number

@@ -423,6 +423,13 @@ def score_cmd(
     model: Annotated[
         str | None, typer.Option(help="Base model: bundled name or .gguf path.")
     ] = None,
+    baselines: Annotated[
+        bool,
+        typer.Option(
+            help="Also score the bare base and the voice alone (--no-baselines: the adapter "
+            "only, a third of the time)."
+        ),
+    ] = True,
     home: Home = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON only.")
@@ -445,20 +452,20 @@ def score_cmd(
             raise DramatisError(f"{character} ({play}) has no active adapter: pass --version vN")
     else:
         found = registry.get(character, play, _version(version))
-    score = score_version(settings, found, voice_scale)
+    score = score_version(settings, found, voice_scale, baselines)
     if as_json:
         typer.echo(json.dumps({"adapter": found.name, **asdict(score)}, indent=2))
         return
-    voice = (
-        f" · the stage voice at {score.voice_scale:g} alone {score.voice:.2f}"
-        if score.voice is not None
-        else ""
-    )
-    on = f"on the voice at {score.voice_scale:g}" if score.voice is not None else "on the bare base"
+    parts = [] if score.bare is None else [f"bare base {score.bare:.2f}"]
+    if score.voice is not None:
+        parts.append(f"the stage voice at {score.voice_scale:g} alone {score.voice:.2f}")
+    on = f"on the voice at {score.voice_scale:g}" if score.voice_scale else "on the bare base"
+    parts.append(f"the adapter {on} {score.adapter:.2f}")
+    changed = "" if score.same_pairs else " (warning: its pairs have changed since it was trained)"
     typer.echo(
-        f"{found.name} (trained on {trained_on(found.meta)}), validation perplexity: bare base "
-        f"{score.bare:.2f}{voice} · the adapter {on} {score.adapter:.2f}"
-        + ("" if score.same_pairs else " (warning: its pairs have changed since it was trained)")
+        f"{found.name} (trained on {trained_on(found.meta)}), validation perplexity: "
+        + " · ".join(parts)
+        + changed
     )
 
 

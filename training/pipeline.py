@@ -387,18 +387,22 @@ def untrained_message(meta: AdapterMeta) -> str:
 class Score:
     """Validation perplexity of one version's own held-out pairs, three ways."""
 
-    bare: float  # the bare base
-    voice: float | None  # the stage voice alone (None: scored without one)
+    bare: float | None  # the bare base (None: not scored, baselines=False)
+    voice: float | None  # the stage voice alone (None: scored without one, or not scored)
     adapter: float  # the version, on the voice when there is one
     voice_scale: float
     same_pairs: bool  # the pairs rebuilt are those it was trained on (same data hash)
 
 
-def score_version(settings: Settings, version: AdapterVersion, voice_scale: float | None) -> Score:
+def score_version(
+    settings: Settings, version: AdapterVersion, voice_scale: float | None, baselines: bool = True
+) -> Score:
     """Score `version` on its own validation pairs (its split, rebuilt) served on the
     stage voice at `voice_scale` (None: 1 where a voice exists; 0: on the bare base),
     whatever voice it was trained on: the bare base, the voice alone, then the voice with
-    the version stacked on it (peft, the voice folded into the base as it trains)."""
+    the version stacked on it (peft, the voice folded into the base as it trains).
+    `baselines=False` scores the last alone (bare and voice come back as None): one pass
+    over the pairs instead of three."""
     import dataclasses
 
     from peft import PeftModel
@@ -420,16 +424,16 @@ def score_version(settings: Settings, version: AdapterVersion, voice_scale: floa
     )
     data = build_dataset(c.play, c.persona, data_cfg, c.count, c.render_chat)
     val = validation(c.tokenizer, data, cfg)
-    bare = mean_loss(c.model, val)
+    bare = math.exp(mean_loss(c.model, val)) if baselines else None
     voice = voice_under(settings, c.ref.path, voice_scale)
     alone = None
     if voice is not None:
         fold_voice(c, voice)
-        alone = math.exp(mean_loss(c.model, val))
+        alone = math.exp(mean_loss(c.model, val)) if baselines else None
     with warnings.catch_warnings():  # peft asks transformers a deprecated question
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         stacked = PeftModel.from_pretrained(c.model, str(version.folder)).eval()
     return Score(
-        math.exp(bare), alone, math.exp(mean_loss(stacked, val)),
+        bare, alone, math.exp(mean_loss(stacked, val)),
         voice.scale if voice else 0.0, data_sha256(data) == m.data_sha256,
     )  # fmt: skip
