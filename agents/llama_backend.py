@@ -34,6 +34,26 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of it
+PUNCTUATION = frozenset(".,;:!?-'\"()[]—’")  # what `punctuation_tokens` may hold
+
+
+def unpenalise(
+    scores: np.ndarray, made: Sequence[int], spared: np.ndarray, sampling: Sampling, last_n: int
+) -> None:
+    """Undo in advance, for the `spared` tokens among the last `last_n` generated, what
+    llama.cpp's penalties (which run after the processor) will do to their logits: there a
+    logit x becomes r(x) - presence, r dividing a positive logit by the repeat penalty and
+    multiplying a negative one; here x becomes r⁻¹(x + presence), so that they end at x.
+
+    A comma at logit 2.0, repeat 1.2, presence 0.3: here 2.76, after the penalties 2.0.
+    """
+    window = np.fromiter(made[-last_n:] if last_n > 0 else made, dtype=np.intp)
+    ids = np.intersect1d(window, spared)
+    if not len(ids):
+        return
+    z = scores[ids] + sampling.presence_penalty
+    rp = sampling.repeat_penalty
+    scores[ids] = np.where(z <= 0, z / rp, z * rp)
 
 
 def _block_aligned(base: type) -> type:
@@ -123,6 +143,7 @@ class LlamaCppModel(LanguageModel):
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
+        self._marks: np.ndarray | None = None  # ids of tokens that are punctuation only
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
 
     @property
@@ -241,6 +262,19 @@ class LlamaCppModel(LanguageModel):
             self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
         return self._breaks
 
+    def punctuation_tokens(self) -> np.ndarray:
+        """Ids of the tokens whose text is punctuation marks only (",", " --", "?'"), with
+        or without spaces around them."""
+        if self._marks is None:
+            llm = self._llm
+            ids = []
+            for i in range(llm.n_vocab()):
+                text = llm.detokenize([i]).decode("utf-8", "ignore").strip(" ")
+                if text and all(c in PUNCTUATION for c in text):
+                    ids.append(i)
+            self._marks = np.array(ids, dtype=np.intp)
+        return self._marks
+
     def _processor(
         self, prompt: str, sampling: Sampling, boosts: Sequence[tuple[str, Any, set[int]]] = ()
     ) -> Callable:
@@ -258,9 +292,12 @@ class LlamaCppModel(LanguageModel):
         ids = np.fromiter(bias, dtype=np.intp, count=len(bias))
         values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
         said: set[str] = set()
+        spare = self._spared(sampling)
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             made = tuple(input_ids[start:])
+            if spare is not None:
+                unpenalise(scores, made, spare, sampling, self._llm.last_n_tokens_size)
             for word, spellings, firsts in boosts:
                 if word in said:
                     continue
@@ -282,6 +319,11 @@ class LlamaCppModel(LanguageModel):
 
         return process
 
+    def _spared(self, sampling: Sampling) -> np.ndarray | None:
+        """The punctuation tokens the penalties must leave alone, or None."""
+        penalised = sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0
+        return self.punctuation_tokens() if sampling.spare_punctuation and penalised else None
+
     def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
         from llama_cpp import LogitsProcessorList
 
@@ -295,9 +337,10 @@ class LlamaCppModel(LanguageModel):
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
-        # "No line break before N tokens" and finishing boosted words need a processor.
+        # "No line break before N tokens", finishing boosted words and sparing punctuation
+        # from the penalties need a processor.
         boosts = self._boosts(sampling)
-        if sampling.min_tokens or boosts:
+        if sampling.min_tokens or boosts or self._spared(sampling) is not None:
             processor = self._processor(prompt, sampling, boosts)
             kwargs["logits_processor"] = LogitsProcessorList([processor])
             kwargs["logit_bias"] = None

@@ -39,6 +39,9 @@ class Sampling:
     # No line break and no end of text before this many tokens (0: off): a speech of
     # some length rather than a word or two (vLLM's `min_tokens`).
     min_tokens: int = 0
+    # The repeat and presence penalties leave punctuation marks alone: a speech that has
+    # used a comma may use another (penalised, the stage voice wrote dashes instead).
+    spare_punctuation: bool = False
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
     # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:
@@ -49,7 +52,9 @@ class Sampling:
 # Sampling options a backend may lack (the `Sampling` field each names is asked for when
 # it differs from its default); every backend honours max_tokens, temperature, top_p,
 # seed and stop.
-FEATURES = ("banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty")
+FEATURES = (
+    "banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty", "spare_punctuation",
+)  # fmt: skip
 
 
 def asked_features(sampling: Sampling) -> tuple[str, ...]:
@@ -63,6 +68,8 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "min_tokens": sampling.min_tokens > 0,
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
+        "spare_punctuation": sampling.spare_punctuation
+        and (sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0),
     }
     return tuple(f for f in FEATURES if asked[f])
 
