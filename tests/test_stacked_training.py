@@ -358,3 +358,22 @@ def test_adapters_score_prints_the_three_perplexities(stage):
     score = json.loads(quick.output)
     assert score["bare"] is None and score["voice"] is None and score["voice_scale"] == 1.0
     assert f"the adapter on the voice at 1 {score['adapter']:.2f}" in said  # the same number
+
+
+def test_dpo_goes_on_on_the_voice_its_start_was_trained_on(stage, monkeypatch):
+    pytest.importorskip("trl")
+    from test_training_dpo import tiny_config, tiny_prefs
+
+    start = pipeline.train_character("Horatio", stage.settings, CFG, log=lambda _: None)
+    monkeypatch.setattr(
+        "dramatis.training.preference.build_preferences", lambda *a, **k: tiny_prefs()
+    )
+    folded = []
+    real_fold = pipeline.fold_voice
+    monkeypatch.setattr(pipeline, "fold_voice", lambda c, v: (folded.append(v), real_fold(c, v)))
+    found = pipeline.train_character_dpo(
+        "Horatio", stage.settings, tiny_config(max_steps=1), log=lambda _: None
+    )
+    assert found.meta.stage == "dpo" and found.meta.parent == start.version
+    assert found.meta.voice == start.meta.voice
+    assert [v.to_json() for v in folded] == [start.meta.voice]
