@@ -193,7 +193,8 @@ def train_character(
     voice_scale: float | None = None,
 ) -> AdapterVersion:
     """Train `name`'s adapter on its play and register it as a new version, made active
-    when its validation perplexity is no worse than the base's.
+    when its validation perplexity is no worse than what it started from (the base, or
+    the base with the voice).
 
     Trained stacked, as it serves: where a stage voice exists for the base, it is folded
     into the base's weights at `voice_scale` (None: the scenes' default, 1; 0: the bare
