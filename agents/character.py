@@ -109,9 +109,9 @@ class AgentSettings:
     # least 12 tokens, at most `max_tokens`); cut there it runs on to its sentence's end
     # or keeps its whole sentences (0: off, `max_tokens` alone).
     length_ceiling: float = 0.0
-    # The repeat and presence penalties leave punctuation marks alone (agents/model.py
-    # Sampling.spare_punctuation), so that a comma once used is not pushed out by dashes.
-    spare_punctuation: bool = False
+    # The repeat and presence penalties leave commas alone (agents/model.py
+    # Sampling.spare_commas), so that a comma once used is not pushed out by dashes.
+    spare_commas: bool = False
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
     # sentence (none: the draw is retried). 0: trimmed only.
@@ -425,7 +425,7 @@ class CharacterAgent(PromptMaker):
             banned=OUT_OF_WORLD if self._can("banned") and self.settings.ban_out_of_world else (),
             boosted=draw.cues if self._can("boosted") else (),
             boost=self.settings.memory_boost if draw.cues and self._can("boosted") else 0.0,
-            spare_punctuation=self.settings.spare_punctuation and self._can("spare_punctuation"),
+            spare_commas=self.settings.spare_commas and self._can("spare_commas"),
         )
 
     def _can(self, feature: str) -> bool:

@@ -34,7 +34,6 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of it
-PUNCTUATION = frozenset(".,;:!?-'\"()[]—’")  # what `punctuation_tokens` may hold
 
 
 def unpenalise(
@@ -143,7 +142,7 @@ class LlamaCppModel(LanguageModel):
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
-        self._marks: np.ndarray | None = None  # ids of tokens that are punctuation only
+        self._commas: np.ndarray | None = None  # ids of tokens that are commas only
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
 
     @property
@@ -262,18 +261,18 @@ class LlamaCppModel(LanguageModel):
             self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
         return self._breaks
 
-    def punctuation_tokens(self) -> np.ndarray:
-        """Ids of the tokens whose text is punctuation marks only (",", " --", "?'"), with
-        or without spaces around them."""
-        if self._marks is None:
+    def comma_tokens(self) -> np.ndarray:
+        """Ids of the tokens whose text is commas only (",", " ,"), with or without spaces
+        around them."""
+        if self._commas is None:
             llm = self._llm
             ids = []
             for i in range(llm.n_vocab()):
                 text = llm.detokenize([i]).decode("utf-8", "ignore").strip(" ")
-                if text and all(c in PUNCTUATION for c in text):
+                if text and set(text) == {","}:
                     ids.append(i)
-            self._marks = np.array(ids, dtype=np.intp)
-        return self._marks
+            self._commas = np.array(ids, dtype=np.intp)
+        return self._commas
 
     def _processor(
         self, prompt: str, sampling: Sampling, boosts: Sequence[tuple[str, Any, set[int]]] = ()
@@ -320,9 +319,9 @@ class LlamaCppModel(LanguageModel):
         return process
 
     def _spared(self, sampling: Sampling) -> np.ndarray | None:
-        """The punctuation tokens the penalties must leave alone, or None."""
+        """The comma tokens the penalties must leave alone, or None."""
         penalised = sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0
-        return self.punctuation_tokens() if sampling.spare_punctuation and penalised else None
+        return self.comma_tokens() if sampling.spare_commas and penalised else None
 
     def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
         from llama_cpp import LogitsProcessorList
@@ -337,8 +336,8 @@ class LlamaCppModel(LanguageModel):
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
-        # "No line break before N tokens", finishing boosted words and sparing punctuation
-        # from the penalties need a processor.
+        # "No line break before N tokens", finishing boosted words and sparing commas from
+        # the penalties need a processor.
         boosts = self._boosts(sampling)
         if sampling.min_tokens or boosts or self._spared(sampling) is not None:
             processor = self._processor(prompt, sampling, boosts)

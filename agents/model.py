@@ -39,9 +39,10 @@ class Sampling:
     # No line break and no end of text before this many tokens (0: off): a speech of
     # some length rather than a word or two (vLLM's `min_tokens`).
     min_tokens: int = 0
-    # The repeat and presence penalties leave punctuation marks alone: a speech that has
-    # used a comma may use another (penalised, the stage voice wrote dashes instead).
-    spare_punctuation: bool = False
+    # The repeat and presence penalties leave commas alone: a speech that has used a
+    # comma may use another (penalised, the stage voice wrote dashes and question marks
+    # instead: 4 commas per 100 words against the plays' 10, 3.5 dashes against 0.8).
+    spare_commas: bool = False
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
     # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:
@@ -53,7 +54,7 @@ class Sampling:
 # it differs from its default); every backend honours max_tokens, temperature, top_p,
 # seed and stop.
 FEATURES = (
-    "banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty", "spare_punctuation",
+    "banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty", "spare_commas",
 )  # fmt: skip
 
 
@@ -68,7 +69,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "min_tokens": sampling.min_tokens > 0,
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
-        "spare_punctuation": sampling.spare_punctuation
+        "spare_commas": sampling.spare_commas
         and (sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0),
     }
     return tuple(f for f in FEATURES if asked[f])

@@ -92,7 +92,7 @@ RULES: dict[str, Rule] = {
     "finish_tokens": Rule(0),
     "end_past_floor": Rule(),
     "length_ceiling": Rule(0, 4),  # of the same drawn real speech; 0: max_tokens alone
-    "spare_punctuation": Rule(),
+    "spare_commas": Rule(),
     "human_card": Rule(),
     "lore": Rule(),
 }

@@ -96,9 +96,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "ceil-1.0": ["--set", "length_ceiling=1.0"],
     "ceil-1.0-epf": ["--set", "length_ceiling=1.0", "--set", "end_past_floor=true"],
     "ceil-1.5-epf": ["--set", "length_ceiling=1.5", "--set", "end_past_floor=true"],
-    # ... and the penalties sparing punctuation marks (agents/model.py spare_punctuation)
-    "spare": ["--set", "spare_punctuation=true"],
-    "spare-ceil": ["--set", "spare_punctuation=true", "--set", "length_ceiling=1.0"]
+    # ... and the penalties sparing commas (agents/model.py spare_commas)
+    "spare": ["--set", "spare_commas=true"],
+    "spare-ceil": ["--set", "spare_commas=true", "--set", "length_ceiling=1.0"]
     + ["--set", "end_past_floor=true"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
