@@ -377,3 +377,23 @@ def test_dpo_goes_on_on_the_voice_its_start_was_trained_on(stage, monkeypatch):
     assert found.meta.stage == "dpo" and found.meta.parent == start.version
     assert found.meta.voice == start.meta.voice
     assert [v.to_json() for v in folded] == [start.meta.voice]
+
+
+def test_adapters_list_says_what_each_version_was_trained_on(stage):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dramatis.cli import app
+
+    pipeline.train_character("Horatio", stage.settings, CFG, log=lambda _: None, voice_scale=0.5)
+    pipeline.train_character("Horatio", stage.settings, CFG, log=lambda _: None, voice_scale=0)
+    home = str(stage.settings.home)
+    rows = json.loads(
+        CliRunner()
+        .invoke(app, ["adapters", "list", "hamlet:Horatio", "--home", home, "--json"])
+        .output
+    )
+    assert [r["voice"] and r["voice"]["scale"] for r in rows] == [0.5, None]
+    table = CliRunner().invoke(app, ["adapters", "list", "hamlet:Horatio", "--home", home]).output
+    assert "v1 on voice 0.5" in table and "v2 on" not in table

@@ -480,13 +480,14 @@ def _base_label(base_model: str) -> str:
 
 def _version_label(meta) -> str:
     """The version column: v2, or for a DPO version also where it started: v3 dpo (from v2);
-    the stage voice: v1 voice."""
+    the stage voice: v1 voice; one trained on the stage voice: v2 on voice 1."""
+    on = f" on voice {float(meta.voice['scale']):g}" if meta.voice else ""
     if meta.stage == "sft":
-        return f"v{meta.version}"
+        return f"v{meta.version}{on}"
     if meta.stage == "voice":
         return f"v{meta.version} voice"
     start = f"v{meta.parent}" if meta.parent else "fresh"
-    return f"v{meta.version} {meta.stage} (from {start})"
+    return f"v{meta.version} {meta.stage} (from {start}){on}"
 
 
 def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
@@ -512,6 +513,7 @@ def adapter_rows(registry, chars: list[tuple[str, str]]) -> list[dict]:
                     "stage": m.stage,
                     "parent": m.parent,
                     "metrics": m.metrics,
+                    "voice": m.voice,
                     "base_model": m.base_model,
                     "created": m.created,
                     "path": str(v.folder),
