@@ -107,11 +107,14 @@ class AgentSettings:
     end_past_floor: bool = False
     # Length: a speech's token limit is this multiple of the same drawn real speech (at
     # least 12 tokens, at most `max_tokens`); cut there it runs on to its sentence's end
-    # or keeps its whole sentences (0: off, `max_tokens` alone).
-    length_ceiling: float = 0.0
+    # or keeps its whole sentences (0: off, `max_tokens` alone). Round 7 of
+    # docs/fidelity.md: on with the voice, whose speeches ran to the limit (24 words a
+    # speech against the real 14 on held-out casts).
+    length_ceiling: float = 1.0
     # The repeat and presence penalties leave commas alone (agents/model.py
-    # Sampling.spare_commas), so that a comma once used is not pushed out by dashes.
-    spare_commas: bool = False
+    # Sampling.spare_commas), so that a comma once used is not pushed out by dashes
+    # (docs/fidelity.md, round 7).
+    spare_commas: bool = True
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole
     # sentence (none: the draw is retried). 0: trimmed only.
