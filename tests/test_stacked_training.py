@@ -356,7 +356,8 @@ def test_adapters_score_prints_the_three_perplexities(stage):
     )
     assert quick.exit_code == 0, quick.output
     score = json.loads(quick.output)
-    assert score["bare"] is None and score["voice"] is None and score["voice_scale"] == 1.0
+    assert score["name"] == "hamlet.horatio@v1" and score["voice_scale"] == 1.0
+    assert score["bare"] is None and score["voice"] is None
     assert f"the adapter on the voice at 1 {score['adapter']:.2f}" in said  # the same number
 
 

@@ -454,7 +454,7 @@ def score_cmd(
         found = registry.get(character, play, _version(version))
     score = score_version(settings, found, voice_scale, baselines)
     if as_json:
-        typer.echo(json.dumps({"adapter": found.name, **asdict(score)}, indent=2))
+        typer.echo(json.dumps({"name": found.name, **asdict(score)}, indent=2))
         return
     parts = [] if score.bare is None else [f"bare base {score.bare:.2f}"]
     if score.voice is not None:
