@@ -69,8 +69,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "min_tokens": sampling.min_tokens > 0,
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
-        "spare_commas": sampling.spare_commas
-        and (sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0),
+        "spare_commas": sampling.spare_commas,
     }
     return tuple(f for f in FEATURES if asked[f])
 

@@ -26,6 +26,7 @@ ASKS = {
     "min_tokens": Sampling(max_tokens=4, seed=1, min_tokens=2),
     "presence_penalty": Sampling(max_tokens=4, seed=1, presence_penalty=0.5),
     "repeat_penalty": Sampling(max_tokens=4, seed=1, repeat_penalty=1.3),
+    "spare_commas": Sampling(max_tokens=4, seed=1, spare_commas=True),
 }
 
 
