@@ -195,13 +195,16 @@ def test_settings_out_of_range_stop_a_stage_with_one_line(tmp_path, env, words):
 # -- 3. one writer per scene -------------------------------------------------------------
 
 CHILD = """
-import sys, time
+import os, sys, time
 import dramatis.agents.fake_backend as fb
 DELAY = float(sys.argv[1])
+HOLD = os.environ.get("HOLD_FILE", "")  # while this file exists, no piece comes out
 class Slow(fb.FakeModel):
     def stream(self, prompt, sampling):
         for piece in super().stream(prompt, sampling):
             time.sleep(DELAY)
+            while HOLD and os.path.exists(HOLD):
+                time.sleep(0.02)
             yield piece
 fb.FakeModel = Slow
 sys.argv = ["dramatis", *sys.argv[2:]]
@@ -210,8 +213,10 @@ main()
 """
 
 
-def child(home: Path, delay: float, *args: str) -> subprocess.Popen:
+def child(home: Path, delay: float, *args: str, hold: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "DRAMATIS_HOME": str(home), "COLUMNS": "400"}
+    if hold is not None:
+        env["HOLD_FILE"] = str(hold)
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(delay), *args],
         env=env,
@@ -226,7 +231,9 @@ def test_two_processes_resuming_one_scene_never_fork_its_history(tmp_path):
     with one line; the history stays one line of turns, each index once."""
     assert fake_stage(tmp_path, turns=1).exit_code == 0
     (thread_id,) = saved_ids(tmp_path)
-    first = child(tmp_path, 0.02, "resume", thread_id, "--turns", "3")
+    hold = tmp_path / "hold"  # the first process stays mid-turn until the second is done
+    hold.touch()
+    first = child(tmp_path, 0.02, "resume", thread_id, "--turns", "3", hold=hold)
     lock_dir = tmp_path / "locks"
     deadline = time.time() + 60
     while time.time() < deadline and not any(  # the first holds the lock
@@ -235,6 +242,7 @@ def test_two_processes_resuming_one_scene_never_fork_its_history(tmp_path):
         time.sleep(0.05)
     second = child(tmp_path, 0.0, "resume", thread_id, "--turns", "3")
     _, err2 = second.communicate(timeout=120)
+    hold.unlink()
     _, err1 = first.communicate(timeout=300)
     assert first.returncode == 0, err1
     assert second.returncode == 2, err2
