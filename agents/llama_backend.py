@@ -256,23 +256,31 @@ class LlamaCppModel(LanguageModel):
         """Ids of the tokens that end a speech: end of text, and every token whose text
         holds a line break."""
         if self._breaks is None:
-            llm = self._llm
-            ids = [i for i in range(llm.n_vocab()) if b"\n" in llm.detokenize([i], special=True)]
-            self._breaks = np.array(sorted({*ids, llm.token_eos()}), dtype=np.intp)
+            self._scan_vocabulary()
+        assert self._breaks is not None
         return self._breaks
 
     def comma_tokens(self) -> np.ndarray:
         """Ids of the tokens whose text is commas only (",", " ,"), with or without spaces
         around them."""
         if self._commas is None:
-            llm = self._llm
-            ids = []
-            for i in range(llm.n_vocab()):
-                text = llm.detokenize([i]).decode("utf-8", "ignore").strip(" ")
-                if text and set(text) == {","}:
-                    ids.append(i)
-            self._commas = np.array(ids, dtype=np.intp)
+            self._scan_vocabulary()
+        assert self._commas is not None
         return self._commas
+
+    def _scan_vocabulary(self) -> None:
+        """`breaking_tokens` and `comma_tokens` in one pass over the vocabulary (262k
+        tokens on Gemma: about 2.5 s a pass)."""
+        llm = self._llm
+        breaks, commas = [llm.token_eos()], []
+        for i in range(llm.n_vocab()):
+            text = llm.detokenize([i], special=True)
+            if b"\n" in text:
+                breaks.append(i)
+            elif text.strip(b" ") and set(text.strip(b" ")) == {ord(",")}:
+                commas.append(i)
+        self._breaks = np.array(sorted(set(breaks)), dtype=np.intp)
+        self._commas = np.array(commas, dtype=np.intp)
 
     def _processor(
         self, prompt: str, sampling: Sampling, boosts: Sequence[tuple[str, Any, set[int]]] = ()

@@ -16,6 +16,7 @@ answers' shapes in serve_replies.py.
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -124,6 +125,7 @@ class ServeState:
     model: LanguageModel
     api_key: str | None = None
     adapters: bool = False
+    voice_scale: float = 0.0  # the stage voice stacked under every character (0: none)
     default_max_tokens: int = 120
     prompt_format: str = AgentSettings.prompt_format  # page | auto | chat | script
     max_body: int = 1 << 20  # bytes of one request body (413 above)
@@ -152,7 +154,12 @@ class ServeState:
             path = getattr(self.model, "path", None) or self.model_spec.gguf(
                 self.settings.cache_dir
             )
-            chosen, _ = mount_adapters(self.model, [persona], self.settings, path)
+            chosen, notes = mount_adapters(
+                self.model, [persona], self.settings, path, self.voice_scale
+            )
+            for note in notes:  # an adapter trained on another voice setting still speaks
+                if note.startswith("warning:"):
+                    print(f"dramatis: {note}", file=sys.stderr, flush=True)
             self._adapter_of.update(chosen)
         return self._adapter_of[persona.name]
 

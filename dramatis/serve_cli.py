@@ -113,8 +113,9 @@ def serve_cmd(
         raise DramatisError(
             f"--format chat: model {settings.model} has no chat template: use page or script"
         )
-    mount_voice(loaded, settings, stage_voice)
+    voice_scale = mount_voice(loaded, settings, stage_voice)
     state = ServeState(
+        voice_scale=voice_scale,
         settings=settings,
         model=loaded,
         api_key=api_key,
@@ -133,17 +134,19 @@ def serve_cmd(
     uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
 
 
-def mount_voice(model, settings: Settings, scale: float | None) -> None:
+def mount_voice(model, settings: Settings, scale: float | None) -> float:
     """Stack the stage voice under every character as `dramatis stage` does: at `scale`,
-    or by default at 1 where a voice exists for a local model's base."""
+    or by default at 1 where a voice exists for a local model's base. The scale it used
+    (0: none)."""
     from dramatis.staging import default_voice_scale
 
     scale = default_voice_scale(model, settings) if scale is None else scale
     if not scale:
-        return
+        return 0.0
     path = getattr(model, "path", None)
     if path is None:
         raise DramatisError("--stage-voice stacks adapters on a local llama.cpp model only")
     from dramatis.training.serving import mount_stage_voice
 
     typer.echo("dramatis: " + mount_stage_voice(model, settings, Path(path), scale))
+    return scale

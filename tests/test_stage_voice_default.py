@@ -76,8 +76,8 @@ def test_serve_stacks_the_voice_as_stage_does(tmp_path, gemma):
 
     settings = Settings(home=tmp_path / "home").ensure()
     model = gemma()
-    mount_voice(model, settings, None)
+    assert mount_voice(model, settings, None) == 1.0  # the scale adapters are checked against
     assert model._loras.under == ("plays.stage-voice@shipped", 1.0)
     bare = gemma()
-    mount_voice(bare, settings, 0.0)
+    assert mount_voice(bare, settings, 0.0) == 0.0
     assert bare._loras is None
