@@ -359,7 +359,14 @@ class CharacterAgent(PromptMaker):
         stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
         want = max(1, self.settings.best_of)
-        stream_to = on_text if want == 1 else None
+        shown: list[str] = []  # what `on_text` was last given, so that it ends on the speech
+
+        def show(text: str) -> None:
+            shown[:] = [text]
+            if on_text is not None:
+                on_text(text)
+
+        stream_to = show if want == 1 and on_text is not None else None
         floor, limit = self._bounds(seed)  # one length for every draw of this turn
         kept, attempts = best_of(
             lambda attempt: self._draw(
@@ -378,7 +385,7 @@ class CharacterAgent(PromptMaker):
                 on_text(text)
             return Utterance(text, 0, "fallback", attempts, elapsed, fmt)
         text, tokens = kept
-        if on_text is not None and stream_to is None:
+        if on_text is not None and shown != [text]:  # best-of-n, or a cut speech's final form
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
 

@@ -282,10 +282,14 @@ def check_fits(prompt_tokens: int, reply_tokens: int, context: int, param: str) 
 def agent_for(
     state: ServeState, body: ChatRequest, persona: Persona, user: str, model: LanguageModel
 ) -> CharacterAgent:
-    max_tokens = body.max_completion_tokens or body.max_tokens or state.default_max_tokens
+    asked = body.max_completion_tokens or body.max_tokens
+    max_tokens = asked or state.default_max_tokens
     defaults = AgentSettings()
     agent_settings = AgentSettings(
         max_tokens=max_tokens,
+        # A client's own max_tokens is the reply's limit; without one, the character's
+        # drawn length is (agents/length.py), as in a staged scene.
+        length_ceiling=0.0 if asked else defaults.length_ceiling,
         temperature=defaults.temperature if body.temperature is None else body.temperature,
         top_p=body.top_p or defaults.top_p,
         max_lines=8,
