@@ -33,14 +33,6 @@ def real_speeches(play: str, name: str) -> tuple[str, ...]:
     return tuple(s.text for s in speeches if s.speaker == name)
 
 
-def length_floor(lengths: Sequence[int], rng: random.Random, share: float, cap: int) -> int:
-    """`share` of one of `lengths` drawn by `rng`, at most `cap`; 0 with no lengths.
-
-    length_floor([10, 20, 40], random.Random(1), 0.5, 15) -> 5   (drew 10)
-    """
-    return speech_bounds(lengths, rng, share, 0.0, cap, cap)[0]
-
-
 # A limit never below this many tokens: a drawn "My lord?" leaves room for a sentence.
 LEAST_LIMIT = 12
 

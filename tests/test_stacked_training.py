@@ -20,7 +20,7 @@ from dramatis.training.dataset import Dataset, Example
 from dramatis.training.fake_adapters import Shape, random_adapter
 from dramatis.training.fold import Lora, fold_into_model, read_gguf_lora
 from dramatis.training.registry import AdapterMeta, AdapterRegistry
-from dramatis.training.serving import voice_mismatch, voice_sha256
+from dramatis.training.serving import voice_mismatch
 from dramatis.training.trainer import AdapterConfig, TrainConfig, mean_loss, validation
 from dramatis.training.voice import STAGE_VOICE, VOICE_PLAY
 
@@ -152,7 +152,7 @@ def test_a_character_trains_on_the_voice_and_records_it(stage):
     version = pipeline.train_character("Horatio", stage.settings, CFG, log=lambda _: None)
     m = version.meta
     assert m.voice == {
-        "name": stage.voice.name, "sha256": voice_sha256(stage.voice.gguf), "scale": 1.0
+        "name": stage.voice.name, "sha256": file_sha256(stage.voice.gguf), "scale": 1.0
     }  # fmt: skip
     # "before" is the voice alone, computed here the other way: peft with the voice loaded
     from peft import PeftModel
@@ -266,7 +266,7 @@ def test_a_scene_on_another_voice_setting_warns_once_and_still_speaks(tmp_path):
         update={"play": VOICE_PLAY, "base_sha256": sha, "stage": "voice"}
     )
     voice = registry.add(random_adapter(tmp_path / "v", 7, r=4), voice_meta)
-    trained = {"name": voice.name, "sha256": voice_sha256(voice.gguf), "scale": 1.0}
+    trained = {"name": voice.name, "sha256": file_sha256(voice.gguf), "scale": 1.0}
     hamlet = meta("Hamlet", trained).model_copy(
         update={"base_sha256": sha, "ppl_before": 30.0, "ppl_after": 20.0}
     )

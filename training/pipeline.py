@@ -111,7 +111,8 @@ def voice_under(settings: Settings, model_path: Path, scale: float | None) -> Vo
     """The stage voice to train on at `scale`: None: the default scale (1) where a voice
     exists for this base, else the bare base; 0: the bare base. A scale > 0 with no voice
     for the base is a DramatisError."""
-    from dramatis.training.serving import find_stage_voice, voice_sha256
+    from dramatis.agents.hf_base import file_sha256
+    from dramatis.training.serving import find_stage_voice
 
     if scale is not None and scale <= 0:
         return None
@@ -124,7 +125,7 @@ def voice_under(settings: Settings, model_path: Path, scale: float | None) -> Vo
             "train one with `dramatis train --stage-voice`, or pass --voice-scale 0"
         )
     chosen = DEFAULT_VOICE_SCALE if scale is None else scale
-    return VoiceUnder(voice.name, voice_sha256(voice.gguf), chosen, voice.gguf)
+    return VoiceUnder(voice.name, file_sha256(voice.gguf, settings.cache_dir), chosen, voice.gguf)
 
 
 def fold_voice(c: Character, voice: VoiceUnder) -> None:

@@ -54,7 +54,8 @@ def mount_adapters(
         mounted.append(found.meta)
     if voice_scale is not None and mounted:
         voice = find_stage_voice(settings, model_path) if voice_scale else None
-        warning = voice_mismatch(mounted, voice_scale, voice_sha256(voice.gguf) if voice else None)
+        voice_sha = file_sha256(voice.gguf, settings.cache_dir) if voice else None
+        warning = voice_mismatch(mounted, voice_scale, voice_sha)
         if warning:
             notes.append(warning)
     return chosen, notes
@@ -155,17 +156,6 @@ def find_stage_voice(settings: Settings, model_path: Path) -> StageVoice | None:
         f"plays; held-out perplexity {ppl.get('before')} -> {ppl.get('after')})"
     )
     return StageVoice(f"plays.stage-voice@{SHIPPED}", path, sha, note)
-
-
-def voice_sha256(path: Path) -> str:
-    """The sha256 of a stage voice's GGUF file (what an adapter trained on it records)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def voice_available(settings: Settings, model_path: Path) -> bool:
