@@ -60,22 +60,37 @@ def _block_aligned(base: type) -> type:
     (multiples of its `n_batch`, which equals `n_ubatch`) and keeping, of what it
     evaluated before, only the whole batches of a prompt (`whole` tokens): the keys and
     values of a kept block were computed exactly as a fresh process computes them, so a
-    prompt's logits do not depend on what the context evaluated before it."""
+    prompt's logits do not depend on what the context evaluated before it.
+
+    One exception, set per call with `continues`: a prompt that is the last completion's
+    prompt followed by what it made (a speech cut by its token limit, run on to its
+    sentence's end) keeps all of that evaluation, made tokens included. A new process
+    reaches the same point by the same steps (the prompt in blocks, then the tokens one
+    by one), so the logits still do not depend on the process; the kept blocks (`whole`)
+    stay those of the earlier prompt."""
 
     class BlockAligned(base):  # type: ignore[misc, valid-type]
         whole = 0  # tokens [0, whole) were evaluated as whole blocks of a prompt
+        prompted = 0  # the last completion's prompt length (0: none, or another context)
+        continues = False  # the next prompt continues the last completion
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
             tokens = list(tokens)
             block = self.n_batch
             evaluated: int = getattr(self, "n_tokens", 0)
-            n = min(evaluated, self.whole, len(tokens) - 1)  # one block stays to do
+            continues, self.continues = self.continues, False
+            n = min(evaluated, len(tokens) - 1)  # one token stays to do
             same = np.asarray(self.input_ids[:n]) == np.asarray(tokens[:n], dtype=np.intc)
             shared = int(np.argmin(same)) if n and not same.all() else n
-            self.n_tokens = self.whole = shared // block * block  # the base keeps this much
+            run_on = continues and 0 < self.prompted <= shared  # all of the last prompt
+            kept = shared if run_on else min(shared, self.whole) // block * block
+            self.whole = min(self.whole, kept // block * block)
+            self.n_tokens, self.prompted = kept, 0  # the base keeps `kept` tokens
             for i, token in enumerate(super().generate(tokens, *args, **kwargs)):
                 if i == 0:  # the prompt is evaluated
-                    self.whole = len(tokens) // block * block
+                    self.prompted = len(tokens)
+                    if not run_on:  # in blocks
+                        self.whole = len(tokens) // block * block
                 yield token
 
     return BlockAligned
@@ -178,6 +193,7 @@ class LlamaCppModel(LanguageModel):
             # the context now holds the entering set's saved prefix (or nothing)
             self._whole[before] = self._llm.whole
             self._llm.whole = self._whole.pop(self._loras.current, 0)
+            self._llm.prompted = 0
 
     @property
     def cache_stats(self) -> dict[str, int]:
@@ -356,6 +372,7 @@ class LlamaCppModel(LanguageModel):
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:
         with self._lock:
             self._use_adapter(sampling.adapter)
+            self._llm.continues = sampling.continues
             chunks = self._llm.create_completion(
                 prompt, stream=True, **self._kwargs(sampling, prompt)
             )
@@ -367,6 +384,7 @@ class LlamaCppModel(LanguageModel):
     def generate(self, prompt: str, sampling: Sampling) -> Completion:
         with self._lock:
             self._use_adapter(sampling.adapter)
+            self._llm.continues = sampling.continues
             out = cast(
                 dict[str, Any],
                 self._llm.create_completion(prompt, **self._kwargs(sampling, prompt)),

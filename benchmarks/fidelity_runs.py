@@ -100,6 +100,12 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "spare": ["--set", "spare_commas=true"],
     "spare-ceil": ["--set", "spare_commas=true", "--set", "length_ceiling=1.0"]
     + ["--set", "end_past_floor=true"],
+    # Round 8, tuned on the round-4 casts: the run-on past a cut (finish_tokens, 24 by
+    # default), the floor's share, and the stage voice's scale.
+    "fin-0": ["--set", "finish_tokens=0"],
+    "fin-8": ["--set", "finish_tokens=8"],
+    "share-0.6": ["--set", "length_share=0.6"],
+    "voice-1.5": ["--stage-voice", "1.5"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

@@ -57,14 +57,18 @@ class Call:
 
 
 class PrefillCounter:
-    """Wraps a `llama_cpp.Llama` instance's `generate` and `eval` to record each `Call`."""
+    """Wraps a `llama_cpp.Llama` instance's `generate` and `eval` to record each `Call`;
+    with `whole`, every completion first forgets what the context holds, so that its whole
+    prompt is evaluated (the side without saved prefixes)."""
 
-    def __init__(self, llm: Any) -> None:
+    def __init__(self, llm: Any, whole: bool = False) -> None:
         self.calls: list[Call] = []
         self._fresh = False
         generate, evaluate = llm.generate, llm.eval
 
         def counted_generate(tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
+            if whole:
+                llm.whole = 0  # agents/llama_backend.py: nothing of the context is kept
             self.calls.append(Call(tuple(int(t) for t in tokens)))
             self._fresh = True
             for token in generate(tokens, *args, **kwargs):
@@ -113,17 +117,20 @@ def adapter_files(folder: Path) -> list[Path]:
     ]
 
 
-def side(gguf: Path, files: list[Path], cache_mb: float, threads: int) -> LlamaCppModel:
-    """A copy of the model with the adapters loaded as a0..a3, evaluating one token per
-    micro-batch (see the module docstring)."""
-    model = LlamaCppModel(gguf, n_threads=threads, cache_mb=cache_mb, n_ubatch=1)
+def side(
+    gguf: Path, files: list[Path], cache_mb: float, threads: int, ubatch: int
+) -> LlamaCppModel:
+    """A copy of the model with the adapters loaded as a0..a3 (none without `files`),
+    evaluating `ubatch` tokens per micro-batch (0: the backend's blocks)."""
+    model = LlamaCppModel(gguf, n_threads=threads, cache_mb=cache_mb, n_ubatch=ubatch)
     for i, f in enumerate(files):
         model.load_adapter(f"a{i}", f)
     return model
 
 
 def staged(model: LlamaCppModel, store: Any, seed: int) -> Any:
-    """The 4-way round-robin scene on `model`, character i speaking with adapter a<i>."""
+    """The 4-way round-robin scene on `model`, character i speaking with adapter a<i>
+    where the model has it."""
     from dramatis.agents.scene_store import SceneSpec
     from dramatis.staging import build_scene
 
@@ -137,7 +144,8 @@ def staged(model: LlamaCppModel, store: Any, seed: int) -> Any:
     )
     scene = build_scene(spec, store, Settings.load(), model=model).scene
     for i, name in enumerate(CAST):
-        scene.agents[name].adapter = f"a{i}"
+        if f"a{i}" in model.adapters:
+            scene.agents[name].adapter = f"a{i}"
     return scene
 
 
@@ -145,7 +153,7 @@ def run_round(models: list[LlamaCppModel], seed: int, turns: int, r: int) -> dic
     """Both sides through one scene, turn by turn, alternating which goes first."""
     from dramatis.agents.scene_store import SceneStore
 
-    counters = [PrefillCounter(m.llama) for m in models]
+    counters = [PrefillCounter(m.llama, whole=i == 1) for i, m in enumerate(models)]
     seconds = [0.0, 0.0]
     with tempfile.TemporaryDirectory() as tmp:
         stores = [SceneStore(Path(tmp) / f"side{i}.sqlite") for i in (0, 1)]
@@ -179,12 +187,25 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="scenes, seeds 3, 4, ...")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--show", action="store_true", help="print each round's transcript")
+    ap.add_argument(
+        "--scene",
+        choices=("default", "adapters"),
+        default="default",
+        help="default: the stage voice under every character, as `dramatis stage` runs; "
+        "adapters: and a LoRA of each character's own on top (a saved prefix per adapter)",
+    )
+    ap.add_argument(
+        "--ubatch",
+        type=int,
+        default=0,
+        help="tokens per micro-batch (0: the backend's 64-token blocks; 1: every token kept)",
+    )
     args = ap.parse_args()
     settings = Settings.load(n_threads=args.threads)
     gguf = resolve_model(DEFAULT_MODEL, settings.cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        files = adapter_files(Path(tmp))
-        models = [side(gguf, files, mb, args.threads) for mb in (256.0, 0.0)]
+        files = adapter_files(Path(tmp)) if args.scene == "adapters" else []
+        models = [side(gguf, files, mb, args.threads, args.ubatch) for mb in (256.0, 0.0)]
         rounds = [run_round(models, 3 + r, args.turns, r) for r in range(args.rounds)]
     void = False
     for r, got in enumerate(rounds):
@@ -209,7 +230,8 @@ def main() -> None:
         raise SystemExit("the two sides made different tokens: comparison void")
     ratios = [g["prefill"][0] / g["prefill"][1] for g in rounds]
     print(
-        f"{DEFAULT_MODEL}, {len(CAST)}-way adapter scene, {args.turns} turns x {args.rounds} "
+        f"{DEFAULT_MODEL}, {len(CAST)}-way {args.scene} scene, micro-batch "
+        f"{args.ubatch or 'blocks'}, {args.turns} turns x {args.rounds} "
         f"rounds, threads {args.threads}, same tokens on both sides: prefill with saved "
         f"prefixes / without {spread(ratios)} (target <= 0.25)"
     )
