@@ -62,17 +62,18 @@ def _block_aligned(base: type) -> type:
     values of a kept block were computed exactly as a fresh process computes them, so a
     prompt's logits do not depend on what the context evaluated before it.
 
-    One exception, set per call with `continues`: a prompt that is the last completion's
-    prompt followed by what it made (a speech cut by its token limit, run on to its
-    sentence's end) keeps all of that evaluation, made tokens included. A new process
-    reaches the same point by the same steps (the prompt in blocks, then the tokens one
-    by one), so the logits still do not depend on the process; the kept blocks (`whole`)
-    stay those of the earlier prompt."""
+    One exception, set per call with `continues`: a prompt that begins with the prompt of
+    the last completion that did not continue another (a turn's draw), as its retries
+    and its run-on do (the same prompt again; the prompt and what the draw made, run on to
+    its sentence's end), keeps all of that evaluation, made tokens included. A new process
+    reaches the same point by the same steps (the draw's prompt in blocks, then its tokens
+    one by one), so the logits still do not depend on the process; the kept blocks
+    (`whole`) stay those of the draw's prompt."""
 
     class BlockAligned(base):  # type: ignore[misc, valid-type]
         whole = 0  # tokens [0, whole) were evaluated as whole blocks of a prompt
-        prompted = 0  # the last completion's prompt length (0: none, or another context)
-        continues = False  # the next prompt continues the last completion
+        anchor = 0  # the prompt length of the last completion that did not continue
+        continues = False  # the next prompt begins with the anchor's prompt
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
             tokens = list(tokens)
@@ -82,15 +83,17 @@ def _block_aligned(base: type) -> type:
             n = min(evaluated, len(tokens) - 1)  # one token stays to do
             same = np.asarray(self.input_ids[:n]) == np.asarray(tokens[:n], dtype=np.intc)
             shared = int(np.argmin(same)) if n and not same.all() else n
-            run_on = continues and 0 < self.prompted <= shared  # all of the last prompt
-            kept = shared if run_on else min(shared, self.whole) // block * block
+            # all of the anchor's prompt but, for the same prompt again, its last token
+            kept_all = continues and 0 < self.anchor <= shared + 1
+            kept = shared if kept_all else min(shared, self.whole) // block * block
             self.whole = min(self.whole, kept // block * block)
-            self.n_tokens, self.prompted = kept, 0  # the base keeps `kept` tokens
+            self.n_tokens = kept  # the base keeps this much
+            if not kept_all:
+                self.anchor = 0
             for i, token in enumerate(super().generate(tokens, *args, **kwargs)):
-                if i == 0:  # the prompt is evaluated
-                    self.prompted = len(tokens)
-                    if not run_on:  # in blocks
-                        self.whole = len(tokens) // block * block
+                if i == 0 and not kept_all:  # the prompt is evaluated, in blocks
+                    self.whole = len(tokens) // block * block
+                    self.anchor = len(tokens)
                 yield token
 
     return BlockAligned
@@ -193,7 +196,7 @@ class LlamaCppModel(LanguageModel):
             # the context now holds the entering set's saved prefix (or nothing)
             self._whole[before] = self._llm.whole
             self._llm.whole = self._whole.pop(self._loras.current, 0)
-            self._llm.prompted = 0
+            self._llm.anchor = 0
 
     @property
     def cache_stats(self) -> dict[str, int]:

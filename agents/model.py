@@ -48,9 +48,9 @@ class Sampling:
     # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:
     # the bare base. Per request, like multi-LoRA servers name one per request.
     adapter: str | None = None
-    # The prompt is the last completion's prompt followed by the text it made (a run-on
-    # to a sentence's end): a local backend may keep all it evaluated of both, rather
-    # than evaluate the text made again as prompt (a hint; others ignore it).
+    # The prompt begins with the last completion's prompt: a retry of it, or its run-on
+    # to a sentence's end (that prompt and the text it made). A local backend may keep
+    # all it evaluated rather than evaluate it again (a hint; others ignore it).
     continues: bool = False
 
 

@@ -1,32 +1,32 @@
-"""Prefix reuse: prompt tokens llama.cpp evaluates in a four-way adapter scene, with
-saved prefixes ÷ without.
+"""Prefix reuse: prompt tokens llama.cpp evaluates in a four-way scene, with saved
+prefixes ÷ without.
 
-    .venv/bin/python benchmarks/prefix_reuse.py [--turns 16] [--rounds 2] [--threads 1]
+    .venv/bin/python benchmarks/prefix_reuse.py [--scene default|adapters] [--turns 16]
+        [--rounds 2] [--threads 1] [--ubatch 0]
 
-Each character of a 4-way round-robin scene (Hamlet, Ophelia, Macbeth, Lady Macbeth,
-default agent settings, page format, voice examples on) speaks with its own LoRA adapter
-on the default model (random Gemma-3-270M-shaped adapters, r=8, small B: they change
-the model's output a little, which is all this needs). The same scene runs on two
-copies of the model: one keeps a saved prefix per adapter (`cache_mb=256`,
-agents/prefix_cache.py), the other none (`cache_mb=0`: every speaker switch starts from
-an empty context and evaluates the whole prompt). Each turn runs on both sides back to
-back, the side that goes first alternating by turn and by round.
+A 4-way round-robin scene (Hamlet, Ophelia, Macbeth, Lady Macbeth; default agent
+settings, page format) runs on two copies of the default model, turn by turn, the side
+that goes first alternating by turn and by round. `--scene default` is the scene as
+`dramatis stage` runs it: the stage voice under every character, one shared context.
+`--scene adapters` adds a LoRA of each character's own on top (random
+Gemma-3-270M-shaped adapters, r=8, small B: they change the output a little, which is
+all this needs), so the side with saved prefixes keeps one per adapter (`cache_mb=256`,
+agents/prefix_cache.py). The side without is a new process every turn: before each
+turn's draw it forgets what its context holds and evaluates the whole prompt (the
+draw's retries and run-on keep what the draw evaluated, on both sides).
 
 Prefill is counted at llama-cpp-python's `Llama.eval`: the first batch a completion
 evaluates is its prompt's tail after the prefix llama.cpp kept; every token generated is
 recorded too. Both sides must make the same completions (same prompt tokens, same
-generated tokens, in the same order), or the run is void and the script exits 1.
-llama.cpp's CPU kernels depend on the batch size (a restored prefix plus a 40-token tail
-gave logits up to 0.77 away from one whole evaluation of the same prompt, enough to flip
-sampled tokens on every round), so both sides evaluate one token per micro-batch
-(`n_ubatch=1`): then a restored prefix plus its tail gives bit-identical logits, and any
-difference in the tokens is a real fault of the saved prefixes. This makes prefill
-slower than in use (the token counts are the measure here, not the seconds). Rounds use
+generated tokens, in the same order), or the run is void and the script exits 1. They
+do when the backend keeps only what a new process would compute the same way
+(agents/llama_backend.py: whole 64-token blocks of a prompt at fixed positions, and,
+within a turn, its draw's evaluation for the retries and the run-on); `--ubatch 1`
+evaluates one token per micro-batch instead (every token kept; slower). Rounds use
 seeds 3, 4, ...; the ratio is reported per round, with its median and range.
 
 Target (issue 22): prefill with ÷ without <= 0.25.
-Measured (2 shared cores, one llama.cpp thread, 2 rounds x 16 turns): see
-docs/architecture.md, "Prompt layout and saved prefixes".
+Measured: docs/architecture.md, "Prompt layout and saved prefixes".
 """
 
 from __future__ import annotations
@@ -58,18 +58,24 @@ class Call:
 
 class PrefillCounter:
     """Wraps a `llama_cpp.Llama` instance's `generate` and `eval` to record each `Call`;
-    with `whole`, every completion first forgets what the context holds, so that its whole
-    prompt is evaluated (the side without saved prefixes)."""
+    with `whole`, each turn's draw first forgets what the context holds, so that its whole
+    prompt is evaluated (the side without saved prefixes: a new process every turn). Its
+    retries and run-on keep what they keep in a new process (the draw's whole blocks; for
+    the run-on, the draw's evaluation)."""
 
     def __init__(self, llm: Any, whole: bool = False) -> None:
         self.calls: list[Call] = []
         self._fresh = False
+        self._draw: tuple[int, ...] = ()  # the last draw's prompt (a retry repeats it)
         generate, evaluate = llm.generate, llm.eval
 
         def counted_generate(tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
-            if whole:
-                llm.whole = 0  # agents/llama_backend.py: nothing of the context is kept
-            self.calls.append(Call(tuple(int(t) for t in tokens)))
+            prompt = tuple(int(t) for t in tokens)
+            if not llm.continues:  # a draw (not a run-on)
+                if whole and prompt != self._draw:  # a turn's first: evaluated whole
+                    llm.whole = llm.anchor = 0  # agents/llama_backend.py: nothing is kept
+                self._draw = prompt
+            self.calls.append(Call(prompt))
             self._fresh = True
             for token in generate(tokens, *args, **kwargs):
                 self.calls[-1].made.append(int(token))

@@ -75,7 +75,7 @@ def test_a_completion_that_fails_before_its_prompt_is_evaluated_claims_no_new_bl
     assert llm.whole == 4  # the one whole block kept, not the new prompt's four
 
 
-def test_a_run_on_keeps_what_its_completion_made_and_no_more_blocks():
+def test_a_run_on_or_retry_keeps_what_its_draw_evaluated_and_no_more_blocks():
     llm = _block_aligned(Context)()
     first = list(range(1, 11))
     run(llm, first)  # evaluated: the 10 prompt tokens and the made 99
@@ -83,6 +83,9 @@ def test_a_run_on_keeps_what_its_completion_made_and_no_more_blocks():
     run(llm, [*first, 99, 50])  # the prompt, what it made, then the run-on's own text
     assert llm.kept[-1] == 11  # all of it, not only the two whole blocks
     assert llm.whole == 8 and not llm.continues  # its blocks stay the first prompt's
+    llm.continues = True
+    run(llm, first)  # a retry of the draw: all of its prompt but the token that samples
+    assert llm.kept[-1] == 9 and llm.whole == 8
     run(llm, [*first, 99, 50, 99, 60, 61])  # a later prompt without the hint: blocks only
     assert llm.kept[-1] == 8
 
@@ -101,8 +104,8 @@ def test_a_run_on_hint_after_another_prompt_keeps_only_whole_blocks():
 @pytest.mark.slow  # four loads of Gemma 3 270M, twelve completions: ~1 min of CPU, 5 on a busy machine
 def test_a_prompt_says_the_same_after_earlier_prompts_as_in_a_new_process(monkeypatch):
     """Gemma 3 270M (the default model), one thread, sampled at temperature 1: three
-    prompts that share a long prefix, as a scene's turns do, each with a run-on, on one
-    model say exactly what each says on a new model. Control: with the evaluation as it was (512-token
+    prompts that share a long prefix, as a scene's turns do, each with a retry and a
+    run-on, on one model say exactly what each says on a new model. Control: with the evaluation as it was (512-token
     batches, any shared prefix kept) the same chain says something else."""
     from dramatis.agents import llama_backend
     from dramatis.agents.catalog import parse_model
@@ -117,12 +120,14 @@ def test_a_prompt_says_the_same_after_earlier_prompts_as_in_a_new_process(monkey
     base = len(page) // 3
     prompts = [page[: base + k] + "\n\nHORATIO:" for k in (300, 420, 800)]
     sampling = Sampling(max_tokens=24, temperature=1.0, top_p=0.95, seed=3)
+    retry = replace(sampling, seed=4, continues=True)
     run_on = replace(sampling, max_tokens=12, continues=True)
 
     def said(model: LlamaCppModel, prompt: str) -> str:
-        """A completion, then its run-on (which keeps what the completion made)."""
+        """A draw, a retry and the retry's run-on (these two keep what the draw evaluated)."""
         made = model.generate(prompt, sampling).text
-        return made + "|" + model.generate(prompt + made, run_on).text
+        again = model.generate(prompt, retry).text
+        return made + "|" + again + "|" + model.generate(prompt + again, run_on).text
 
     def chain_and_fresh() -> tuple[list[str], list[str]]:
         one = LlamaCppModel(gguf, n_threads=1)

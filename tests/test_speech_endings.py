@@ -39,6 +39,8 @@ def test_a_speech_cut_at_the_token_limit_runs_on_to_its_sentence_end():
     assert said.text == "I will go to the castle, and there shall find him."
     assert model.prompts[1] == model.prompts[0] + "I will go to the castle, and there"
     assert model.samplings[1].max_tokens == 6 and model.samplings[1].min_tokens == 0
+    # the run-on tells the backend it continues the draw (llama.cpp keeps the made tokens)
+    assert [s.continues for s in model.samplings] == [False, True]
 
 
 def test_a_cut_speech_keeps_its_whole_sentences_only():
