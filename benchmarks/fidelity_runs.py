@@ -106,6 +106,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "fin-8": ["--set", "finish_tokens=8"],
     "share-0.6": ["--set", "length_share=0.6"],
     "voice-1.5": ["--stage-voice", "1.5"],
+    # Lever 3 of issue 22: each character's adapter trained on the stage voice
+    # (`dramatis train NAME`, voice scale 1), stacked on it as the default serves it.
+    "adapters-on-voice": ["--adapters"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

@@ -179,7 +179,7 @@ def test_a_100_kb_setting_is_cut_to_fit_with_a_note_and_the_talk_kept():
     agent = hamlet(SmallContext(512))
     turns = [make_turn(i, ["Ophelia", "Hamlet"][i % 2], LINES[i], present=CAST2) for i in range(4)]
     prompt, _ = agent.prompt(turns, setting)
-    assert words(prompt) <= agent.room() == 512 - 84 - 8
+    assert words(prompt) <= agent.room() == 512 - (60 + 8) - 8  # speech and run-on, margin
     assert prompt.endswith("\nHAMLET:") and "HAMLET: I fear the night." in prompt
     assert "HAMLET, son to the former King of Denmark" in prompt  # the persons whole
     notes = agent.take_notes()

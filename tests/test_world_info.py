@@ -137,7 +137,7 @@ def test_the_lore_budget_is_a_quarter_of_the_prompts_room():
     )
     turns = [make_turn(0, "Ophelia", "key0 key1 key2 key3", present=["Hamlet", "Ophelia"])]
     lore = agent.prompt_input(turns, "A hall.").lore
-    assert words(lore) == 269 and int(0.25 * agent.room()) == 489  # one of them fits 489
+    assert words(lore) == 269 and int(0.25 * agent.room()) == 493  # one of them fits 493
     small = CharacterAgent(
         find_persona("Hamlet"),
         FakeModel(),
