@@ -12,10 +12,11 @@ commas and too many dashes (docs/fidelity.md, round 7).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from dramatis.personas import find_persona, load_play
+from dramatis.agents.length import real_speeches
+from dramatis.arena.runs import Run, load_run
+from dramatis.personas import find_persona
 
 MARKS = (",", "--", ";", ":", "?", "!", ".")
 
@@ -29,21 +30,18 @@ def per_100_words(texts: list[str]) -> dict[str, float]:
     return {m: 100 * sum(t.count(m) for t in texts) / words for m in MARKS}
 
 
-def runs_of(folder: Path) -> list[list[dict]]:
-    """The turns of each finished run under a configuration's folder."""
-    found = []
-    for path in sorted(folder.glob("*/transcript.jsonl")):
-        found.append([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
-    return found
+def runs_of(folder: Path) -> list[Run]:
+    """Each finished run under a configuration's folder."""
+    return [load_run(path.parent) for path in sorted(folder.glob("*/transcript.jsonl"))]
 
 
-def real_texts(runs: list[list[dict]]) -> list[str]:
+def real_texts(runs: list[Run]) -> list[str]:
     """Every real speech of every character the runs gave a generated turn."""
-    roles = {t["speaker"] for run in runs for t in run if t["source"] != "play"}
-    texts = []
+    roles = {t["speaker"] for run in runs for t in run.turns if t["source"] != "play"}
+    texts: list[str] = []
     for name in sorted(roles):
         persona = find_persona(name)
-        texts += [s.text for s in load_play(persona.play).speeches() if s.speaker == persona.name]
+        texts += real_speeches(persona.play, persona.name)
     return texts
 
 
@@ -65,7 +63,7 @@ def main() -> int:
             row = per_100_words(real)
             print(f"| real | {len(real)} | " + " | ".join(f"{row[m]:.1f}" for m in MARKS) + " |")
             real_done = True
-        made = [t["text"] for run in runs for t in run if t["source"] == "model"]
+        made = [t["text"] for run in runs for t in run.turns if t["source"] == "model"]
         row = per_100_words(made)
         print(f"| {name} | {len(made)} | " + " | ".join(f"{row[m]:.1f}" for m in MARKS) + " |")
     return 0
