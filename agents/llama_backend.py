@@ -294,9 +294,10 @@ class LlamaCppModel(LanguageModel):
         breaks, commas = [llm.token_eos()], []
         for i in range(llm.n_vocab()):
             text = llm.detokenize([i], special=True)
+            bare = text.strip(b" ")
             if b"\n" in text:
                 breaks.append(i)
-            elif text.strip(b" ") and set(text.strip(b" ")) == {ord(",")}:
+            elif bare and set(bare) == {ord(",")}:
                 commas.append(i)
         self._breaks = np.array(sorted(set(breaks)), dtype=np.intp)
         self._commas = np.array(commas, dtype=np.intp)
