@@ -109,6 +109,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Lever 3 of issue 22: each character's adapter trained on the stage voice
     # (`dramatis train NAME`, voice scale 1), stacked on it as the default serves it.
     "adapters-on-voice": ["--adapters"],
+    # Round 9, tuned on the round-4 casts: the sampling temperature (the voice was trained
+    # at 1; 0.8 favours the commonest words) and one real exchange a turn instead of two.
+    "temp-1.0": ["--set", "temperature=1.0"],
+    "ex-1": ["--set", "n_examples=1"],
+    "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
