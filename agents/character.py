@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,10 @@ class AgentSettings:
     # In a chat, the person's line in the page's list of persons, so the characters know
     # whom they talk to ("Anna, a gentlewoman of Verona."; empty: not listed).
     human_card: str = ""
+    # Own words: a logit bias on up to 24 words the character uses far more than the rest
+    # of its play (memory/voice.py `distinctive`: Malvolio's "yellow", "stockings",
+    # "greatness"), each until someone in the scene has said it (0: off).
+    own_words: float = 0.0
     # World info attached to the scene (`--lore`): lorebooks imported with `dramatis lore
     # import`, comma-separated; "Name=book" attaches one to that character only.
     lore: str = ""
@@ -139,6 +144,7 @@ class Draw:
     cues: tuple[str, ...] = ()  # memory words to boost
     floor: int = 0  # least tokens before the speech may end (`CharacterAgent._bounds`)
     limit: int = 0  # most tokens before the run-on (0: `max_tokens`)
+    own: tuple[str, ...] = ()  # the speaker's own words not yet said in the scene
 
 
 @dataclass(frozen=True)
@@ -370,9 +376,13 @@ class CharacterAgent(PromptMaker):
 
         stream_to = show if want == 1 and on_text is not None else None
         floor, limit = self._bounds(seed)  # one length for every draw of this turn
+        own = self.unsaid_own_words(turns)
         kept, attempts = best_of(
             lambda attempt: self._draw(
-                Draw(prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor, limit),
+                Draw(
+                    prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor, limit,
+                    own=own,
+                ),
                 stream_to,
             ),
             lambda candidate: self._acceptable(candidate[0], earlier, setting),
@@ -410,6 +420,15 @@ class CharacterAgent(PromptMaker):
         floor = min(max(s.min_tokens, drawn), s.max_tokens)
         return floor, max(limit, min(floor + 8, s.max_tokens))
 
+    def unsaid_own_words(self, turns: Sequence[Turn]) -> tuple[str, ...]:
+        """The character's own words (`own_words`) that no turn of the scene has said."""
+        if self.settings.own_words <= 0 or self.voice is None or not self._can("boosted"):
+            return ()
+        said = " ".join(t["text"] for t in turns).lower()
+        return tuple(
+            w for w in self.voice.own_words(self.name) if not re.search(rf"\b{re.escape(w)}\b", said)
+        )
+
     def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
@@ -437,6 +456,8 @@ class CharacterAgent(PromptMaker):
             banned=OUT_OF_WORLD if self._can("banned") and self.settings.ban_out_of_world else (),
             boosted=draw.cues if self._can("boosted") else (),
             boost=self.settings.memory_boost if draw.cues and self._can("boosted") else 0.0,
+            own_words=draw.own if self._can("boosted") else (),
+            own_boost=self.settings.own_words if draw.own and self._can("boosted") else 0.0,
             spare_commas=self.settings.spare_commas and self._can("spare_commas"),
             continues=bool(run_on),
         )

@@ -34,6 +34,8 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of it
+# A raised word: (word, its spellings' token ids, the first tokens raised, the raise)
+Boost = tuple[str, list[tuple[int, ...]], set[int], float]
 
 
 def unpenalise(
@@ -257,18 +259,24 @@ class LlamaCppModel(LanguageModel):
             self._bans[words] = {i: -100.0 for w in words for i in self.word_tokens(w)}
         return self._bans[words]
 
-    def _boosts(self, sampling: Sampling) -> list[tuple[str, list[tuple[int, ...]], set[int]]]:
-        """(word, its spellings' tokens, the first tokens a boost may raise) per boosted
-        word that is not banned. A first token is raised when it is the whole word or a
-        stem of three letters or more (" Pol" of " Polonius"), never a shorter piece."""
-        if not sampling.boost:
-            return []
+    def _boosts(self, sampling: Sampling) -> list[Boost]:
+        """(word, its spellings' tokens, the first tokens a boost may raise, the boost) per
+        boosted or own word that is not banned, boosted words first. A first token is
+        raised when it is the whole word or a stem of three letters or more (" Pol" of
+        " Polonius"), never a shorter piece."""
         banned = {w.lower() for w in sampling.banned}
+        wanted: dict[str, float] = {}
+        for words, value in (
+            (sampling.boosted, sampling.boost),
+            (sampling.own_words, sampling.own_boost),
+        ):
+            for word in words if value else ():
+                if word.lower() not in banned:
+                    wanted.setdefault(word, value)
         found = []
-        for word in dict.fromkeys(sampling.boosted):
-            if word.lower() not in banned:
-                spellings = self.spellings(word)
-                found.append((word.lower(), spellings, self._starts(spellings, 3)))
+        for word, value in wanted.items():
+            spellings = self.spellings(word)
+            found.append((word.lower(), spellings, self._starts(spellings, 3), value))
         return found
 
     def breaking_tokens(self) -> np.ndarray:
@@ -303,13 +311,13 @@ class LlamaCppModel(LanguageModel):
         self._commas = np.array(commas, dtype=np.intp)
 
     def _processor(
-        self, prompt: str, sampling: Sampling, boosts: Sequence[tuple[str, Any, set[int]]] = ()
+        self, prompt: str, sampling: Sampling, boosts: Sequence[Boost] = ()
     ) -> Callable:
         """One logits processor for the bias, boosted words and `min_tokens`: llama-cpp-
         python drops both when it is given a processor and a logit_bias together (it
         assigns the None of `list.extend`), so the bias is applied here too.
 
-        A boosted word gets `boost` on its first token until it has been said once; once
+        A boosted word gets its boost on its first token until it has been said once; once
         a word of several tokens has begun, its next token gets the boost too (" Pol" ->
         "on" -> "ius"), so the word is finished rather than left a stem. `boosts`: what
         `_boosts` made of the sampling's boosted words."""
@@ -325,7 +333,7 @@ class LlamaCppModel(LanguageModel):
             made = tuple(input_ids[start:])
             if spare is not None:
                 unpenalise(scores, made, spare, sampling, self._llm.last_n_tokens_size)
-            for word, spellings, firsts in boosts:
+            for word, spellings, firsts, value in boosts:
                 if word in said:
                     continue
                 if any(made[-len(t) :] == t for t in spellings if len(made) >= len(t)):
@@ -338,7 +346,7 @@ class LlamaCppModel(LanguageModel):
                             lift.add(toks[k])
                             break
                 for i in lift:
-                    scores[i] += sampling.boost
+                    scores[i] += value
             scores[ids] += values
             if len(made) < sampling.min_tokens:
                 scores[breaks] = -np.inf

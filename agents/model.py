@@ -36,6 +36,10 @@ class Sampling:
     banned: tuple[str, ...] = ()  # words whose tokens get a large negative logit bias
     boosted: tuple[str, ...] = ()  # words whose first token gets `boost` added (memory cues)
     boost: float = 0.0
+    # The speaker's own words (memory/voice.py `distinctive`), each raised by `own_boost`
+    # like a boosted word, until said once (a word both boosted and own gets `boost`).
+    own_words: tuple[str, ...] = ()
+    own_boost: float = 0.0
     # No line break and no end of text before this many tokens (0: off): a speech of
     # some length rather than a word or two (vLLM's `min_tokens`).
     min_tokens: int = 0
@@ -69,7 +73,8 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
     """
     asked = {
         "banned": bool(sampling.banned),
-        "boosted": bool(sampling.boosted) and sampling.boost != 0.0,
+        "boosted": (bool(sampling.boosted) and sampling.boost != 0.0)
+        or (bool(sampling.own_words) and sampling.own_boost != 0.0),
         "min_tokens": sampling.min_tokens > 0,
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,

@@ -103,6 +103,10 @@ class VoiceSource(Protocol):
 
     def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]: ...
 
+    def own_words(self, speaker: str) -> tuple[str, ...]:
+        """Words `speaker` uses far more than the rest of its play (() when unknown)."""
+        ...
+
 
 def fit_history(
     turns: Sequence[Turn], budget: int, count_tokens: Callable[[str], int], block: int = 8

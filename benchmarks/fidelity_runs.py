@@ -114,6 +114,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "temp-1.0": ["--set", "temperature=1.0"],
     "ex-1": ["--set", "n_examples=1"],
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
+    # The speaker's own words raised (a logit bias until someone has said each).
+    "own-1": ["--set", "own_words=1"],
+    "own-2": ["--set", "own_words=2"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

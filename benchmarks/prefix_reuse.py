@@ -2,7 +2,7 @@
 prefixes ÷ without.
 
     .venv/bin/python benchmarks/prefix_reuse.py [--scene default|adapters] [--turns 16]
-        [--rounds 2] [--threads 1] [--ubatch 0]
+        [--rounds 2] [--threads 1] [--ubatch 0] [--set KEY=VALUE ...]
 
 A 4-way round-robin scene (Hamlet, Ophelia, Macbeth, Lady Macbeth; default agent
 settings, page format) runs on two copies of the default model, turn by turn, the side
@@ -42,6 +42,8 @@ from typing import Any
 
 from dramatis.agents.catalog import DEFAULT_MODEL, resolve_model
 from dramatis.agents.llama_backend import LlamaCppModel
+from dramatis.agents.settings_check import parse_pairs
+from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 
 CAST = ["Hamlet", "Ophelia", "Macbeth", "Lady Macbeth"]
@@ -134,9 +136,10 @@ def side(
     return model
 
 
-def staged(model: LlamaCppModel, store: Any, seed: int) -> Any:
-    """The 4-way round-robin scene on `model`, character i speaking with adapter a<i>
-    where the model has it."""
+def staged(model: LlamaCppModel, store: Any, seed: int, agent: dict[str, Any]) -> Any:
+    """The 4-way round-robin scene on `model` with the agent settings `agent` changed,
+    character i speaking with adapter a<i> where the model has it."""
+    from dramatis.agents.character import AgentSettings
     from dramatis.agents.scene_store import SceneSpec
     from dramatis.staging import build_scene
 
@@ -147,6 +150,7 @@ def staged(model: LlamaCppModel, store: Any, seed: int) -> Any:
         seed=seed,
         policy="round-robin",
         model=DEFAULT_MODEL,
+        agent=AgentSettings(**agent),
     )
     scene = build_scene(spec, store, Settings.load(), model=model).scene
     for i, name in enumerate(CAST):
@@ -155,7 +159,9 @@ def staged(model: LlamaCppModel, store: Any, seed: int) -> Any:
     return scene
 
 
-def run_round(models: list[LlamaCppModel], seed: int, turns: int, r: int) -> dict:
+def run_round(
+    models: list[LlamaCppModel], seed: int, turns: int, r: int, agent: dict[str, Any]
+) -> dict:
     """Both sides through one scene, turn by turn, alternating which goes first."""
     from dramatis.agents.scene_store import SceneStore
 
@@ -163,7 +169,7 @@ def run_round(models: list[LlamaCppModel], seed: int, turns: int, r: int) -> dic
     seconds = [0.0, 0.0]
     with tempfile.TemporaryDirectory() as tmp:
         stores = [SceneStore(Path(tmp) / f"side{i}.sqlite") for i in (0, 1)]
-        scenes = [staged(m, st, seed) for m, st in zip(models, stores, strict=True)]
+        scenes = [staged(m, st, seed, agent) for m, st in zip(models, stores, strict=True)]
         for t in range(turns):
             for s in (0, 1) if (t + r) % 2 == 0 else (1, 0):
                 start = time.perf_counter()
@@ -206,13 +212,21 @@ def main() -> None:
         default=0,
         help="tokens per micro-batch (0: the backend's 64-token blocks; 1: every token kept)",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an agent setting changed on both sides (docs/settings.md), e.g. n_examples=1",
+    )
     args = ap.parse_args()
+    agent = parse_pairs(args.set)
     settings = Settings.load(n_threads=args.threads)
     gguf = resolve_model(DEFAULT_MODEL, settings.cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         files = adapter_files(Path(tmp)) if args.scene == "adapters" else []
         models = [side(gguf, files, mb, args.threads, args.ubatch) for mb in (256.0, 0.0)]
-        rounds = [run_round(models, 3 + r, args.turns, r) for r in range(args.rounds)]
+        rounds = [run_round(models, 3 + r, args.turns, r, agent) for r in range(args.rounds)]
     void = False
     for r, got in enumerate(rounds):
         with_, without = got["prefill"]
@@ -244,4 +258,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DramatisError as err:  # a bad --set: one line, no traceback
+        raise SystemExit(f"prefix_reuse: {err}") from None

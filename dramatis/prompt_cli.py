@@ -95,6 +95,8 @@ def report(
         "parts": {k: parts[k] for k in (*PRIORITY, "frame") if k in parts},
         "cut": [{"part": t.part, "wanted": t.wanted, "kept": t.kept} for t in fit.trims],
         "prompt": fit.text,
+        "own_words": list(agent.unsaid_own_words(turns)),  # raised while sampling
+        "own_boost": agent.settings.own_words,
     }
 
 
@@ -117,6 +119,9 @@ def print_report(row: dict) -> None:
     )
     for cut in row["cut"]:
         typer.echo(f"cut: {cut['part']} from {cut['wanted']} to {cut['kept']} tokens")
+    if row["own_words"]:
+        words = ", ".join(row["own_words"])
+        typer.echo(f"own words, raised by {row['own_boost']:g} while sampling: {words}")
 
 
 def prompt_cmd(

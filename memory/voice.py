@@ -130,6 +130,59 @@ def at_horizon(persona: Persona, horizon: str) -> Persona:
     return persona.model_copy(update={"sample_lines": lines})
 
 
+# Own words: words of four letters or more a character uses far more than the rest of
+# its play, proper names and the commonest function words left out.
+OWN_WORDS = 24
+COMMON = frozenset(
+    "that this with have will what thou thee thy thine your yours them they their there "
+    "then than which shall would should could must were been being more most some such "
+    "very well when where here upon into unto from doth hath tis".split()
+)
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+def distinctive(
+    own: Sequence[str], others: Sequence[str], n: int = OWN_WORDS, least: int = 3
+) -> tuple[str, ...]:
+    """Up to `n` words of the `own` speeches that the `others` use at under half the
+    rate, ranked by the word's own rate times the log of the two rates' ratio: said at
+    least `least` times, four letters or more, not in COMMON, and not a name (capitalised
+    in most of its uses in either).
+
+    distinctive(["Yellow stockings, yellow!", "Cross-gartered, yellow"],
+                ["The sun is up and the day is fair"], least=2) -> ("yellow",)
+    """
+    mine: Counter[str] = Counter()
+    rest: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for texts, counts in ((own, mine), (others, rest)):
+        for text in texts:
+            for raw in _WORD.findall(text):
+                word = raw.lower().strip("'")
+                counts[word] += 1
+                capital[word] += raw[0].isupper()
+    n_mine, n_rest = sum(mine.values()) or 1, sum(rest.values()) or 1
+    score = {}
+    for word, count in mine.items():
+        if count < least or len(word) < 4 or word in COMMON:
+            continue
+        if capital[word] > 0.6 * (count + rest[word]):  # a name, or only line-initial
+            continue
+        ratio = (count / n_mine) / ((rest[word] + 1) / n_rest)
+        if ratio >= 2:
+            score[word] = count / n_mine * math.log(ratio)
+    return tuple(sorted(score, key=lambda w: (-score[w], w))[:n])
+
+
+@lru_cache(maxsize=32)
+def own_words(play: str, name: str, before: str = END_OF_PLAY, n: int = OWN_WORDS) -> tuple[str, ...]:
+    """`name`'s distinctive words in `play` from the scenes before the horizon `before`,
+    against the play's other speakers in the same scenes."""
+    said = [s for s in load_play(play).speeches() if known_at(s.scene_id, before)]
+    own = [s.text for s in said if s.speaker == name]
+    return distinctive(own, [s.text for s in said if s.speaker != name], n) if own else ()
+
+
 class PlayVoices:
     """What agents ask for (agents.prompts.VoiceSource): real exchanges like the context.
 
@@ -162,3 +215,15 @@ class PlayVoices:
             return []
         hits = index.search(context, k, self.exclude)
         return [(e.cue_speaker, e.cue, e.reply) for e in hits]
+
+    def own_words(self, speaker: str, n: int = OWN_WORDS) -> tuple[str, ...]:
+        """Up to `n` of `speaker`'s distinctive words (`distinctive`), from before the
+        play's horizon; () for a character of no play."""
+        play = self.plays.get(speaker)
+        try:
+            if play is None:
+                found = find_persona(speaker)
+                speaker, play = found.name, found.play
+            return own_words(play, speaker, self.horizons.get(play, END_OF_PLAY), n)
+        except DramatisError:
+            return ()
