@@ -380,7 +380,12 @@ class CharacterAgent(PromptMaker):
         kept, attempts = best_of(
             lambda attempt: self._draw(
                 Draw(
-                    prompt, tuple(stops), seed + SEED_STEP * attempt, tuple(cues), floor, limit,
+                    prompt,
+                    tuple(stops),
+                    seed + SEED_STEP * attempt,
+                    tuple(cues),
+                    floor,
+                    limit,
                     own=own,
                 ),
                 stream_to,
@@ -426,7 +431,9 @@ class CharacterAgent(PromptMaker):
             return ()
         said = " ".join(t["text"] for t in turns).lower()
         return tuple(
-            w for w in self.voice.own_words(self.name) if not re.search(rf"\b{re.escape(w)}\b", said)
+            w
+            for w in self.voice.own_words(self.name)
+            if not re.search(rf"\b{re.escape(w)}\b", said)
         )
 
     def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:

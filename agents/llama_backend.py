@@ -310,9 +310,7 @@ class LlamaCppModel(LanguageModel):
         self._breaks = np.array(sorted(set(breaks)), dtype=np.intp)
         self._commas = np.array(commas, dtype=np.intp)
 
-    def _processor(
-        self, prompt: str, sampling: Sampling, boosts: Sequence[Boost] = ()
-    ) -> Callable:
+    def _processor(self, prompt: str, sampling: Sampling, boosts: Sequence[Boost] = ()) -> Callable:
         """One logits processor for the bias, boosted words and `min_tokens`: llama-cpp-
         python drops both when it is given a processor and a logit_bias together (it
         assigns the None of `list.extend`), so the bias is applied here too.

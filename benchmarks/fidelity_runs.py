@@ -113,6 +113,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # at 1; 0.8 favours the commonest words) and one real exchange a turn instead of two.
     "temp-1.0": ["--set", "temperature=1.0"],
     "ex-1": ["--set", "n_examples=1"],
+    "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
     # The speaker's own words raised (a logit bias until someone has said each).
     "own-1": ["--set", "own_words=1"],

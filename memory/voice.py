@@ -133,11 +133,13 @@ def at_horizon(persona: Persona, horizon: str) -> Persona:
 # Own words: words of four letters or more a character uses far more than the rest of
 # its play, proper names and the commonest function words left out.
 OWN_WORDS = 24
-COMMON = frozenset(
-    "that this with have will what thou thee thy thine your yours them they their there "
-    "then than which shall would should could must were been being more most some such "
-    "very well when where here upon into unto from doth hath tis".split()
-)
+COMMON = frozenset((
+    "that", "this", "with", "have", "will", "what", "thou", "thee", "thy", "thine", "your",
+    "yours", "them", "they", "their", "there", "then", "than", "which", "shall", "would",
+    "should", "could", "must", "were", "been", "being", "more", "most", "some", "such",
+    "very", "well", "when", "where", "here", "upon", "into", "unto", "from", "doth",
+    "hath", "tis",
+))  # fmt: skip
 _WORD = re.compile(r"[A-Za-z']+")
 
 
@@ -175,7 +177,9 @@ def distinctive(
 
 
 @lru_cache(maxsize=32)
-def own_words(play: str, name: str, before: str = END_OF_PLAY, n: int = OWN_WORDS) -> tuple[str, ...]:
+def own_words(
+    play: str, name: str, before: str = END_OF_PLAY, n: int = OWN_WORDS
+) -> tuple[str, ...]:
     """`name`'s distinctive words in `play` from the scenes before the horizon `before`,
     against the play's other speakers in the same scenes."""
     said = [s for s in load_play(play).speeches() if known_at(s.scene_id, before)]
