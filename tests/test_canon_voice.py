@@ -101,7 +101,13 @@ def test_learning_rate_warms_up_then_holds():
     )
 
 
-def _tiny_run(tmp_path, steps):
+def test_a_cooldown_brings_the_rate_down_to_a_tenth():
+    cfg = LMVoiceConfig(lr=1e-3, warmup_steps=1)
+    rates = [learning_rate(s, cfg, cooldown=(2, 4)) for s in range(8)]
+    assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 7.75e-4, 5.5e-4, 3.25e-4, 1e-4, 1e-4])
+
+
+def _tiny_run(tmp_path, steps, cooldown=0):
     tok, tokenize = _tok()
     data = build_canon(
         tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
@@ -110,7 +116,25 @@ def _tiny_run(tmp_path, steps):
     cfg = LMVoiceConfig(r=4, alpha=8, seq_tokens=128, batch=2, lr=1e-2, warmup_steps=1,
                         val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
     model = tiny_llama(len(tok))
-    return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps, log=lambda _: None)
+    return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps,
+               log=lambda _: None, cooldown=cooldown)  # fmt: skip
+
+
+def test_a_cooldown_resumes_where_it_stopped_exactly(tmp_path):
+    _tiny_run(tmp_path / "a", 2)
+    straight, s1 = _tiny_run(tmp_path / "a", 6, cooldown=4)  # cools down over steps 2-6
+    _tiny_run(tmp_path / "b", 2)
+    _tiny_run(tmp_path / "b", 4, cooldown=4)
+    resumed, s2 = _tiny_run(tmp_path / "b", 6)  # no option given: the cool-down goes on
+    assert s2.losses == pytest.approx(s1.losses, rel=1e-4)
+    a = dict(straight.named_parameters())
+    for name, p in resumed.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p, a[name], atol=1e-5), name
+    assert [r.get("cooldown") for r in s2.runs] == [None, [2, 4], None]
+    _, plain = _tiny_run(tmp_path / "c", 6)
+    assert plain.losses[:3] == pytest.approx(s1.losses[:3], rel=1e-4)
+    assert plain.losses[3:] != pytest.approx(s1.losses[3:], rel=1e-4)  # other rates
 
 
 def test_a_run_resumes_where_it_stopped_exactly(tmp_path):
@@ -141,6 +165,25 @@ def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
     other = LMVoiceConfig(r=8, seq_tokens=128, held_out=("othello",), val_sequences=2)
     with pytest.raises(DramatisError, match="another configuration"):
         run(tiny_llama(len(tok)), data, other, tmp_path / "ckpt", minutes=1, log=lambda _: None)
+
+
+def test_a_checkpoint_of_other_data_goes_on_only_when_asked(tmp_path):
+    from dramatis.core.errors import DramatisError
+
+    _tiny_run(tmp_path, 2)
+    tok, tokenize = _tok()
+    data = build_canon(
+        tokenize, seq_tokens=128, seed=1, plays=("macbeth", "othello"),
+        held_out=("othello",), val_sequences=2,
+    )  # fmt: skip  (another packing order: other data)
+    cfg = LMVoiceConfig(r=4, alpha=8, seq_tokens=128, batch=2, lr=1e-2, warmup_steps=1,
+                        val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
+    with pytest.raises(DramatisError, match="--new-data"):
+        run(tiny_llama(len(tok)), data, cfg, tmp_path / "ckpt", minutes=1, log=lambda _: None)
+    _, state = run(tiny_llama(len(tok)), data, cfg, tmp_path / "ckpt", minutes=1, max_steps=3,
+                   log=lambda _: None, new_data=True)  # fmt: skip
+    assert state.step == 3 and state.data_sha256 == data.sha256
+    assert any("data_changed" in r for r in state.runs)
 
 
 def test_a_new_checkout_goes_on_from_the_shipped_export(tmp_path):

@@ -163,9 +163,13 @@ def save_checkpoint(folder: Path, model, opt, state: RunState) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_checkpoint(folder: Path, model, opt, cfg: LMVoiceConfig, data_sha: str) -> RunState:
+def load_checkpoint(
+    folder: Path, model, opt, cfg: LMVoiceConfig, data_sha: str, new_data: bool = False
+) -> RunState:
     """The run state of `folder`, with the adapter and optimizer restored into `model`/`opt`.
-    A checkpoint of another configuration or other data is a one-line error."""
+    A checkpoint of another configuration is a one-line error, and one of other data too
+    unless `new_data` (the canon's parse changed: the run goes on over the new packing,
+    and says so in its runs)."""
     import torch
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
@@ -177,11 +181,15 @@ def load_checkpoint(folder: Path, model, opt, cfg: LMVoiceConfig, data_sha: str)
             f"{folder}/state.json is damaged ({exc}): move the folder aside to start over"
         ) from exc
     state = RunState(**raw)
-    if state.config != cfg.to_json() or state.data_sha256 != data_sha:
+    if state.config != cfg.to_json() or (state.data_sha256 != data_sha and not new_data):
         raise DramatisError(
             f"{folder} holds a run with another configuration or other data: pass the same "
-            "options to resume it, or another --checkpoint folder to start a new run"
+            "options to resume it (--new-data to go on over changed data), or another "
+            "--checkpoint folder to start a new run"
         )
+    if state.data_sha256 != data_sha:
+        state.runs.append({"data_changed": [state.data_sha256, data_sha], "at_step": state.step})
+        state.data_sha256 = data_sha
     set_peft_model_state_dict(model, load_file(str(folder / "adapter.safetensors")))
     if not (folder / "optimizer.safetensors").is_file():
         return state  # seeded from a shipped adapter: AdamW's moments start afresh
@@ -205,12 +213,29 @@ def _params(model) -> list:
 Progress = Callable[[RunState, float], None]  # state after a step, loss of that step
 
 
-def learning_rate(step: int, cfg: LMVoiceConfig) -> float:
-    """Linear warm-up, then constant (a budget that spans runs has no known end).
+def learning_rate(step: int, cfg: LMVoiceConfig, cooldown: tuple[int, int] | None = None) -> float:
+    """Linear warm-up, then constant (a budget that spans runs has no known end); with a
+    `cooldown` (first step, steps), from that step down in a line to a tenth of the rate
+    over that many steps, and a tenth after.
 
     learning_rate(0, LMVoiceConfig(lr=1e-3, warmup_steps=4)) -> 2.5e-4
+    learning_rate(15, LMVoiceConfig(lr=1e-3), cooldown=(10, 10)) -> 5.5e-4
     """
-    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    rate = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    if cooldown is None or step < cooldown[0]:
+        return rate
+    done = min(1.0, (step - cooldown[0]) / max(1, cooldown[1]))
+    return rate * (1.0 - 0.9 * done)
+
+
+def cooldown_of(state: RunState) -> tuple[int, int] | None:
+    """The cool-down a run of this checkpoint began (first step, steps), if any: a
+    resumed run goes on with it."""
+    for entry in reversed(state.runs):
+        if "cooldown" in entry:
+            start, steps = entry["cooldown"]
+            return int(start), int(steps)
+    return None
 
 
 def run(
@@ -224,22 +249,31 @@ def run(
     where: str = "cpu",
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
+    cooldown: int = 0,
+    new_data: bool = False,
 ):
     """Train (or resume) for `minutes` of wall time or until `max_steps` in all; returns
     (peft model, RunState). Validation runs at the start of a new run, every
-    `eval_every` steps and at the end."""
+    `eval_every` steps and at the end. `cooldown`: begin the cool-down now, over that
+    many steps (`learning_rate`), unless the checkpoint began one (which goes on).
+    `new_data`: go on from a checkpoint of other data (`load_checkpoint`)."""
     import torch
 
     model = attach(base_model, cfg)
     params = _params(model)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     if (checkpoint / "state.json").exists():
-        state = load_checkpoint(checkpoint, model, opt, cfg, data.sha256)
+        state = load_checkpoint(checkpoint, model, opt, cfg, data.sha256, new_data)
         log(f"resuming at step {state.step} ({state.seconds / 60:.1f} min trained so far)")
     else:
         state = RunState(cfg.to_json(), data.sha256)
     state.runs.append({"where": where, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "threads": torch.get_num_threads(), "from_step": state.step})  # fmt: skip
+    schedule = cooldown_of(state)
+    if schedule is None and cooldown > 0:
+        schedule = (state.step, cooldown)
+        state.runs[-1]["cooldown"] = list(schedule)
+        log(f"cooling down from step {state.step} over {cooldown} steps")
     base = model.get_base_model()
     if not state.val:
         model.eval()
@@ -249,7 +283,7 @@ def run(
     model.train()
     while time.perf_counter() < deadline and (max_steps is None or state.step < max_steps):
         start = time.perf_counter()
-        loss = one_step(base, opt, params, data.train, state, cfg)
+        loss = one_step(base, opt, params, data.train, state, cfg, schedule)
         state.seconds += time.perf_counter() - start
         state.step += 1
         state.losses.append(round(loss, 4))
@@ -268,7 +302,9 @@ def run(
     return model, state
 
 
-def one_step(base, opt, params, train: Sequence[Sequence_], state: RunState, cfg) -> float:
+def one_step(
+    base, opt, params, train: Sequence[Sequence_], state: RunState, cfg, cooldown=None
+) -> float:
     """One optimizer step over the next `cfg.batch` sequences; the step's mean loss."""
     import torch
 
@@ -288,7 +324,7 @@ def one_step(base, opt, params, train: Sequence[Sequence_], state: RunState, cfg
             p.grad.mul_(cfg.batch * 256 / max(1, count))
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     for group in opt.param_groups:
-        group["lr"] = learning_rate(state.step, cfg)
+        group["lr"] = learning_rate(state.step, cfg, cooldown)
     opt.step()
     opt.zero_grad(set_to_none=True)
     return total / max(1, count)

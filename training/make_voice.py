@@ -139,6 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=LMVoiceConfig.lr)
     ap.add_argument("--rank", type=int, default=LMVoiceConfig.r)
     ap.add_argument("--export-only", action="store_true", help="export the checkpoint as it is")
+    ap.add_argument(
+        "--cooldown",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="from the checkpoint's step, bring the rate down to a tenth over STEPS steps "
+        "(a checkpoint that began a cool-down goes on with it)",
+    )
+    ap.add_argument(
+        "--new-data",
+        action="store_true",
+        help="go on from a checkpoint made on other data (the plays' parse changed since); "
+        "recorded in the checkpoint's runs",
+    )
     args = ap.parse_args(argv)
     try:
         return make(args)
@@ -184,7 +198,7 @@ def make(args) -> int:
     minutes = 0.0 if args.export_only else args.minutes
     model, state = run(
         base, data, cfg, args.checkpoint, minutes=minutes, max_steps=args.max_steps,
-        where=args.where, progress=progress,
+        where=args.where, progress=progress, cooldown=args.cooldown, new_data=args.new_data,
     )  # fmt: skip
     target = export(model, base.config, state, data, ref, args.out)
     print(
