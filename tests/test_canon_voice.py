@@ -173,8 +173,12 @@ def test_a_checkpoint_of_other_data_goes_on_only_when_asked(tmp_path):
     _tiny_run(tmp_path, 2)
     tok, tokenize = _tok()
     data = build_canon(
-        tokenize, seq_tokens=128, seed=1, plays=("macbeth", "othello"),
-        held_out=("othello",), val_sequences=2,
+        tokenize,
+        seq_tokens=128,
+        seed=1,
+        plays=("macbeth", "othello"),
+        held_out=("othello",),
+        val_sequences=2,
     )  # fmt: skip  (another packing order: other data)
     cfg = LMVoiceConfig(r=4, alpha=8, seq_tokens=128, batch=2, lr=1e-2, warmup_steps=1,
                         val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
