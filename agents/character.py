@@ -463,8 +463,8 @@ class CharacterAgent(PromptMaker):
             banned=OUT_OF_WORLD if self._can("banned") and self.settings.ban_out_of_world else (),
             boosted=draw.cues if self._can("boosted") else (),
             boost=self.settings.memory_boost if draw.cues and self._can("boosted") else 0.0,
-            own_words=draw.own if self._can("boosted") else (),
-            own_boost=self.settings.own_words if draw.own and self._can("boosted") else 0.0,
+            own_words=draw.own,  # empty unless the model takes boosts (`unsaid_own_words`)
+            own_boost=self.settings.own_words if draw.own else 0.0,
             spare_commas=self.settings.spare_commas and self._can("spare_commas"),
             continues=bool(run_on),
         )

@@ -173,11 +173,12 @@ def main() -> int:
         folders = finished_runs(config_dir)
         if not folders or (wanted and config_dir.name not in wanted):
             continue
-        cells = {cell: cell_row(runs, contexts) for cell, runs in by_cell(folders).items()}
+        grouped = by_cell(folders)
+        cells = {cell: cell_row(runs, contexts) for cell, runs in grouped.items()}
         table[config_dir.name] = {"all": all_row(cells), **cells}
         if args.spread:
-            intervals[config_dir.name] = spread(by_cell(folders), contexts)
-        for cell, runs in by_cell(folders).items():
+            intervals[config_dir.name] = spread(grouped, contexts)
+        for cell, runs in grouped.items():
             real.setdefault(
                 cell, [real_lines(r, contexts.get(r.roles), i) for i, r in enumerate(runs)]
             )

@@ -206,14 +206,19 @@ class PlayVoices:
         self.exclude = frozenset(exclude)  # lines never to show (e.g. a judge's held-out set)
         self.horizons = dict(horizons or {})
 
-    def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
-        """(cue speaker, cue, reply) for up to `k` of `speaker`'s exchanges like `context`."""
+    def _placed(self, speaker: str) -> tuple[str, str, str]:
+        """(the play, the speaker's name in it, the play's horizon); a speaker not named
+        at construction is looked up (a DramatisError when no persona has the name)."""
         play = self.plays.get(speaker)
         if play is None:
             found = find_persona(speaker)
             speaker, play = found.name, found.play
+        return play, speaker, self.horizons.get(play, END_OF_PLAY)
+
+    def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
+        """(cue speaker, cue, reply) for up to `k` of `speaker`'s exchanges like `context`."""
+        play, speaker, before = self._placed(speaker)
         try:
-            before = self.horizons.get(play, END_OF_PLAY)
             index = voice_index(play, speaker, self.skip_scene, before)
         except DramatisError:  # an imported character, from no play: no real exchanges
             return []
@@ -223,11 +228,7 @@ class PlayVoices:
     def own_words(self, speaker: str, n: int = OWN_WORDS) -> tuple[str, ...]:
         """Up to `n` of `speaker`'s distinctive words (`distinctive`), from before the
         play's horizon; () for a character of no play."""
-        play = self.plays.get(speaker)
         try:
-            if play is None:
-                found = find_persona(speaker)
-                speaker, play = found.name, found.play
-            return own_words(play, speaker, self.horizons.get(play, END_OF_PLAY), n)
+            return own_words(*self._placed(speaker), n)
         except DramatisError:
             return ()
