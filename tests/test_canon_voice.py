@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -22,6 +23,7 @@ from dramatis.training.lm_voice import (  # noqa: E402
     chunked_loss,
     learning_rate,
     run,
+    val_loss,
 )
 from tests.tiny_models import byte_tokenizer, tiny_llama  # noqa: E402
 
@@ -107,7 +109,7 @@ def test_a_cooldown_brings_the_rate_down_to_a_tenth():
     assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 7.75e-4, 5.5e-4, 3.25e-4, 1e-4, 1e-4])
 
 
-def _tiny_run(tmp_path, steps, cooldown=0):
+def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None):
     tok, tokenize = _tok()
     data = build_canon(
         tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
@@ -117,7 +119,7 @@ def _tiny_run(tmp_path, steps, cooldown=0):
                         val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
     model = tiny_llama(len(tok))
     return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps,
-               log=lambda _: None, cooldown=cooldown)  # fmt: skip
+               log=lambda _: None, cooldown=cooldown, cooldown_from=cooldown_from)  # fmt: skip
 
 
 def test_a_cooldown_resumes_where_it_stopped_exactly(tmp_path):
@@ -135,6 +137,10 @@ def test_a_cooldown_resumes_where_it_stopped_exactly(tmp_path):
     _, plain = _tiny_run(tmp_path / "c", 6)
     assert plain.losses[:3] == pytest.approx(s1.losses[:3], rel=1e-4)
     assert plain.losses[3:] != pytest.approx(s1.losses[3:], rel=1e-4)  # other rates
+    # The same schedule asked for in one run from the start: the rate holds to step 2.
+    _, one = _tiny_run(tmp_path / "d", 6, cooldown=4, cooldown_from=2)
+    assert one.losses == pytest.approx(s1.losses, rel=1e-4)
+    assert [r.get("cooldown") for r in one.runs] == [[2, 4]]
 
 
 def test_a_run_resumes_where_it_stopped_exactly(tmp_path):
@@ -187,7 +193,13 @@ def test_a_checkpoint_of_other_data_goes_on_only_when_asked(tmp_path):
     _, state = run(tiny_llama(len(tok)), data, cfg, tmp_path / "ckpt", minutes=1, max_steps=3,
                    log=lambda _: None, new_data=True)  # fmt: skip
     assert state.step == 3 and state.data_sha256 == data.sha256
-    assert any("data_changed" in r for r in state.runs)
+    # From the change on, validation is on the new pages: the base is measured on them
+    # again (adapter off), and "before" is that figure, not the first pages' one.
+    changed = state.pages_changed
+    assert changed is not None and changed["at_step"] == 2
+    assert changed["base_val"] == pytest.approx(val_loss(tiny_llama(len(tok)), data.val, cfg.chunk))
+    assert state.ppl_before == pytest.approx(math.exp(changed["base_val"]))
+    assert changed["base_val"] != pytest.approx(state.val[-1][1])  # the adapter was off
 
 
 def test_a_new_checkout_goes_on_from_the_shipped_export(tmp_path):

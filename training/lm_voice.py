@@ -66,7 +66,18 @@ class RunState:
     runs: list[dict] = field(default_factory=list)  # one entry per (re)start: where, when
 
     @property
+    def pages_changed(self) -> dict | None:
+        """The runs entry of the last change of data (`load_checkpoint` with new_data):
+        from its step on, validation is on that data's pages. None: never changed."""
+        return next((r for r in reversed(self.runs) if "data_changed" in r), None)
+
+    @property
     def ppl_before(self) -> float | None:
+        """The base's validation perplexity on the pages validated on now: measured again
+        when the data changed (`base_val`), else the run's first validation."""
+        changed = self.pages_changed
+        if changed is not None and "base_val" in changed:
+            return math.exp(changed["base_val"])
         return math.exp(self.val[0][1]) if self.val else None
 
     @property
@@ -250,12 +261,15 @@ def run(
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
     cooldown: int = 0,
+    cooldown_from: int | None = None,
     new_data: bool = False,
 ):
     """Train (or resume) for `minutes` of wall time or until `max_steps` in all; returns
     (peft model, RunState). Validation runs at the start of a new run, every
     `eval_every` steps and at the end. `cooldown`: begin the cool-down now, over that
-    many steps (`learning_rate`), unless the checkpoint began one (which goes on).
+    many steps (`learning_rate`), unless the checkpoint began one (which goes on);
+    `cooldown_from`: begin it at that step instead (the rate holds until then), so one
+    schedule can be asked for from the start.
     `new_data`: go on from a checkpoint of other data (`load_checkpoint`)."""
     import torch
 
@@ -271,10 +285,17 @@ def run(
                        "threads": torch.get_num_threads(), "from_step": state.step})  # fmt: skip
     schedule = cooldown_of(state)
     if schedule is None and cooldown > 0:
-        schedule = (state.step, cooldown)
+        schedule = (state.step if cooldown_from is None else cooldown_from, cooldown)
         state.runs[-1]["cooldown"] = list(schedule)
-        log(f"cooling down from step {state.step} over {cooldown} steps")
+        log(f"cooling down from step {schedule[0]} over {cooldown} steps")
     base = model.get_base_model()
+    changed = state.pages_changed
+    if changed is not None and "base_val" not in changed:  # other pages: the base again
+        model.eval()
+        with model.disable_adapter():
+            changed["base_val"] = val_loss(base, data.val, cfg.chunk)
+        base_ppl = math.exp(changed["base_val"])
+        log(f"the base's validation perplexity on the new pages: {base_ppl:.1f}")
     if not state.val:
         model.eval()
         state.val.append([0, val_loss(base, data.val, cfg.chunk)])
@@ -315,7 +336,7 @@ def one_step(
         ids, mask = torch.tensor([s.ids]), torch.tensor([s.mask])
         loss, n = chunked_loss(base, ids, mask, cfg.chunk)
         (loss / (cfg.batch * 256)).backward()  # a fixed scale; the true mean is applied below
-        total += float(loss)
+        total += float(loss.detach())
         count += n
         state.tokens += len(s.ids)
         state.supervised += n

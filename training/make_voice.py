@@ -3,7 +3,7 @@ GGUF LoRA and its manifest into the package (`make stage-voice`).
 
     python -m dramatis.training.make_voice [--minutes 75] [--checkpoint runs/stage-voice]
         [--out training/data/stage_voice] [--threads 2] [--where "cpu, 2 cores"]
-        [--export-only]
+        [--max-steps 460] [--cooldown 150 [--cooldown-from 310]] [--new-data] [--export-only]
 
 The checkpoint folder keeps the run: call it again with the same options and it goes
 on from the last checkpoint, so a budget can span several sessions or machines. Every
@@ -33,6 +33,17 @@ MANIFEST = "manifest.json"
 def voice_file_name(base_name: str) -> str:
     """voice_file_name("gemma-3-270m-Q4_K_M.gguf") -> "gemma-3-270m-Q4_K_M.voice.gguf" """
     return base_name.removesuffix(".gguf") + ".voice.gguf"
+
+
+def pages_note(state: RunState) -> dict:
+    """Where the validation pages changed within the history (the plays' parse changed and
+    the run went on with --new-data): from that step on, `history` and "before" are on
+    the new pages. {} when they never changed."""
+    changed = state.pages_changed
+    if changed is None:
+        return {}
+    return {"pages_changed_at_step": changed["at_step"],
+            "before_on_first_pages": round(math.exp(state.val[0][1]), 2)}  # fmt: skip
 
 
 def export(model, base_config, state: RunState, data, ref, out: Path) -> Path:
@@ -80,6 +91,7 @@ def export(model, base_config, state: RunState, data, ref, out: Path) -> Path:
             "before": round(state.ppl_before or math.nan, 2),
             "after": round(state.ppl_after or math.nan, 2),
             "history": [[s, round(math.exp(v), 2)] for s, v in state.val],
+            **pages_note(state),
         },
         "runs": state.runs,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -148,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         "(a checkpoint that began a cool-down goes on with it)",
     )
     ap.add_argument(
+        "--cooldown-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="begin the --cooldown at this step rather than now (the rate holds until "
+        "then): the shipped schedule in one call",
+    )
+    ap.add_argument(
         "--new-data",
         action="store_true",
         help="go on from a checkpoint made on other data (the plays' parse changed since); "
@@ -198,7 +218,8 @@ def make(args) -> int:
     minutes = 0.0 if args.export_only else args.minutes
     model, state = run(
         base, data, cfg, args.checkpoint, minutes=minutes, max_steps=args.max_steps,
-        where=args.where, progress=progress, cooldown=args.cooldown, new_data=args.new_data,
+        where=args.where, progress=progress, cooldown=args.cooldown,
+        cooldown_from=args.cooldown_from, new_data=args.new_data,
     )  # fmt: skip
     target = export(model, base.config, state, data, ref, args.out)
     print(
