@@ -192,14 +192,15 @@ def part_costs(p: PromptInput, count: Count, fmt: str = "page") -> dict[str, int
     shown = RENDERED.get(fmt, RENDERED["chat"])
     samples = p.samples
     if fmt in ("page", "script"):  # they show three at most, and the page none beside exchanges
-        samples = () if fmt == "page" and p.examples else samples[:3]
+        samples = () if fmt == "page" and (p.examples or p.scene_examples) else samples[:3]
     costs = {
         "transcript": sum(count(t["text"]) + 4 for t in p.history),
         "persons": sum(count(c) + 1 for c in p.persons),
         "summary": count(p.summary) if p.summary else 0,
         "setting": count(p.setting) if p.setting else 0,
         "lore": count(p.lore) if p.lore else 0,
-        "examples": sum(count(" ".join(e)) + 6 for e in p.examples),
+        "examples": sum(count(" ".join(e)) + 6 for e in p.examples)
+        + sum(count(" ".join(e)) + 6 for _, ex in p.scene_examples for e in ex),
         "memories": sum(count(m) + 2 for m in p.memories),
         "samples": sum(count(s) + 4 for s in samples),
         "instructions": sum(count(t) for t in (p.system_prompt, p.post_history) if t),
@@ -235,6 +236,13 @@ def cut_parts(p: PromptInput, caps: dict[str, int], count: Count) -> PromptInput
 
     instructions = caps["instructions"] // 2
     examples = [" ".join(e) for e in p.examples]
+    # A cast's exchanges (examples_place "scene") lose whole exchanges from the end: the
+    # last member's last first, so what is kept stays a prefix of what every page shows.
+    flat = [(name, e) for name, ex in p.scene_examples for e in ex]
+    keep = len(fit_items([" ".join(e) for _, e in flat], caps["examples"], count, cost=6))
+    scene: dict[str, list[tuple[str, str, str]]] = {}
+    for name, e in flat[:keep]:
+        scene.setdefault(name, []).append(e)
     return replace(
         p,
         history=tuple(fit_turns(p.history, caps["transcript"], count)),
@@ -243,6 +251,7 @@ def cut_parts(p: PromptInput, caps: dict[str, int], count: Count) -> PromptInput
         setting=text(p.setting, "setting"),
         lore="\n".join(fit_items(p.lore.splitlines(), caps["lore"], count, cost=1)),
         examples=p.examples[: len(fit_items(examples, caps["examples"], count, cost=6))],
+        scene_examples=tuple((name, tuple(ex)) for name, ex in scene.items()),
         memories=fit_items(p.memories, caps["memories"], count),
         samples=fit_items(p.samples, caps["samples"], count, cost=4),
         system_prompt=trim_text(p.system_prompt, instructions, count) if p.system_prompt else "",

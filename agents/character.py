@@ -38,6 +38,7 @@ from dramatis.agents.prompts import (
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
+from dramatis.core.errors import DramatisError
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
 from dramatis.personas.world_info import lore_places
@@ -87,6 +88,12 @@ class AgentSettings:
     memory_boost: float = 3.0  # logit bias on those words (5 turned speeches into lists)
     prefer_memory: bool = True  # best-of-n keeps a candidate that takes one up, if any does
     n_examples: int = 2  # real exchanges like the current talk (page format, with a voice source)
+    # Where the page shows real exchanges: "turn", the speaker's own most like the last
+    # speeches, below the transcript, picked again every turn; "scene", `n_examples` of
+    # every cast member's most like the setting, above the transcript, the same all scene
+    # (every speaker's page is then the same up to its heading, so llama.cpp reuses all of
+    # it: docs/architecture.md, "Prompt layout and saved prefixes").
+    examples_place: str = "turn"
     # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
     presence_penalty: float = 0.3
@@ -256,6 +263,7 @@ class PromptMaker:
             memories=self.remember(history, setting),
             persons=self._persons(),
             examples=self._examples(history),
+            scene_examples=self._scene_examples(setting),
             lore=lore,
             lore_places=lore_places(fired),  # where SillyTavern's positions put each entry
             system_prompt=getattr(self.persona, "system_prompt", ""),  # a card's (chat only)
@@ -273,14 +281,45 @@ class PromptMaker:
         human = self.settings.human_card.strip()
         return (*persons, person_line(human)) if human else persons
 
-    def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
-        """The speaker's real exchanges most like the last two speeches (page format)."""
-        if self.voice is None or not get_format(self.settings.prompt_format, self.model).examples:
-            return ()
-        context = " ".join(t["text"] for t in history[-2:])[-4000:] or self.persona.card()
-        found = self.voice.examples(self.name, context, 3 * self.settings.n_examples)
+    def _shows_examples(self) -> bool:
+        return (
+            self.voice is not None and get_format(self.settings.prompt_format, self.model).examples
+        )
+
+    def _real_exchanges(self, name: str, context: str) -> tuple[tuple[str, str, str], ...]:
+        """`name`'s first `n_examples` real exchanges most like `context` with no word
+        from outside the play."""
+        assert self.voice is not None
+        found = self.voice.examples(name, context, 3 * self.settings.n_examples)
         clean = [e for e in found if not out_of_world_words(" ".join(e))]
         return tuple(clean[: self.settings.n_examples])
+
+    def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
+        """The speaker's real exchanges most like the last two speeches (page format,
+        `examples_place` "turn")."""
+        if self.settings.examples_place != "turn" or not self._shows_examples():
+            return ()
+        context = " ".join(t["text"] for t in history[-2:])[-4000:] or self.persona.card()
+        return self._real_exchanges(self.name, context)
+
+    def _scene_examples(
+        self, setting: str
+    ) -> tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]:
+        """(member, exchanges) for every cast member, in cast order: their real exchanges
+        most like the setting (`examples_place` "scene"). The same on every turn and for
+        every speaker, so the pages share all of it."""
+        if self.settings.examples_place != "scene" or not self._shows_examples():
+            return ()
+        context = setting or self.persona.card()
+        shown = []
+        for name in self.cast or (self.name,):
+            try:
+                exchanges = self._real_exchanges(name, context)
+            except DramatisError:  # a person of no play (the user in a chat): none to show
+                continue
+            if exchanges:
+                shown.append((name, exchanges))
+        return tuple(shown)
 
     def _lore(self, history: Sequence[Turn], seed: int = 0) -> list[LoreEntry]:
         """The lorebook entries the recent turns bring in: an imported card's own

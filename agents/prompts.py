@@ -51,6 +51,9 @@ class PromptInput:
     lore_places: tuple[tuple[str, str, int], ...] = ()
     # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
     examples: tuple[tuple[str, str, str], ...] = ()
+    # (member, their exchanges) for every cast member, shown above the transcript and the
+    # same all scene (AgentSettings.examples_place "scene"); `examples` is then empty
+    scene_examples: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = ()
     # An imported card's own instructions, chat format only ("{{original}}": ours)
     system_prompt: str = ""
     post_history: str = ""
@@ -72,11 +75,16 @@ def exchanges_line(p: PromptInput) -> str:
 
     -> "[Hamlet remembers: POLONIUS: What do you read, my lord? HAMLET: Words, words, words.]"
     """
+    return remembered(p.speaker, p.examples)
+
+
+def remembered(name: str, examples: Sequence[tuple[str, str, str]]) -> str:
+    """`name`'s real exchanges as one bracketed stage line (`exchanges_line`), or ""."""
     said = [
-        f"{cue_speaker.upper()}: {one_line(cue)} {p.speaker.upper()}: {one_line(reply)}"
-        for cue_speaker, cue, reply in p.examples
+        f"{cue_speaker.upper()}: {one_line(cue)} {name.upper()}: {one_line(reply)}"
+        for cue_speaker, cue, reply in examples
     ]
-    return f"[{p.speaker} remembers: {' '.join(said)}]" if said else ""
+    return f"[{name} remembers: {' '.join(said)}]" if said else ""
 
 
 # Words that belong to talk about a play, not to talk in one: a page holds none.
@@ -226,7 +234,12 @@ def page_prompt(p: PromptInput) -> str:
     persons, (fixed voice samples,) setting and transcript, then the bracketed lines
     that change every turn, then the heading (see the module docstring for the order)."""
     persons = [person_line(card) for card in p.persons] or [f"{p.speaker.upper()}."]
-    fixed = [] if p.examples else [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
+    if p.scene_examples:  # every member's, the same for every speaker: no sample of one's own
+        fixed = [remembered(name, examples) for name, examples in p.scene_examples]
+    elif p.examples:
+        fixed = []
+    else:
+        fixed = [f"{p.speaker.upper()}: {one_line(s)}" for s in p.samples[:3]]
     lore = lore_layout(p.lore, p.lore_places)  # an imported card's lore, by its position
     around = (lore.before_examples, lore.after_examples)  # the examples shown: either
     fixed = [around[0], *fixed, around[1]] if not p.examples else fixed

@@ -123,6 +123,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "cool": [],
     "cool-0.7": ["--stage-voice", "0.7"],
     "cool-ex-1": ["--set", "n_examples=1"],
+    # Every cast member's exchanges above the transcript, the same all scene (the prefix
+    # is shared by every speaker: prefill 0.11 of a new process's, benchmarks/prefix_reuse.py).
+    "scene": ["--set", "examples_place=scene"],
+    "scene-ex-1": ["--set", "examples_place=scene", "--set", "n_examples=1"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

@@ -56,7 +56,7 @@ WITHOUT: dict[str, dict[str, Any]] = {
     "summary": {"summary": ""},
     "setting": {"setting": ""},
     "lore": {"lore": ""},
-    "examples": {"examples": (), "samples": ()},
+    "examples": {"examples": (), "scene_examples": (), "samples": ()},
     "memories": {"memories": ()},
     "samples": {"samples": ()},
     "instructions": {"system_prompt": "", "post_history": ""},
@@ -68,7 +68,7 @@ def part_tokens(fit: Fit, model: Any, fmt: str) -> dict[str, int]:
     same prompt without that part; "frame" is the rest (headings, brackets, breaks)."""
     parts = {}
     for part, empty in WITHOUT.items():
-        if part == "examples" and not fit.input.examples:
+        if part == "examples" and not (fit.input.examples or fit.input.scene_examples):
             continue  # the samples shown in their place are counted as samples
         without = render(model, replace(fit.input, **empty), fmt)[0]
         if cost := fit.tokens - model.count_tokens(without):

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from dramatis.agents.budget import (
+    SHARES,
     allocate,
+    cut_parts,
     fit_cards,
     fit_items,
+    part_costs,
     prompt_room,
     trim_text,
     water_fill,
@@ -248,3 +251,21 @@ def test_stage_on_the_real_model_fits_a_100_kb_setting_in_a_512_token_context(tm
     )
     saved = (tmp_path / "run" / "transcript.jsonl").read_text().splitlines()
     assert len(saved) == 2 and "2 turns" in run.stdout
+
+
+def test_a_casts_exchanges_lose_whole_exchanges_from_the_end():
+    """examples_place "scene": over its share, the cast's exchanges lose the last
+    member's last exchange first, so what stays is a prefix of what every page shows."""
+    from dramatis.agents.prompts import PromptInput
+
+    ex = ("Polonius", "What do you read, my lord?", "Words, words, words.")  # 10 words + 6
+    p = PromptInput(
+        speaker="Hamlet", summary="", samples=("A sample line.",), setting="", cast=("Hamlet", "Ophelia"),
+        history=(), scene_examples=(("Hamlet", (ex, ex)), ("Ophelia", (ex, ex))),
+    )  # fmt: skip
+    assert part_costs(p, words)["examples"] == 4 * 16 and part_costs(p, words)["samples"] == 0
+    caps = dict.fromkeys(SHARES, 1000) | {"examples": 3 * 16}
+    cut = cut_parts(p, caps, words)
+    assert cut.scene_examples == (("Hamlet", (ex, ex)), ("Ophelia", (ex,)))
+    caps["examples"] = 2 * 16
+    assert cut_parts(p, caps, words).scene_examples == (("Hamlet", (ex, ex)),)

@@ -140,3 +140,38 @@ def test_windowed_history_keeps_the_prefix_between_the_windows_steps():
             assert prompts[i + 1][:shared] == prompts[i][:shared]
             kept += 1
     assert len(set(starts)) >= 4 and kept >= len(prompts) - len(set(starts))
+
+
+def test_scene_examples_give_every_speaker_the_same_page_up_to_the_heading():
+    """examples_place "scene": every cast member's exchanges, picked by the setting, sit
+    above the transcript; the pages of all four speakers, on any turn, differ only in
+    the heading, and a later page extends an earlier one up to its heading."""
+    turns = scene(5)
+    pages = [agent(n, examples_place="scene").prompt(turns, SETTING)[0] for n in CAST]
+    bodies = {p[: p.rindex("\n") + 1] for p in pages}
+    assert len(bodies) == 1
+    assert [p[p.rindex("\n") + 1 :] for p in pages] == [f"{n.upper()}:" for n in CAST]
+    body = bodies.pop()
+    persons, examples, script = body.split("\n\n")
+    assert [line.split(" remembers:")[0] for line in examples.split("\n")] == [
+        f"[{n}" for n in CAST
+    ]
+    assert f"Thou spakest {SETTING[:12]}" in examples and "Answer 1 to" in examples
+    assert script.startswith(SETTING) and "remembers" not in script
+    later, _ = agent("Ophelia", examples_place="scene").prompt(scene(9), SETTING)
+    assert later.startswith(body)
+
+
+def test_scene_examples_skip_a_person_of_no_play():
+    """A cast member no play knows (the user in a chat) has no exchanges to show, and the
+    others' are shown."""
+    from dramatis.core.errors import DramatisError
+
+    class Known(ShiftingVoice):
+        def examples(self, speaker, context, k):
+            if speaker == "Lady Macbeth":
+                raise DramatisError("no persona named Lady Macbeth")
+            return super().examples(speaker, context, k)
+
+    page, _ = agent(voice=Known(), examples_place="scene").prompt(scene(2), SETTING)
+    assert "[Macbeth remembers:" in page and "[Lady Macbeth remembers:" not in page
