@@ -235,14 +235,16 @@ def cut_parts(p: PromptInput, caps: dict[str, int], count: Count) -> PromptInput
         return trim_text(value, caps[part], count) if value else value
 
     instructions = caps["instructions"] // 2
-    examples = [" ".join(e) for e in p.examples]
     # A cast's exchanges (examples_place "scene") lose whole exchanges from the end: the
     # last member's last first, so what is kept stays a prefix of what every page shows.
+    # The speaker's own of the turn ("both") get what they leave.
     flat = [(name, e) for name, ex in p.scene_examples for e in ex]
-    keep = len(fit_items([" ".join(e) for _, e in flat], caps["examples"], count, cost=6))
+    kept = fit_items([" ".join(e) for _, e in flat], caps["examples"], count, cost=6)
     scene: dict[str, list[tuple[str, str, str]]] = {}
-    for name, e in flat[:keep]:
+    for name, e in flat[: len(kept)]:
         scene.setdefault(name, []).append(e)
+    left = caps["examples"] - sum(count(k) + 6 for k in kept)
+    examples = [" ".join(e) for e in p.examples]
     return replace(
         p,
         history=tuple(fit_turns(p.history, caps["transcript"], count)),
@@ -250,7 +252,7 @@ def cut_parts(p: PromptInput, caps: dict[str, int], count: Count) -> PromptInput
         summary=text(p.summary, "summary"),
         setting=text(p.setting, "setting"),
         lore="\n".join(fit_items(p.lore.splitlines(), caps["lore"], count, cost=1)),
-        examples=p.examples[: len(fit_items(examples, caps["examples"], count, cost=6))],
+        examples=p.examples[: len(fit_items(examples, left, count, cost=6))],
         scene_examples=tuple((name, tuple(ex)) for name, ex in scene.items()),
         memories=fit_items(p.memories, caps["memories"], count),
         samples=fit_items(p.samples, caps["samples"], count, cost=4),

@@ -92,7 +92,8 @@ class AgentSettings:
     # speeches, below the transcript, picked again every turn; "scene", `n_examples` of
     # every cast member's most like the setting, above the transcript, the same all scene
     # (every speaker's page is then the same up to its heading, so llama.cpp reuses all of
-    # it: docs/architecture.md, "Prompt layout and saved prefixes").
+    # it: docs/architecture.md, "Prompt layout and saved prefixes"); "both": the scene's
+    # above the transcript and the speaker's own below it.
     examples_place: str = "turn"
     # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
     ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
@@ -296,8 +297,8 @@ class PromptMaker:
 
     def _examples(self, history: Sequence[Turn]) -> tuple[tuple[str, str, str], ...]:
         """The speaker's real exchanges most like the last two speeches (page format,
-        `examples_place` "turn")."""
-        if self.settings.examples_place != "turn" or not self._shows_examples():
+        `examples_place` "turn" or "both")."""
+        if self.settings.examples_place not in ("turn", "both") or not self._shows_examples():
             return ()
         context = " ".join(t["text"] for t in history[-2:])[-4000:] or self.persona.card()
         return self._real_exchanges(self.name, context)
@@ -306,9 +307,9 @@ class PromptMaker:
         self, setting: str
     ) -> tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]:
         """(member, exchanges) for every cast member, in cast order: their real exchanges
-        most like the setting (`examples_place` "scene"). The same on every turn and for
-        every speaker, so the pages share all of it."""
-        if self.settings.examples_place != "scene" or not self._shows_examples():
+        most like the setting (`examples_place` "scene" or "both"). The same on every turn
+        and for every speaker, so the pages share all of it."""
+        if self.settings.examples_place not in ("scene", "both") or not self._shows_examples():
             return ()
         context = setting or self.persona.card()
         shown = []

@@ -20,7 +20,11 @@ prompt then shares its last one up to the end of the transcript it saw, and the
 prefix saved for its adapter (agents/prefix_cache.py) spares all of that; without
 adapters, consecutive prompts of different speakers share it in the one context.
 Only the new speeches and the bracketed lines are evaluated again
-(benchmarks/prefix_reuse.py measures it; docs/architecture.md has the figure).
+(benchmarks/prefix_reuse.py measures it; docs/architecture.md has the figure). With
+`examples_place` "scene" every cast member's exchanges, picked once by the setting, sit
+above the transcript instead, so every speaker's page is the same up to its heading and
+a turn evaluates little more than the speech said since the last; it costs the voice
+(docs/fidelity.md, round 10), so it is a setting, not the default.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class PromptInput:
     # (cue speaker, cue, reply): the speaker's real exchanges like the current talk
     examples: tuple[tuple[str, str, str], ...] = ()
     # (member, their exchanges) for every cast member, shown above the transcript and the
-    # same all scene (AgentSettings.examples_place "scene"); `examples` is then empty
+    # same all scene (AgentSettings.examples_place "scene", or "both" beside `examples`)
     scene_examples: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = ()
     # An imported card's own instructions, chat format only ("{{original}}": ours)
     system_prompt: str = ""

@@ -81,7 +81,7 @@ RULES: dict[str, Rule] = {
     "memory_boost": Rule(0, 20, why="a logit bias: 5 already turned speeches into lists"),
     "prefer_memory": Rule(),
     "n_examples": Rule(0),
-    "examples_place": Rule(choices=("turn", "scene")),
+    "examples_place": Rule(choices=("turn", "scene", "both")),
     "ban_out_of_world": Rule(),
     "presence_penalty": Rule(
         -2, 2, why="taken once off every token already used; the OpenAI API's range"

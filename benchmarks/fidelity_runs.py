@@ -127,6 +127,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # is shared by every speaker: prefill 0.11 of a new process's, benchmarks/prefix_reuse.py).
     "scene": ["--set", "examples_place=scene"],
     "scene-ex-1": ["--set", "examples_place=scene", "--set", "n_examples=1"],
+    # ... and the speaker's own one exchange of the turn below the transcript (0.27)
+    "both-ex-1": ["--set", "examples_place=both", "--set", "n_examples=1"],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,8 @@ def test_a_casts_exchanges_lose_whole_exchanges_from_the_end():
     assert cut.scene_examples == (("Hamlet", (ex, ex)), ("Ophelia", (ex,)))
     caps["examples"] = 2 * 16
     assert cut_parts(p, caps, words).scene_examples == (("Hamlet", (ex, ex)),)
+    # "both": the speaker's own exchanges of the turn get what the cast's leave
+    both = replace(p, examples=(ex, ex))
+    caps["examples"] = 5 * 16
+    cut = cut_parts(both, caps, words)
+    assert len(cut.scene_examples[1][1]) == 2 and cut.examples == (ex,)

@@ -175,3 +175,15 @@ def test_scene_examples_skip_a_person_of_no_play():
 
     page, _ = agent(voice=Known(), examples_place="scene").prompt(scene(2), SETTING)
     assert "[Macbeth remembers:" in page and "[Lady Macbeth remembers:" not in page
+
+
+def test_both_places_keep_the_scenes_exchanges_above_and_the_speakers_below():
+    turns = scene(5)
+    pages = [
+        agent(n, examples_place="both").prompt(turns, SETTING)[0] for n in ("Hamlet", "Ophelia")
+    ]
+    cut = end_of_transcript(pages[0], turns)
+    assert pages[0][:cut] == pages[1][:cut] and "[Macbeth remembers:" in pages[0][:cut]
+    tails = [p[cut:].strip("\n").split("\n") for p in pages]
+    assert tails[0][0].startswith("[Hamlet remembers:") and tails[0][-1] == "HAMLET:"
+    assert tails[1][0].startswith("[Ophelia remembers:") and tails[1][-1] == "OPHELIA:"
