@@ -311,7 +311,7 @@ class PromptMaker:
         and for every speaker, so the pages share all of it."""
         if self.settings.examples_place not in ("scene", "both") or not self._shows_examples():
             return ()
-        context = setting or self.persona.card()
+        context = setting or " ".join(self.cast or (self.name,))  # the same for every speaker
         shown = []
         for name in self.cast or (self.name,):
             try:
