@@ -84,7 +84,8 @@ adapters: $(VENV)/.train
 # VOICE_MINUTES more from the checkpoint in VOICE_RUN (a budget can span several calls or
 # machines), then exports the GGUF LoRA and its manifest into the package. The schedule is
 # the shipped one: the rate holds to step VOICE_STEPS - VOICE_COOLDOWN, then falls to a
-# tenth by VOICE_STEPS, where training stops (about 3.5 hours on 2 cores in all).
+# tenth by VOICE_STEPS, where training stops (about 3 hours on 2 cores in all). A run that
+# has begun its cool-down keeps it: raising VOICE_STEPS later trains on at a tenth.
 VOICE_MINUTES ?= 70
 VOICE_RUN ?= runs/stage-voice
 VOICE_STEPS ?= 460

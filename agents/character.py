@@ -90,7 +90,8 @@ class AgentSettings:
     n_examples: int = 2  # real exchanges like the current talk (page format, with a voice source)
     # Where the page shows real exchanges: "turn", the speaker's own most like the last
     # speeches, below the transcript, picked again every turn; "scene", `n_examples` of
-    # every cast member's most like the setting, above the transcript, the same all scene
+    # every cast member's most like the setting (the cast's names without one), above the
+    # transcript, the same all scene
     # (every speaker's page is then the same up to its heading, so llama.cpp reuses all of
     # it: docs/architecture.md, "Prompt layout and saved prefixes"); "both": the scene's
     # above the transcript and the speaker's own below it.
@@ -202,6 +203,7 @@ class PromptMaker:
         self._noted: set[str] = set()
         self.recalled: tuple[str, ...] = ()  # what `remember` gave the latest prompt
         self._token_counts: dict[str, int] = {}
+        self._scene_shown: dict[str, tuple] = {}  # setting -> the cast's exchanges (scene)
 
     def visible(self, turns: Sequence[Turn]) -> list[Turn]:
         """The turns this character witnessed, newest last, within the token budget."""
@@ -311,16 +313,22 @@ class PromptMaker:
         and for every speaker, so the pages share all of it."""
         if self.settings.examples_place not in ("scene", "both") or not self._shows_examples():
             return ()
+        if setting in self._scene_shown:
+            return self._scene_shown[setting]
         context = setting or " ".join(self.cast or (self.name,))  # the same for every speaker
+        knows = getattr(self.voice, "knows", lambda name: True)
         shown = []
         for name in self.cast or (self.name,):
+            if not knows(name):  # the user in a chat, even one named like a character
+                continue
             try:
                 exchanges = self._real_exchanges(name, context)
-            except DramatisError:  # a person of no play (the user in a chat): none to show
+            except DramatisError:  # a person of no play: none to show
                 continue
             if exchanges:
                 shown.append((name, exchanges))
-        return tuple(shown)
+        self._scene_shown[setting] = tuple(shown)
+        return self._scene_shown[setting]
 
     def _lore(self, history: Sequence[Turn], seed: int = 0) -> list[LoreEntry]:
         """The lorebook entries the recent turns bring in: an imported card's own

@@ -235,8 +235,9 @@ def person_line(card: str) -> str:
 
 def page_prompt(p: PromptInput) -> str:
     """A page of the play that any model continues with the speaker's next speech:
-    persons, (fixed voice samples,) setting and transcript, then the bracketed lines
-    that change every turn, then the heading (see the module docstring for the order)."""
+    persons, (fixed voice samples, or the whole cast's exchanges with `scene_examples`,)
+    setting and transcript, then the bracketed lines that change every turn, then the
+    heading (see the module docstring for the order)."""
     persons = [person_line(card) for card in p.persons] or [f"{p.speaker.upper()}."]
     if p.scene_examples:  # every member's, the same for every speaker: no sample of one's own
         fixed = [remembered(name, examples) for name, examples in p.scene_examples]

@@ -215,6 +215,11 @@ class PlayVoices:
             speaker, play = found.name, found.play
         return play, speaker, self.horizons.get(play, END_OF_PLAY)
 
+    def knows(self, name: str) -> bool:
+        """Whether `name` is one of the characters named at construction (any name when
+        none were): a scene's user, even one named like a character, is not."""
+        return not self.plays or name in self.plays
+
     def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
         """(cue speaker, cue, reply) for up to `k` of `speaker`'s exchanges like `context`."""
         play, speaker, before = self._placed(speaker)

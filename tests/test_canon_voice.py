@@ -141,6 +141,11 @@ def test_a_cooldown_resumes_where_it_stopped_exactly(tmp_path):
     _, one = _tiny_run(tmp_path / "d", 6, cooldown=4, cooldown_from=2)
     assert one.losses == pytest.approx(s1.losses, rel=1e-4)
     assert [r.get("cooldown") for r in one.runs] == [[2, 4]]
+    # A cool-down cannot begin before the checkpoint's step.
+    from dramatis.core.errors import DramatisError
+
+    with pytest.raises(DramatisError, match="--cooldown-from 6 or later"):
+        _tiny_run(tmp_path / "c", 8, cooldown=4, cooldown_from=1)
 
 
 def test_a_run_resumes_where_it_stopped_exactly(tmp_path):

@@ -187,3 +187,26 @@ def test_both_places_keep_the_scenes_exchanges_above_and_the_speakers_below():
     tails = [p[cut:].strip("\n").split("\n") for p in pages]
     assert tails[0][0].startswith("[Hamlet remembers:") and tails[0][-1] == "HAMLET:"
     assert tails[1][0].startswith("[Ophelia remembers:") and tails[1][-1] == "OPHELIA:"
+
+
+def test_scene_examples_leave_out_the_user_and_without_a_setting_stay_shared():
+    """A voice that knows only the characters (PlayVoices.knows) shows none for the user
+    in a chat, even one named like a character; with no setting the exchanges are picked
+    by the cast's names, so every speaker's page is still the same above the heading."""
+
+    class Characters(ShiftingVoice):
+        def knows(self, name):
+            return name != "Lady Macbeth"  # here: the user, named like a character
+
+    page, _ = agent(voice=Characters(), examples_place="scene").prompt(scene(2), SETTING)
+    assert "[Macbeth remembers:" in page and "[Lady Macbeth remembers:" not in page
+    pages = [agent(n, examples_place="scene").prompt(scene(3), "")[0] for n in CAST[:2]]
+    assert pages[0][: pages[0].rindex("\n")] == pages[1][: pages[1].rindex("\n")]
+
+
+def test_play_voices_know_only_the_characters_they_were_given():
+    from dramatis.memory.voice import PlayVoices
+
+    voices = PlayVoices({"Hamlet": "hamlet"})
+    assert voices.knows("Hamlet") and not voices.knows("Nurse")
+    assert PlayVoices().knows("Nurse")  # none named: any character is looked up

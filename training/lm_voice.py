@@ -285,9 +285,20 @@ def run(
                        "threads": torch.get_num_threads(), "from_step": state.step})  # fmt: skip
     schedule = cooldown_of(state)
     if schedule is None and cooldown > 0:
-        schedule = (state.step if cooldown_from is None else cooldown_from, cooldown)
+        first = state.step if cooldown_from is None else cooldown_from
+        if first < state.step:
+            raise DramatisError(
+                f"{checkpoint}: a cool-down from step {first} cannot begin at step "
+                f"{state.step}; ask for one from this step on (--cooldown-from {state.step} or later)"
+            )
+        schedule = (first, cooldown)
         state.runs[-1]["cooldown"] = list(schedule)
-        log(f"cooling down from step {schedule[0]} over {cooldown} steps")
+        log(f"cooling down from step {first} over {cooldown} steps")
+    elif schedule is not None and cooldown > 0:
+        asked = (schedule[0] if cooldown_from is None else cooldown_from, cooldown)
+        if tuple(asked) != tuple(schedule):
+            log(f"the checkpoint's cool-down goes on (from step {schedule[0]} over "
+                f"{schedule[1]} steps); the one asked for is not applied")  # fmt: skip
     base = model.get_base_model()
     changed = state.pages_changed
     if changed is not None and "base_val" not in changed:  # other pages: the base again

@@ -156,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="STEPS",
-        help="from the checkpoint's step, bring the rate down to a tenth over STEPS steps "
-        "(a checkpoint that began a cool-down goes on with it)",
+        help="bring the rate down to a tenth over STEPS steps, from the checkpoint's step "
+        "or --cooldown-from (a checkpoint that began a cool-down goes on with it)",
     )
     ap.add_argument(
         "--cooldown-from",
@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         "recorded in the checkpoint's runs",
     )
     args = ap.parse_args(argv)
+    if args.cooldown_from is not None and not args.cooldown:
+        ap.error("--cooldown-from needs --cooldown STEPS (how long the cool-down lasts)")
     try:
         return make(args)
     except DramatisError as exc:
