@@ -199,8 +199,10 @@ def part_costs(p: PromptInput, count: Count, fmt: str = "page") -> dict[str, int
         "summary": count(p.summary) if p.summary else 0,
         "setting": count(p.setting) if p.setting else 0,
         "lore": count(p.lore) if p.lore else 0,
-        "examples": sum(count(" ".join(e)) + 6 for e in p.examples)
-        + sum(count(" ".join(e)) + 6 for _, ex in p.scene_examples for e in ex),
+        "examples": sum(
+            count(" ".join(e)) + 6
+            for e in (*p.examples, *(e for _, ex in p.scene_examples for e in ex))
+        ),
         "memories": sum(count(m) + 2 for m in p.memories),
         "samples": sum(count(s) + 4 for s in samples),
         "instructions": sum(count(t) for t in (p.system_prompt, p.post_history) if t),

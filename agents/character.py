@@ -316,10 +316,10 @@ class PromptMaker:
         if setting in self._scene_shown:
             return self._scene_shown[setting]
         context = setting or " ".join(self.cast or (self.name,))  # the same for every speaker
-        knows = getattr(self.voice, "knows", lambda name: True)
+        assert self.voice is not None
         shown = []
         for name in self.cast or (self.name,):
-            if not knows(name):  # the user in a chat, even one named like a character
+            if not self.voice.knows(name):  # the user in a chat, even one named like a character
                 continue
             try:
                 exchanges = self._real_exchanges(name, context)

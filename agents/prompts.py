@@ -119,6 +119,11 @@ class VoiceSource(Protocol):
         """Words `speaker` uses far more than the rest of its play (() when unknown)."""
         ...
 
+    def knows(self, name: str) -> bool:
+        """Whether `name` is a character of the scene, not its user (whose exchanges, if
+        a play has someone of that name, are not theirs)."""
+        ...
+
 
 def fit_history(
     turns: Sequence[Turn], budget: int, count_tokens: Callable[[str], int], block: int = 8

@@ -28,6 +28,9 @@ LINES = [
 class ShiftingVoice:
     """A voice source whose exchanges change with the talk, as PlayVoices' do."""
 
+    def knows(self, name: str) -> bool:
+        return True
+
     def examples(self, speaker: str, context: str, k: int) -> list[tuple[str, str, str]]:
         return [("Rosencrantz", f"Thou spakest {context[:12]}", f"Answer {i} to {context[-9:]}") for i in range(k)]  # fmt: skip
 

@@ -296,7 +296,7 @@ def run(
         log(f"cooling down from step {first} over {cooldown} steps")
     elif schedule is not None and cooldown > 0:
         asked = (schedule[0] if cooldown_from is None else cooldown_from, cooldown)
-        if tuple(asked) != tuple(schedule):
+        if asked != schedule:
             log(f"the checkpoint's cool-down goes on (from step {schedule[0]} over "
                 f"{schedule[1]} steps); the one asked for is not applied")  # fmt: skip
     base = model.get_base_model()
