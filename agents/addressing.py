@@ -1,8 +1,10 @@
-"""Who a speech names: the text helpers speaker policies read."""
+"""Who a speech names or speaks to: the text helpers speaker policies and the guard read."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Container, Iterable, Mapping
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 VOCATIVE_WORDS = 4  # a name this near a speech's start or end is most often a vocative
@@ -27,3 +29,83 @@ def calls_on(text: str, name: str) -> bool:
     head = " ".join(words[:VOCATIVE_WORDS])
     tail = " ".join(words[-VOCATIVE_WORDS:])
     return mentions(head, name) or mentions(tail, name)
+
+
+# Before a name spoken to at a sentence's start: "O Cassius!", "Good my lord Cassius,"
+_BEFORE = (
+    r"(?:(?:O|Oh|Ah|Good|Sweet|Noble|Dear|Gentle|Brave|Fair|Worthy|Most|Kind|Now|Come|Nay|Ay"
+    r"|Why|Well|My)[ ,]\s*)?"
+    r"(?:(?:good|sweet|noble|dear|gentle|brave|fair|worthy|kind|most|my|lord|lady|liege"
+    r"|gracious)[ ,]\s*){0,3}"
+)
+# ... and after a comma: ", good Cassius."
+_AFTER_COMMA = r"(?:(?:O|good|sweet|noble|dear|gentle|brave|fair|worthy|kind|my)\s+)?"
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocative(form: str) -> re.Pattern[str]:
+    """Where `form` is spoken to: at a sentence's start and followed by , ! or ?
+    ("Cassius, ..."); after a comma and ending a sentence ("Farewell, Cassius."); after
+    "O" ("O Cassius"); or between commas after "good", "my", ... (", good Cassius,")."""
+    f = re.escape(form)
+    return re.compile(
+        rf"(?:^|[.!?;:]\s+|\n)\s*{_BEFORE}{f}\s*[,!?]"
+        rf"|,\s*{_AFTER_COMMA}{f}\s*[.!?;]"
+        rf"|\bO,?\s+{f}\b"
+        rf"|,\s*(?:good|sweet|noble|dear|gentle|brave|fair|worthy|my)\s+{f}\s*,"
+    )
+
+
+def address_forms(names: Iterable[str], ordinary: Container[str]) -> dict[str, frozenset[str]]:
+    """What a speech may call each of `names` by -> the names each form may stand for: the
+    whole name, and each word of a name of several that is no `ordinary` word (lower
+    case) of the plays. A name whose last word is ordinary ("Boy", "First Lord") has none.
+
+    address_forms(["Marcus Brutus", "Lady Macbeth", "Boy"], {"lady", "boy"})
+      -> {"Marcus Brutus": {"Marcus Brutus"}, "Marcus": {"Marcus Brutus"},
+          "Brutus": {"Marcus Brutus"}, "Lady Macbeth": {"Lady Macbeth"},
+          "Macbeth": {"Lady Macbeth"}}
+    """
+    forms: dict[str, set[str]] = {}
+    for name in names:
+        words = name.split()
+        if not words or words[-1].lower() in ordinary or not words[-1][:1].isupper():
+            continue
+        proper = [w for w in words if w[:1].isupper() and len(w) > 2 and w.lower() not in ordinary]
+        for form in {name, *(proper if len(words) > 1 else ())}:
+            forms.setdefault(form, set()).add(name)
+    return {form: frozenset(named) for form, named in forms.items()}
+
+
+def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
+    """The `forms` that `text` speaks to (a vocative), in the order given.
+
+    spoken_to("Farewell, good Cassius.", ["Cassius", "Casca"]) -> ["Cassius"]
+    spoken_to("Cassius hath a lean and hungry look.", ["Cassius"]) -> []
+    """
+    return [f for f in forms if f in text and _vocative(f).search(text)]
+
+
+def absent_addressed(
+    text: str, forms: Mapping[str, frozenset[str]], present: Iterable[str]
+) -> list[str]:
+    """The forms `text` speaks to that stand for no one on stage (`present`, by name or by
+    a word of a name): Brutus calling Viola "Cassius" in a scene without Cassius.
+
+    absent_addressed("Cassius, stay.", {"Cassius": frozenset({"Cassius"})}, ["Viola"])
+      -> ["Cassius"]
+    """
+    here = set(present)
+    words = {w for name in here for w in name.split()}
+    return [f for f in spoken_to(text, forms) if f not in words and not forms[f] & here]
+
+
+@functools.lru_cache(maxsize=64)
+def play_forms(key: str) -> dict[str, frozenset[str]]:
+    """`address_forms` of a play's listed characters, ordinary words being those its
+    speeches use in lower case ("Cassius": {"Cassius"}; no "Lord", no "Boy")."""
+    from dramatis.personas import load_play
+
+    play = load_play(key)
+    ordinary = {w for s in play.speeches() for w in re.findall(r"\b[a-z][a-z']+\b", s.text)}
+    return address_forms((c.name for c in play.characters.values() if c.listed), ordinary)

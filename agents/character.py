@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from dramatis.agents.addressing import absent_addressed, play_forms, spoken_to
 from dramatis.agents.budget import SHARES, Fit, fit_prompt, prompt_room
 from dramatis.agents.formats import get_format, render
 from dramatis.agents.guard import (
@@ -28,6 +29,7 @@ from dramatis.agents.guard import (
 from dramatis.agents.length import real_speeches, speech_bounds
 from dramatis.agents.model import LanguageModel, PromptModel, Sampling
 from dramatis.agents.prompts import (
+    NUMERALS,
     OUT_OF_WORLD,
     PromptInput,
     VoiceSource,
@@ -39,6 +41,7 @@ from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.core.errors import DramatisError
+from dramatis.personas.corpus import list_plays
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
 from dramatis.personas.world_info import lore_places
@@ -97,7 +100,7 @@ class AgentSettings:
     # above the transcript and the speaker's own below it.
     examples_place: str = "turn"
     # Defaults chosen from the arena's numbers (docs/fidelity.md, configuration "tuned").
-    ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words
+    ban_out_of_world: bool = True  # logit bias against OUT_OF_WORLD words and NUMERALS
     presence_penalty: float = 0.3
     best_of: int = 1  # candidates per turn; the critic keeps one (cost: n times the tokens)
     # Also retry a turn that rewords one earlier turn, or says one of 3+ words again inside
@@ -141,6 +144,11 @@ class AgentSettings:
     # World info attached to the scene (`--lore`): lorebooks imported with `dramatis lore
     # import`, comma-separated; "Name=book" attaches one to that character only.
     lore: str = ""
+    # A speech that calls by name on a character of the cast's plays who is not on stage
+    # ("Cassius, stay" from Brutus to Viola), or on the speaker itself ("Come, Iago" from
+    # Iago), is drawn again (agents/addressing.py; the arena's `misaddress`; on since
+    # round 11 of docs/fidelity.md).
+    address_present: bool = True
 
 
 @dataclass(frozen=True)
@@ -387,6 +395,7 @@ class CharacterAgent(PromptMaker):
         persons: Sequence[str] = (),
         critic: Critic | None = None,
         lore: Sequence[Lorebook] = (),
+        plays: Sequence[str] = (),
     ) -> None:
         super().__init__(
             persona, model, cast=cast, settings=settings, memory=memory, voice=voice,
@@ -396,6 +405,10 @@ class CharacterAgent(PromptMaker):
         self.critic = critic  # ranks best-of-n candidates (agents/critic.py)
         self.headings = frozenset((*self.others, *play_speakers())) - {self.name}
         self._lengths: tuple[int, ...] | None = None  # real speeches' tokens (`_bounds`)
+        # The plays whose characters' names the address guard knows: the cast's (the
+        # staging passes them), always with the speaker's own (`misaddresses`)
+        self.plays = (getattr(persona, "play", ""), *plays)
+        self._forms: dict[str, frozenset[str]] | None = None
 
     def speak(
         self,
@@ -414,6 +427,7 @@ class CharacterAgent(PromptMaker):
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
         stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
+        present = frozenset((*self.cast, *(t["speaker"] for t in turns)))
         want = max(1, self.settings.best_of)
         shown: list[str] = []  # what `on_text` was last given, so that it ends on the speech
 
@@ -438,7 +452,7 @@ class CharacterAgent(PromptMaker):
                 ),
                 stream_to,
             ),
-            lambda candidate: self._acceptable(candidate[0], earlier, setting),
+            lambda candidate: self._acceptable(candidate[0], earlier, setting, present),
             lambda found: self._choose(found, cues, earlier),
             want=want,
             extra=self.settings.retries,
@@ -484,16 +498,39 @@ class CharacterAgent(PromptMaker):
             if not re.search(rf"\b{re.escape(w)}\b", said)
         )
 
-    def _acceptable(self, text: str, earlier: Sequence[str], setting: str = "") -> bool:
-        """Not empty, no repeat of an earlier turn, no narration, no card or setting recited."""
+    def _acceptable(
+        self,
+        text: str,
+        earlier: Sequence[str],
+        setting: str = "",
+        present: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Not empty, no repeat of an earlier turn, no narration, no card or setting
+        recited; with `address_present`, no name called on but those `present`, and not
+        the speaker's own."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
             rewords(text, earlier) or retells(text, earlier) or holds(text, earlier)
         ):
             return False
+        if self.settings.address_present and self.misaddresses(
+            text, present or frozenset(self.cast)
+        ):
+            return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)
+
+    def misaddresses(self, text: str, present: frozenset[str]) -> list[str]:
+        """The names `text` calls on that are not `present`, or the speaker's own, by the
+        forms of the characters of `plays` ([] for a card of no play in a cast of none)."""
+        if self._forms is None:
+            self._forms = {}
+            for key in dict.fromkeys(k for k in self.plays if k in list_plays()):
+                for form, names in play_forms(key).items():
+                    self._forms[form] = self._forms.get(form, frozenset()) | names
+        own = [f for f, names in self._forms.items() if names == {self.name}]
+        return absent_addressed(text, self._forms, present) + spoken_to(text, own)
 
     def _sampling(self, draw: Draw, run_on: int = 0) -> Sampling:
         """The sampling options of a draw; with `run_on`, of its run-on to a sentence end
@@ -508,7 +545,9 @@ class CharacterAgent(PromptMaker):
             seed=draw.seed + run_on,  # a new seed per retry, the same sequence on a rerun
             stop=draw.stops,
             adapter=self.adapter,
-            banned=OUT_OF_WORLD if self._can("banned") and self.settings.ban_out_of_world else (),
+            banned=(*OUT_OF_WORLD, *NUMERALS)
+            if self._can("banned") and self.settings.ban_out_of_world
+            else (),
             boosted=draw.cues if self._can("boosted") else (),
             boost=self.settings.memory_boost if draw.cues and self._can("boosted") else 0.0,
             own_words=draw.own,  # empty unless the model takes boosts (`unsaid_own_words`)

@@ -109,6 +109,10 @@ OUT_OF_WORLD = (
     "dialogue",
 )
 
+# Arabic numerals: the plays' speeches spell numbers out ("the nine-and-twentieth day"; 8
+# of their 30,697 speeches hold a digit), so a speech samples none (with OUT_OF_WORLD).
+NUMERALS = tuple("0123456789")
+
 
 class VoiceSource(Protocol):
     """Real exchanges of a character like the current context (memory.voice.PlayVoices)."""

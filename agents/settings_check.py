@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     "own_words": Rule(0, 20, why="a logit bias, like memory_boost"),
     "human_card": Rule(),
     "lore": Rule(),
+    "address_present": Rule(),
 }
 
 

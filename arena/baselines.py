@@ -148,7 +148,10 @@ def real_lines(run: Run, ctx: Context, seed: int = 0) -> Run:
             continue
         speech = own[name][start[name] % len(own[name])]
         scene = f"{ctx.personas[name].play}:{speech.scene_id}"
-        turns.append({**_turn(i, name, speech.text, run.cast), "scene": scene})
+        turn = _turn(
+            i, name, speech.text, [*run.cast, *(n for n in speech.on_stage if n not in run.cast)]
+        )
+        turns.append({**turn, "scene": scene})
         start[name] += 1
     return _derived(run, "real", turns)
 

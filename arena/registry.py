@@ -19,6 +19,7 @@ _added: dict[str, MetricFactory] = {}
 
 def builtin() -> list[MetricFactory]:
     """The shipped metrics, in table order (imported on first use: some load sklearn)."""
+    from dramatis.arena.address import Misaddress
     from dramatis.arena.copying import Copying
     from dramatis.arena.diction import Diction
     from dramatis.arena.discriminator import Discriminator
@@ -51,6 +52,7 @@ def builtin() -> list[MetricFactory]:
         Discriminator,
         GroupAttribution,
         LaterSpans,
+        Misaddress,
     ]
 
 

@@ -129,6 +129,17 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "scene-ex-1": ["--set", "examples_place=scene", "--set", "n_examples=1"],
     # ... and the speaker's own one exchange of the turn below the transcript (0.27)
     "both-ex-1": ["--set", "examples_place=both", "--set", "n_examples=1"],
+    # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
+    # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
+    "long": [],
+    # A speech that calls on someone off stage, or on the speaker, is drawn again.
+    "addr": ["--set", "address_present=true"],
+    # ... and no Arabic numerals (banned with the out-of-world words), staged by a checkout
+    # that bans them; "numerals" alone, "addr-numerals" with the address guard.
+    "numerals": [],
+    "addr-numerals": ["--set", "address_present=true"],
+    # The round-11 default: both, the guard knowing every cast member's play's names.
+    "r11": [],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)

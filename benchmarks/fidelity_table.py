@@ -36,6 +36,7 @@ MEANS = {  # column -> per-run key (mean over runs)
     "repeated": "repetition",
     "dwelling": "dwelling",  # turns that only turn over the last four's topic
     "impersonation": "impersonation",  # another character's heading or name
+    "misaddress": "misaddress",  # speaks to someone off stage, or to the speaker itself
     "fallback": "fallback",
     "copying": "copying",
     "later_spans": "later_spans",  # 8-word spans of a later scene of the play (seeded runs)

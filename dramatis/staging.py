@@ -256,6 +256,7 @@ def scene_agents(
             persons=cards,
             critic=critic,
             lore=books_for(p, spec.agent.lore, lore),
+            plays=[getattr(q, "play", "") for q in personas],
         )
         for p in personas
     }

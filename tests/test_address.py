@@ -1,0 +1,158 @@
+"""Who a speech speaks to: the vocative finder (agents/addressing.py), its calibration on
+the plays, the arena's `misaddress` and the agent's `address_present` guard."""
+
+from __future__ import annotations
+
+from dramatis.agents.addressing import absent_addressed, address_forms, play_forms, spoken_to
+from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.arena.address import Misaddress, self_forms
+from dramatis.arena.context import Context
+from dramatis.arena.runs import Run
+from dramatis.personas import build_persona, list_plays, load_play
+
+CASSIUS = {"Cassius": frozenset({"Cassius"})}
+
+
+def test_vocatives_are_found_where_a_name_is_spoken_to():
+    spoken = [
+        "Cassius, stay awhile.",
+        "Farewell, good Cassius.",
+        "O Cassius, I am sick of many griefs.",
+        "What say you, Cassius?",
+        "I pray you, good Cassius, be patient.",
+        "Peace! Good my lord Cassius, speak.",
+        "Nay, stay. Cassius! Where art thou?",
+    ]
+    told = [
+        "Cassius hath a lean and hungry look.",
+        "I saw him with Cassius at the Capitol.",
+        "Let Cassius be.",
+        "The name of Cassius honours this corruption.",
+    ]
+    assert [bool(spoken_to(t, ["Cassius"])) for t in spoken] == [True] * len(spoken)
+    assert [spoken_to(t, ["Cassius"]) for t in told] == [[]] * len(told)
+
+
+def test_forms_leave_out_ordinary_words_and_keep_each_proper_word():
+    forms = address_forms(["Marcus Brutus", "Lady Macbeth", "Boy", "Macbeth"], {"lady", "boy"})
+    assert forms["Brutus"] == {"Marcus Brutus"} and forms["Marcus"] == {"Marcus Brutus"}
+    assert forms["Macbeth"] == {"Macbeth", "Lady Macbeth"}
+    assert "Boy" not in forms and "Lady" not in forms
+    jc = play_forms("julius_caesar")
+    assert {"Cassius", "Casca", "Brutus", "Portia"} <= set(jc)
+    assert not {"Lord", "Servant", "Messenger"} & set(jc)
+
+
+def test_absent_is_who_no_one_on_stage_answers_to():
+    assert absent_addressed("Cassius, stay.", CASSIUS, ["Marcus Brutus", "Viola"]) == ["Cassius"]
+    assert absent_addressed("Cassius, stay.", CASSIUS, ["Cassius", "Marcus Brutus"]) == []
+    brutus = {"Brutus": frozenset({"Marcus Brutus", "Decius Brutus"})}
+    # either Brutus on stage will answer to "Brutus"
+    assert absent_addressed("Brutus, a word.", brutus, ["Decius Brutus"]) == []
+
+
+def test_on_the_plays_a_speech_rarely_speaks_to_someone_off_stage_or_to_itself():
+    """The calibration arena/address.py quotes: every speech of the 37 plays against who
+    its play has on stage. Apostrophes ("O Julius Caesar, thou art mighty yet!") and late
+    entrances account for most of what is flagged."""
+    speeches = absent = own = 0
+    for key in list_plays():
+        forms = play_forms(key)
+        for s in load_play(key).speeches():
+            speeches += 1
+            absent += bool(absent_addressed(s.text, forms, s.on_stage))
+            own += bool(spoken_to(s.text, self_forms(s.speaker, forms)))
+    assert speeches > 30_000
+    assert absent / speeches < 0.015
+    assert own / speeches < 0.003
+
+
+def _run(turns: list[tuple[str, str]], cast: list[str]) -> Run:
+    scored = [
+        {"index": i, "speaker": who, "text": text, "source": "model", "present": cast}
+        for i, (who, text) in enumerate(turns)
+    ]
+    plays = {"Marcus Brutus": "julius_caesar", "Viola": "twelfth_night"}
+    return Run(name="t", cast=cast, turns=scored, spec={"plays": plays})
+
+
+def test_misaddress_counts_turns_to_the_absent_and_to_oneself():
+    cast = ["Marcus Brutus", "Viola"]
+    run = _run(
+        [
+            ("Marcus Brutus", "Cassius, what news?"),  # Cassius is not in the scene
+            ("Viola", "I know not, sir. O Orsino, where art thou?"),  # Orsino, absent
+            ("Marcus Brutus", "Viola, you speak well."),  # on stage: fine
+            ("Viola", "Come, Viola, be merry."),  # herself
+            ("Marcus Brutus", "Cassius is a soldier."),  # named, not spoken to
+        ],
+        cast,
+    )
+    ctx = Context.build(run.roles)
+    score = Misaddress().score(run, ctx)
+    assert score.per_turn == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert score.values["misaddress"] == 0.6
+    assert score.extra["misaddressed"] == ["Cassius", "Orsino", "Viola (self)"]
+    # a turn's own record of who was present counts (a real speech's scene)
+    run.turns[0]["present"] = [*cast, "Cassius"]
+    assert Misaddress().score(run, ctx).per_turn[0] == 0.0
+
+
+def test_the_guard_draws_again_a_speech_to_someone_off_stage():
+    brutus = build_persona(load_play("julius_caesar"), "Brutus")
+    wrong, right = "Cassius, thou art welcome.", "Good lady, thou art welcome."
+    on = AgentSettings(address_present=True, near_repeats=False, length_share=0)
+    agent = CharacterAgent(
+        brutus, FakeModel([wrong, right]), cast=["Marcus Brutus", "Viola"], settings=on
+    )
+    said = agent.speak([], "A street in Rome.", seed=1)
+    assert (said.text, said.attempts) == (right, 2)
+    own = agent.misaddresses("Come, Marcus Brutus, be merry.", frozenset(agent.cast))
+    assert own == ["Marcus Brutus"]  # "Brutus" alone may be Decius Brutus
+    assert agent.misaddresses("Viola, be merry.", frozenset(agent.cast)) == []
+    assert AgentSettings().address_present  # on by default (docs/fidelity.md, round 11)
+    off = AgentSettings(address_present=False, near_repeats=False, length_share=0)
+    agent = CharacterAgent(
+        brutus, FakeModel([wrong, right]), cast=["Marcus Brutus", "Viola"], settings=off
+    )
+    assert agent.speak([], "A street in Rome.", seed=1).text == wrong
+
+
+def test_a_card_of_no_play_has_no_names_to_guard():
+    class Card:
+        name = "Yorick"
+        sample_lines = ["Alas."]
+
+        def card(self) -> str:
+            return "Yorick, a jester."
+
+    on = AgentSettings(address_present=True)
+    agent = CharacterAgent(Card(), FakeModel(), cast=["Yorick", "Hamlet"], settings=on)
+    assert agent.misaddresses("Cassius, stay.", frozenset(agent.cast)) == []
+
+
+def test_the_guard_knows_the_names_of_every_play_of_the_cast():
+    """Viola calls on Cassius, whom she heard Brutus name: his play's names count too."""
+    viola = build_persona(load_play("twelfth_night"), "Viola")
+    cast = frozenset({"Marcus Brutus", "Viola"})
+    alone = CharacterAgent(viola, FakeModel(), cast=sorted(cast))
+    assert alone.misaddresses("Be quiet, Cassius.", cast) == []
+    plays = ["julius_caesar", "twelfth_night"]
+    agent = CharacterAgent(viola, FakeModel(), cast=sorted(cast), plays=plays)
+    assert agent.misaddresses("Be quiet, Cassius.", cast) == ["Cassius"]
+    assert agent.misaddresses("O Orsino, where art thou?", cast) == ["Orsino"]
+    assert agent.misaddresses("Be quiet, Brutus.", cast) == []
+
+
+def test_the_staged_agents_know_every_play_of_their_cast(tmp_path):
+    from dramatis.agents.scene_store import SceneSpec
+    from dramatis.core.settings import Settings
+    from dramatis.staging import cast_personas, scene_agents
+
+    personas = cast_personas(["julius_caesar:Brutus", "twelfth_night:Viola"])
+    spec = SceneSpec(thread_id="t", cast=[p.name for p in personas], setting="A street.")
+    agents = scene_agents(spec, personas, FakeModel(), Settings(home=tmp_path))
+    viola = agents["Viola"]
+    assert {"julius_caesar", "twelfth_night"} <= set(viola.plays)
+    assert viola.misaddresses("Be quiet, Cassius.", frozenset(spec.cast)) == ["Cassius"]
