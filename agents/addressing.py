@@ -45,36 +45,72 @@ _AFTER_COMMA = r"(?:(?:O|good|sweet|noble|dear|gentle|brave|fair|worthy|kind|my)
 @functools.lru_cache(maxsize=4096)
 def _vocative(form: str) -> re.Pattern[str]:
     """Where `form` is spoken to: at a sentence's start and followed by , ! or ?
-    ("Cassius, ..."); after a comma and ending a sentence ("Farewell, Cassius."); after
-    "O" ("O Cassius"); or between commas after "good", "my", ... (", good Cassius,")."""
+    ("Cassius, ..."); after a comma and ending a sentence ("Farewell, Cassius."; group
+    `after`, which `spoken_to` checks is no list's end); after "O" ("O Cassius"); or
+    between commas after "good", "my", ... (", good Cassius,")."""
     f = re.escape(form)
     return re.compile(
-        rf"(?:^|[.!?;:]\s+|\n)\s*{_BEFORE}{f}\s*[,!?]"
-        rf"|,\s*{_AFTER_COMMA}{f}\s*[.!?;]"
+        rf"(?P<start>(?:^|[.!?;:]|\n)\s*{_BEFORE}{f}\s*[,!?])"
+        rf"|(?P<after>,\s*{_AFTER_COMMA}{f}\s*[.!?;])"
         rf"|\bO,?\s+{f}\b"
         rf"|,\s*(?:good|sweet|noble|dear|gentle|brave|fair|worthy|my)\s+{f}\s*,"
     )
 
 
+# Words of a listed name that are a rank, an office or a number, not a name: "Duke of
+# Venice" is called "my lord", not "Duke"; "King Henry III" is not called "III"
+_RANKS = """Abbess Abbot Admiral Ancient Archbishop Archduke Baron Bishop Captain Cardinal Citizen Clown
+    Chorus Constable Count Countess Dauphin Doctor Don Duchess Duke Earl Emperor Empress Friar Gaoler
+    General Gentleman Gentlewoman Ghost Governor Herald Keeper King Knight Lady
+    Lieutenant Lord Marquis Master Mayor Messenger Mistress Nurse Officer Page Porter
+    Priest Prince Princess Queen Senator Servant Sheriff Sir Soldier Steward Tribune
+    Watchman Widow Young Old First Second Third Fourth Fifth Sixth Seventh Eighth Ninth
+    Tenth"""
+_NOT_NAMES = frozenset(_RANKS.split())
+_ROMAN = re.compile(r"[IVXL]+")
+# Double quotes hold what someone else cried ('He cried, "O Caesar!" and fell.')
+_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
+# A name in a list is not called on: "Casca, Cinna, Cassius." (before and after a name)
+_LIST_END = re.compile(r",\s*[A-Z][a-z'-]+\s*$")
+_LIST_NEXT = re.compile(r"\s*[A-Z][a-z'-]+\s*(?:,|and\b)")
+
+
 def address_forms(names: Iterable[str], ordinary: Container[str]) -> dict[str, frozenset[str]]:
     """What a speech may call each of `names` by -> the names each form may stand for: the
     whole name, and each word of a name of several that is no `ordinary` word (lower
-    case) of the plays. A name whose last word is ordinary ("Boy", "First Lord") has none.
+    case) of the plays. A name whose last word is ordinary or a rank ("Boy", "First Lord") has none.
 
     address_forms(["Marcus Brutus", "Lady Macbeth", "Boy"], {"lady", "boy"})
       -> {"Marcus Brutus": {"Marcus Brutus"}, "Marcus": {"Marcus Brutus"},
           "Brutus": {"Marcus Brutus"}, "Lady Macbeth": {"Lady Macbeth"},
           "Macbeth": {"Lady Macbeth"}}
+    Ranks, ordinals and the place after "of" in a name that starts with no rank are no
+    forms: no "Duke", "Third", "III"; "Blanch of Spain" gives "Blanch" (but "Duke of
+    York" gives "York").
     """
     forms: dict[str, set[str]] = {}
     for name in names:
         words = name.split()
-        if not words or words[-1].lower() in ordinary or not words[-1][:1].isupper():
+        if "of" in words and words[0] not in _NOT_NAMES:  # "Blanch of Spain": not "Spain"
+            words = words[: words.index("of")]
+        proper = [w for w in words if _proper(w, ordinary)]
+        if not proper or proper[-1] != words[-1]:
             continue
-        proper = [w for w in words if w[:1].isupper() and len(w) > 2 and w.lower() not in ordinary]
-        for form in {name, *(proper if len(words) > 1 else ())}:
+        for form in {name, *(proper if " " in name else ())}:
             forms.setdefault(form, set()).add(name)
     return {form: frozenset(named) for form, named in forms.items()}
+
+
+def _proper(word: str, ordinary: Container[str]) -> bool:
+    """Whether a word of a listed name is a name of its own ("Cassius"), not an ordinary
+    word, a rank or an ordinal ("lady", "Duke", "Third", "III")."""
+    return (
+        word[:1].isupper()
+        and len(word) > 2
+        and word.lower() not in ordinary
+        and word not in _NOT_NAMES
+        and not _ROMAN.fullmatch(word)
+    )
 
 
 def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
@@ -83,7 +119,19 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
     spoken_to("Farewell, good Cassius.", ["Cassius", "Casca"]) -> ["Cassius"]
     spoken_to("Cassius hath a lean and hungry look.", ["Cassius"]) -> []
     """
-    return [f for f in forms if f in text and _vocative(f).search(text)]
+    text = _QUOTED.sub('""', text)
+    return [
+        f for f in forms if f in text and any(_calls(text, m) for m in _vocative(f).finditer(text))
+    ]
+
+
+def _calls(text: str, found: re.Match[str]) -> bool:
+    """Whether a vocative match is a call, not a name in a list ("Casca, Cinna, Cassius.")."""
+    if found["after"] is not None:
+        return not _LIST_END.search(text[: found.start()])
+    if found["start"] is not None:
+        return not _LIST_NEXT.match(text, found.end())
+    return True
 
 
 def absent_addressed(

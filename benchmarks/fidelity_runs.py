@@ -132,10 +132,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],
-    # A speech that calls on someone off stage, or on the speaker, is drawn again.
+    # Round 11, each staged by a checkout of its time: "addr" with the address guard (then
+    # off by default, knowing the speaker's own play's names), "numerals" by one that
+    # bars numerals, "addr-numerals" both. From a later checkout, where the guard is on,
+    # "numerals" needs --set address_present=false.
     "addr": ["--set", "address_present=true"],
-    # ... and no Arabic numerals (banned with the out-of-world words), staged by a checkout
-    # that bans them; "numerals" alone, "addr-numerals" with the address guard.
     "numerals": [],
     "addr-numerals": ["--set", "address_present=true"],
     # The round-11 default: both, the guard knowing every cast member's play's names.

@@ -294,6 +294,9 @@ def agent_for(
         top_p=body.top_p or defaults.top_p,
         max_lines=8,
         prompt_format=state.prompt_format,
+        # Who is present is the client's to say (the user's role may be in its text
+        # alone), so a name the character calls on is not redrawn.
+        address_present=False,
     )
     return CharacterAgent(
         persona,

@@ -156,3 +156,23 @@ def test_the_staged_agents_know_every_play_of_their_cast(tmp_path):
     viola = agents["Viola"]
     assert {"julius_caesar", "twelfth_night"} <= set(viola.plays)
     assert viola.misaddresses("Be quiet, Cassius.", frozenset(spec.cast)) == ["Cassius"]
+
+
+def test_lists_quotes_ranks_and_places_are_not_calls():
+    jc = play_forms("julius_caesar")
+    for line in (
+        "I met them all: Casca, Cinna, Cassius.",
+        "Cassius, Casca and Cinna are fled.",
+        'He cried, "O Caesar!" and fell.',
+    ):
+        assert spoken_to(line, jc) == [], line
+    assert spoken_to("Farewell, good Cassius.", jc) == ["Cassius"]
+    henry_v, john = play_forms("henry_v"), play_forms("john")
+    assert not {"Duke", "Earl", "Dauphin", "Archbishop"} & set(henry_v)
+    assert {"York", "Exeter", "Fluellen"} <= set(henry_v)  # "Duke of York" is called York
+    assert "Spain" not in john and "Blanch" in john  # "Blanch of Spain"
+    assert not any(
+        form in ("III", "Third", "Afterwards")
+        for key in ("john", "richard_iii")
+        for form in play_forms(key)
+    )
