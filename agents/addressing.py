@@ -134,18 +134,37 @@ def _calls(text: str, found: re.Match[str]) -> bool:
     return True
 
 
+def misaddressed(
+    text: str, forms: Mapping[str, frozenset[str]], present: Iterable[str], speaker: str = ""
+) -> tuple[list[str], list[str]]:
+    """(the forms `text` speaks to that stand for no one on stage, by name or by a word of
+    a name; those that stand for `speaker` alone): Brutus calling Viola "Cassius" in a
+    scene without Cassius, Iago saying "Come, Iago".
+
+    misaddressed("Cassius, stay.", {"Cassius": frozenset({"Cassius"})}, ["Viola"])
+      -> (["Cassius"], [])
+    """
+    here = set(present)
+    words = {w for name in here for w in name.split()}
+    called = spoken_to(text, forms)
+    absent = [f for f in called if f not in words and not forms[f] & here]
+    return absent, [f for f in called if forms[f] == {speaker}]
+
+
 def absent_addressed(
     text: str, forms: Mapping[str, frozenset[str]], present: Iterable[str]
 ) -> list[str]:
-    """The forms `text` speaks to that stand for no one on stage (`present`, by name or by
-    a word of a name): Brutus calling Viola "Cassius" in a scene without Cassius.
+    """The forms `text` speaks to that stand for no one on stage (`misaddressed`).
 
     absent_addressed("Cassius, stay.", {"Cassius": frozenset({"Cassius"})}, ["Viola"])
       -> ["Cassius"]
     """
-    here = set(present)
-    words = {w for name in here for w in name.split()}
-    return [f for f in spoken_to(text, forms) if f not in words and not forms[f] & here]
+    return misaddressed(text, forms, present)[0]
+
+
+def self_forms(speaker: str, forms: Mapping[str, frozenset[str]]) -> list[str]:
+    """The forms that stand for `speaker` alone ("Iago"; not "Macbeth" for Lady Macbeth)."""
+    return [form for form, names in forms.items() if names == {speaker}]
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,3 +176,14 @@ def play_forms(key: str) -> dict[str, frozenset[str]]:
     play = load_play(key)
     ordinary = {w for s in play.speeches() for w in re.findall(r"\b[a-z][a-z']+\b", s.text)}
     return address_forms((c.name for c in play.characters.values() if c.listed), ordinary)
+
+
+@functools.lru_cache(maxsize=64)
+def plays_forms(keys: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """`play_forms` of several plays as one: a form any of them uses stands for all the
+    names it stands for in each ("Antonio" in a cast from two plays: both Antonios)."""
+    forms: dict[str, frozenset[str]] = {}
+    for key in dict.fromkeys(keys):
+        for form, names in play_forms(key).items():
+            forms[form] = forms.get(form, frozenset()) | names
+    return forms

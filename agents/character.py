@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dramatis.agents.addressing import absent_addressed, play_forms, spoken_to
+from dramatis.agents.addressing import misaddressed, plays_forms
 from dramatis.agents.budget import SHARES, Fit, fit_prompt, prompt_room
 from dramatis.agents.formats import get_format, render
 from dramatis.agents.guard import (
@@ -525,12 +525,9 @@ class CharacterAgent(PromptMaker):
         """The names `text` calls on that are not `present`, or the speaker's own, by the
         forms of the characters of `plays` ([] for a card of no play in a cast of none)."""
         if self._forms is None:
-            self._forms = {}
-            for key in dict.fromkeys(k for k in self.plays if k in list_plays()):
-                for form, names in play_forms(key).items():
-                    self._forms[form] = self._forms.get(form, frozenset()) | names
-        own = [f for f, names in self._forms.items() if names == {self.name}]
-        return absent_addressed(text, self._forms, present) + spoken_to(text, own)
+            self._forms = plays_forms(tuple(k for k in self.plays if k in list_plays()))
+        absent, own = misaddressed(text, self._forms, present, self.name)
+        return absent + own
 
     def _sampling(self, draw: Draw, run_on: int = 0) -> Sampling:
         """The sampling options of a draw; with `run_on`, of its run-on to a sentence end

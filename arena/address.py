@@ -17,15 +17,10 @@ few entrances the text marks late), 0.09% to the speaker.
 
 from __future__ import annotations
 
-from dramatis.agents.addressing import absent_addressed, play_forms, spoken_to
+from dramatis.agents.addressing import misaddressed, plays_forms
 from dramatis.arena.context import Context
 from dramatis.arena.metric import Key, Score, rate
 from dramatis.arena.runs import Run
-
-
-def self_forms(speaker: str, forms: dict[str, frozenset[str]]) -> list[str]:
-    """The forms that stand for `speaker` alone ("Iago"; not "Macbeth" for Lady Macbeth)."""
-    return [form for form, names in forms.items() if names == {speaker}]
 
 
 class Misaddress:
@@ -35,17 +30,13 @@ class Misaddress:
     keys = (Key("misaddress", "lower"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
-        forms: dict[str, frozenset[str]] = {}
-        for key in sorted(ctx.plays):
-            for form, names in play_forms(key).items():
-                forms[form] = forms.get(form, frozenset()) | names
+        forms = plays_forms(tuple(sorted(ctx.plays)))
         on_stage = {*run.cast, *(t["speaker"] for t in run.opening)}
         found: list[list[str]] = []
         for t in run.scored:
             present = on_stage | set(t.get("present") or ())
-            wrong = absent_addressed(t["text"], forms, present)
-            wrong += [f"{f} (self)" for f in spoken_to(t["text"], self_forms(t["speaker"], forms))]
-            found.append(wrong)
+            absent, own = misaddressed(t["text"], forms, present, t["speaker"])
+            found.append(absent + [f"{f} (self)" for f in own])
         return Score(
             {"misaddress": rate([bool(x) for x in found])},
             per_turn=[float(bool(x)) for x in found],

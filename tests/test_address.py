@@ -3,10 +3,16 @@ the plays, the arena's `misaddress` and the agent's `address_present` guard."""
 
 from __future__ import annotations
 
-from dramatis.agents.addressing import absent_addressed, address_forms, play_forms, spoken_to
+from dramatis.agents.addressing import (
+    absent_addressed,
+    address_forms,
+    play_forms,
+    self_forms,
+    spoken_to,
+)
 from dramatis.agents.character import AgentSettings, CharacterAgent
 from dramatis.agents.fake_backend import FakeModel
-from dramatis.arena.address import Misaddress, self_forms
+from dramatis.arena.address import Misaddress
 from dramatis.arena.context import Context
 from dramatis.arena.runs import Run
 from dramatis.personas import build_persona, list_plays, load_play
