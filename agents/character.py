@@ -417,17 +417,22 @@ class CharacterAgent(PromptMaker):
         *,
         seed: int,
         on_text: Callable[[str], None] | None = None,
+        present: Sequence[str] | None = None,
     ) -> Utterance:
         """One utterance; `on_text` gets the cleaned text so far while it streams.
 
         Draws until `best_of` acceptable candidates (or `retries` extra draws beyond
-        them) and keeps the one the critic ranks highest; with none, a real line."""
+        them) and keeps the one the critic ranks highest; with none, a real line.
+        `present`: who is on stage now, as the scene says (a chat's invite and
+        dismiss); by default the cast and everyone who has spoken."""
         start = time.perf_counter()
         prompt, fmt = self.prompt(turns, setting, seed)
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
         stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
-        present = frozenset((*self.cast, *(t["speaker"] for t in turns)))
+        if present is None:
+            present = (*self.cast, *(t["speaker"] for t in turns))
+        here = frozenset((*present, self.name))
         want = max(1, self.settings.best_of)
         shown: list[str] = []  # what `on_text` was last given, so that it ends on the speech
 
@@ -452,7 +457,7 @@ class CharacterAgent(PromptMaker):
                 ),
                 stream_to,
             ),
-            lambda candidate: self._acceptable(candidate[0], earlier, setting, present),
+            lambda candidate: self._acceptable(candidate[0], earlier, setting, here),
             lambda found: self._choose(found, cues, earlier),
             want=want,
             extra=self.settings.retries,

@@ -178,7 +178,11 @@ class SceneGraph:
 
         try:
             said = self.agents[name].speak(
-                turns, self.setting, seed=turn_seed(self.seed, len(turns), variant), on_text=on_text
+                turns,
+                self.setting,
+                seed=turn_seed(self.seed, len(turns), variant),
+                on_text=on_text,
+                present=self._present(state),
             )
             text, source, tokens, seconds = said.text, said.source, said.tokens, said.seconds
         except _Stopped as stopped:  # keep what was said so far; the run ends after it

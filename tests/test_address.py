@@ -125,6 +125,40 @@ def test_the_guard_draws_again_a_speech_to_someone_off_stage():
     assert agent.speak([], "A street in Rome.", seed=1).text == wrong
 
 
+def test_the_guard_follows_who_the_scene_has_on_stage(tmp_path):
+    """In a chat, a dismissed character is off stage though in the cast (real LangGraph
+    and SQLite checkpoint; the model scripted)."""
+    from dramatis.agents.policies import AddressedName
+    from dramatis.agents.scene import SceneGraph
+    from dramatis.agents.scene_store import SceneStore
+
+    play = load_play("hamlet")
+    settings = AgentSettings(address_present=True, near_repeats=False, length_share=0)
+    wrong, right = "Ophelia, come hither.", "Come hither, sir."
+
+    def first_speech(dismiss: bool) -> str:
+        store = SceneStore(tmp_path / f"{dismiss}.sqlite")
+        agents = {
+            name: CharacterAgent(
+                build_persona(play, name),
+                FakeModel([wrong, right]),
+                cast=["Hamlet", "Ophelia", "You"],
+                settings=settings,
+            )  # fmt: skip
+            for name in ("Hamlet", "Ophelia")
+        }
+        scene = SceneGraph(agents, AddressedName(), setting="A room.", seed=1,
+                           checkpointer=store.checkpointer, human="You")  # fmt: skip
+        if dismiss:
+            scene.set_present("t", ["Hamlet", "You"])
+        scene.say("t", "You", "Speak, Hamlet.")
+        list(scene.run("t", 1))
+        return scene.turns("t")[-1]["text"]
+
+    assert first_speech(dismiss=False) == wrong  # Ophelia is on stage: she may be called
+    assert first_speech(dismiss=True) == right  # sent off: a call to her is drawn again
+
+
 def test_a_card_of_no_play_has_no_names_to_guard():
     class Card:
         name = "Yorick"

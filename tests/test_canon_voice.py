@@ -105,11 +105,23 @@ def test_learning_rate_warms_up_then_holds():
 
 def test_a_cooldown_brings_the_rate_down_to_a_tenth():
     cfg = LMVoiceConfig(lr=1e-3, warmup_steps=1)
-    rates = [learning_rate(s, cfg, cooldown=(2, 4)) for s in range(8)]
+    rates = [learning_rate(s, cfg, [(2, 4)]) for s in range(8)]
     assert rates == pytest.approx([1e-3, 1e-3, 1e-3, 7.75e-4, 5.5e-4, 3.25e-4, 1e-4, 1e-4])
 
 
-def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None):
+def test_a_rewarm_climbs_back_then_cools_down_again():
+    cfg = LMVoiceConfig(lr=1e-3, warmup_steps=2)
+    rates = [learning_rate(s, cfg, [(0, 2), (4, 4, 0.5)]) for s in range(1, 10)]
+    # the cool-down's tenth until step 4; the climb from it meets the line from 0.5 at step 5
+    assert rates == pytest.approx([5.5e-4, 1e-4, 1e-4, 3e-4, 4e-4, 3e-4, 2e-4, 1e-4, 1e-4])
+
+
+class _Killed(Exception):
+    pass
+
+
+def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None, rewarm=None, rewarm_from=None,
+              killed_at=None):  # fmt: skip
     tok, tokenize = _tok()
     data = build_canon(
         tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
@@ -119,7 +131,19 @@ def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None):
                         val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
     model = tiny_llama(len(tok))
     return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps,
-               log=lambda _: None, cooldown=cooldown, cooldown_from=cooldown_from)  # fmt: skip
+               log=lambda _: None, cooldown=cooldown, cooldown_from=cooldown_from,
+               rewarm=rewarm, rewarm_from=rewarm_from, progress=_kill(killed_at))  # fmt: skip
+
+
+def _kill(step):
+    """A progress callback that stops the process-like run after `step` (its last
+    checkpoint is the one before: every 2 steps)."""
+
+    def progress(state, loss):
+        if step is not None and state.step == step:
+            raise _Killed
+
+    return progress
 
 
 def test_a_cooldown_resumes_where_it_stopped_exactly(tmp_path):
@@ -238,3 +262,33 @@ def test_a_new_checkout_goes_on_from_the_shipped_export(tmp_path):
     # the exported (f16) adapter is where the run stood: step 3's loss is close to the
     # unbroken run's although AdamW's moments started afresh
     assert went_on.losses[-1] == pytest.approx(straight.losses[-1], rel=0.05)
+
+
+def test_a_rewarm_begins_after_the_cooldown_and_resumes(tmp_path):
+    from dramatis.core.errors import DramatisError
+
+    _tiny_run(tmp_path / "a", 4, cooldown=2, cooldown_from=2)  # cooled down by step 4
+    _, s1 = _tiny_run(tmp_path / "a", 8, rewarm=0.5)  # from step 4 to a tenth by step 8
+    assert [(r.get("cooldown"), r.get("rewarm")) for r in s1.runs] == [
+        ([2, 2], None),
+        (None, [4, 4, 0.5]),
+    ]
+    # Killed halfway and called again without options: the re-warm's line goes on.
+    _tiny_run(tmp_path / "b", 4, cooldown=2, cooldown_from=2)
+    with pytest.raises(_Killed):
+        _tiny_run(tmp_path / "b", 8, rewarm=0.5, killed_at=7)  # checkpointed at step 6
+    _, s2 = _tiny_run(tmp_path / "b", 8)
+    assert s2.losses == pytest.approx(s1.losses, rel=1e-4)
+    # The whole schedule asked for in one call from the start, as `make stage-voice` does.
+    _, one = _tiny_run(tmp_path / "c", 8, cooldown=2, cooldown_from=2, rewarm=0.5, rewarm_from=4)
+    assert one.losses == pytest.approx(s1.losses, rel=1e-4)
+    assert one.runs[0]["cooldown"] == [2, 2] and one.runs[0]["rewarm"] == [4, 4, 0.5]
+    # ... and the same call again on its finished checkpoint trains nothing more.
+    _, again = _tiny_run(tmp_path / "c", 8, cooldown=2, cooldown_from=2, rewarm=0.5, rewarm_from=4)
+    assert again.step == 8 and again.losses == one.losses
+    # A re-warm cannot begin inside the cool-down, nor without one.
+    _tiny_run(tmp_path / "d", 3, cooldown=2, cooldown_from=2)
+    with pytest.raises(DramatisError, match="--rewarm-from 4 or later"):
+        _tiny_run(tmp_path / "d", 6, rewarm=0.5)
+    with pytest.raises(DramatisError, match="follows a cool-down"):
+        _tiny_run(tmp_path / "e", 6, rewarm=0.5)

@@ -224,29 +224,43 @@ def _params(model) -> list:
 Progress = Callable[[RunState, float], None]  # state after a step, loss of that step
 
 
-def learning_rate(step: int, cfg: LMVoiceConfig, cooldown: tuple[int, int] | None = None) -> float:
-    """Linear warm-up, then constant (a budget that spans runs has no known end); with a
-    `cooldown` (first step, steps), from that step down in a line to a tenth of the rate
-    over that many steps, and a tenth after.
+Segment = Sequence[float]  # (first step, steps) a cool-down; (first, steps, top) a re-warm
+
+
+def learning_rate(step: int, cfg: LMVoiceConfig, schedule: Sequence[Segment] = ()) -> float:
+    """Linear warm-up, then constant (a budget that spans runs has no known end). A
+    `schedule` of segments (`schedule_of`), the last one begun by `step` applying:
+    - a cool-down (first step, steps): from that step down in a line to a tenth of the
+      rate over that many steps, and a tenth after;
+    - a re-warm (first step, steps, top), after a cool-down: the rate climbs back from
+      the tenth to `top` times the rate over `cfg.warmup_steps` steps, while the line
+      from `top` down to a tenth runs from the first step.
 
     learning_rate(0, LMVoiceConfig(lr=1e-3, warmup_steps=4)) -> 2.5e-4
-    learning_rate(15, LMVoiceConfig(lr=1e-3), cooldown=(10, 10)) -> 5.5e-4
+    learning_rate(15, LMVoiceConfig(lr=1e-3), [(10, 10)]) -> 5.5e-4
+    learning_rate(20, LMVoiceConfig(lr=1e-3, warmup_steps=1), [(0, 10), (20, 10, 0.5)]) -> 5e-4
     """
     rate = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
-    if cooldown is None or step < cooldown[0]:
+    begun = [seg for seg in schedule if step >= seg[0]]
+    if not begun:
         return rate
-    done = min(1.0, (step - cooldown[0]) / max(1, cooldown[1]))
-    return rate * (1.0 - 0.9 * done)
+    seg = max(begun, key=lambda seg: seg[0])
+    first, steps = int(seg[0]), int(seg[1])
+    done = min(1.0, (step - first) / max(1, steps))
+    if len(seg) < 3:
+        return rate * (1.0 - 0.9 * done)
+    top = float(seg[2])
+    line = top - (top - 0.1) * done
+    warm = min(1.0, (step - first + 1) / max(1, cfg.warmup_steps))
+    return cfg.lr * (0.1 + (line - 0.1) * warm)
 
 
-def cooldown_of(state: RunState) -> tuple[int, int] | None:
-    """The cool-down a run of this checkpoint began (first step, steps), if any: a
-    resumed run goes on with it."""
-    for entry in reversed(state.runs):
-        if "cooldown" in entry:
-            start, steps = entry["cooldown"]
-            return int(start), int(steps)
-    return None
+def schedule_of(state: RunState) -> list[tuple[float, ...]]:
+    """The cool-downs and re-warms the runs of this checkpoint began, in order: a resumed
+    run goes on with them."""
+    return [
+        tuple(entry[key]) for entry in state.runs for key in ("cooldown", "rewarm") if key in entry
+    ]
 
 
 def run(
@@ -263,13 +277,18 @@ def run(
     cooldown: int = 0,
     cooldown_from: int | None = None,
     new_data: bool = False,
+    rewarm: float | None = None,
+    rewarm_from: int | None = None,
 ):
     """Train (or resume) for `minutes` of wall time or until `max_steps` in all; returns
     (peft model, RunState). Validation runs at the start of a new run, every
     `eval_every` steps and at the end. `cooldown`: begin the cool-down now, over that
     many steps (`learning_rate`), unless the checkpoint began one (which goes on);
     `cooldown_from`: begin it at that step instead (the rate holds until then), so one
-    schedule can be asked for from the start.
+    schedule can be asked for from the start. `rewarm`: after the cool-down, raise the
+    rate again to that fraction of `cfg.lr` at `rewarm_from` (or now) and bring it down
+    once more to a tenth by `max_steps` (`learning_rate`'s re-warm); a checkpoint that
+    began one goes on with it.
     `new_data`: go on from a checkpoint of other data (`load_checkpoint`)."""
     import torch
 
@@ -283,22 +302,35 @@ def run(
         state = RunState(cfg.to_json(), data.sha256)
     state.runs.append({"where": where, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                        "threads": torch.get_num_threads(), "from_step": state.step})  # fmt: skip
-    schedule = cooldown_of(state)
-    if schedule is None and cooldown > 0:
+    schedule = schedule_of(state)
+    cools = [seg for seg in schedule if len(seg) == 2]
+    if not cools and cooldown > 0:
         first = state.step if cooldown_from is None else cooldown_from
         if first < state.step:
             raise DramatisError(
                 f"{checkpoint}: a cool-down from step {first} cannot begin at step "
                 f"{state.step}; ask for one from this step on (--cooldown-from {state.step} or later)"
             )
-        schedule = (first, cooldown)
-        state.runs[-1]["cooldown"] = list(schedule)
+        cools = [(first, cooldown)]
+        schedule.append(cools[0])
+        state.runs[-1]["cooldown"] = list(cools[0])
         log(f"cooling down from step {first} over {cooldown} steps")
-    elif schedule is not None and cooldown > 0:
-        asked = (schedule[0] if cooldown_from is None else cooldown_from, cooldown)
-        if asked != schedule:
-            log(f"the checkpoint's cool-down goes on (from step {schedule[0]} over "
-                f"{schedule[1]} steps); the one asked for is not applied")  # fmt: skip
+    elif cools and cooldown > 0:
+        asked = (cools[0][0] if cooldown_from is None else cooldown_from, cooldown)
+        if asked != tuple(cools[0]):
+            log(f"the checkpoint's cool-down goes on (from step {cools[0][0]} over "
+                f"{cools[0][1]} steps); the one asked for is not applied")  # fmt: skip
+    warms = [seg for seg in schedule if len(seg) == 3]
+    if rewarm is not None and not warms:
+        schedule.append(_rewarm(checkpoint, state, cools, rewarm, rewarm_from, max_steps))
+        state.runs[-1]["rewarm"] = list(schedule[-1])
+        log(f"re-warming to {rewarm:g} of the rate at step {int(schedule[-1][0])}, then "
+            f"cooling down to a tenth by step {max_steps}")  # fmt: skip
+    elif rewarm is not None:
+        start = warms[-1][0] if rewarm_from is None else rewarm_from
+        if (start, (max_steps or 0) - start, rewarm) != tuple(warms[-1]):
+            log(f"the checkpoint's re-warm goes on (from step {int(warms[-1][0])} over "
+                f"{int(warms[-1][1])} steps, to {warms[-1][2]:g}); the one asked for is not applied")  # fmt: skip
     base = model.get_base_model()
     changed = state.pages_changed
     if changed is not None and "base_val" not in changed:  # other pages: the base again
@@ -334,8 +366,42 @@ def run(
     return model, state
 
 
+def _rewarm(
+    checkpoint: Path,
+    state: RunState,
+    cools: Sequence[Segment],
+    top: float,
+    first: int | None,
+    max_steps: int | None,
+) -> tuple[float, ...]:
+    """The re-warm segment asked for, checked against the checkpoint (`run`)."""
+    first = state.step if first is None else first
+    if not 0.1 < top <= 1.0:
+        raise DramatisError(f"a re-warm's top rate must lie above 0.1 and at most 1, not {top:g}")
+    if not cools:
+        raise DramatisError(
+            f"{checkpoint}: a re-warm follows a cool-down; ask for one with --cooldown"
+        )
+    ends = int(cools[0][0] + cools[0][1])
+    if first < ends:
+        raise DramatisError(
+            f"{checkpoint}: its cool-down runs to step {ends}; a re-warm can begin only "
+            f"after it (--rewarm-from {max(ends, state.step)} or later)"
+        )
+    if first < state.step:
+        raise DramatisError(
+            f"{checkpoint}: a re-warm from step {first} cannot begin at step {state.step}; "
+            f"ask for one from this step on (--rewarm-from {state.step} or later)"
+        )
+    if max_steps is None or max_steps <= first:
+        raise DramatisError(
+            f"a re-warm from step {first} needs --max-steps past it: it cools down by then"
+        )
+    return (first, max_steps - first, top)
+
+
 def one_step(
-    base, opt, params, train: Sequence[Sequence_], state: RunState, cfg, cooldown=None
+    base, opt, params, train: Sequence[Sequence_], state: RunState, cfg, schedule=()
 ) -> float:
     """One optimizer step over the next `cfg.batch` sequences; the step's mean loss."""
     import torch
@@ -356,7 +422,7 @@ def one_step(
             p.grad.mul_(cfg.batch * 256 / max(1, count))
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     for group in opt.param_groups:
-        group["lr"] = learning_rate(state.step, cfg, cooldown)
+        group["lr"] = learning_rate(state.step, cfg, schedule)
     opt.step()
     opt.zero_grad(set_to_none=True)
     return total / max(1, count)

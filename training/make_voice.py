@@ -3,7 +3,8 @@ GGUF LoRA and its manifest into the package (`make stage-voice`).
 
     python -m dramatis.training.make_voice [--minutes 75] [--checkpoint runs/stage-voice]
         [--out training/data/stage_voice] [--threads 2] [--where "cpu, 2 cores"]
-        [--max-steps 460] [--cooldown 150 [--cooldown-from 310]] [--new-data] [--export-only]
+        [--max-steps 820] [--cooldown 150 [--cooldown-from 310]] [--rewarm 0.5 [--rewarm-from 480]]
+        [--new-data] [--export-only]
 
 The checkpoint folder keeps the run: call it again with the same options and it goes
 on from the last checkpoint, so a budget can span several sessions or machines. Every
@@ -168,6 +169,22 @@ def main(argv: list[str] | None = None) -> int:
         "then): the shipped schedule in one call",
     )
     ap.add_argument(
+        "--rewarm",
+        type=float,
+        default=None,
+        metavar="TOP",
+        help="after the cool-down, raise the rate again to TOP times --lr and bring it "
+        "down once more to a tenth by --max-steps",
+    )
+    ap.add_argument(
+        "--rewarm-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="begin the --rewarm at this step rather than now (the cool-down's tenth holds "
+        "until then)",
+    )
+    ap.add_argument(
         "--new-data",
         action="store_true",
         help="go on from a checkpoint made on other data (the plays' parse changed since); "
@@ -176,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.cooldown_from is not None and not args.cooldown:
         ap.error("--cooldown-from needs --cooldown STEPS (how long the cool-down lasts)")
+    if args.rewarm is not None and args.max_steps is None:
+        ap.error("--rewarm needs --max-steps: its cool-down ends there")
+    if args.rewarm_from is not None and args.rewarm is None:
+        ap.error("--rewarm-from needs --rewarm TOP (the rate it climbs back to)")
     try:
         return make(args)
     except DramatisError as exc:
@@ -221,7 +242,8 @@ def make(args) -> int:
     model, state = run(
         base, data, cfg, args.checkpoint, minutes=minutes, max_steps=args.max_steps,
         where=args.where, progress=progress, cooldown=args.cooldown,
-        cooldown_from=args.cooldown_from, new_data=args.new_data,
+        cooldown_from=args.cooldown_from, new_data=args.new_data, rewarm=args.rewarm,
+        rewarm_from=args.rewarm_from,
     )  # fmt: skip
     target = export(model, base.config, state, data, ref, args.out)
     print(
