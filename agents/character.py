@@ -423,8 +423,9 @@ class CharacterAgent(PromptMaker):
 
         Draws until `best_of` acceptable candidates (or `retries` extra draws beyond
         them) and keeps the one the critic ranks highest; with none, a real line.
-        `present`: who is on stage now, as the scene says (a chat's invite and
-        dismiss); by default the cast and everyone who has spoken."""
+        `present`: who is on stage now, where a chat's invite and dismiss set it; by
+        default the cast and everyone who has spoken (a staged scene's opening lines
+        included)."""
         start = time.perf_counter()
         prompt, fmt = self.prompt(turns, setting, seed)
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()

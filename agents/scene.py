@@ -182,7 +182,7 @@ class SceneGraph:
                 self.setting,
                 seed=turn_seed(self.seed, len(turns), variant),
                 on_text=on_text,
-                present=self._present(state),
+                present=state.get("present") or None,  # a chat's invite and dismiss
             )
             text, source, tokens, seconds = said.text, said.source, said.tokens, said.seconds
         except _Stopped as stopped:  # keep what was said so far; the run ends after it

@@ -141,9 +141,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "addr-numerals": ["--set", "address_present=true"],
     # The round-11 default: both, the guard knowing every cast member's play's names.
     "r11": [],
-    # Round 12: the stage voice re-warmed from step 480 to 0.4 of its rate and cooled down
-    # again to step 680 (make_voice --cooldown 200 --rewarm 0.4), staged by a checkout
-    # whose training/data/stage_voice holds it; otherwise the round-11 defaults.
+    # Round 12: the stage voice re-warmed at step 480 towards half its rate and cooled down
+    # again in a line to a tenth by step 820 (make_voice --rewarm 0.5 --rewarm-from 480
+    # --max-steps 820), staged by a checkout whose training/data/stage_voice holds it;
+    # otherwise the round-11 defaults.
     "rw": [],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis

@@ -131,32 +131,46 @@ def test_the_guard_follows_who_the_scene_has_on_stage(tmp_path):
     from dramatis.agents.policies import AddressedName
     from dramatis.agents.scene import SceneGraph
     from dramatis.agents.scene_store import SceneStore
+    from dramatis.agents.turn import make_turn
 
     play = load_play("hamlet")
     settings = AgentSettings(address_present=True, near_repeats=False, length_share=0)
     wrong, right = "Ophelia, come hither.", "Come hither, sir."
 
-    def first_speech(dismiss: bool) -> str:
-        store = SceneStore(tmp_path / f"{dismiss}.sqlite")
+    def first_speech(dismiss: bool = False, opening: bool = False) -> str:
+        store = SceneStore(tmp_path / f"{dismiss}{opening}.sqlite")
+        cast = ["Hamlet"] if opening else ["Hamlet", "Ophelia"]
         agents = {
             name: CharacterAgent(
                 build_persona(play, name),
                 FakeModel([wrong, right]),
-                cast=["Hamlet", "Ophelia", "You"],
+                cast=[*cast, "You"],
                 settings=settings,
-            )  # fmt: skip
-            for name in ("Hamlet", "Ophelia")
+            )
+            for name in cast
         }
-        scene = SceneGraph(agents, AddressedName(), setting="A room.", seed=1,
-                           checkpointer=store.checkpointer, human="You")  # fmt: skip
+        scene = SceneGraph(
+            agents,
+            AddressedName(),
+            setting="A room.",
+            seed=1,
+            checkpointer=store.checkpointer,
+            human="You",
+        )
         if dismiss:
             scene.set_present("t", ["Hamlet", "You"])
-        scene.say("t", "You", "Speak, Hamlet.")
-        list(scene.run("t", 1))
+        if opening:  # a staged scene's opening, spoken by Ophelia, who is not in the cast
+            lines = [make_turn(0, "Ophelia", "My lord, I have remembrances of yours.")]
+            list(scene.run("t", 1, lines))
+        else:
+            scene.say("t", "You", "Speak, Hamlet.")
+            list(scene.run("t", 1))
         return scene.turns("t")[-1]["text"]
 
-    assert first_speech(dismiss=False) == wrong  # Ophelia is on stage: she may be called
+    assert first_speech() == wrong  # Ophelia is on stage: she may be called
     assert first_speech(dismiss=True) == right  # sent off: a call to her is drawn again
+    # Who spoke the opening is on stage too, in the cast or not (as the arena counts).
+    assert first_speech(opening=True) == wrong
 
 
 def test_a_card_of_no_play_has_no_names_to_guard():

@@ -121,7 +121,7 @@ class _Killed(Exception):
 
 
 def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None, rewarm=None, rewarm_from=None,
-              killed_at=None):  # fmt: skip
+              killed_at=None, log=lambda _: None):  # fmt: skip
     tok, tokenize = _tok()
     data = build_canon(
         tokenize, seq_tokens=128, seed=0, plays=("macbeth", "othello"),
@@ -131,7 +131,7 @@ def _tiny_run(tmp_path, steps, cooldown=0, cooldown_from=None, rewarm=None, rewa
                         val_sequences=2, eval_every=1000, checkpoint_every=2, held_out=("othello",))  # fmt: skip
     model = tiny_llama(len(tok))
     return run(model, data, cfg, tmp_path / "ckpt", minutes=10, max_steps=steps,
-               log=lambda _: None, cooldown=cooldown, cooldown_from=cooldown_from,
+               log=log, cooldown=cooldown, cooldown_from=cooldown_from,
                rewarm=rewarm, rewarm_from=rewarm_from, progress=_kill(killed_at))  # fmt: skip
 
 
@@ -268,27 +268,54 @@ def test_a_rewarm_begins_after_the_cooldown_and_resumes(tmp_path):
     from dramatis.core.errors import DramatisError
 
     _tiny_run(tmp_path / "a", 4, cooldown=2, cooldown_from=2)  # cooled down by step 4
-    _, s1 = _tiny_run(tmp_path / "a", 8, rewarm=0.5)  # from step 4 to a tenth by step 8
-    assert [(r.get("cooldown"), r.get("rewarm")) for r in s1.runs] == [
-        ([2, 2], None),
-        (None, [4, 4, 0.5]),
-    ]
-    # Killed halfway and called again without options: the re-warm's line goes on.
+    warmed, s1 = _tiny_run(tmp_path / "a", 8, rewarm=0.5)  # from step 4 to a tenth by step 8
+    runs = [(r.get("cooldown"), r.get("rewarm")) for r in s1.runs]
+    assert runs == [([2, 2], None), (None, [4, 4, 0.5])]
+    _tiny_run(tmp_path / "z", 4, cooldown=2, cooldown_from=2)
+    _, tenth = _tiny_run(tmp_path / "z", 8)  # the control: a tenth after the cool-down
+    assert tenth.losses[:5] == pytest.approx(s1.losses[:5], rel=1e-4)  # step 4 is alike
+    assert tenth.losses[5:] != pytest.approx(s1.losses[5:], rel=1e-4)
+    # Killed halfway and called again without options: the re-warm's line goes on, and
+    # with no --max-steps it stops where the line ends.
     _tiny_run(tmp_path / "b", 4, cooldown=2, cooldown_from=2)
     with pytest.raises(_Killed):
         _tiny_run(tmp_path / "b", 8, rewarm=0.5, killed_at=7)  # checkpointed at step 6
-    _, s2 = _tiny_run(tmp_path / "b", 8)
-    assert s2.losses == pytest.approx(s1.losses, rel=1e-4)
+    resumed, s2 = _tiny_run(tmp_path / "b", None)
+    assert s2.step == 8 and s2.losses == pytest.approx(s1.losses, rel=1e-4)
+    a = dict(warmed.named_parameters())
+    for name, p in resumed.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p, a[name], atol=1e-5), name
     # The whole schedule asked for in one call from the start, as `make stage-voice` does.
-    _, one = _tiny_run(tmp_path / "c", 8, cooldown=2, cooldown_from=2, rewarm=0.5, rewarm_from=4)
+    whole = {"cooldown": 2, "cooldown_from": 2, "rewarm": 0.5, "rewarm_from": 4}
+    _, one = _tiny_run(tmp_path / "c", 8, **whole)
     assert one.losses == pytest.approx(s1.losses, rel=1e-4)
     assert one.runs[0]["cooldown"] == [2, 2] and one.runs[0]["rewarm"] == [4, 4, 0.5]
-    # ... and the same call again on its finished checkpoint trains nothing more.
-    _, again = _tiny_run(tmp_path / "c", 8, cooldown=2, cooldown_from=2, rewarm=0.5, rewarm_from=4)
+    # ... and the same call again on its finished checkpoint trains nothing more, and
+    # says nothing of a schedule not applied; another re-warm asked for is not applied.
+    said: list[str] = []
+    _, again = _tiny_run(tmp_path / "c", 8, **whole, log=said.append)
     assert again.step == 8 and again.losses == one.losses
+    assert not [line for line in said if "not applied" in line]
+    _tiny_run(tmp_path / "c", 8, **{**whole, "rewarm": 0.8}, log=said.append)
+    assert [line for line in said if "re-warm goes on" in line]
     # A re-warm cannot begin inside the cool-down, nor without one.
     _tiny_run(tmp_path / "d", 3, cooldown=2, cooldown_from=2)
     with pytest.raises(DramatisError, match="--rewarm-from 4 or later"):
         _tiny_run(tmp_path / "d", 6, rewarm=0.5)
     with pytest.raises(DramatisError, match="follows a cool-down"):
         _tiny_run(tmp_path / "e", 6, rewarm=0.5)
+
+
+def test_a_rewarm_recorded_before_its_key_existed_is_read_as_one():
+    """A checkpoint whose re-warm was recorded as a 3-figure "cooldown" goes on with it."""
+    from dramatis.training.lm_voice import RunState, schedule_of
+
+    state = RunState(config={}, data_sha256="")
+    state.runs = [{"cooldown": [310, 150]}, {"where": "cpu"}, {"cooldown": [480, 340, 0.5]}]
+    schedule = schedule_of(state)
+    assert schedule == [(310, 150), (480, 340, 0.5)]
+    cfg = LMVoiceConfig(lr=1e-3, warmup_steps=10)
+    rates = [learning_rate(s, cfg, schedule) for s in (300, 460, 479, 489, 650, 820, 900)]
+    top_line = 1e-4 + 0.4 * (1 - 9 / 340) * 1e-3  # step 489: warm, on the line from 0.5
+    assert rates == pytest.approx([1e-3, 1e-4, 1e-4, top_line, 3e-4, 1e-4, 1e-4])

@@ -257,7 +257,8 @@ def learning_rate(step: int, cfg: LMVoiceConfig, schedule: Sequence[Segment] = (
 
 def schedule_of(state: RunState) -> list[tuple[float, ...]]:
     """The cool-downs and re-warms the runs of this checkpoint began, in order: a resumed
-    run goes on with them."""
+    run goes on with them. A segment's kind is its length, not its key: a re-warm made
+    before the "rewarm" key existed is recorded as a 3-figure "cooldown"."""
     return [
         tuple(entry[key]) for entry in state.runs for key in ("cooldown", "rewarm") if key in entry
     ]
@@ -321,6 +322,8 @@ def run(
             log(f"the checkpoint's cool-down goes on (from step {cools[0][0]} over "
                 f"{cools[0][1]} steps); the one asked for is not applied")  # fmt: skip
     warms = [seg for seg in schedule if len(seg) == 3]
+    if max_steps is None and warms:  # a re-warm ends where its line reaches a tenth
+        max_steps = int(warms[-1][0] + warms[-1][1])
     if rewarm is not None and not warms:
         schedule.append(_rewarm(checkpoint, state, cools, rewarm, rewarm_from, max_steps))
         state.runs[-1]["rewarm"] = list(schedule[-1])
@@ -377,7 +380,7 @@ def _rewarm(
     """The re-warm segment asked for, checked against the checkpoint (`run`)."""
     first = state.step if first is None else first
     if not 0.1 < top <= 1.0:
-        raise DramatisError(f"a re-warm's top rate must lie above 0.1 and at most 1, not {top:g}")
+        raise DramatisError(f"--rewarm {top:g}: the top rate must lie above 0.1 and at most 1")
     if not cools:
         raise DramatisError(
             f"{checkpoint}: a re-warm follows a cool-down; ask for one with --cooldown"
@@ -395,7 +398,7 @@ def _rewarm(
         )
     if max_steps is None or max_steps <= first:
         raise DramatisError(
-            f"a re-warm from step {first} needs --max-steps past it: it cools down by then"
+            f"a re-warm from step {first} cools down by --max-steps: ask for {first + 1} or more"
         )
     return (first, max_steps - first, top)
 

@@ -173,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         metavar="TOP",
-        help="after the cool-down, raise the rate again to TOP times --lr and bring it "
-        "down once more to a tenth by --max-steps",
+        help="after the cool-down, raise the rate again towards TOP times --lr and bring "
+        "it down once more in a line to a tenth by --max-steps",
     )
     ap.add_argument(
         "--rewarm-from",
@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--cooldown-from needs --cooldown STEPS (how long the cool-down lasts)")
     if args.rewarm is not None and args.max_steps is None:
         ap.error("--rewarm needs --max-steps: its cool-down ends there")
+    if args.rewarm is not None and not 0.1 < args.rewarm <= 1.0:
+        ap.error(f"--rewarm {args.rewarm:g}: the top rate must lie above 0.1 and at most 1")
     if args.rewarm_from is not None and args.rewarm is None:
         ap.error("--rewarm-from needs --rewarm TOP (the rate it climbs back to)")
     try:
