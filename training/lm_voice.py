@@ -369,6 +369,12 @@ def run(
     return model, state
 
 
+def check_rewarm_top(top: float) -> None:
+    """Refuse a re-warm's top rate outside (0.1, 1]: it climbs back from a tenth."""
+    if not 0.1 < top <= 1.0:
+        raise DramatisError(f"--rewarm {top:g}: the top rate must lie above 0.1 and at most 1")
+
+
 def _rewarm(
     checkpoint: Path,
     state: RunState,
@@ -379,8 +385,7 @@ def _rewarm(
 ) -> tuple[float, ...]:
     """The re-warm segment asked for, checked against the checkpoint (`run`)."""
     first = state.step if first is None else first
-    if not 0.1 < top <= 1.0:
-        raise DramatisError(f"--rewarm {top:g}: the top rate must lie above 0.1 and at most 1")
+    check_rewarm_top(top)
     if not cools:
         raise DramatisError(
             f"{checkpoint}: a re-warm follows a cool-down; ask for one with --cooldown"

@@ -25,7 +25,7 @@ from pathlib import Path
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import Settings
 from dramatis.training.canon import build_canon
-from dramatis.training.lm_voice import LMVoiceConfig, RunState, run
+from dramatis.training.lm_voice import LMVoiceConfig, RunState, check_rewarm_top, run
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "data" / "stage_voice"
 MANIFEST = "manifest.json"
@@ -195,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--cooldown-from needs --cooldown STEPS (how long the cool-down lasts)")
     if args.rewarm is not None and args.max_steps is None:
         ap.error("--rewarm needs --max-steps: its cool-down ends there")
-    if args.rewarm is not None and not 0.1 < args.rewarm <= 1.0:
-        ap.error(f"--rewarm {args.rewarm:g}: the top rate must lie above 0.1 and at most 1")
+    if args.rewarm is not None:
+        try:
+            check_rewarm_top(args.rewarm)  # before the base and the canon load
+        except DramatisError as exc:
+            ap.error(str(exc))
     if args.rewarm_from is not None and args.rewarm is None:
         ap.error("--rewarm-from needs --rewarm TOP (the rate it climbs back to)")
     try:
