@@ -307,6 +307,31 @@ def test_a_rewarm_begins_after_the_cooldown_and_resumes(tmp_path):
         _tiny_run(tmp_path / "e", 6, rewarm=0.5)
 
 
+def test_a_second_rewarm_goes_on_from_a_finished_one(tmp_path):
+    """A finished re-warm's checkpoint takes another (--rewarm-from 480,820 as the shipped
+    voice did): the same losses as one call that asks for both from the start."""
+    from dramatis.core.errors import DramatisError
+    from dramatis.training.lm_voice import schedule_of
+
+    whole = {"cooldown": 2, "cooldown_from": 2, "rewarm": 0.5}
+    _tiny_run(tmp_path / "a", 6, **whole, rewarm_from=4)  # the first re-warm ends at 6
+    _, two = _tiny_run(tmp_path / "a", 9, **whole, rewarm_from=[4, 6])
+    assert schedule_of(two) == [(2, 2), (4, 2, 0.5), (6, 3, 0.5)]
+    assert two.runs[-1]["rewarm"] == [6, 3, 0.5]
+    _, one = _tiny_run(tmp_path / "b", 9, **whole, rewarm_from=[4, 6])
+    assert one.runs[0]["rewarms"] == [[4, 2, 0.5], [6, 3, 0.5]]
+    assert one.losses == pytest.approx(two.losses, rel=1e-4)
+    # the second re-warm makes a difference: the control holds the tenth after step 6
+    _tiny_run(tmp_path / "c", 6, **whole, rewarm_from=4)
+    _, held = _tiny_run(tmp_path / "c", 9)
+    assert held.losses[:7] == pytest.approx(one.losses[:7], rel=1e-4)
+    assert held.losses[7:] != pytest.approx(one.losses[7:], rel=1e-4)
+    with pytest.raises(DramatisError, match="rising order"):
+        _tiny_run(tmp_path / "d", 9, **whole, rewarm_from=[6, 4])
+    with pytest.raises(DramatisError, match="--rewarm-from 9 or later"):  # "c" is at step 9
+        _tiny_run(tmp_path / "c", 12, **whole, rewarm_from=[4, 7])
+
+
 def test_a_rewarm_recorded_before_its_key_existed_is_read_as_one():
     """A checkpoint whose re-warm was recorded as a 3-figure "cooldown" goes on with it."""
     from dramatis.training.lm_voice import RunState, schedule_of

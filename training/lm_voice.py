@@ -259,9 +259,11 @@ def schedule_of(state: RunState) -> list[tuple[float, ...]]:
     """The cool-downs and re-warms the runs of this checkpoint began, in order: a resumed
     run goes on with them. A segment's kind is its length, not its key: a re-warm made
     before the "rewarm" key existed is recorded as a 3-figure "cooldown"."""
-    return [
-        tuple(entry[key]) for entry in state.runs for key in ("cooldown", "rewarm") if key in entry
-    ]
+    out: list[tuple[float, ...]] = []
+    for entry in state.runs:
+        out += [tuple(entry[key]) for key in ("cooldown", "rewarm") if key in entry]
+        out += [tuple(seg) for seg in entry.get("rewarms", ())]
+    return out
 
 
 def run(
@@ -279,7 +281,7 @@ def run(
     cooldown_from: int | None = None,
     new_data: bool = False,
     rewarm: float | None = None,
-    rewarm_from: int | None = None,
+    rewarm_from: int | Sequence[int] | None = None,
 ):
     """Train (or resume) for `minutes` of wall time or until `max_steps` in all; returns
     (peft model, RunState). Validation runs at the start of a new run, every
@@ -289,7 +291,9 @@ def run(
     schedule can be asked for from the start. `rewarm`: after the cool-down, raise the
     rate again to that fraction of `cfg.lr` at `rewarm_from` (or now) and bring it down
     once more to a tenth by `max_steps` (`learning_rate`'s re-warm); a checkpoint that
-    began one goes on with it.
+    began one goes on with it. Several steps in `rewarm_from` ask for several re-warms,
+    each ending where the next begins; those that begin after the checkpoint's last
+    re-warm has ended are added to its schedule.
     `new_data`: go on from a checkpoint of other data (`load_checkpoint`)."""
     import torch
 
@@ -324,16 +328,17 @@ def run(
     warms = [seg for seg in schedule if len(seg) == 3]
     if max_steps is None and warms:  # a re-warm ends where its line reaches a tenth
         max_steps = int(warms[-1][0] + warms[-1][1])
-    if rewarm is not None and not warms:
-        schedule.append(_rewarm(checkpoint, state, cools, rewarm, rewarm_from, max_steps))
-        state.runs[-1]["rewarm"] = list(schedule[-1])
-        log(f"re-warming to {rewarm:g} of the rate at step {int(schedule[-1][0])}, then "
-            f"cooling down to a tenth by step {max_steps}")  # fmt: skip
-    elif rewarm is not None:
-        start = warms[-1][0] if rewarm_from is None else rewarm_from
-        if (start, (max_steps or 0) - start, rewarm) != tuple(warms[-1]):
-            log(f"the checkpoint's re-warm goes on (from step {int(warms[-1][0])} over "
-                f"{int(warms[-1][1])} steps, to {warms[-1][2]:g}); the one asked for is not applied")  # fmt: skip
+    if rewarm is not None:
+        for seg in _rewarms(checkpoint, state, cools, warms, rewarm, rewarm_from, max_steps, log):
+            schedule.append(seg)
+            state.runs[-1].setdefault("rewarms", []).append(list(seg))
+            log(f"re-warming to {rewarm:g} of the rate at step {int(seg[0])}, then "
+                f"cooling down to a tenth by step {int(seg[0] + seg[1])}")  # fmt: skip
+        added = state.runs[-1].pop("rewarms", [])
+        if len(added) == 1:
+            state.runs[-1]["rewarm"] = added[0]
+        elif added:
+            state.runs[-1]["rewarms"] = added
     base = model.get_base_model()
     changed = state.pages_changed
     if changed is not None and "base_val" not in changed:  # other pages: the base again
@@ -375,16 +380,58 @@ def check_rewarm_top(top: float) -> None:
         raise DramatisError(f"--rewarm {top:g}: the top rate must lie above 0.1 and at most 1")
 
 
+def _rewarms(
+    checkpoint: Path,
+    state: RunState,
+    cools: Sequence[Segment],
+    warms: Sequence[Segment],
+    top: float,
+    starts: int | Sequence[int] | None,
+    max_steps: int | None,
+    log: Callable[[str], None],
+) -> list[tuple[float, ...]]:
+    """The re-warm segments asked for that the checkpoint has not begun, checked (`run`).
+    Each of `starts` begins one; it ends where the next begins, the last at `max_steps`.
+    An asked segment that begins before the end of the checkpoint's last re-warm is the
+    checkpoint's own business: that one goes on, and a different one asked for is said
+    not to be applied."""
+    ended = int(warms[-1][0] + warms[-1][1]) if warms else None
+    if starts is None:  # from now: a new one only once the checkpoint's last has ended
+        if ended is not None and (state.step < ended or (max_steps or 0) <= state.step):
+            starts = [int(warms[-1][0])]
+        else:
+            starts = [state.step]
+    starts = [starts] if isinstance(starts, int) else list(starts)
+    if starts != sorted(set(starts)):
+        raise DramatisError(
+            f"--rewarm-from {','.join(map(str, starts))}: give the steps in rising order"
+        )
+    asked = []
+    for first, end in zip(starts, [*starts[1:], max_steps], strict=True):
+        seg = _rewarm(checkpoint, state, cools, top, first, end)
+        if ended is None or first >= ended:
+            if first < state.step:
+                raise DramatisError(
+                    f"{checkpoint}: a re-warm from step {first} cannot begin at step "
+                    f"{state.step}; ask for one from this step on (--rewarm-from {state.step} or later)"
+                )
+            asked.append(seg)
+        elif seg not in [tuple(w) for w in warms]:
+            w = warms[-1]
+            log(f"the checkpoint's re-warm goes on (from step {int(w[0])} over {int(w[1])} "
+                f"steps, to {w[2]:g}); the one asked for is not applied")  # fmt: skip
+    return asked
+
+
 def _rewarm(
     checkpoint: Path,
     state: RunState,
     cools: Sequence[Segment],
     top: float,
-    first: int | None,
-    max_steps: int | None,
+    first: int,
+    end: int | None,
 ) -> tuple[float, ...]:
-    """The re-warm segment asked for, checked against the checkpoint (`run`)."""
-    first = state.step if first is None else first
+    """One re-warm segment asked for, from `first` to `end`, checked against the checkpoint."""
     check_rewarm_top(top)
     if not cools:
         raise DramatisError(
@@ -396,16 +443,11 @@ def _rewarm(
             f"{checkpoint}: its cool-down runs to step {ends}; a re-warm can begin only "
             f"after it (--rewarm-from {max(ends, state.step)} or later)"
         )
-    if first < state.step:
-        raise DramatisError(
-            f"{checkpoint}: a re-warm from step {first} cannot begin at step {state.step}; "
-            f"ask for one from this step on (--rewarm-from {state.step} or later)"
-        )
-    if max_steps is None or max_steps <= first:
+    if end is None or end <= first:
         raise DramatisError(
             f"a re-warm from step {first} cools down by --max-steps: ask for {first + 1} or more"
         )
-    return (first, max_steps - first, top)
+    return (first, end - first, top)
 
 
 def one_step(

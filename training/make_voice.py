@@ -3,7 +3,7 @@ GGUF LoRA and its manifest into the package (`make stage-voice`).
 
     python -m dramatis.training.make_voice [--minutes 75] [--checkpoint runs/stage-voice]
         [--out training/data/stage_voice] [--threads 2] [--where "cpu, 2 cores"]
-        [--max-steps 820] [--cooldown 150 [--cooldown-from 310]] [--rewarm 0.5 [--rewarm-from 480]]
+        [--max-steps 820] [--cooldown 150 [--cooldown-from 310]] [--rewarm 0.5 [--rewarm-from 480[,820]]]
         [--new-data] [--export-only]
 
 The checkpoint folder keeps the run: call it again with the same options and it goes
@@ -140,6 +140,16 @@ def seed_from_shipped(
     return f"going on from the shipped voice at step {state.step} ({out / manifest['file']})"
 
 
+def _steps(text: str) -> list[int]:
+    """`--rewarm-from 480,820` -> [480, 820]."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give whole steps, such as 480 or 480,820"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=75.0, help="training time for this call")
@@ -178,11 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--rewarm-from",
-        type=int,
+        type=_steps,
         default=None,
-        metavar="STEP",
+        metavar="STEP[,STEP...]",
         help="begin the --rewarm at this step rather than now (the cool-down's tenth holds "
-        "until then)",
+        "until then); several steps ask for several re-warms, each ending where the next "
+        "begins and the last at --max-steps",
     )
     ap.add_argument(
         "--new-data",
