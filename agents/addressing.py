@@ -31,29 +31,41 @@ def calls_on(text: str, name: str) -> bool:
     return mentions(head, name) or mentions(tail, name)
 
 
-# Before a name spoken to at a sentence's start: "O Cassius!", "Good my lord Cassius,"
+# Before a name spoken to at a sentence's start: "O Cassius!", "Good my lord Cassius,",
+# "No, Cassius,", "O, sir, Horatio,". The words of the second group need their comma
+# ("Pardon Cassius, ..." pardons him; "No Cassius, no Brutus" calls no one).
 _BEFORE = (
-    r"(?:(?:O|Oh|Ah|Good|Sweet|Noble|Dear|Gentle|Brave|Fair|Worthy|Most|Kind|Now|Come|Nay|Ay"
-    r"|Why|Well|My)[ ,]\s*)?"
+    r"(?:(?:(?:O|Oh|Ah|Good|Sweet|Noble|Dear|Gentle|Brave|Fair|Worthy|Most|Kind|Now|Come|Nay"
+    r"|Ay|Why|Well|My|Hail|Farewell|Adieu|Welcome|Sir|Madam)[ ,]"
+    r"|(?:No|Yes|Yea|Alas|Peace|Fie|Hark|Soft|Hold|Thanks|Pardon|Lo),)\s*)?"
     r"(?:(?:good|sweet|noble|dear|gentle|brave|fair|worthy|kind|most|my|lord|lady|liege"
-    r"|gracious)[ ,]\s*){0,3}"
+    r"|gracious|sir|madam|master|mistress|signior|cousin)[ ,]\s*){0,3}"
 )
-# ... and after a comma: ", good Cassius."
-_AFTER_COMMA = r"(?:(?:O|good|sweet|noble|dear|gentle|brave|fair|worthy|kind|my)\s+)?"
+# ... and after a comma: ", good Cassius.", ", Sir Orsino!", ", my lord Cassius,"
+_TITLES = (
+    r"(?:(?:O|good|sweet|noble|dear|gentle|brave|fair|worthy|kind|my|sir|Sir|lord|Lord|lady"
+    r"|Lady|madam|master|Master|mistress|Mistress|signior|Signior|cousin)\s+)"
+)
 
 
 @functools.lru_cache(maxsize=4096)
 def _vocative(form: str) -> re.Pattern[str]:
-    """Where `form` is spoken to: at a sentence's start and followed by , ! or ?
-    ("Cassius, ..."); after a comma and ending a sentence ("Farewell, Cassius."; group
-    `after`, which `spoken_to` checks is no list's end); after "O" ("O Cassius"); or
-    between commas after "good", "my", ... (", good Cassius,")."""
+    """Where `form` is spoken to, one named group per way (`_calls` checks them): at a
+    sentence's start and followed by , ! or ? or the speech's end ("Cassius, ...", "No,
+    Cassius, ..."; `start`); after a comma and ending a sentence or the speech
+    ("Farewell, Cassius.", "Hail, Sir Orsino"; `after`); after "O" ("O Cassius"; `oh`);
+    between commas after "good", "my", a title ... (", my lord Cassius,"; `good`); or
+    between commas after an ordinary word ("Tell me, Cassius, what news?"; `mid`). Each
+    way is a lookahead, so that one way's match hides no other's; a position where none
+    matched is no match."""
     f = re.escape(form)
     return re.compile(
-        rf"(?P<start>(?:^|[.!?;:]|\n)\s*{_BEFORE}{f}\s*[,!?])"
-        rf"|(?P<after>,\s*{_AFTER_COMMA}{f}\s*[.!?;])"
-        rf"|\bO,?\s+{f}\b"
-        rf"|,\s*(?:good|sweet|noble|dear|gentle|brave|fair|worthy|my)\s+{f}\s*,"
+        rf"(?=(?P<start>(?:^|[.!?;:]|\n)\s*{_BEFORE}{f}\s*(?:[,!?]|$)))?"
+        rf"(?=(?P<after>,\s*{_TITLES}{{0,2}}{f}\s*(?:[.!?;]|$)))?"
+        rf"(?=(?P<oh>\bO,?\s+{f}\b))?"
+        rf"(?=(?P<good>,\s*{_TITLES}{{1,2}}{f}\s*,))?"
+        rf"(?=(?P<mid>,\s*{f}\s*,))?"
+        r"(?(start)|(?(after)|(?(oh)|(?(good)|(?(mid)|(?!))))))"
     )
 
 
@@ -68,11 +80,54 @@ _RANKS = """Abbess Abbot Admiral Ancient Archbishop Archduke Baron Bishop Captai
     Tenth"""
 _NOT_NAMES = frozenset(_RANKS.split())
 _ROMAN = re.compile(r"[IVXL]+")
-# Double quotes hold what someone else cried ('He cried, "O Caesar!" and fell.')
-_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
-# A name in a list is not called on: "Casca, Cinna, Cassius." (before and after a name)
-_LIST_END = re.compile(r",\s*[A-Z][a-z'-]+\s*$")
-_LIST_NEXT = re.compile(r"\s*[A-Z][a-z'-]+\s*(?:,|and\b)")
+# Quotes hold what someone else cried ('He cried, "O Caesar!" and fell.'). A single
+# quote counts only where a cry is reported, after a comma, a colon or a word of saying
+# ("that cry 'O, Cassius'", "say, 'Get you to heaven, Beatrice'"): "'Tis done, Cassius;
+# go to th' Capitol" holds none.
+_QUOTED = re.compile(
+    r'"[^"]*"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019'
+    r"|(?P<lead>[,:]-*\s*|\b(?:cry|cries|cried|crying|say|says|said|saying|call|calls|called"
+    r"|spake|spoke|was|shout|shouts|shouted)\s+)'[A-Z][^']*'(?![A-Za-z])"
+)
+
+
+def _unquoted(text: str) -> str:
+    """`text` with what it quotes emptied ('He cried, "O Caesar!"' -> 'He cried, ""')."""
+    return _QUOTED.sub(lambda m: (m["lead"] or "") + '""', text)
+
+
+# A name in a list is not called on: "Casca, Cinna, Cassius.", "his friends: Brutus,
+# Cassius", "Lord Casca, Lord Cinna, Lord Cassius." (before and after a name)
+_LIST_END = re.compile(r",\s*(?:[A-Z][a-z'-]+\s+)?[A-Z][a-z'-]+\s*$")
+_LIST_AFTER_COLON = re.compile(r":\s*(?:[A-Z][a-z'-]+\s+)?(?P<item>[A-Z][a-z'-]+)\s*$")
+_LIST_NEXT = re.compile(r"\s*(?:[A-Z][a-z'-]+\s+)?[A-Z][a-z'-]+\s*(?:,|and\b|[.;]|$)")
+_AND_NAME = re.compile(r"\s*(?:and|or|nor)\s+(?:[A-HJ-Z]|I[a-z])")  # ", and Casca": a list
+# A name between commas after a noun phrase is set beside it, not spoken to: "the
+# greybeard, Gremio,", "my brother, Cassius,", "Caesar's friend, Cassius,"
+_DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "those",
+        "its",
+        "my",
+        "thy",
+        "your",
+        "mine",
+        "thine",
+    ]
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?;:])\s*$")
+# A run of newlines and spaces reads as one newline (and keeps the finder linear)
+_BREAKS = re.compile(r"\s*\n\s*")
 
 
 def address_forms(names: Iterable[str], ordinary: Container[str]) -> dict[str, frozenset[str]]:
@@ -119,19 +174,47 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
     spoken_to("Farewell, good Cassius.", ["Cassius", "Casca"]) -> ["Cassius"]
     spoken_to("Cassius hath a lean and hungry look.", ["Cassius"]) -> []
     """
-    text = _QUOTED.sub('""', text)
+    text = _BREAKS.sub("\n", _unquoted(text))
+    forms = list(forms)
     return [
-        f for f in forms if f in text and any(_calls(text, m) for m in _vocative(f).finditer(text))
+        f
+        for f in forms
+        if f in text and any(_calls(text, m, forms) for m in _vocative(f).finditer(text))
     ]
 
 
-def _calls(text: str, found: re.Match[str]) -> bool:
-    """Whether a vocative match is a call, not a name in a list ("Casca, Cinna, Cassius.")."""
+def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
+    """Whether a vocative match (`_vocative`) is a call, not a name in a list ("Casca,
+    Cinna, Cassius."; after a colon only where the item before is one of `forms`: "his
+    friends: Brutus, Cassius", not "Come, Charmian.") nor one set beside a noun ("the
+    greybeard, Gremio,")."""
+    if found["oh"] is not None:
+        return True
+    if found["good"] is not None and not _LIST_NEXT.match(text, found.end("good")):
+        return True  # ", my lord Cassius,"; not "Lord Casca, Lord Cinna, Lord Cassius"
     if found["after"] is not None:
-        return not _LIST_END.search(text[: found.start()])
-    if found["start"] is not None:
-        return not _LIST_NEXT.match(text, found.end())
-    return True
+        head = text[: found.start("after")]
+        colon = _LIST_AFTER_COLON.search(head)
+        if not _LIST_END.search(head) and not (colon and colon["item"] in forms):
+            return True
+    if found["start"] is not None and not _LIST_NEXT.match(text, found.end("start")):
+        return True
+    if found["mid"] is not None:  # "Tell me, Cassius, what"; "Then, Cassius, we must part"
+        start, end = found.span("mid")
+        head = text[max(0, start - 60) : start]
+        words = _WORD.findall(head)[-3:]
+        before = words[-2:]
+        if not before or before[-1] == "I" or before[-1].endswith("s'"):
+            return False
+        first = head[: head.rindex(before[-1])]
+        return (
+            (before[-1][:1].islower() or bool(_SENTENCE_START.search(first)))
+            and not _DETERMINERS & {w.lower() for w in before}
+            and not any(w.endswith("'s") for w in words)  # "Rome's best soldier, Cassius,"
+            and not _LIST_NEXT.match(text, end)
+            and not _AND_NAME.match(text, end)
+        )
+    return False
 
 
 def misaddressed(

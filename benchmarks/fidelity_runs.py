@@ -146,6 +146,13 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # --max-steps 820), staged by a checkout whose training/data/stage_voice holds it;
     # otherwise the round-11 defaults.
     "rw": [],
+    # Round 13: "det" the step-820 voice with the address finder that also hears "No,
+    # Cassius,", "O, sir, Horatio,", ", Sir Orsino!", "Tell me, Cassius, what" and a call
+    # at a speech's end, and no cry in single quotes (the guard redraws what it flags);
+    # "r13" that finder with the voice re-warmed again at step 820 and cooled down to a
+    # tenth by step 1100 (make_voice --rewarm 0.5 --rewarm-from 480,820 --max-steps 1100).
+    "det": [],
+    "r13": [],
 }
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
