@@ -190,8 +190,11 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
     greybeard, Gremio,")."""
     if found["oh"] is not None:
         return True
-    if found["good"] is not None and not _LIST_NEXT.match(text, found.end("good")):
-        return True  # ", my lord Cassius,"; not "Lord Casca, Lord Cinna, Lord Cassius"
+    if found["good"] is not None:  # ", my lord Cassius,"; not "Lord Casca, Lord Cinna, ..."
+        start, end = found.span("good")
+        head = text[max(0, start - 60) : start]
+        if not _LIST_NEXT.match(text, end) and not _beside_noun(head, determiners=False):
+            return True  # "my pardon, good Cassio,": a call; "her father's son, Signior Leonato,"
     if found["after"] is not None:
         head = text[: found.start("after")]
         colon = _LIST_AFTER_COLON.search(head)
@@ -202,19 +205,27 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
     if found["mid"] is not None:  # "Tell me, Cassius, what"; "Then, Cassius, we must part"
         start, end = found.span("mid")
         head = text[max(0, start - 60) : start]
-        words = _WORD.findall(head)[-3:]
-        before = words[-2:]
+        before = _WORD.findall(head)[-1:]
         if not before or before[-1] == "I" or before[-1].endswith("s'"):
             return False
         first = head[: head.rindex(before[-1])]
         return (
             (before[-1][:1].islower() or bool(_SENTENCE_START.search(first)))
-            and not _DETERMINERS & {w.lower() for w in before}
-            and not any(w.endswith("'s") for w in words)  # "Rome's best soldier, Cassius,"
+            and not _beside_noun(head)
             and not _LIST_NEXT.match(text, end)
             and not _AND_NAME.match(text, end)
         )
     return False
+
+
+def _beside_noun(head: str, determiners: bool = True) -> bool:
+    """Whether a name between commas after `head` is set beside a noun, not called: a
+    determiner in the last two words ("the greybeard, Gremio,", "my brother, Cassius,";
+    unless `determiners` is off) or a possessive in the last three ("her father's son,
+    Signior Leonato,")."""
+    words = _WORD.findall(head)[-3:]
+    near = {w.lower() for w in words[-2:]} if determiners else set()
+    return bool(_DETERMINERS & near) or any(w.endswith("'s") for w in words)
 
 
 def misaddressed(

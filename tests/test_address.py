@@ -37,6 +37,7 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "Speak, Cassius, speak!",
         "Go, Cassius, and bid them come.",
         "I pray you, my lord Cassius, be patient.",
+        "I thank you; and my pardon, good Cassius, to the duke.",
         "Hail, Cassius",
         "'Tis done, Cassius; go to th' Capitol.",  # no quote: "'Tis" ... "th'"
         "Let it alone:\nCome, Cassius.",
@@ -56,6 +57,7 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "The greybeard, Cassius, is old.",  # set beside a noun
         "My brother, Cassius, is slain.",
         "Rome's best soldier, Cassius, lies dead.",
+        "This is her father's son, Signior Cassius, whom I know.",
         "I, Cassius, will go.",
         "Pardon Cassius, good my lord, he meant no harm.",
         "No Cassius, no Brutus, could save him.",
