@@ -125,6 +125,12 @@ _DETERMINERS = frozenset(
         "thine",
     ]
 )
+# A name that starts a sentence before a clause set off by commas and a verb is its
+# subject: "Cassius, for his part, hath fled" (not "Cassius, tell me, is it true?")
+_SUBJECT = re.compile(
+    r"\s*[^,.!?;:\n]{2,40},\s*(?:hath|has|had|is|was|doth|does|did|were|are)\b"
+    r"(?!\s+(?:it|he|she|they|there|this|that|not\s+(?:he|she|it))\b)"
+)
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:])\s*$")
 # A run of newlines and spaces reads as one newline (and keeps the finder linear)
 _BREAKS = re.compile(r"\s*\n\s*")
@@ -200,8 +206,11 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
         colon = _LIST_AFTER_COLON.search(head)
         if not _LIST_END.search(head) and not (colon and colon["item"] in forms):
             return True
-    if found["start"] is not None and not _LIST_NEXT.match(text, found.end("start")):
-        return True
+    if found["start"] is not None:
+        end = found.end("start")
+        subject = text[end - 1] == "," and _SUBJECT.match(text, end)
+        if not subject and not _LIST_NEXT.match(text, end):
+            return True
     if found["mid"] is not None:  # "Tell me, Cassius, what"; "Then, Cassius, we must part"
         start, end = found.span("mid")
         head = text[max(0, start - 60) : start]

@@ -38,6 +38,7 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "Go, Cassius, and bid them come.",
         "I pray you, my lord Cassius, be patient.",
         "I thank you; and my pardon, good Cassius, to the duke.",
+        "Cassius, tell me, is it true?",
         "Hail, Cassius",
         "'Tis done, Cassius; go to th' Capitol.",  # no quote: "'Tis" ... "th'"
         "Let it alone:\nCome, Cassius.",
@@ -59,6 +60,7 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "Rome's best soldier, Cassius, lies dead.",
         "This is her father's son, Signior Cassius, whom I know.",
         "I, Cassius, will go.",
+        "Cassius, for his part, hath fled.",  # a subject
         "Pardon Cassius, good my lord, he meant no harm.",
         "No Cassius, no Brutus, could save him.",
         "He cried, 'O Cassius!' and fell.",  # cries in quotes
