@@ -185,8 +185,9 @@ class SceneGraph:
                 present=state.get("present") or None,  # a chat's invite and dismiss
             )
             text, source, tokens, seconds = said.text, said.source, said.tokens, said.seconds
+            attempts = said.attempts
         except _Stopped as stopped:  # keep what was said so far; the run ends after it
-            text, source, tokens, seconds = stopped.text, "stopped", 0, 0.0
+            text, source, tokens, seconds, attempts = stopped.text, "stopped", 0, 0.0, 0
         turn = make_turn(
             len(turns),
             name,
@@ -196,6 +197,7 @@ class SceneGraph:
             tokens=tokens,
             seconds=seconds,
             tools=calls,
+            attempts=attempts,
         )
         return {"turns": [turn]}
 

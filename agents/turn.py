@@ -16,6 +16,9 @@ class Turn(TypedDict):
     # The memory step's tool calls for this turn: [{"tool", "args", "result"}] (a scene
     # with memory; agents/scene.py)
     tools: NotRequired[list[dict[str, Any]]]
+    # Candidates drawn for a generated turn, the kept one among them (its guards and
+    # best-of-n redraw the rest): what its seconds paid for
+    attempts: NotRequired[int]
 
 
 def make_turn(
@@ -28,6 +31,7 @@ def make_turn(
     tokens: int = 0,
     seconds: float = 0.0,
     tools: list[dict[str, Any]] | None = None,
+    attempts: int = 0,
 ) -> Turn:
     turn = Turn(
         index=index,
@@ -40,4 +44,6 @@ def make_turn(
     )
     if tools is not None:
         turn["tools"] = tools
+    if attempts:
+        turn["attempts"] = attempts
     return turn

@@ -8,7 +8,8 @@ from the first configuration's runs), scored by the same code. Columns: the per-
 metrics averaged over runs, and the voice figures pooled over a cell's runs
 (arena/voice.py: the discriminator and the group judge need more than 12 turns); the
 "all" cell averages the cells. "–": undefined (lift where the ceiling is too near
-chance). Seconds per turn come from the transcripts (wall time, shared machine).
+chance). Seconds per turn come from the transcripts (wall time, shared machine), and so
+do draws, the candidates drawn a turn (the kept one among them).
 `--spread` adds a 90% interval for the key figures of each configuration's "all" row
 (the jackknife over seeds): two configurations whose intervals overlap widely have not
 been told apart by the grid.
@@ -59,8 +60,8 @@ POOLED = {  # column -> pooled key (arena/voice.py, over a cell's runs)
     "ceiling3": "attribution3_ceiling",
     "lift3": "attribution3_lift",
 }
-COLUMNS = ["runs", *MEANS, "words", *POOLED, "s_per_turn"]
-ONE_DECIMAL = {"words", "diction", "words_med", "real_med"}
+COLUMNS = ["runs", *MEANS, "words", *POOLED, "s_per_turn", "draws"]
+ONE_DECIMAL = {"words", "diction", "words_med", "real_med", "draws"}
 
 
 def finished_runs(config_dir: Path) -> list[Path]:
@@ -93,6 +94,10 @@ def cell_row(runs: Sequence[Run], contexts: Contexts) -> dict[str, float | None]
     out.update({column: voice.get(key) for column, key in POOLED.items()})
     spent = [float(t.get("seconds", 0.0)) for run in runs for t in run.scored]
     out["s_per_turn"] = mean(spent)
+    # candidates drawn a turn, the kept one among them (transcripts made before turns
+    # recorded it have none: "–")
+    drawn = [float(t["attempts"]) for run in runs for t in run.scored if "attempts" in t]
+    out["draws"] = mean(drawn)
     return out
 
 

@@ -170,7 +170,7 @@ def test_the_guard_follows_who_the_scene_has_on_stage(tmp_path):
     settings = AgentSettings(address_present=True, near_repeats=False, length_share=0)
     wrong, right = "Ophelia, come hither.", "Come hither, sir."
 
-    def first_speech(dismiss: bool = False, opening: bool = False) -> str:
+    def first_speech(dismiss: bool = False, opening: bool = False) -> tuple[str, int]:
         store = SceneStore(tmp_path / f"{dismiss}{opening}.sqlite")
         cast = ["Hamlet"] if opening else ["Hamlet", "Ophelia"]
         agents = {
@@ -198,12 +198,15 @@ def test_the_guard_follows_who_the_scene_has_on_stage(tmp_path):
         else:
             scene.say("t", "You", "Speak, Hamlet.")
             list(scene.run("t", 1))
-        return scene.turns("t")[-1]["text"]
+        turns = scene.turns("t")
+        assert "attempts" not in turns[0]  # the user's line or the opening: not drawn
+        return turns[-1]["text"], turns[-1]["attempts"]
 
-    assert first_speech() == wrong  # Ophelia is on stage: she may be called
-    assert first_speech(dismiss=True) == right  # sent off: a call to her is drawn again
+    assert first_speech() == (wrong, 1)  # Ophelia is on stage: she may be called
+    # sent off: a call to her is drawn again, and the saved turn counts both draws
+    assert first_speech(dismiss=True) == (right, 2)
     # Who spoke the opening is on stage too, in the cast or not (as the arena counts).
-    assert first_speech(opening=True) == wrong
+    assert first_speech(opening=True) == (wrong, 1)
 
 
 def test_a_card_of_no_play_has_no_names_to_guard():
