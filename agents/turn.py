@@ -9,15 +9,15 @@ class Turn(TypedDict):
     index: int  # 0-based position in the scene
     speaker: str
     text: str
-    source: str  # "model" | "play" (opening lines from the text) | "fallback" | "human"
+    source: str  # "model" | "play" (opening lines) | "card" | "fallback" | "human" | "stopped"
     present: list[str]  # who saw it: the characters on stage when it was spoken
     tokens: int  # generated tokens (0 for lines not generated)
     seconds: float  # wall time spent producing it
     # The memory step's tool calls for this turn: [{"tool", "args", "result"}] (a scene
     # with memory; agents/scene.py)
     tools: NotRequired[list[dict[str, Any]]]
-    # Candidates drawn for a generated turn, the kept one among them (its guards and
-    # best-of-n redraw the rest): what its seconds paid for
+    # Candidates drawn for a turn the model was asked for: the kept one and those the
+    # guards and best-of-n refused (a fallback kept none); what its seconds paid for
     attempts: NotRequired[int]
 
 

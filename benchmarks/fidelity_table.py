@@ -9,7 +9,8 @@ metrics averaged over runs, and the voice figures pooled over a cell's runs
 (arena/voice.py: the discriminator and the group judge need more than 12 turns); the
 "all" cell averages the cells. "–": undefined (lift where the ceiling is too near
 chance). Seconds per turn come from the transcripts (wall time, shared machine), and so
-do draws, the candidates drawn a turn (the kept one among them).
+do draws, the candidates drawn a turn (the kept one among them; a fallback turn's all
+refused).
 `--spread` adds a 90% interval for the key figures of each configuration's "all" row
 (the jackknife over seeds): two configurations whose intervals overlap widely have not
 been told apart by the grid.
@@ -94,8 +95,8 @@ def cell_row(runs: Sequence[Run], contexts: Contexts) -> dict[str, float | None]
     out.update({column: voice.get(key) for column, key in POOLED.items()})
     spent = [float(t.get("seconds", 0.0)) for run in runs for t in run.scored]
     out["s_per_turn"] = mean(spent)
-    # candidates drawn a turn, the kept one among them (transcripts made before turns
-    # recorded it have none: "–")
+    # candidates drawn a turn, kept or refused (transcripts made before turns recorded
+    # it have none: "–")
     drawn = [float(t["attempts"]) for run in runs for t in run.scored if "attempts" in t]
     out["draws"] = mean(drawn)
     return out

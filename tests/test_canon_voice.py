@@ -326,10 +326,15 @@ def test_a_second_rewarm_goes_on_from_a_finished_one(tmp_path):
     _, held = _tiny_run(tmp_path / "c", 9)
     assert held.losses[:7] == pytest.approx(one.losses[:7], rel=1e-4)
     assert held.losses[7:] != pytest.approx(one.losses[7:], rel=1e-4)
+    # A schedule that disagrees with the checkpoint's where they overlap adds nothing.
+    said: list[str] = []
+    _, other = _tiny_run(tmp_path / "a", 12, **whole, rewarm_from=[4, 7], log=said.append)
+    assert schedule_of(other) == [(2, 2), (4, 2, 0.5), (6, 3, 0.5)] and other.step == 12
+    assert [line for line in said if "from step 4 over 3 steps is not applied" in line]
     with pytest.raises(DramatisError, match="rising order"):
         _tiny_run(tmp_path / "d", 9, **whole, rewarm_from=[6, 4])
     with pytest.raises(DramatisError, match="--rewarm-from 9 or later"):  # "c" is at step 9
-        _tiny_run(tmp_path / "c", 12, **whole, rewarm_from=[4, 7])
+        _tiny_run(tmp_path / "c", 12, **whole, rewarm_from=[4, 6])
 
 
 def test_a_rewarm_recorded_before_its_key_existed_is_read_as_one():

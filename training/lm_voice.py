@@ -392,9 +392,9 @@ def _rewarms(
 ) -> list[tuple[float, ...]]:
     """The re-warm segments asked for that the checkpoint has not begun, checked (`run`).
     Each of `starts` begins one; it ends where the next begins, the last at `max_steps`.
-    An asked segment that begins before the end of the checkpoint's last re-warm is the
-    checkpoint's own business: that one goes on, and a different one asked for is said
-    not to be applied."""
+    Those that begin before the end of the checkpoint's last re-warm are the checkpoint's
+    own business and must be its segments: if one differs, the checkpoint's schedule goes
+    on, it is said which asked segment is not applied, and nothing asked for is added."""
     ended = int(warms[-1][0] + warms[-1][1]) if warms else None
     if starts is None:  # from now: a new one only once the checkpoint's last has ended
         if ended is not None and (state.step < ended or (max_steps or 0) <= state.step):
@@ -406,6 +406,7 @@ def _rewarms(
         raise DramatisError(
             f"--rewarm-from {','.join(map(str, starts))}: give the steps in rising order"
         )
+    recorded = [tuple(w) for w in warms]
     asked = []
     for first, end in zip(starts, [*starts[1:], max_steps], strict=True):
         seg = _rewarm(checkpoint, state, cools, top, first, end)
@@ -416,10 +417,12 @@ def _rewarms(
                     f"{state.step}; ask for one from this step on (--rewarm-from {state.step} or later)"
                 )
             asked.append(seg)
-        elif seg not in [tuple(w) for w in warms]:
-            w = warms[-1]
+        elif seg not in recorded:
+            w = max((w for w in recorded if w[0] <= first), key=lambda w: w[0], default=recorded[0])
             log(f"the checkpoint's re-warm goes on (from step {int(w[0])} over {int(w[1])} "
-                f"steps, to {w[2]:g}); the one asked for is not applied")  # fmt: skip
+                f"steps, to {w[2]:g}); the one asked for from step {first} over {int(seg[1])} "
+                "steps is not applied, nor any after it")  # fmt: skip
+            return []
     return asked
 
 
