@@ -329,16 +329,15 @@ def run(
     if max_steps is None and warms:  # a re-warm ends where its line reaches a tenth
         max_steps = int(warms[-1][0] + warms[-1][1])
     if rewarm is not None:
-        for seg in _rewarms(checkpoint, state, cools, warms, rewarm, rewarm_from, max_steps, log):
+        added = _rewarms(checkpoint, state, cools, warms, rewarm, rewarm_from, max_steps, log)
+        for seg in added:
             schedule.append(seg)
-            state.runs[-1].setdefault("rewarms", []).append(list(seg))
             log(f"re-warming to {rewarm:g} of the rate at step {int(seg[0])}, then "
                 f"cooling down to a tenth by step {int(seg[0] + seg[1])}")  # fmt: skip
-        added = state.runs[-1].pop("rewarms", [])
-        if len(added) == 1:
-            state.runs[-1]["rewarm"] = added[0]
+        if len(added) == 1:  # the key of one re-warm, as checkpoints before several had it
+            state.runs[-1]["rewarm"] = list(added[0])
         elif added:
-            state.runs[-1]["rewarms"] = added
+            state.runs[-1]["rewarms"] = [list(seg) for seg in added]
     base = model.get_base_model()
     changed = state.pages_changed
     if changed is not None and "base_val" not in changed:  # other pages: the base again
@@ -395,6 +394,7 @@ def _rewarms(
     Those that begin before the end of the checkpoint's last re-warm are the checkpoint's
     own business and must be its segments: if one differs, the checkpoint's schedule goes
     on, it is said which asked segment is not applied, and nothing asked for is added."""
+    check_rewarm_top(top)
     ended = int(warms[-1][0] + warms[-1][1]) if warms else None
     if starts is None:  # from now: a new one only once the checkpoint's last has ended
         if ended is not None and (state.step < ended or (max_steps or 0) <= state.step):
@@ -434,8 +434,8 @@ def _rewarm(
     first: int,
     end: int | None,
 ) -> tuple[float, ...]:
-    """One re-warm segment asked for, from `first` to `end`, checked against the checkpoint."""
-    check_rewarm_top(top)
+    """One re-warm segment asked for, from `first` to `end`, checked against the checkpoint
+    (its top rate `_rewarms` checked once for all)."""
     if not cools:
         raise DramatisError(
             f"{checkpoint}: a re-warm follows a cool-down; ask for one with --cooldown"
