@@ -72,7 +72,7 @@ RULES: dict[str, Rule] = {
     "top_p": Rule(0, 1, above=True, why="nucleus sampling: the probability mass kept"),
     "repeat_penalty": Rule(0, 5, above=True, why="divides repeated tokens' logits; 1 is off"),
     "max_lines": Rule(1),
-    "retries": Rule(0),
+    "retries": Rule(0, 20, why="extra draws when a speech is refused; each costs a full draw"),
     "history_tokens": Rule(0),
     "prompt_format": Rule(),  # one of the registered formats: see `rule_for`
     "n_samples": Rule(0),
@@ -86,7 +86,9 @@ RULES: dict[str, Rule] = {
     "presence_penalty": Rule(
         -2, 2, why="taken once off every token already used; the OpenAI API's range"
     ),
-    "best_of": Rule(1),
+    "best_of": Rule(
+        1, 16, why="candidates per turn, each a full draw: a million would never end a turn"
+    ),
     "near_repeats": Rule(),
     "move_on": Rule(),
     "length_share": Rule(0, 2),  # of a real speech's length; above 1 runs past the plays
