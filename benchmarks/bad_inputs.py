@@ -265,7 +265,9 @@ CASES: list[Case] = [
     Case("--set top_p=5", [*STAGE, "--set", "top_p=5"]),
     Case("--set retries=-5", [*STAGE, "--set", "retries=-5"]),
     Case("--set best_of=0", [*STAGE, "--set", "best_of=0"]),
-    Case("--set best_of=1000000 (a turn that would never end)", [*STAGE, "--set", "best_of=1000000"]),
+    Case(
+        "--set best_of=1000000 (a turn that would never end)", [*STAGE, "--set", "best_of=1000000"]
+    ),
     Case("--set nosuch=1", [*STAGE, "--set", "nosuch=1"]),
     Case("--set bestof=3 (misspelt)", [*STAGE, "--set", "bestof=3"]),
     Case("--set max_tokens (no value)", [*STAGE, "--set", "max_tokens"]),
