@@ -229,12 +229,33 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
 
 def _beside_noun(head: str, determiners: bool = True) -> bool:
     """Whether a name between commas after `head` is set beside a noun, not called: a
-    determiner in the last two words ("the greybeard, Gremio,", "my brother, Cassius,";
-    unless `determiners` is off) or a possessive in the last three ("her father's son,
-    Signior Leonato,")."""
+    determiner in the last two words before a word for a person ("the greybeard,
+    Gremio,", "my brother, Cassius,"; unless `determiners` is off; "Tell me the truth,
+    Cassius," calls him) or a possessive in the last three ("her father's son, Signior
+    Leonato,")."""
     words = _WORD.findall(head)[-3:]
     near = {w.lower() for w in words[-2:]} if determiners else set()
-    return bool(_DETERMINERS & near) or any(w.endswith("'s") for w in words)
+    person = bool(words) and _person_word(words[-1])
+    return (person and bool(_DETERMINERS & near)) or any(w.endswith("'s") for w in words)
+
+
+# Words for a person (with _RANKS) or a title ("your grace"): a name set beside one of them is
+# in apposition ("my brother, Cassius,"); beside any other noun it is called ("this letter,
+# Cassius,")
+_PERSONS = frozenset(
+    """aunt babe bastard beggar bride brother cousin coz child daughter dame father fellow fiend
+    fool friend gentlemen grace greybeard groom guest heir highness honour host hostess husband
+    kinsman kinswoman knave lad ladyship lass lord lordship lover maid majesty man master mother
+    neighbour nephew niece rogue sister slave son sovereign traitor uncle villain wench wife
+    woman worship youth""".split()
+)
+
+
+def _person_word(word: str) -> bool:
+    """Whether `word` names a kind of person: _person_word("brothers") -> True."""
+    low = word.lower()
+    stem = low[:-1] if low.endswith("s") and len(low) > 3 else low
+    return bool({low, stem} & _PERSONS) or word.capitalize() in _NOT_NAMES or stem.capitalize() in _NOT_NAMES
 
 
 def misaddressed(

@@ -45,6 +45,10 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         # one way's match hides no other's: ", Cassius," is set beside "her skill" here,
         # but the line's start calls him
         "But first, to try her skill,\nCassius, stand thou as Dauphin.",
+        # round 14: beside a noun that names no person, a name between commas is called
+        "Tell me the truth, Cassius, and be brief.",
+        "We know thy charge, Cassius, and will obey.",
+        "Not in my house, Cassius, for you know pitchers have ears.",
     ]
     told = [
         "Cassius hath a lean and hungry look.",
@@ -57,6 +61,8 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "These were his friends: Brutus, Cassius",
         "The greybeard, Cassius, is old.",  # set beside a noun
         "My brother, Cassius, is slain.",
+        "May it please your grace, Cassius, my husband, to hear me.",
+        "I saw the villains, Cassius, Casca and the rest.",
         "Rome's best soldier, Cassius, lies dead.",
         "This is her father's son, Signior Cassius, whom I know.",
         "I, Cassius, will go.",
