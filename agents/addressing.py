@@ -242,20 +242,23 @@ def _beside_noun(head: str, determiners: bool = True) -> bool:
 # Words for a person (with _RANKS) or a title ("your grace"): a name set beside one of them is
 # in apposition ("my brother, Cassius,"); beside any other noun it is called ("this letter,
 # Cassius,")
-_PERSONS = frozenset(
-    """aunt babe bastard beggar bride brother cousin coz child daughter dame father fellow fiend
+_PERSON_WORDS = """aunt babe bastard beggar bride brother cousin coz child daughter dame father fellow fiend
     fool friend gentlemen grace greybeard groom guest heir highness honour host hostess husband
     kinsman kinswoman knave lad ladyship lass lord lordship lover maid majesty man master mother
     neighbour nephew niece rogue sister slave son sovereign traitor uncle villain wench wife
-    woman worship youth""".split()
-)
+    woman worship youth"""
+_PERSONS = frozenset(_PERSON_WORDS.split())
 
 
 def _person_word(word: str) -> bool:
     """Whether `word` names a kind of person: _person_word("brothers") -> True."""
     low = word.lower()
     stem = low[:-1] if low.endswith("s") and len(low) > 3 else low
-    return bool({low, stem} & _PERSONS) or word.capitalize() in _NOT_NAMES or stem.capitalize() in _NOT_NAMES
+    return (
+        bool({low, stem} & _PERSONS)
+        or word.capitalize() in _NOT_NAMES
+        or stem.capitalize() in _NOT_NAMES
+    )
 
 
 def misaddressed(

@@ -112,6 +112,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 9, tuned on the round-4 casts: the sampling temperature (the voice was trained
     # at 1; 0.8 favours the commonest words) and one real exchange a turn instead of two.
     "temp-1.0": ["--set", "temperature=1.0"],
+    "temp-0.9": ["--set", "temperature=0.9"],  # round 14: between the default and the voice's own
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
