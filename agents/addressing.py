@@ -58,9 +58,9 @@ def _vocative(form: str) -> re.Pattern[str]:
     between commas after an ordinary word ("Tell me, Cassius, what news?"; `mid`). Each
     way is a lookahead, so that one way's match hides no other's; a position where none
     matched is no match."""
-    f = re.escape(form)
+    f = f"(?:{re.escape(form)}|{re.escape(form.upper())})"  # "O IAGO" as the model writes it
     return re.compile(
-        rf"(?=(?P<start>(?:^|[.!?;:]|\n)\s*{_BEFORE}{f}\s*(?:[,!?]|$)))?"
+        rf"(?=(?P<start>(?:^|[.!?;:]|\n|--)\s*{_BEFORE}{f}\s*(?:[,!?]|$)))?"
         rf"(?=(?P<after>,\s*{_TITLES}{{0,2}}{f}\s*(?:[.!?;]|$)))?"
         rf"(?=(?P<oh>\bO,?\s+{f}\b))?"
         rf"(?=(?P<good>,\s*{_TITLES}{{1,2}}{f}\s*,))?"
@@ -185,7 +185,8 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
     return [
         f
         for f in forms
-        if f in text and any(_calls(text, m, forms) for m in _vocative(f).finditer(text))
+        if (f in text or f.upper() in text)
+        and any(_calls(text, m, forms) for m in _vocative(f).finditer(text))
     ]
 
 

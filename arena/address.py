@@ -15,7 +15,7 @@ cried 'O Cassius!'") is not. Names are the listed characters of the cast's plays
 each word of a name of several that is no ordinary word of its play, rank or ordinal
 ("Brutus", not "Lady", "Duke" or "Third"). On stage: the cast, the scene's opening
 speakers and, for a real speech, everyone its play has on stage. Calibration
-(tests/test_address.py): 1.2% of the 30,697 speeches of the 37 plays speak to someone
+(tests/test_address.py): 1.3% of the 30,697 speeches of the 37 plays speak to someone
 their play has off stage (apostrophes to the absent and the dead, "O Julius Caesar, thou
 art mighty yet!", "Hear it not, Duncan", and a few entrances the text marks late), 0.15%
 to the speaker (a soliloquy's "Then, Timon, presently prepare thy grave").

@@ -49,6 +49,10 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "Tell me the truth, Cassius, and be brief.",
         "We know thy charge, Cassius, and will obey.",
         "Not in my house, Cassius, for you know pitchers have ears.",
+        # a name in capitals, as the model writes one, and a call after a dash
+        "I'll go with you, CASSIUS.",
+        "Why, O CASSIUS; that is not well spoken.",
+        "Good Strato.--Cassius, now be still.",
     ]
     told = [
         "Cassius hath a lean and hungry look.",
