@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Container, Iterable, Mapping
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*")  # "him--my": two words
 VOCATIVE_WORDS = 4  # a name this near a speech's start or end is most often a vocative
 
 
@@ -50,9 +50,10 @@ _TITLES = (
 
 @functools.lru_cache(maxsize=4096)
 def _vocative(form: str) -> re.Pattern[str]:
-    """Where `form` is spoken to, one named group per way (`_calls` checks them): at a
-    sentence's start and followed by , ! or ? or the speech's end ("Cassius, ...", "No,
-    Cassius, ..."; `start`); after a comma and ending a sentence or the speech
+    """Where `form` (as written, or in capitals: "O IAGO") is spoken to, one named group
+    per way (`_calls` checks them): at a sentence's or a line's start, or after a dash
+    that follows punctuation ("!--Cassius"), and followed by , ! or ? or the speech's end
+    ("Cassius, ...", "No, Cassius, ..."; `start`); after a comma and ending a sentence or the speech
     ("Farewell, Cassius.", "Hail, Sir Orsino"; `after`); after "O" ("O Cassius"; `oh`);
     between commas after "good", "my", a title ... (", my lord Cassius,"; `good`); or
     between commas after an ordinary word ("Tell me, Cassius, what news?"; `mid`). Each
@@ -60,7 +61,7 @@ def _vocative(form: str) -> re.Pattern[str]:
     matched is no match."""
     f = f"(?:{re.escape(form)}|{re.escape(form.upper())})"  # "O IAGO" as the model writes it
     return re.compile(
-        rf"(?=(?P<start>(?:^|[.!?;:]|\n|--)\s*{_BEFORE}{f}\s*(?:[,!?]|$)))?"
+        rf"(?=(?P<start>(?:^|[.!?;:]|\n|,--)\s*(?:--\s*)?{_BEFORE}{f}\s*(?:[,!?]|$)))?"
         rf"(?=(?P<after>,\s*{_TITLES}{{0,2}}{f}\s*(?:[.!?;]|$)))?"
         rf"(?=(?P<oh>\bO,?\s+{f}\b))?"
         rf"(?=(?P<good>,\s*{_TITLES}{{1,2}}{f}\s*,))?"
@@ -85,7 +86,7 @@ _ROMAN = re.compile(r"[IVXL]+")
 # ("that cry 'O, Cassius'", "say, 'Get you to heaven, Beatrice'"): "'Tis done, Cassius;
 # go to th' Capitol" holds none.
 _QUOTED = re.compile(
-    r'"[^"]*"|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019'
+    r'"[^"]*"|\u201c[^\u201c\u201d]*\u201d|\u2018[^\u2018\u2019]*\u2019'
     r"|(?P<lead>[,:]-*\s*|\b(?:cry|cries|cried|crying|say|says|said|saying|call|calls|called"
     r"|spake|spoke|was|shout|shouts|shouted)\s+)'[A-Z][^']*'(?![A-Za-z])"
 )
@@ -98,10 +99,11 @@ def _unquoted(text: str) -> str:
 
 # A name in a list is not called on: "Casca, Cinna, Cassius.", "his friends: Brutus,
 # Cassius", "Lord Casca, Lord Cinna, Lord Cassius." (before and after a name)
-_LIST_END = re.compile(r",\s*(?:[A-Z][a-z'-]+\s+)?[A-Z][a-z'-]+\s*$")
-_LIST_AFTER_COLON = re.compile(r":\s*(?:[A-Z][a-z'-]+\s+)?(?P<item>[A-Z][a-z'-]+)\s*$")
-_LIST_NEXT = re.compile(r"\s*(?:[A-Z][a-z'-]+\s+)?[A-Z][a-z'-]+\s*(?:,|and\b|[.;]|$)")
-_AND_NAME = re.compile(r"\s*(?:and|or|nor)\s+(?:[A-HJ-Z]|I[a-z])")  # ", and Casca": a list
+_NAME = r"(?:[A-Z][a-z'-]+|[A-Z]{2,})"  # "Casca" or, as the model writes it, "CASCA"
+_LIST_END = re.compile(rf",\s*(?:{_NAME}\s+)?{_NAME}\s*$")
+_LIST_AFTER_COLON = re.compile(rf":\s*(?:{_NAME}\s+)?(?P<item>{_NAME})\s*$")
+_LIST_NEXT = re.compile(rf"\s*(?:{_NAME}\s+)?{_NAME}\s*(?:,|and\b|[.;]|$)")
+_AND_NAME = re.compile(r"\s*(?:and|or|nor)\s+(?:[A-HJ-Z]|I[a-zA-Z])")  # ", and Casca": a list
 # A name between commas after a noun phrase is set beside it, not spoken to: "the
 # greybeard, Gremio,", "my brother, Cassius,", "Caesar's friend, Cassius,"
 _DETERMINERS = frozenset(
@@ -133,7 +135,12 @@ _SUBJECT = re.compile(
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:])\s*$")
 # A run of newlines and spaces reads as one newline (and keeps the finder linear)
-_BREAKS = re.compile(r"\s*\n\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def _breaks(text: str) -> str:
+    """`text` with each run of white space that holds a newline as one newline."""
+    return _SPACES.sub(lambda m: "\n" if "\n" in m[0] else m[0], text)
 
 
 def address_forms(names: Iterable[str], ordinary: Container[str]) -> dict[str, frozenset[str]]:
@@ -180,7 +187,7 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
     spoken_to("Farewell, good Cassius.", ["Cassius", "Casca"]) -> ["Cassius"]
     spoken_to("Cassius hath a lean and hungry look.", ["Cassius"]) -> []
     """
-    text = _BREAKS.sub("\n", _unquoted(text))
+    text = _breaks(_unquoted(text))
     forms = list(forms)
     return [
         f
@@ -193,8 +200,8 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
 def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
     """Whether a vocative match (`_vocative`) is a call, not a name in a list ("Casca,
     Cinna, Cassius."; after a colon only where the item before is one of `forms`: "his
-    friends: Brutus, Cassius", not "Come, Charmian.") nor one set beside a noun ("the
-    greybeard, Gremio,")."""
+    friends: Brutus, Cassius", not "Come, Charmian."), a letter's signature, nor one set
+    beside a word for a person ("the greybeard, Gremio,": `_beside_noun`)."""
     if found["oh"] is not None:
         return True
     if found["good"] is not None:  # ", my lord Cassius,"; not "Lord Casca, Lord Cinna, ..."
@@ -204,8 +211,11 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
             return True  # "my pardon, good Cassio,": a call; "her father's son, Signior Leonato,"
     if found["after"] is not None:
         head = text[: found.start("after")]
-        colon = _LIST_AFTER_COLON.search(head)
-        if not _LIST_END.search(head) and not (colon and colon["item"] in forms):
+        colon = _LIST_AFTER_COLON.search(head[-80:])  # a list's last items: not all of `head`
+        listed = colon and (colon["item"] in forms or colon["item"].title() in forms)
+        # a letter's signature: "Your son,\nBERTRAM." (a name in capitals after a line break)
+        signed = "\n" in found["after"] and found["after"].rstrip(" .!?;").split()[-1].isupper()
+        if not _LIST_END.search(head[-80:]) and not listed and not signed:
             return True
     if found["start"] is not None:
         end = found.end("start")
@@ -230,36 +240,42 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
 
 def _beside_noun(head: str, determiners: bool = True) -> bool:
     """Whether a name between commas after `head` is set beside a noun, not called: a
-    determiner in the last two words before a word for a person ("the greybeard,
-    Gremio,", "my brother, Cassius,"; unless `determiners` is off; "Tell me the truth,
-    Cassius," calls him) or a possessive in the last three ("her father's son, Signior
-    Leonato,")."""
+    possessive in the last three words ("her father's son, Signior Leonato,"), or (unless
+    `determiners` is off) a determiner in the two words before the last, where that last
+    word is a word for a person or a title ("the greybeard, Gremio,", "my good brother,
+    Cassius,", "your grace, Cassius,"). "Tell me the truth, Cassius, and" and "His folly,
+    Helena, is no fault of mine" call them."""
     words = _WORD.findall(head)[-3:]
-    near = {w.lower() for w in words[-2:]} if determiners else set()
-    person = bool(words) and _person_word(words[-1])
-    return (person and bool(_DETERMINERS & near)) or any(w.endswith("'s") for w in words)
+    if any(w.endswith("'s") for w in words):
+        return True
+    if not determiners or not words or not _DETERMINERS & {w.lower() for w in words[-3:-1]}:
+        return False
+    return _person_word(words[-1])
 
 
-# Words for a person (with _RANKS) or a title ("your grace"): a name set beside one of them is
-# in apposition ("my brother, Cassius,"); beside any other noun it is called ("this letter,
-# Cassius,")
-_PERSON_WORDS = """aunt babe bastard beggar bride brother cousin coz child daughter dame father fellow fiend
-    fool friend gentlemen grace greybeard groom guest heir highness honour host hostess husband
-    kinsman kinswoman knave lad ladyship lass lord lordship lover maid majesty man master mother
-    neighbour nephew niece rogue sister slave son sovereign traitor uncle villain wench wife
-    woman worship youth"""
-_PERSONS = frozenset(_PERSON_WORDS.split())
+# Words for a person or a title ("your grace"), with the ranks of _RANKS that are no
+# ordinary nouns as well: a name set beside one is in apposition ("my brother, Cassius,");
+# beside any other noun it is called ("this letter, Cassius,")
+_PERSON_WORDS = """aunt babe bastard beggar boy bride brother child colleague conspirator
+    countryman cousin coward coz dame daughter enemy father fellow fiend foe fool friend
+    gentleman girl grace greybeard groom guest heir highness honour host hostess husband
+    kinsman kinswoman knave lad ladyship lass lord lordship love lover maid majesty man master
+    mother murderer neighbour nephew niece rogue sister slave soothsayer son sovereign traitor
+    uncle villain wench wife woman worship youth"""
+# ranks that are ordinary nouns or numbers ("turn the page, Cassius,") are no persons here
+_NOT_PERSONS = {"Page", "Count", "Young", "Old", "Ghost", "Chorus", *_RANKS.split()[-10:]}
+_PERSONS = frozenset(_PERSON_WORDS.split()) | {r.lower() for r in _NOT_NAMES - _NOT_PERSONS}
+_PLURALS = (("men", "man"), ("children", "child"), ("wives", "wife"), ("es", ""), ("s", ""))
 
 
 def _person_word(word: str) -> bool:
-    """Whether `word` names a kind of person: _person_word("brothers") -> True."""
+    """Whether `word` names a kind of person or a title.
+
+    _person_word("kinsmen") -> True; _person_word("wenches") -> True; _person_word("page") -> False
+    """
     low = word.lower()
-    stem = low[:-1] if low.endswith("s") and len(low) > 3 else low
-    return (
-        bool({low, stem} & _PERSONS)
-        or word.capitalize() in _NOT_NAMES
-        or stem.capitalize() in _NOT_NAMES
-    )
+    stems = {low} | {low[: -len(end)] + to for end, to in _PLURALS if low.endswith(end)}
+    return bool(stems & _PERSONS)
 
 
 def misaddressed(

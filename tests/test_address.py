@@ -53,6 +53,9 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "I'll go with you, CASSIUS.",
         "Why, O CASSIUS; that is not well spoken.",
         "Good Strato.--Cassius, now be still.",
+        "Make way there,--Cassius!",
+        "His folly, Cassius, is no fault of mine.",
+        "Attend the lords of France,\nCassius.",
     ]
     told = [
         "Cassius hath a lean and hungry look.",
@@ -66,6 +69,16 @@ def test_vocatives_are_found_where_a_name_is_spoken_to():
         "The greybeard, Cassius, is old.",  # set beside a noun
         "My brother, Cassius, is slain.",
         "May it please your grace, Cassius, my husband, to hear me.",
+        "My good brother, Cassius, is slain.",
+        "The coward, Cassius, hath fled.",
+        "Thy countrymen, Cassius, are come.",
+        # lists and letters in capitals; a name set off by dashes inside a sentence
+        "They are all fled: CASCA, CINNA, CASSIUS.",
+        "CASCA, CINNA, CASSIUS.",
+        "I saw him, Cassius, and IAGO.",
+        "Your unfortunate son,\nCASSIUS.",
+        "The man who struck him--Cassius, I think--is fled.",
+        "I saw him--my brother, Cassius, at the gate.",
         "I saw the villains, Cassius, Casca and the rest.",
         "Rome's best soldier, Cassius, lies dead.",
         "This is her father's son, Signior Cassius, whom I know.",
