@@ -75,6 +75,11 @@ class AgentSettings:
     min_tokens: int = 0  # no line break or end of text before this many (0: off)
     temperature: float = 0.8
     top_p: float = 0.95
+    # The tail cut before the temperature (llama.cpp's own unless changed; a backend
+    # without `tail_cut` keeps its own): the `top_k` likeliest tokens (0: all), and of
+    # those the ones at least `min_p` times as likely as the first (0: off).
+    top_k: int = 40
+    min_p: float = 0.05
     repeat_penalty: float = 1.2
     max_lines: int = 4  # a turn is a speech, not a monologue
     retries: int = 3  # extra attempts, other seeds, when a reply is empty or parrots a turn
@@ -543,6 +548,11 @@ class CharacterAgent(PromptMaker):
             min_tokens=0 if run_on else draw.floor,
             temperature=self.settings.temperature,
             top_p=self.settings.top_p,
+            **(
+                {"top_k": self.settings.top_k, "min_p": self.settings.min_p}
+                if self._can("tail_cut")
+                else {}
+            ),
             repeat_penalty=self.settings.repeat_penalty,
             presence_penalty=self.settings.presence_penalty,
             seed=draw.seed + run_on,  # a new seed per retry, the same sequence on a rerun

@@ -364,6 +364,8 @@ class LlamaCppModel(LanguageModel):
             "max_tokens": sampling.max_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
+            "top_k": sampling.top_k,
+            "min_p": sampling.min_p,
             "repeat_penalty": sampling.repeat_penalty,
             "presence_penalty": sampling.presence_penalty,
             "logit_bias": self.banned_tokens(sampling.banned) if sampling.banned else None,

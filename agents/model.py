@@ -31,6 +31,11 @@ class Sampling:
     max_tokens: int = 64
     temperature: float = 0.8
     top_p: float = 0.95
+    # The tail cut before the temperature, as llama.cpp cuts it unless told: the `top_k`
+    # likeliest tokens (0: all), and of those the ones at least `min_p` times as likely as
+    # the first (0: off). A backend's own cut applies at these defaults.
+    top_k: int = 40
+    min_p: float = 0.05
     repeat_penalty: float = 1.0  # 1.0: off; small models loop without ~1.2
     presence_penalty: float = 0.0  # 0.0: off; subtracted once from every token already used
     banned: tuple[str, ...] = ()  # words whose tokens get a large negative logit bias
@@ -63,6 +68,7 @@ class Sampling:
 # seed and stop.
 FEATURES = (
     "banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty", "spare_commas",
+    "tail_cut",
 )  # fmt: skip
 
 
@@ -79,6 +85,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
         "spare_commas": sampling.spare_commas,
+        "tail_cut": (sampling.top_k, sampling.min_p) != (40, 0.05),
     }
     return tuple(f for f in FEATURES if asked[f])
 

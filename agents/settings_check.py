@@ -70,6 +70,8 @@ RULES: dict[str, Rule] = {
     "min_tokens": Rule(0),
     "temperature": Rule(0, 5, why="0 is greedy; above about 2 the small models write noise"),
     "top_p": Rule(0, 1, above=True, why="nucleus sampling: the probability mass kept"),
+    "top_k": Rule(0, why="the likeliest tokens kept; 0 keeps all"),
+    "min_p": Rule(0, 1, why="a token's least probability, as a share of the likeliest's"),
     "repeat_penalty": Rule(0, 5, above=True, why="divides repeated tokens' logits; 1 is off"),
     "max_lines": Rule(1),
     "retries": Rule(0, 20, why="extra draws when a speech is refused; each costs a full draw"),

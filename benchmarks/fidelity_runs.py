@@ -113,6 +113,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # at 1; 0.8 favours the commonest words) and one real exchange a turn instead of two.
     "temp-1.0": ["--set", "temperature=1.0"],
     "temp-0.9": ["--set", "temperature=0.9"],  # round 14: between the default and the voice's own
+    # Round 14: llama.cpp's own tail cut (top_k 40, min_p 0.05, before the temperature) off
+    "minp-0": ["--set", "min_p=0", "--set", "top_k=0"],
+    "minp-0.02": ["--set", "min_p=0.02", "--set", "top_k=0"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],

@@ -27,6 +27,7 @@ ASKS = {
     "presence_penalty": Sampling(max_tokens=4, seed=1, presence_penalty=0.5),
     "repeat_penalty": Sampling(max_tokens=4, seed=1, repeat_penalty=1.3),
     "spare_commas": Sampling(max_tokens=4, seed=1, spare_commas=True),
+    "tail_cut": Sampling(max_tokens=4, seed=1, top_k=0, min_p=0.0),
 }
 
 
@@ -143,6 +144,22 @@ def test_an_unsupported_feature_is_a_one_line_error(model, feature):
             call(PROMPT, sampling)
         message = str(err.value)
         assert "\n" not in message and feature in message and model.name in message
+
+
+def test_the_tail_cut_is_honoured(model):
+    """top_k=1 keeps the likeliest token alone: at temperature 1 the draw is the greedy
+    one, whatever the seed; the defaults draw as the backend did before it was told."""
+    if "tail_cut" not in model.supports or model.name == "fake":
+        pytest.skip(f"{model.name} keeps its own tail cut (the error is tested above)")
+    greedy = model.generate(PROMPT, Sampling(max_tokens=8, temperature=0.0, seed=1)).text
+    for seed in (3, 4):
+        one = Sampling(max_tokens=8, temperature=1.0, seed=seed, top_k=1)
+        assert model.generate(PROMPT, one).text == greedy
+    wide = [Sampling(max_tokens=8, temperature=1.5, seed=s, top_k=0, min_p=0.0) for s in (3, 4)]
+    cut = [Sampling(max_tokens=8, temperature=1.5, seed=s) for s in (3, 4)]
+    assert [model.generate(PROMPT, w).text for w in wide] != [
+        model.generate(PROMPT, c).text for c in cut
+    ]
 
 
 def test_a_banned_word_never_comes_out(model):
