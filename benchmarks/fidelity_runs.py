@@ -116,6 +116,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 14: llama.cpp's own tail cut (top_k 40, min_p 0.05, before the temperature) off
     "minp-0": ["--set", "min_p=0", "--set", "top_k=0"],
     "minp-0.02": ["--set", "min_p=0.02", "--set", "top_k=0"],
+    "topk-200": ["--set", "top_k=200"],  # the nucleus within the 200 likeliest (sorts less)
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
