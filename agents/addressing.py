@@ -77,9 +77,9 @@ _RANKS = """Abbess Abbot Admiral Ancient Archbishop Archduke Baron Bishop Captai
     General Gentleman Gentlewoman Ghost Governor Herald Keeper King Knight Lady
     Lieutenant Lord Marquis Master Mayor Messenger Mistress Nurse Officer Page Porter
     Priest Prince Princess Queen Senator Servant Sheriff Sir Soldier Steward Tribune
-    Watchman Widow Young Old First Second Third Fourth Fifth Sixth Seventh Eighth Ninth
-    Tenth"""
-_NOT_NAMES = frozenset(_RANKS.split())
+    Watchman Widow Young Old"""
+_ORDINALS = "First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth"
+_NOT_NAMES = frozenset(_RANKS.split() + _ORDINALS.split())
 _ROMAN = re.compile(r"[IVXL]+")
 # Quotes hold what someone else cried ('He cried, "O Caesar!" and fell.'). A single
 # quote counts only where a cry is reported, after a comma, a colon or a word of saying
@@ -210,12 +210,13 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
         if not _LIST_NEXT.match(text, end) and not _beside_noun(head, determiners=False):
             return True  # "my pardon, good Cassio,": a call; "her father's son, Signior Leonato,"
     if found["after"] is not None:
-        head = text[: found.start("after")]
-        colon = _LIST_AFTER_COLON.search(head[-80:])  # a list's last items: not all of `head`
+        start = found.start("after")
+        head = text[max(0, start - 80) : start]  # a list's last items: not all that came before
+        colon = _LIST_AFTER_COLON.search(head)
         listed = colon and (colon["item"] in forms or colon["item"].title() in forms)
         # a letter's signature: "Your son,\nBERTRAM." (a name in capitals after a line break)
         signed = "\n" in found["after"] and found["after"].rstrip(" .!?;").split()[-1].isupper()
-        if not _LIST_END.search(head[-80:]) and not listed and not signed:
+        if not _LIST_END.search(head) and not listed and not signed:
             return True
     if found["start"] is not None:
         end = found.end("start")
@@ -254,7 +255,7 @@ def _beside_noun(head: str, determiners: bool = True) -> bool:
 
 
 # Words for a person or a title ("your grace"), with the ranks of _RANKS that are no
-# ordinary nouns as well: a name set beside one is in apposition ("my brother, Cassius,");
+# ordinary nouns (nor the ordinals) as well: a name set beside one is in apposition ("my brother, Cassius,");
 # beside any other noun it is called ("this letter, Cassius,")
 _PERSON_WORDS = """aunt babe bastard beggar boy bride brother child colleague conspirator
     countryman cousin coward coz dame daughter enemy father fellow fiend foe fool friend
@@ -263,8 +264,10 @@ _PERSON_WORDS = """aunt babe bastard beggar boy bride brother child colleague co
     mother murderer neighbour nephew niece rogue sister slave soothsayer son sovereign traitor
     uncle villain wench wife woman worship youth"""
 # ranks that are ordinary nouns or numbers ("turn the page, Cassius,") are no persons here
-_NOT_PERSONS = {"Page", "Count", "Young", "Old", "Ghost", "Chorus", *_RANKS.split()[-10:]}
-_PERSONS = frozenset(_PERSON_WORDS.split()) | {r.lower() for r in _NOT_NAMES - _NOT_PERSONS}
+_NOT_PERSONS = {"Page", "Count", "Young", "Old", "Ghost", "Chorus"}
+_PERSONS = frozenset(_PERSON_WORDS.split()) | {
+    r.lower() for r in set(_RANKS.split()) - _NOT_PERSONS
+}
 _PLURALS = (("men", "man"), ("children", "child"), ("wives", "wife"), ("es", ""), ("s", ""))
 
 

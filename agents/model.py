@@ -34,7 +34,7 @@ class Sampling:
     # The tail cut before the temperature, as llama.cpp cuts it unless told: the `top_k`
     # likeliest tokens (0: all), and of those the ones at least `min_p` times as likely as
     # the first (0: off). A backend's own cut applies at these defaults.
-    top_k: int = 40
+    top_k: int = 40  # (top_k, min_p) at BACKEND_TAIL_CUT ask nothing of a backend
     min_p: float = 0.05
     repeat_penalty: float = 1.0  # 1.0: off; small models loop without ~1.2
     presence_penalty: float = 0.0  # 0.0: off; subtracted once from every token already used
@@ -72,6 +72,10 @@ FEATURES = (
 )  # fmt: skip
 
 
+# Sampling's own (top_k, min_p): llama.cpp's cut, which a backend applies unless told
+BACKEND_TAIL_CUT = (Sampling.top_k, Sampling.min_p)
+
+
 def asked_features(sampling: Sampling) -> tuple[str, ...]:
     """The optional features `sampling` asks for.
 
@@ -85,7 +89,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
         "spare_commas": sampling.spare_commas,
-        "tail_cut": (sampling.top_k, sampling.min_p) != (40, 0.05),
+        "tail_cut": (sampling.top_k, sampling.min_p) != BACKEND_TAIL_CUT,
     }
     return tuple(f for f in FEATURES if asked[f])
 

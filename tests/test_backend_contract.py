@@ -148,7 +148,7 @@ def test_an_unsupported_feature_is_a_one_line_error(model, feature):
 
 def test_the_tail_cut_is_honoured(model):
     """top_k=1 keeps the likeliest token alone: at temperature 1 the draw is the greedy
-    one, whatever the seed; the defaults draw as the backend did before it was told."""
+    one, whatever the seed; with the cut lifted the same seeds draw other text."""
     if "tail_cut" not in model.supports or model.name == "fake":
         pytest.skip(f"{model.name} keeps its own tail cut (the error is tested above)")
     greedy = model.generate(PROMPT, Sampling(max_tokens=8, temperature=0.0, seed=1)).text
