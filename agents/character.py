@@ -44,6 +44,7 @@ from dramatis.core.errors import DramatisError
 from dramatis.personas.corpus import list_plays
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
+from dramatis.personas.vocabulary import bare, tokens, unknown
 from dramatis.personas.world_info import lore_places
 
 
@@ -156,6 +157,11 @@ class AgentSettings:
     # Iago), is drawn again (agents/addressing.py; the arena's `misaddress`; on since
     # round 11 of docs/fidelity.md).
     address_present: bool = True
+    # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
+    # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), and
+    # while every candidate has some, draws up to `known_redraws` more (0: no more draws).
+    prefer_known: bool = False
+    known_redraws: int = 0
 
 
 @dataclass(frozen=True)
@@ -452,6 +458,7 @@ class CharacterAgent(PromptMaker):
         stream_to = show if want == 1 and on_text is not None else None
         floor, limit = self._bounds(seed)  # one length for every draw of this turn
         own = self.unsaid_own_words(turns)
+        flaws = self._unknown_counter(prompt) if self.settings.prefer_known else None
         kept, attempts = best_of(
             lambda attempt: self._draw(
                 Draw(
@@ -469,6 +476,8 @@ class CharacterAgent(PromptMaker):
             lambda found: self._choose(found, cues, earlier),
             want=want,
             extra=self.settings.retries,
+            flaws=flaws,
+            redraws=self.settings.known_redraws if flaws else 0,
         )
         elapsed = time.perf_counter() - start
         if kept is None:
@@ -480,6 +489,13 @@ class CharacterAgent(PromptMaker):
         if on_text is not None and shown != [text]:  # best-of-n, or a cut speech's final form
             on_text(text)
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
+
+    @staticmethod
+    def _unknown_counter(prompt: str) -> Callable[[tuple[str, int]], int]:
+        """How many of a candidate's words no play uses and `prompt` does not hold (so a
+        name or word of the setting, the transcript or a lorebook is the scene's own)."""
+        page = {bare(t) for t in tokens(prompt)}
+        return lambda candidate: len(unknown(candidate[0], page))
 
     def _bounds(self, seed: int) -> tuple[int, int]:
         """This turn's (least length, token limit): `length_share` and `length_ceiling`

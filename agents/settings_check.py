@@ -102,6 +102,10 @@ RULES: dict[str, Rule] = {
     "human_card": Rule(),
     "lore": Rule(),
     "address_present": Rule(),
+    "prefer_known": Rule(),
+    "known_redraws": Rule(
+        0, 8, why="more draws while every candidate has a word no play uses; each a full draw"
+    ),
 }
 
 

@@ -118,22 +118,35 @@ def best_of(
     *,
     want: int = 1,
     extra: int = 0,
+    flaws: Callable[[T], int] | None = None,
+    redraws: int = 0,
 ) -> tuple[T | None, int]:
     """(the kept candidate or None, draws made). `draw(attempt)` makes one candidate;
     drawing stops once `want` are acceptable or `want + extra` draws were made; `rank`
-    gives the index of the one to keep among the acceptable (not asked for one alone)."""
+    gives the index of the one to keep among the acceptable (not asked for one alone).
+
+    `flaws` counts what is wrong with an acceptable candidate (0: nothing): only those
+    with the fewest are ranked, and while every one found has some, up to `redraws` more
+    draws are made once `want` were found."""
     found: list[T] = []
-    attempts = 0
-    for attempt in range(want + extra):
+    marks: list[int] = []
+    attempts, reached = 0, 0  # reached: the draws made when the `want`-th was found
+    while True:
         attempts += 1
-        candidate = draw(attempt)
+        candidate = draw(attempts - 1)
         if accept(candidate):
             found.append(candidate)
-            if len(found) == want:
+            marks.append(flaws(candidate) if flaws else 0)
+            reached = reached or (attempts if len(found) == want else 0)
+        if reached:
+            if min(marks) == 0 or attempts - reached >= redraws:
                 break
+        elif attempts >= want + extra:
+            break
     if not found:
         return None, attempts
-    return (found[0] if len(found) == 1 else found[rank(found)]), attempts
+    least = [c for c, m in zip(found, marks, strict=True) if m == min(marks)]
+    return (least[0] if len(least) == 1 else least[rank(least)]), attempts
 
 
 class BestOf(ModelWrapper):

@@ -1,8 +1,7 @@
 """The canon's own words: every speech of the 37 plays, tokenised once, counted per play.
 
 The voice metrics (diction, modern words) compare generated speech with this. Tokens are
-lower-case runs of letters and digits with inner and edge apostrophes kept, so the plays'
-elisions stay whole ("'tis", "o'er", "th'", "call'd"). Built once per process (about
+personas/vocabulary.py's (the plays' elisions stay whole: "'tis", "o'er", "th'"). Built once per process (about
 as long as parsing the plays) and shared by every cast.
 """
 
@@ -14,25 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dramatis.personas import list_plays, load_play
+from dramatis.personas.vocabulary import bare, name_words, tokens
 
-_TOKEN = re.compile(r"'?[a-z0-9]+(?:'[a-z0-9]+)*'?")
+__all__ = ["Canon", "bare", "canon", "inner_capitals", "tokens"]
+
 _WORD_CASED = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case word tokens, apostrophes of elisions kept (curly ones made straight).
-
-    tokens("'Tis ne'er so; th' hour's come!") -> ["'tis", "ne'er", "so", "th'", "hour's", "come"]
-    """
-    return _TOKEN.findall(text.lower().replace("\u2019", "'").replace("\u2018", "'"))
-
-
-def bare(token: str) -> str:
-    """A token without its edge apostrophes (quotation marks or elisions).
-
-    bare("'tis") -> "tis"; bare("th'") -> "th"; bare("o'er") -> "o'er"
-    """
-    return token.strip("'")
 
 
 @dataclass(frozen=True)
@@ -74,17 +59,6 @@ def inner_capitals(text: str) -> list[str]:
     return found
 
 
-def _name_words(key: str) -> set[str]:
-    play = load_play(key)
-    found: set[str] = set()
-    for character in play.characters.values():
-        for name in (character.name, *character.aliases):
-            found |= {bare(t) for t in tokens(name)}
-    for speech in play.speeches():
-        found |= {bare(t) for t in tokens(speech.speaker)}
-    return found
-
-
 @functools.lru_cache(maxsize=1)
 def canon() -> Canon:
     """The canon of the 37 plays (cached for the process)."""
@@ -104,7 +78,7 @@ def canon() -> Canon:
         counts.update(here)
         for token in here:
             plays_of.setdefault(token, set()).add(key)
-        names |= _name_words(key)
+        names |= name_words(key)
         play_words[key] = sum(here.values())
     frozen = {t: frozenset(p) for t, p in plays_of.items()}
     return Canon(counts, frozen, frozenset(names), play_words, capitals)

@@ -117,6 +117,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "minp-0": ["--set", "min_p=0", "--set", "top_k=0"],
     "minp-0.02": ["--set", "min_p=0.02", "--set", "top_k=0"],
     "topk-200": ["--set", "top_k=200"],  # the nucleus within the 200 likeliest (sorts less)
+    # Round 15: keep the candidate with the fewest words no play uses; with r2, up to 2
+    # more draws while all three have one.
+    "known": ["--set", "prefer_known=true"],
+    "known-r2": ["--set", "prefer_known=true", "--set", "known_redraws=2"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],

@@ -90,3 +90,29 @@ def test_best_of_around_a_backend_draws_other_seeds_and_keeps_the_best():
     refused = BestOf(FakeModel(["", " "]), 1, score=len, extra=1)
     with pytest.raises(DramatisError, match="none of 2 draws was acceptable"):
         refused.generate("p", Sampling())
+
+
+def test_best_of_ranks_only_the_least_flawed_and_redraws_while_all_are_flawed():
+    def flaws(text: str) -> int:
+        return text.count("!")
+
+    def longest(found: list[str]) -> int:
+        return max(range(len(found)), key=lambda i: len(found[i]))
+
+    texts = ["loud!!", "", "quiet", "the longest, but loud!", "longer and quiet"]
+    kept, made = best_of(lambda a: texts[a], bool, longest, want=2, extra=1, flaws=flaws, redraws=2)
+    assert (kept, made) == ("quiet", 3)  # a clean one among the two wanted: no redraw
+    texts = ["loud!!", "louder!!!", "", "still loud!", "quiet at last"]
+    kept, made = best_of(lambda a: texts[a], bool, longest, want=2, extra=1, flaws=flaws, redraws=3)
+    assert (kept, made) == ("quiet at last", 5)  # redraws until a clean one
+    kept, made = best_of(lambda a: texts[a], bool, longest, want=2, extra=1, flaws=flaws, redraws=2)
+    assert (kept, made) == ("still loud!", 4)  # two redraws, one refused: the least flawed
+    kept, made = best_of(lambda a: texts[a], bool, longest, want=2, flaws=flaws)
+    assert (kept, made) == ("loud!!", 2)  # no redraws: the fewer marks beats the longer
+    # a refused redraw counts: three empty redraws end the turn
+    assert best_of(
+        lambda a: ["x!"][a] if a == 0 else "", bool, longest, flaws=flaws, redraws=3
+    ) == (
+        "x!",
+        4,
+    )

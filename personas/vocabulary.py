@@ -1,0 +1,103 @@
+"""The plays' words: how speech is cut into word tokens, and every token the plays use.
+
+`tokens` is the one tokeniser of the voice metrics (arena/canon.py, diction, modern words)
+and of the agents' word checks: lower-case runs of letters and digits with inner and edge
+apostrophes kept, so the plays' elisions stay whole ("'tis", "o'er", "th'", "call'd").
+
+`plays_words()` is the vocabulary of the 37 plays' speeches, with every word of a
+character's name (persons lists and speaker headings) and each token's bare form. Parsing
+the plays takes about 6 s, so it ships built (data/plays_words.txt, one token a line);
+`python -m dramatis.personas.vocabulary` (make plays-words) writes it again from the
+installed texts, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+WORDS_FILE = Path(__file__).parent / "data" / "plays_words.txt"
+
+_TOKEN = re.compile(r"'?[a-z0-9]+(?:'[a-z0-9]+)*'?")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens, apostrophes of elisions kept (curly ones made straight).
+
+    tokens("'Tis ne'er so; th' hour's come!") -> ["'tis", "ne'er", "so", "th'", "hour's", "come"]
+    """
+    return _TOKEN.findall(text.lower().replace("\u2019", "'").replace("\u2018", "'"))
+
+
+def bare(token: str) -> str:
+    """A token without its edge apostrophes (quotation marks or elisions).
+
+    bare("'tis") -> "tis"; bare("th'") -> "th"; bare("o'er") -> "o'er"
+    """
+    return token.strip("'")
+
+
+def name_words(key: str) -> set[str]:
+    """The bare words of every name in a play: persons list, aliases, speaker headings."""
+    from dramatis.personas.corpus import load_play
+
+    play = load_play(key)
+    found: set[str] = set()
+    for character in play.characters.values():
+        for name in (character.name, *character.aliases):
+            found |= {bare(t) for t in tokens(name)}
+    for speech in play.speeches():
+        found |= {bare(t) for t in tokens(speech.speaker)}
+    return found
+
+
+def build_words() -> frozenset[str]:
+    """Every token of the plays' speeches, its bare form, and every word of a name,
+    parsed from the installed texts (about 6 s)."""
+    from dramatis.personas.corpus import list_plays, load_play
+
+    found: set[str] = set()
+    for key in list_plays():
+        for speech in load_play(key).speeches():
+            for token in tokens(speech.text):
+                found.update((token, bare(token)))
+        found |= name_words(key)
+    found.discard("")
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1)
+def plays_words() -> frozenset[str]:
+    """The shipped vocabulary of the plays (data/plays_words.txt), read once."""
+    return frozenset(WORDS_FILE.read_text(encoding="utf-8").split())
+
+
+def unknown(text: str, also: Iterable[str] = ()) -> list[str]:
+    """The tokens of `text` that no play uses, in itself or bare, and that are not in
+    `also` (a scene's own words: its names, setting and transcript), bare or without a
+    possessive "'s".
+
+    unknown("Okay, 'tis my phone, Zed's.", also={"zed"}) -> ["okay", "phone"]
+    """
+    words, extra = plays_words(), set(also)
+    return [
+        t
+        for t in tokens(text)
+        if t not in words
+        and bare(t) not in words
+        and bare(t) not in extra
+        and bare(t).removesuffix("'s") not in extra
+    ]
+
+
+def main() -> None:
+    words = build_words()
+    WORDS_FILE.write_text("".join(f"{w}\n" for w in sorted(words)), encoding="utf-8")
+    print(f"{len(words)} words -> {WORDS_FILE}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

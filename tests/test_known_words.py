@@ -1,0 +1,86 @@
+"""Words no play uses: the shipped vocabulary of the plays, and best-of-n keeping the
+candidate with the fewest of them (`prefer_known`, `known_redraws`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dramatis.agents.character import AgentSettings, CharacterAgent
+from dramatis.agents.fake_backend import FakeModel
+from dramatis.agents.turn import make_turn
+from dramatis.arena.canon import canon
+from dramatis.personas import find_persona
+from dramatis.personas.vocabulary import build_words, plays_words, tokens, unknown
+
+CAST = ["Hamlet", "Horatio"]
+SETTING = "Elsinore. A room in the castle."
+
+
+def hamlet(model, **settings) -> CharacterAgent:
+    return CharacterAgent(
+        find_persona("Hamlet"), model, cast=CAST, settings=AgentSettings(**settings)
+    )
+
+
+def heard(text="My lord, I came to see your father's funeral.") -> list:
+    return [make_turn(0, "Horatio", text, present=CAST)]
+
+
+def test_the_shipped_vocabulary_is_the_plays_and_the_arenas():
+    shipped = plays_words()
+    assert shipped == build_words()  # else: make plays-words
+    plays = canon()
+    assert shipped == set(plays.plays_of) | plays.names
+    assert {"'tis", "tis", "o'er", "prithee", "horatio", "malvolio"} <= shipped
+
+
+def test_unknown_words_are_the_ones_no_play_uses_nor_the_scene_holds():
+    assert unknown("Okay, 'tis my phone.") == ["okay", "phone"]
+    assert unknown("Thou art a burglar, Zed!", also={"zed"}) == ["burglar"]
+    assert unknown("'Tis true; o'er the hill, th' anxiety") == ["anxiety"]
+    assert unknown("O, that this too too solid flesh would melt") == []
+    assert tokens("’Tis") == ["'tis"]  # curly apostrophes read as straight ones
+
+
+def test_best_of_keeps_the_candidate_with_the_fewest_unknown_words():
+    modern, plain = "My anxiety is like a burglar, friend.", "My fears are like a thief, friend."
+    model = FakeModel([modern, plain])
+    assert hamlet(model, best_of=2, prefer_known=True).speak(heard(), SETTING, seed=1).text == plain
+    model = FakeModel([modern, plain])
+    assert hamlet(model, best_of=2).speak(heard(), SETTING, seed=1).text == modern  # off: first
+
+
+def test_redraws_go_on_only_while_every_candidate_has_an_unknown_word():
+    texts = ["A burglar, friend.", "An okay thief, my friend.", "A thief, friend.", "Spare."]
+    model = FakeModel(texts)
+    said = hamlet(model, prefer_known=True, known_redraws=3).speak(heard(), SETTING, seed=1)
+    assert (said.text, said.attempts) == ("A thief, friend.", 3)  # stops at the clean one
+    model = FakeModel(texts[:2] + ["Anxiety, burglar, phone."])
+    said = hamlet(model, prefer_known=True, known_redraws=2).speak(heard(), SETTING, seed=1)
+    assert (said.text, said.attempts) == ("A burglar, friend.", 3)  # the fewest, the first
+    model = FakeModel(texts)
+    said = hamlet(model, prefer_known=True).speak(heard(), SETTING, seed=1)
+    assert (said.text, said.attempts) == ("A burglar, friend.", 1)  # no redraws by default
+
+
+def test_a_word_the_page_holds_is_the_scenes_own():
+    said = "Welcome, Zed, to the burglar's house."
+    model = FakeModel(["Welcome, Zed, to the thief's phone.", said])
+    turns = heard("I am Zed, the burglar, my lord.")  # the transcript holds both words
+    agent = hamlet(model, best_of=2, prefer_known=True)
+    assert agent.speak(turns, SETTING, seed=1).text == said
+
+
+@pytest.mark.model
+def test_the_kept_speech_has_no_more_unknown_words_on_the_real_model(smollm2):
+    """The same seeds draw the same three candidates on either setting; keeping the
+    fewest unknown words can only lower the count, and on these seeds it does."""
+    turns = heard("My lord, tell me of your studies at Wittenberg, and the new engines there.")
+    counts = {}
+    for prefer in (False, True):
+        agent = hamlet(smollm2, best_of=3, prefer_known=prefer, max_tokens=40)
+        counts[prefer] = [
+            len(unknown(agent.speak(turns, "Elsinore. A room.", seed=s).text)) for s in (3, 4)
+        ]
+    assert all(k <= o for k, o in zip(counts[True], counts[False], strict=True))
+    assert sum(counts[True]) < sum(counts[False]), counts
