@@ -316,13 +316,14 @@ def self_forms(speaker: str, forms: Mapping[str, frozenset[str]]) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def play_forms(key: str) -> dict[str, frozenset[str]]:
-    """`address_forms` of a play's listed characters, ordinary words being those its
-    speeches use in lower case ("Cassius": {"Cassius"}; no "Lord", no "Boy")."""
+    """`address_forms` of a play's characters, listed or only speaking ("Volumnius" in
+    Julius Caesar), ordinary words being those its speeches use in lower case ("Cassius":
+    {"Cassius"}; no "Lord", no "Boy", no "Messenger")."""
     from dramatis.personas import load_play
 
     play = load_play(key)
     ordinary = {w for s in play.speeches() for w in re.findall(r"\b[a-z][a-z']+\b", s.text)}
-    return address_forms((c.name for c in play.characters.values() if c.listed), ordinary)
+    return address_forms((c.name for c in play.characters.values()), ordinary)
 
 
 @functools.lru_cache(maxsize=64)

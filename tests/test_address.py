@@ -103,6 +103,9 @@ def test_forms_leave_out_ordinary_words_and_keep_each_proper_word():
     jc = play_forms("julius_caesar")
     assert {"Cassius", "Casca", "Brutus", "Portia"} <= set(jc)
     assert not {"Lord", "Servant", "Messenger"} & set(jc)
+    # a speaker the persons list leaves out is a name too (Volumnius, Cato at Philippi)
+    assert {"Volumnius", "Cato"} <= set(jc)
+    assert absent_addressed("What say'st thou, Volumnius?", jc, ["Marcus Brutus", "Viola"])
 
 
 def test_absent_is_who_no_one_on_stage_answers_to():
