@@ -43,6 +43,7 @@ case "$where" in "$ROOT"/*) echo "wheel-check: imported $where from the checkout
 "$BIN/dramatis" --help >/dev/null
 "$BIN/dramatis" personas show Hamlet >"$WORK/hamlet.txt"
 grep -q "son to the former King of Denmark" "$WORK/hamlet.txt"
+"$BIN/python" -c "from dramatis.personas.vocabulary import plays_words; assert len(plays_words()) > 20000"  # the vocabulary ships
 "$BIN/dramatis" play stats hamlet --json >"$WORK/stats.json"  # the gold table ships
 grep -q '"gold_agreement": 1' "$WORK/stats.json"
 "$BIN/dramatis" stage --cast Hamlet,Horatio --turns 3 --model fake --out "$WORK/run"

@@ -51,7 +51,8 @@ _TITLES = (
 @functools.lru_cache(maxsize=4096)
 def _vocative(form: str) -> re.Pattern[str]:
     """Where `form` (as written, or in capitals: "O IAGO") is spoken to, one named group
-    per way (`_calls` checks them): at a sentence's or a line's start, or after a dash
+    per way (`_calls` checks them): at a sentence's start, a line's (when the line before
+    ends on no word: "like\nSir Proteus, to wreath" goes on a verse sentence), or after a dash
     that follows punctuation ("!--Cassius"), and followed by , ! or ? or the speech's end
     ("Cassius, ...", "No, Cassius, ..."; `start`); after a comma and ending a sentence or the speech
     ("Farewell, Cassius.", "Hail, Sir Orsino"; `after`); after "O" ("O Cassius"; `oh`);
@@ -61,7 +62,7 @@ def _vocative(form: str) -> re.Pattern[str]:
     matched is no match."""
     f = f"(?:{re.escape(form)}|{re.escape(form.upper())})"  # "O IAGO" as the model writes it
     return re.compile(
-        rf"(?=(?P<start>(?:^|[.!?;:]|\n|,--)\s*(?:--\s*)?{_BEFORE}{f}\s*(?:[,!?]|$)))?"
+        rf"(?=(?P<start>(?:^|[.!?;:]|(?<![\w'])\n|,--)\s*(?:--\s*)?{_BEFORE}{f}\s*(?:[,!?]|$)))?"
         rf"(?=(?P<after>,\s*{_TITLES}{{0,2}}{f}\s*(?:[.!?;]|$)))?"
         rf"(?=(?P<oh>\bO,?\s+{f}\b))?"
         rf"(?=(?P<good>,\s*{_TITLES}{{1,2}}{f}\s*,))?"
@@ -314,16 +315,35 @@ def self_forms(speaker: str, forms: Mapping[str, frozenset[str]]) -> list[str]:
     return [form for form, names in forms.items() if names == {speaker}]
 
 
+# Unlisted speaker headings that name a people, a god or an order, not a person
+_GROUP_HEADINGS = frozenset(
+    {"Roman", "Romans", "Goth", "Goths", "Volsce", "Myrmidon", "Jupiter", "Diana", "Garter"}
+)
+# A capitalised word inside a sentence (after a lower-case word, comma or semicolon)
+_INNER_NAME = re.compile(r"[a-z,;] ([A-Z][a-z'-]+)")
+
+
 @functools.lru_cache(maxsize=64)
 def play_forms(key: str) -> dict[str, frozenset[str]]:
-    """`address_forms` of a play's characters, listed or only speaking ("Volumnius" in
-    Julius Caesar), ordinary words being those its speeches use in lower case ("Cassius":
-    {"Cassius"}; no "Lord", no "Boy", no "Messenger")."""
+    """`address_forms` of a play's listed characters, and of those who only speak under a
+    one-word heading that the speeches use as a name inside a sentence ("Volumnius",
+    "Cato" in Julius Caesar; not "Sailor", "Soldiers", "Ghost of Buckingham", nor a
+    people or god: "Romans", "Jupiter"), where no listed character has that form already.
+    Ordinary words are those its speeches use in lower case ("Cassius": {"Cassius"}; no
+    "Lord", no "Boy", no "Messenger")."""
     from dramatis.personas import load_play
 
     play = load_play(key)
     ordinary = {w for s in play.speeches() for w in re.findall(r"\b[a-z][a-z']+\b", s.text)}
-    return address_forms((c.name for c in play.characters.values()), ordinary)
+    people = play.characters.values()
+    forms = address_forms((c.name for c in people if c.listed), ordinary)
+    named = {m[1] for s in play.speeches() for m in _INNER_NAME.finditer(s.text)}
+    speaking = (
+        c.name for c in people if not c.listed and c.name in named and c.name not in _GROUP_HEADINGS
+    )
+    for form, names in address_forms(speaking, ordinary).items():
+        forms.setdefault(form, names)
+    return forms
 
 
 @functools.lru_cache(maxsize=64)

@@ -158,9 +158,12 @@ class AgentSettings:
     # round 11 of docs/fidelity.md).
     address_present: bool = True
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
-    # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), and
-    # while every candidate has some, draws up to `known_redraws` more (0: no more draws).
+    # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
+    # `move_on`, `prefer_memory` and the critic choose among those. Off: on the tuning
+    # casts it cost the first judge's lift (docs/fidelity.md, round 15).
     prefer_known: bool = False
+    # With `prefer_known`: while every candidate found has such a word, up to this many
+    # more draws (each a full draw; the only way it acts at best_of 1, as in a chat).
     known_redraws: int = 0
 
 
@@ -494,7 +497,7 @@ class CharacterAgent(PromptMaker):
     def _unknown_counter(prompt: str) -> Callable[[tuple[str, int]], int]:
         """How many of a candidate's words no play uses and `prompt` does not hold (so a
         name or word of the setting, the transcript or a lorebook is the scene's own)."""
-        page = {bare(t) for t in tokens(prompt)}
+        page = {form for t in tokens(prompt) for form in (bare(t), bare(t).removesuffix("'s"))}
         return lambda candidate: len(unknown(candidate[0], page))
 
     def _bounds(self, seed: int) -> tuple[int, int]:

@@ -128,6 +128,8 @@ def best_of(
     `flaws` counts what is wrong with an acceptable candidate (0: nothing): only those
     with the fewest are ranked, and while every one found has some, up to `redraws` more
     draws are made once `want` were found."""
+    if want + extra <= 0:
+        return None, 0
     found: list[T] = []
     marks: list[int] = []
     attempts, reached = 0, 0  # reached: the draws made when the `want`-th was found

@@ -1,7 +1,8 @@
 """The canon's own words: every speech of the 37 plays, tokenised once, counted per play.
 
 The voice metrics (diction, modern words) compare generated speech with this. Tokens are
-personas/vocabulary.py's (the plays' elisions stay whole: "'tis", "o'er", "th'"). Built once per process (about
+personas/vocabulary.py's (the plays' elisions stay whole: "'tis", "o'er", "th'").
+Built once per process (about
 as long as parsing the plays) and shared by every cast.
 """
 
@@ -31,14 +32,16 @@ class Canon:
     capitals: Counter[str]  # token -> times written with a capital inside a sentence
 
     def knows(self, token: str, without: str = "") -> bool:
-        """Whether the plays use `token` (or it with its edge apostrophes dropped), or it
-        is a word of a character's name; `without` leaves that play's speeches out.
+        """Whether the plays use `token` (or it with its edge apostrophes, or a possessive
+        "'s", dropped), or it is a word of a character's name; `without` leaves that
+        play's speeches out.
 
-        knows("'tis") -> True; knows("okay") -> False
+        knows("'tis") -> True; knows("macbeth's") -> True; knows("okay") -> False
         """
-        if bare(token) in self.names:
+        stem = bare(token).removesuffix("'s")
+        if bare(token) in self.names or stem in self.names:
             return True
-        for form in (token, bare(token)):
+        for form in (token, bare(token), stem):
             plays = self.plays_of.get(form)
             if plays and (not without or plays - {without}):
                 return True

@@ -76,20 +76,17 @@ def plays_words() -> frozenset[str]:
 
 
 def unknown(text: str, also: Iterable[str] = ()) -> list[str]:
-    """The tokens of `text` that no play uses, in itself or bare, and that are not in
-    `also` (a scene's own words: its names, setting and transcript), bare or without a
-    possessive "'s".
+    """The tokens of `text` that no play uses and that are not in `also` (a scene's own
+    words: lower-case bare tokens of its names, setting and transcript), each as written,
+    bare, or without a possessive "'s" (arena/canon.py `Canon.knows` reads them so).
 
-    unknown("Okay, 'tis my phone, Zed's.", also={"zed"}) -> ["okay", "phone"]
+    unknown("Okay, 'tis Macbeth's phone, Zed.", also={"zed"}) -> ["okay", "phone"]
     """
-    words, extra = plays_words(), set(also)
+    known = plays_words() | set(also)
     return [
         t
         for t in tokens(text)
-        if t not in words
-        and bare(t) not in words
-        and bare(t) not in extra
-        and bare(t).removesuffix("'s") not in extra
+        if t not in known and bare(t) not in known and bare(t).removesuffix("'s") not in known
     ]
 
 

@@ -103,8 +103,14 @@ def test_forms_leave_out_ordinary_words_and_keep_each_proper_word():
     jc = play_forms("julius_caesar")
     assert {"Cassius", "Casca", "Brutus", "Portia"} <= set(jc)
     assert not {"Lord", "Servant", "Messenger"} & set(jc)
-    # a speaker the persons list leaves out is a name too (Volumnius, Cato at Philippi)
-    assert {"Volumnius", "Cato"} <= set(jc)
+    # a speaker the persons list leaves out is a name too (Volumnius, Cato at Philippi),
+    # but not a group, a people, a god or a ghost under a listed name
+    assert {"Volumnius", "Cato"} <= set(jc) and not {"Citizens", "Soldier", "Poet"} & set(jc)
+    assert not {"Soldiers", "Attendant"} & set(play_forms("antony_and_cleopatra"))
+    assert not {"Sailor", "Lords", "Danes"} & set(play_forms("hamlet"))
+    assert not {"Romans", "Goths"} & set(play_forms("tragedy_of_titus_andronicus"))
+    assert "Jupiter" not in play_forms("cymbeline") and "Diana" not in play_forms("pericles")
+    assert play_forms("richard_iii")["Buckingham"] == {"Duke of Buckingham"}
     assert absent_addressed("What say'st thou, Volumnius?", jc, ["Marcus Brutus", "Viola"])
 
 
@@ -283,6 +289,11 @@ def test_lists_quotes_ranks_and_places_are_not_calls():
     ):
         assert spoken_to(line, jc) == [], line
     assert spoken_to("Farewell, good Cassius.", jc) == ["Cassius"]
+    # a verse line that goes on from a line with no stop is no new start
+    for line in ("as he did part with\nCassius, when Caesar fell", "like\nCassius, to wreath"):
+        assert spoken_to(line, jc) == [], line
+    assert spoken_to("Thou art not well.\nCassius, go home.", jc) == ["Cassius"]
+    assert spoken_to("Tell me, then,\nCassius, what news?", jc) == ["Cassius"]
     henry_v, john = play_forms("henry_v"), play_forms("john")
     assert not {"Duke", "Earl", "Dauphin", "Archbishop"} & set(henry_v)
     assert {"York", "Exeter", "Fluellen"} <= set(henry_v)  # "Duke of York" is called York

@@ -36,9 +36,11 @@ def test_the_shipped_vocabulary_is_the_plays_and_the_arenas():
 
 def test_unknown_words_are_the_ones_no_play_uses_nor_the_scene_holds():
     assert unknown("Okay, 'tis my phone.") == ["okay", "phone"]
-    assert unknown("Thou art a burglar, Zed!", also={"zed"}) == ["burglar"]
+    assert unknown("Thou art a burglar, Quux!", also={"quux"}) == ["burglar"]
     assert unknown("'Tis true; o'er the hill, th' anxiety") == ["anxiety"]
     assert unknown("O, that this too too solid flesh would melt") == []
+    assert unknown("Macbeth's sword, the poison's cup, when's supper?") == []  # possessives
+    assert unknown("‘Tis the burglar’s") == ["burglar's"]
     assert tokens("’Tis") == ["'tis"]  # curly apostrophes read as straight ones
 
 
@@ -64,9 +66,9 @@ def test_redraws_go_on_only_while_every_candidate_has_an_unknown_word():
 
 
 def test_a_word_the_page_holds_is_the_scenes_own():
-    said = "Welcome, Zed, to the burglar's house."
-    model = FakeModel(["Welcome, Zed, to the thief's phone.", said])
-    turns = heard("I am Zed, the burglar, my lord.")  # the transcript holds both words
+    said = "Welcome, Quux, to the burglar's house."
+    model = FakeModel(["Welcome, Quux, to the thief's phone.", said])
+    turns = heard("I am Quux's man, the burglar, my lord.")  # the transcript holds both
     agent = hamlet(model, best_of=2, prefer_known=True)
     assert agent.speak(turns, SETTING, seed=1).text == said
 
@@ -74,7 +76,8 @@ def test_a_word_the_page_holds_is_the_scenes_own():
 @pytest.mark.model
 def test_the_kept_speech_has_no_more_unknown_words_on_the_real_model(smollm2):
     """The same seeds draw the same three candidates on either setting; keeping the
-    fewest unknown words can only lower the count, and on these seeds it does."""
+    fewest unknown words can only lower the count (counted here without the page's own
+    words, none of which is outside the plays on this page), and on these seeds it does."""
     turns = heard("My lord, tell me of your studies at Wittenberg, and the new engines there.")
     counts = {}
     for prefer in (False, True):

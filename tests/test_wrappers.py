@@ -79,6 +79,7 @@ def test_best_of_keeps_the_top_ranked_acceptable_candidate_within_its_draws():
     )
     assert (kept, made) == ("a longer one", 3) and drawn == [0, 1, 2]
     assert best_of(lambda a: "", bool, lambda f: 0, want=1, extra=2) == (None, 3)
+    assert best_of(lambda a: "x", bool, lambda f: 0, want=0) == (None, 0)  # nothing asked
 
 
 def test_best_of_around_a_backend_draws_other_seeds_and_keeps_the_best():
