@@ -1,0 +1,91 @@
+"""What the sampler's tail cut costs per token: the default model with its stage voice,
+sampling as a scene does (temperature 0.8, top-p 0.95), with llama.cpp's old cut (top-k
+40, min-p 0.05), with none (top-k 0, min-p 0: the default since round 14 of
+docs/fidelity.md), and with top-k 200 and 5000, side by side in one run. (The voice's
+top-p 0.95 nucleus at temperature 1 holds a median of about 230 tokens; top-k 200 cuts it
+at half the positions of a held-out scene, top-k 5000 at 0.6%: docs/fidelity.md, round 15.)
+
+Run:  python benchmarks/tail_cut_speed.py [--tokens 64] [--repeats 6] [--threads 2]
+
+Each repeat generates a continuation of the same page on every side (the order rotating,
+the same number of tokens forced with min_tokens so each side does equal work; the page
+is evaluated once before timing) and times the call. Prints tokens/s for each side, their
+spread (min-max over repeats) and the ratio of seconds per token to the old cut's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from dramatis.agents.catalog import resolve_model
+from dramatis.agents.hf_base import file_sha256
+from dramatis.agents.llama_backend import LlamaCppModel
+from dramatis.agents.model import Sampling
+from dramatis.core.settings import Settings
+from dramatis.training.serving import shipped_voice
+
+PAGE = (
+    "BEATRICE, niece to Leonato.\nBENEDICK, a young lord of Padua.\n\n"
+    "A hall in Leonato's house.\nBEATRICE: I wonder that you will still be talking, "
+    "Signior Benedick: nobody marks you.\nBENEDICK: "
+)
+SIDES = {
+    "cut 40/0.05": (40, 0.05),
+    "no cut": (0, 0.0),
+    "top-k 200": (200, 0.0),
+    "top-k 5000": (5000, 0.0),
+}
+
+
+def timed(model: LlamaCppModel, tokens: int, cut: tuple[int, float], seed: int) -> float:
+    """Seconds per token of one sampled continuation of PAGE under `cut` (top_k, min_p)."""
+    top_k, min_p = cut
+    sampling = Sampling(
+        max_tokens=tokens,
+        min_tokens=tokens,
+        temperature=0.8,
+        top_p=0.95,
+        top_k=top_k,
+        min_p=min_p,
+        seed=seed,
+    )
+    start = time.perf_counter()
+    done = model.generate(PAGE, sampling)
+    return (time.perf_counter() - start) / max(1, done.tokens or tokens)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    settings = Settings.load()
+    path = resolve_model("gemma3-270m", settings.cache_dir)
+    shipped = shipped_voice(file_sha256(path, settings.cache_dir))
+    model = LlamaCppModel(path, n_threads=args.threads, seed=0)
+    if shipped is not None:
+        model.load_adapter("voice", str(shipped[0]))
+        model.stack_under("voice", 1.0)
+    timed(model, 4, SIDES["no cut"], 0)  # evaluates the page once, for every side
+    spt: dict[str, list[float]] = {label: [] for label in SIDES}
+    labels = list(SIDES)
+    for i in range(args.repeats):
+        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+            spt[label].append(timed(model, args.tokens, SIDES[label], seed=i + 1))
+    base = statistics.median(spt["cut 40/0.05"])
+    for label, seconds in spt.items():
+        tps = [1 / s for s in seconds]
+        print(
+            f"{label}: {statistics.median(tps):.1f} tokens/s (min {min(tps):.1f}, "
+            f"max {max(tps):.1f}); seconds per token / the old cut's: "
+            f"{statistics.median(seconds) / base:.2f}"
+        )
+    print(f"({args.repeats} repeats, {args.tokens} tokens, {args.threads} threads)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
