@@ -111,7 +111,17 @@ def all_row(cells: dict[str, dict[str, float | None]]) -> dict[str, float | None
     return out
 
 
-SPREAD = ("diction_ratio", "disc_auc", "lift", "lift3", "copying", "words_med")
+SPREAD = (
+    "diction_ratio",
+    "disc_auc",
+    "lift",
+    "lift3",
+    "copying",
+    "dwelling",
+    "misaddress",
+    "modern_words",
+    "words_med",
+)
 
 
 def spread(runs: dict[str, list[Run]], contexts: Contexts) -> dict[str, float]:
