@@ -256,8 +256,8 @@ def _beside_noun(head: str, determiners: bool = True) -> bool:
 
 
 # Words for a person or a title ("your grace"), with the ranks of _RANKS that are no
-# ordinary nouns (nor the ordinals) as well: a name set beside one is in apposition ("my brother, Cassius,");
-# beside any other noun it is called ("this letter, Cassius,")
+# ordinary nouns (nor the ordinals) as well: a name set beside one is in apposition
+# ("my brother, Cassius,"); beside any other noun it is called ("this letter, Cassius,")
 _PERSON_WORDS = """aunt babe bastard beggar boy bride brother child colleague conspirator
     countryman cousin coward coz dame daughter enemy father fellow fiend foe fool friend
     gentleman girl grace greybeard groom guest heir highness honour host hostess husband

@@ -44,7 +44,7 @@ from dramatis.core.errors import DramatisError
 from dramatis.personas.corpus import list_plays
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
-from dramatis.personas.vocabulary import bare, tokens, unknown
+from dramatis.personas.vocabulary import readings, tokens, unknown
 from dramatis.personas.world_info import lore_places
 
 
@@ -500,7 +500,7 @@ class CharacterAgent(PromptMaker):
     def _unknown_counter(prompt: str) -> Callable[[tuple[str, int]], int]:
         """How many of a candidate's words no play uses and `prompt` does not hold (so a
         name or word of the setting, the transcript or a lorebook is the scene's own)."""
-        page = {form for t in tokens(prompt) for form in (bare(t), bare(t).removesuffix("'s"))}
+        page = {form for t in tokens(prompt) for form in readings(t)}
         return lambda candidate: len(unknown(candidate[0], page))
 
     def _bounds(self, seed: int) -> tuple[int, int]:

@@ -1,9 +1,8 @@
 """The canon's own words: every speech of the 37 plays, tokenised once, counted per play.
 
 The voice metrics (diction, modern words) compare generated speech with this. Tokens are
-personas/vocabulary.py's (the plays' elisions stay whole: "'tis", "o'er", "th'").
-Built once per process (about
-as long as parsing the plays) and shared by every cast.
+personas/vocabulary.py's (the plays' elisions stay whole: "'tis", "o'er", "th'"). Built
+once per process (about as long as parsing the plays) and shared by every cast.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dramatis.personas import list_plays, load_play
-from dramatis.personas.vocabulary import bare, name_words, tokens
+from dramatis.personas.vocabulary import bare, name_words, readings, tokens
 
 __all__ = ["Canon", "bare", "canon", "inner_capitals", "tokens"]
 
@@ -38,10 +37,10 @@ class Canon:
 
         knows("'tis") -> True; knows("macbeth's") -> True; knows("okay") -> False
         """
-        stem = bare(token).removesuffix("'s")
-        if bare(token) in self.names or stem in self.names:
+        forms = readings(token)
+        if self.names.intersection(forms[1:]):
             return True
-        for form in (token, bare(token), stem):
+        for form in forms:
             plays = self.plays_of.get(form)
             if plays and (not without or plays - {without}):
                 return True

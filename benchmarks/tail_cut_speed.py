@@ -19,18 +19,11 @@ import argparse
 import statistics
 import time
 
-from dramatis.agents.catalog import resolve_model
-from dramatis.agents.hf_base import file_sha256
+from voice_speed import PAGE, default_model  # this folder is on the path when run as a script
+
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Sampling
-from dramatis.core.settings import Settings
-from dramatis.training.serving import shipped_voice
 
-PAGE = (
-    "BEATRICE, niece to Leonato.\nBENEDICK, a young lord of Padua.\n\n"
-    "A hall in Leonato's house.\nBEATRICE: I wonder that you will still be talking, "
-    "Signior Benedick: nobody marks you.\nBENEDICK: "
-)
 SIDES = {
     "cut 40/0.05": (40, 0.05),
     "no cut": (0, 0.0),
@@ -52,7 +45,7 @@ def timed(model: LlamaCppModel, tokens: int, cut: tuple[int, float], seed: int) 
         seed=seed,
     )
     start = time.perf_counter()
-    done = model.generate(PAGE, sampling)
+    done = model.generate(PAGE + " ", sampling)
     return (time.perf_counter() - start) / max(1, done.tokens or tokens)
 
 
@@ -62,13 +55,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    settings = Settings.load()
-    path = resolve_model("gemma3-270m", settings.cache_dir)
-    shipped = shipped_voice(file_sha256(path, settings.cache_dir))
-    model = LlamaCppModel(path, n_threads=args.threads, seed=0)
-    if shipped is not None:
-        model.load_adapter("voice", str(shipped[0]))
-        model.stack_under("voice", 1.0)
+    model = default_model(args.threads)
     timed(model, 4, SIDES["no cut"], 0)  # evaluates the page once, for every side
     spt: dict[str, list[float]] = {label: [] for label in SIDES}
     labels = list(SIDES)

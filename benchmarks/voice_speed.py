@@ -41,21 +41,29 @@ def timed(model: LlamaCppModel, tokens: int, adapter: str | None) -> tuple[float
     return time.perf_counter() - start, max(1, done.tokens or tokens)
 
 
+def default_model(threads: int, voiced: bool = True) -> LlamaCppModel:
+    """The bundled default model, with its shipped stage voice stacked at scale 1 (as
+    every scene runs it) or bare."""
+    settings = Settings.load()
+    path = resolve_model("gemma3-270m", settings.cache_dir)
+    shipped = shipped_voice(file_sha256(path, settings.cache_dir))
+    if shipped is None:
+        raise SystemExit("no stage voice ships for the default model")
+    model = LlamaCppModel(path, n_threads=threads, seed=0)
+    if voiced:
+        model.load_adapter("voice", str(shipped[0]))
+        model.stack_under("voice", 1.0)
+    return model
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=48)
     ap.add_argument("--repeats", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    settings = Settings.load()
-    path = resolve_model("gemma3-270m", settings.cache_dir)
-    shipped = shipped_voice(file_sha256(path, settings.cache_dir))
-    if shipped is None:
-        raise SystemExit("no stage voice ships for the default model")
-    bare = LlamaCppModel(path, n_threads=args.threads, seed=0)
-    voiced = LlamaCppModel(path, n_threads=args.threads, seed=0)
-    voiced.load_adapter("voice", str(shipped[0]))
-    voiced.stack_under("voice", 1.0)
+    bare = default_model(args.threads, voiced=False)
+    voiced = default_model(args.threads)
     rates: dict[str, list[float]] = {"base": [], "voice": []}
     for i in range(args.repeats):
         order = [("base", bare), ("voice", voiced)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection
 from pathlib import Path
 
 WORDS_FILE = Path(__file__).parent / "data" / "plays_words.txt"
@@ -38,6 +38,15 @@ def bare(token: str) -> str:
     bare("'tis") -> "tis"; bare("th'") -> "th"; bare("o'er") -> "o'er"
     """
     return token.strip("'")
+
+
+def readings(token: str) -> tuple[str, str, str]:
+    """The ways a token may be known: as written, bare, and bare without a possessive.
+
+    readings("'macbeth's") -> ("'macbeth's", "macbeth's", "macbeth")
+    """
+    plain = bare(token)
+    return token, plain, plain.removesuffix("'s")
 
 
 def name_words(key: str) -> set[str]:
@@ -75,19 +84,15 @@ def plays_words() -> frozenset[str]:
     return frozenset(WORDS_FILE.read_text(encoding="utf-8").split())
 
 
-def unknown(text: str, also: Iterable[str] = ()) -> list[str]:
+def unknown(text: str, also: Collection[str] = ()) -> list[str]:
     """The tokens of `text` that no play uses and that are not in `also` (a scene's own
     words: lower-case bare tokens of its names, setting and transcript), each as written,
     bare, or without a possessive "'s" (arena/canon.py `Canon.knows` reads them so).
 
     unknown("Okay, 'tis Macbeth's phone, Zed.", also={"zed"}) -> ["okay", "phone"]
     """
-    known = plays_words() | set(also)
-    return [
-        t
-        for t in tokens(text)
-        if t not in known and bare(t) not in known and bare(t).removesuffix("'s") not in known
-    ]
+    words = plays_words()
+    return [t for t in tokens(text) if not any(r in words or r in also for r in readings(t))]
 
 
 def main() -> None:
