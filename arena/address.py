@@ -12,11 +12,12 @@ part") (agents/addressing.py `spoken_to`). A name in a list ("Casca, Cinna, Cass
 set beside a word for a person ("the greybeard, Gremio,"; "Tell me the truth, Cassius,"
 calls him), a letter's signature ("Your son,\nBERTRAM."), a sentence's subject ("Cassius, for his
 part, hath fled") or inside quotes (double, or single ones round a reported cry: "he
-cried 'O Cassius!'") is not. Names are the characters of the cast's plays (listed, or only speaking: "Volumnius"), and
+cried 'O Cassius!'") is not. Names are the listed characters of the cast's plays, those
+who only speak under a one-word heading their play uses as a name ("Volumnius"), and
 each word of a name of several that is no ordinary word of its play, rank or ordinal
 ("Brutus", not "Lady", "Duke" or "Third"), as written or in capitals ("O IAGO"). On stage: the cast, the scene's opening
 speakers and, for a real speech, everyone its play has on stage. Calibration
-(tests/test_address.py): 1.3% of the 30,697 speeches of the 37 plays speak to someone
+(tests/test_address.py): 1.2% of the 30,697 speeches of the 37 plays speak to someone
 their play has off stage (apostrophes to the absent and the dead, "O Julius Caesar, thou
 art mighty yet!", "Hear it not, Duncan", and a few entrances the text marks late), 0.15%
 to the speaker (a soliloquy's "Then, Timon, presently prepare thy grave").
