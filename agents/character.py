@@ -44,7 +44,7 @@ from dramatis.core.errors import DramatisError
 from dramatis.personas.corpus import list_plays
 from dramatis.personas.lorebook import Lorebook, LoreEntry, active_lore, lore_text
 from dramatis.personas.persona import play_speakers
-from dramatis.personas.vocabulary import readings, tokens, unknown
+from dramatis.personas.vocabulary import page_words, unknown
 from dramatis.personas.world_info import lore_places
 
 
@@ -168,6 +168,9 @@ class AgentSettings:
     # With `prefer_known`: while every candidate found has such a word, up to this many
     # more draws (each a full draw; the only way it acts at best_of 1, as in a chat).
     known_redraws: int = 0
+    # Words: the sampler draws only words the plays use or the page holds (a mask on
+    # each step's likeliest tokens, agents/known_words.py): no "okay", no "speak'd".
+    known_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,9 @@ class Draw:
     floor: int = 0  # least tokens before the speech may end (`CharacterAgent._bounds`)
     limit: int = 0  # most tokens before the run-on (0: `max_tokens`)
     own: tuple[str, ...] = ()  # the speaker's own words not yet said in the scene
+    # With `known_only`, the words a speech may say beyond the plays' (`page_words` of the
+    # prompt); None: any word
+    page: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -464,7 +470,9 @@ class CharacterAgent(PromptMaker):
         stream_to = show if want == 1 and on_text is not None else None
         floor, limit = self._bounds(seed)  # one length for every draw of this turn
         own = self.unsaid_own_words(turns)
-        flaws = self._unknown_counter(prompt) if self.settings.prefer_known else None
+        known_only = self.settings.known_only and self._can("known_only")
+        page = page_words(prompt) if known_only or self.settings.prefer_known else frozenset()
+        flaws = self._unknown_counter(page) if self.settings.prefer_known else None
         kept, attempts = best_of(
             lambda attempt: self._draw(
                 Draw(
@@ -475,6 +483,7 @@ class CharacterAgent(PromptMaker):
                     floor,
                     limit,
                     own=own,
+                    page=page if known_only else None,
                 ),
                 stream_to,
             ),
@@ -497,10 +506,10 @@ class CharacterAgent(PromptMaker):
         return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
 
     @staticmethod
-    def _unknown_counter(prompt: str) -> Callable[[tuple[str, int]], int]:
-        """How many of a candidate's words no play uses and `prompt` does not hold (so a
-        name or word of the setting, the transcript or a lorebook is the scene's own)."""
-        page = {form for t in tokens(prompt) for form in readings(t)}
+    def _unknown_counter(page: frozenset[str]) -> Callable[[tuple[str, int]], int]:
+        """How many of a candidate's words no play uses and the `page` (`page_words`)
+        does not hold (so a name or word of the setting, the transcript or a lorebook is
+        the scene's own)."""
         return lambda candidate: len(unknown(candidate[0], page))
 
     def _bounds(self, seed: int) -> tuple[int, int]:
@@ -591,6 +600,8 @@ class CharacterAgent(PromptMaker):
             own_boost=self.settings.own_words if draw.own else 0.0,
             spare_commas=self.settings.spare_commas and self._can("spare_commas"),
             continues=bool(run_on),
+            known_only=draw.page is not None,
+            page_words=draw.page or frozenset(),
         )
 
     def _can(self, feature: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from dramatis.agents.known_words import KnownWords, Vocabulary, after, keep_known, open_word
 from dramatis.agents.model import FEATURES, Completion, LanguageModel, Message, Sampling
 from dramatis.core.errors import DramatisError
 
@@ -164,6 +165,8 @@ class LlamaCppModel(LanguageModel):
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
         self._commas: np.ndarray | None = None  # ids of tokens that are commas only
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
+        self._vocabulary: Vocabulary | None = None  # the tokens as the word checks read them
+        self._known: dict[frozenset[str], KnownWords] = {}  # a page's words -> its checks
 
     @property
     def adapters(self) -> tuple[str, ...]:
@@ -311,9 +314,10 @@ class LlamaCppModel(LanguageModel):
         self._commas = np.array(commas, dtype=np.intp)
 
     def _processor(self, prompt: str, sampling: Sampling, boosts: Sequence[Boost] = ()) -> Callable:
-        """One logits processor for the bias, boosted words and `min_tokens`: llama-cpp-
-        python drops both when it is given a processor and a logit_bias together (it
-        assigns the None of `list.extend`), so the bias is applied here too.
+        """One logits processor for the bias, boosted words, `min_tokens` and `known_only`
+        (agents/known_words.py, applied last): llama-cpp-python drops both when it is
+        given a processor and a logit_bias together (it assigns the None of
+        `list.extend`), so the bias is applied here too.
 
         A boosted word gets its boost on its first token until it has been said once; once
         a word of several tokens has begun, its next token gets the boost too (" Pol" ->
@@ -326,6 +330,10 @@ class LlamaCppModel(LanguageModel):
         values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
         said: set[str] = set()
         spare = self._spared(sampling)
+        known = self._known_words(sampling.page_words) if sampling.known_only else None
+        vocabulary = self.word_pieces() if known is not None else None
+        opened = open_word(prompt)
+        words: list[Any] = [None if known is not None and not known.open(opened) else opened, 0]
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             made = tuple(input_ids[start:])
@@ -348,9 +356,37 @@ class LlamaCppModel(LanguageModel):
             scores[ids] += values
             if len(made) < sampling.min_tokens:
                 scores[breaks] = -np.inf
-            return scores
+            if known is None or vocabulary is None:
+                return scores
+            current, seen = words
+            for token in made[seen:]:
+                current = after(current, vocabulary.piece(int(token)))
+                if current is not None and not known.open(current):
+                    current = None  # a word the mask let go (`keep_known`): unchecked to its end
+            words[:] = [current, len(made)]
+            top_p, top_k = sampling.top_p, sampling.top_k
+            return keep_known(scores, current, known, vocabulary, top_p, top_k)[0]
 
         return process
+
+    def word_pieces(self) -> Vocabulary:
+        """The vocabulary as the known-word checks read it (agents/known_words.py), made
+        on first use (about 2 s on Gemma's 262k tokens)."""
+        if self._vocabulary is None:
+            detokenize = self._llm.detokenize
+            texts = [detokenize([i]).decode("utf-8", "ignore") for i in range(self._llm.n_vocab())]
+            self._vocabulary = Vocabulary(texts)
+        return self._vocabulary
+
+    def _known_words(self, page: frozenset[str]) -> KnownWords:
+        """The known-word checks of a page's words (the last few pages' are kept, so a
+        turn's candidates share their caches)."""
+        known = self._known.get(page)
+        if known is None:
+            if len(self._known) >= 4:
+                self._known.pop(next(iter(self._known)))
+            known = self._known[page] = KnownWords(page)
+        return known
 
     def _spared(self, sampling: Sampling) -> np.ndarray | None:
         """The comma tokens the penalties must leave alone, or None."""
@@ -375,10 +411,17 @@ class LlamaCppModel(LanguageModel):
         # "No line break before N tokens", finishing boosted words and sparing commas from
         # the penalties need a processor.
         boosts = self._boosts(sampling)
-        if sampling.min_tokens or boosts or self._spared(sampling) is not None:
+        if (
+            sampling.min_tokens
+            or boosts
+            or sampling.known_only
+            or self._spared(sampling) is not None
+        ):
             processor = self._processor(prompt, sampling, boosts)
             kwargs["logits_processor"] = LogitsProcessorList([processor])
             kwargs["logit_bias"] = None
+        if sampling.known_only:  # its processor cuts to the known tokens' nucleus
+            kwargs["top_p"] = 1.0
         return kwargs
 
     def stream(self, prompt: str, sampling: Sampling) -> Iterator[str]:

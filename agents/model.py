@@ -61,14 +61,18 @@ class Sampling:
     # to a sentence's end (that prompt and the text it made). A local backend may keep
     # all it evaluated rather than evaluate it again (a hint; others ignore it).
     continues: bool = False
+    # Only words the plays use or `page_words` holds may be drawn (agents/known_words.py):
+    # lower-case bare tokens of the page, so its names and setting stay sayable.
+    known_only: bool = False
+    page_words: frozenset[str] = frozenset()
 
 
 # Sampling options a backend may lack (the `Sampling` field each names is asked for when
 # it differs from its default); every backend honours max_tokens, temperature, top_p,
 # seed and stop.
 FEATURES = (
-    "banned", "boosted", "min_tokens", "presence_penalty", "repeat_penalty", "spare_commas",
-    "tail_cut",
+    "banned", "boosted", "known_only", "min_tokens", "presence_penalty", "repeat_penalty",
+    "spare_commas", "tail_cut",
 )  # fmt: skip
 
 
@@ -85,6 +89,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "banned": bool(sampling.banned),
         "boosted": (bool(sampling.boosted) and sampling.boost != 0.0)
         or (bool(sampling.own_words) and sampling.own_boost != 0.0),
+        "known_only": sampling.known_only,
         "min_tokens": sampling.min_tokens > 0,
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,

@@ -103,6 +103,7 @@ RULES: dict[str, Rule] = {
     "lore": Rule(),
     "address_present": Rule(),
     "prefer_known": Rule(),
+    "known_only": Rule(),
     "known_redraws": Rule(
         0, 8, why="more draws while every candidate has a word no play uses; each a full draw"
     ),

@@ -123,6 +123,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "known-r2": ["--set", "prefer_known=true", "--set", "known_redraws=2"],
     # Round 15: a top-k that binds at 0.6% of the voice's positions, for speed
     "topk-5000": ["--set", "top_k=5000"],
+    # Round 16: the sampler draws only words the plays use or the page holds
+    "known-only": ["--set", "known_only=true"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],

@@ -84,6 +84,14 @@ def plays_words() -> frozenset[str]:
     return frozenset(WORDS_FILE.read_text(encoding="utf-8").split())
 
 
+def page_words(text: str) -> frozenset[str]:
+    """Every reading of every token of `text` (a page's own words, for `unknown`'s `also`).
+
+    page_words("Zed's hat") -> {"zed's", "zed", "hat"}
+    """
+    return frozenset(form for t in tokens(text) for form in readings(t))
+
+
 def unknown(text: str, also: Collection[str] = ()) -> list[str]:
     """The tokens of `text` that no play uses and that are not in `also` (a scene's own
     words: lower-case bare tokens of its names, setting and transcript), each as written,
