@@ -144,6 +144,14 @@ class Vocabulary:
         self.plain = np.fromiter(
             (plays.allows(None, p) for p in pieces), dtype=bool, count=len(pieces)
         )
+        # letters no word check reads (Cyrillic, CJK, accented): junk in a speech of the
+        # plays, and they would pass as separators
+        self.foreign = np.fromiter(
+            (any(c.isalpha() and not c.isascii() for c in t) for t in texts),
+            dtype=bool,
+            count=len(texts),
+        )
+        self.plain &= ~self.foreign
         # the refused tokens by each word of theirs (inner or tail), for `rescued`
         self._refused: dict[str, list[int]] = {}
         for i in np.flatnonzero(~self.plain).tolist():
@@ -164,7 +172,9 @@ class Vocabulary:
             parts |= {f"{w}'s" for w in known.page} | {f"{w}'" for w in known.page}
             for part in parts:
                 for i in self._refused.get(part, ()):
-                    found[i] = found[i] or known.allows(None, self.piece(i))
+                    found[i] = found[i] or (
+                        not self.foreign[i] and known.allows(None, self.piece(i))
+                    )
             if len(self._rescued) >= 4:
                 self._rescued.pop(next(iter(self._rescued)))
             self._rescued[known.page] = found
@@ -183,34 +193,35 @@ class Vocabulary:
         return ok
 
 
-def keep_known(
+def known_nucleus(
     scores: np.ndarray,
     word: str | None,
     known: KnownWords,
     vocabulary: Vocabulary,
     top_p: float,
     top_k: int = 0,
-) -> tuple[np.ndarray, bool]:
-    """(`scores` cut to the nucleus of the known tokens, whether it was cut). One step's
-    logits: the likeliest tokens (at most `top_k`; 0: all) are checked in order, and
-    those that say no unknown word kept, until they hold `top_p` of what all known
-    tokens among them can hold (the mass not yet checked counts as known); everything
-    else goes to -inf, so the sampler's own top-p must be off.
+) -> np.ndarray | None:
+    """The ids of the nucleus of the known tokens of one step's logits (None: keep all).
+    The likeliest tokens (at most `top_k`; 0: all) are checked in order, and those that
+    say no unknown word kept, until they hold `top_p` of what all known tokens can hold
+    (the mass not yet checked counts as known). With no known token among the `top_k`,
+    the rest are looked at too.
 
-    Inside a word, when the known tokens hold under `TRAPPED` of the mass, the word was
-    begun as another the plays lack (" hobbi" meant for "hobbies" has only
-    "hobbididence" to go on with): the scores are left as they are, and the word goes on
-    unchecked (the caller's to track). So they are too with no known token at all.
+    Inside a word (or after a word and an apostrophe: "won'"), when the known tokens hold
+    under `TRAPPED` of the mass, the word was begun as another the plays lack (" hobbi"
+    meant for "hobbies" has only "hobbididence" to go on with): the word is let go (its
+    check alone is dropped; the rest of each token is still checked, and the nucleus
+    cut), and the caller tracks it unchecked to its end.
 
     The tokens are ranked a tier at a time (`TIERS`), so a step sorts a few hundred
     tokens, not the whole vocabulary."""
     top = float(scores.max())
     if not np.isfinite(top):
-        return scores, False
+        return None
     weights = np.exp(scores - np.float32(top))
     total = float(weights.sum(dtype=np.float64))
     limit = top_k if top_k > 0 else len(scores)
-    inside = bool(word) and not known.whole(word)
+    inside = word is not None and word != "" and (not known.whole(word) or word.endswith("'"))
     kept: list[np.ndarray] = []
     kept_mass, seen_mass, seen, chunk, above = 0.0, 0.0, 0, CHUNK, np.float32(np.inf)
     for depth in TIERS:
@@ -231,14 +242,31 @@ def keep_known(
             kept.append(ids[:end][ok[:end]])
             kept_mass, seen_mass = float(kept_cum[end - 1]), seen_mass + float(mass[:end].sum())
             if len(done):
-                return _only(scores, np.concatenate(kept)), True
+                return np.concatenate(kept)
             if inside and kept_mass + total - seen_mass < TRAPPED * total:
-                return scores, False
+                return known_nucleus(scores, None, known, vocabulary, top_p, top_k)
         if seen >= limit:
             break
-    if not kept_mass or (inside and kept_mass < TRAPPED * total):
-        return scores, False
-    return _only(scores, np.concatenate(kept)), True
+    if inside and kept_mass < TRAPPED * total:
+        return known_nucleus(scores, None, known, vocabulary, top_p, top_k)
+    if not kept_mass:
+        return known_nucleus(scores, word, known, vocabulary, top_p) if top_k else None
+    return np.concatenate(kept)
+
+
+def keep_known(
+    scores: np.ndarray,
+    word: str | None,
+    known: KnownWords,
+    vocabulary: Vocabulary,
+    top_p: float,
+    top_k: int = 0,
+    view: np.ndarray | None = None,
+) -> np.ndarray:
+    """`scores`, in place, at -inf but for `known_nucleus` of `view` (the logits as the
+    sampler will weigh them, after its penalties; default: `scores` themselves)."""
+    ids = known_nucleus(scores if view is None else view, word, known, vocabulary, top_p, top_k)
+    return scores if ids is None else _only(scores, ids)
 
 
 def _only(scores: np.ndarray, ids: np.ndarray) -> np.ndarray:

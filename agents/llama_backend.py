@@ -58,6 +58,27 @@ def unpenalise(
     scores[ids] = np.where(z <= 0, z / rp, z * rp)
 
 
+def penalised(
+    scores: np.ndarray, made: Sequence[int], sampling: Sampling, last_n: int
+) -> np.ndarray:
+    """A copy of `scores` as llama.cpp's penalties (which run after the processor) will
+    leave them: each of the last `last_n` generated tokens' logit x becomes r(x) -
+    presence, r dividing a positive logit by the repeat penalty and multiplying a
+    negative one (what `unpenalise` undoes in advance for the spared ones).
+
+    A token said at logit 2.0, repeat 1.2, presence 0.3: 2.0 / 1.2 - 0.3 = 1.37.
+    """
+    view = scores.copy()
+    rp, presence = sampling.repeat_penalty, sampling.presence_penalty
+    if rp == 1.0 and presence == 0.0:
+        return view
+    ids = np.unique(np.fromiter(made[-last_n:] if last_n > 0 else made, dtype=np.intp))
+    if len(ids):
+        x = view[ids]
+        view[ids] = np.where(x <= 0, x * rp, x / rp) - presence
+    return view
+
+
 def _block_aligned(base: type) -> type:
     """`base` (llama_cpp.Llama) evaluating each prompt in batches at fixed positions
     (multiples of its `n_batch`, which equals `n_ubatch`) and keeping, of what it
@@ -364,8 +385,9 @@ class LlamaCppModel(LanguageModel):
                 if current is not None and not known.open(current):
                     current = None  # a word the mask let go (`keep_known`): unchecked to its end
             words[:] = [current, len(made)]
+            view = penalised(scores, made, sampling, self._llm.last_n_tokens_size)
             top_p, top_k = sampling.top_p, sampling.top_k
-            return keep_known(scores, current, known, vocabulary, top_p, top_k)[0]
+            return keep_known(scores, current, known, vocabulary, top_p, top_k, view)
 
         return process
 

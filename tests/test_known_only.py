@@ -16,8 +16,10 @@ from dramatis.agents.known_words import (
     Vocabulary,
     after,
     keep_known,
+    known_nucleus,
     open_word,
 )
+from dramatis.agents.llama_backend import penalised
 from dramatis.agents.model import FEATURES, Sampling
 from dramatis.agents.turn import make_turn
 from dramatis.personas import find_persona
@@ -40,6 +42,10 @@ TEXTS = [
     ", okay",  # 12
     " speak",  # 13
     "'d",  # 14
+    "es",  # 15
+    "did",  # 16
+    "t",  # 17
+    "т",  # 18: a Cyrillic letter
 ]
 
 
@@ -86,42 +92,57 @@ def test_the_mask_keeps_the_nucleus_of_the_known_tokens():
     scores = toy_scores(t2=5.0, t1=4.0, t7=3.0, t6=1.5)
     share = (math.exp(4) + math.exp(3)) / (math.exp(4) + math.exp(3) + math.exp(1.5))
     assert 0.9 < share < 0.95
-    masked, cut = keep_known(scores.copy(), "", known, vocab, top_p=0.95)
-    assert cut and kept(masked) == {1, 7, 6}  # the comma reaches 0.95
+    masked = keep_known(scores.copy(), "", known, vocab, top_p=0.95)
+    assert kept(masked) == {1, 7, 6}  # the comma reaches 0.95
     assert masked[1] == scores[1]  # the kept keep their logits
-    masked, _ = keep_known(scores.copy(), "", known, vocab, top_p=0.9)
-    assert kept(masked) == {1, 7}
-    masked, _ = keep_known(scores.copy(), "", known, vocab, top_p=0.95, top_k=2)
-    assert kept(masked) == {1}  # only the two likeliest were candidates
+    assert kept(keep_known(scores.copy(), "", known, vocab, top_p=0.9)) == {1, 7}
+    # only the two likeliest are candidates; with none of them known, the rest are
+    assert kept(keep_known(scores.copy(), "", known, vocab, 0.95, top_k=2)) == {1}
+    scores = toy_scores(t2=5.0, t12=4.5, t1=1.0)
+    assert kept(keep_known(scores.copy(), "", known, vocab, 0.95, top_k=2)) == {1}
+
+
+def test_the_nucleus_is_cut_as_the_penalties_will_weigh_it():
+    """A comma spared from the penalties is raised before them (`unpenalise`); the cut
+    reads the logits the sampler will see, so the comma is not taken for surer."""
+    vocab, known = Vocabulary(TEXTS), KnownWords()
+    scores = toy_scores(t6=4.0, t1=3.9)  # " thou" was just said: the penalties lower it
+    view = penalised(scores, [1], Sampling(repeat_penalty=1.5, presence_penalty=1.0), 64)
+    assert view[1] == pytest.approx(3.9 / 1.5 - 1.0) and view[6] == scores[6]
+    assert kept(keep_known(scores.copy(), "", known, vocab, 0.9)) == {6, 1}
+    assert kept(keep_known(scores.copy(), "", known, vocab, 0.9, view=view)) == {6}
 
 
 def test_inside_a_word_only_its_known_endings_are_kept():
     vocab, known = Vocabulary(TEXTS), KnownWords()
     scores = toy_scores(t7=6.0, t4=2.0, t5=1.0, t0=0.0)
-    masked, cut = keep_known(scores.copy(), "mac", known, vocab, top_p=0.95)
     # "macbeth", and "macbet"/"macd" that may still end as "macbeth"/"macduff"; no end
     # of text and no new word while "mac" is unfinished
-    assert cut and kept(masked) == {4, 5, 11}
+    assert kept(keep_known(scores.copy(), "mac", known, vocab, top_p=0.95)) == {4, 5, 11}
 
 
-def test_a_word_with_no_known_ending_is_let_go():
+def test_a_word_with_no_likely_known_ending_is_let_go_but_the_rest_is_checked():
     vocab, known = Vocabulary(TEXTS), KnownWords()
-    scores = toy_scores(t14=8.0, t7=6.0)  # "speak" + "'d" is wanted; the rest is noise
-    masked, cut = keep_known(scores.copy(), "speak", known, vocab, top_p=0.95)
-    assert cut and 14 not in kept(masked)  # "speak" is whole: a new word may follow
-    scores = toy_scores(t5=8.0, t7=6.0)
-    masked, cut = keep_known(scores.copy(), "zanzi", known, vocab, top_p=0.95)
-    assert not cut and np.array_equal(masked, scores)  # no ending is known: left as it is
+    # "hobbi" + "es" is wanted; its one known ending ("hobbididence") is all but unlikely
+    scores = toy_scores(t15=8.0, t2=6.0, t16=-4.0, t18=5.0)
+    found = kept(keep_known(scores.copy(), "hobbi", known, vocab, top_p=0.95))
+    assert 15 in found and not found & {2, 18}  # no " okay", no Cyrillic
+    # a known word and an apostrophe: "won'" wants "t" ("won't" is no play's)
+    scores = toy_scores(t17=8.0, t8=-6.0)
+    assert 17 in kept(keep_known(scores.copy(), "won'", known, vocab, top_p=0.95))
+    # with a likely known ending the word is held to it
+    scores = toy_scores(t15=8.0, t16=5.0)
+    assert kept(keep_known(scores.copy(), "hobbi", known, vocab, top_p=0.95)) == {16}
+    assert known_nucleus(np.full(len(TEXTS), -np.inf), "", known, vocab, 0.95) is None
 
 
 def test_the_pages_words_let_their_tokens_through():
     vocab = Vocabulary(TEXTS)
     scores = toy_scores(t9=5.0, t1=4.0)
-    masked, _ = keep_known(scores.copy(), "", KnownWords(), vocab, top_p=0.99)
-    assert 9 not in kept(masked)
-    masked, _ = keep_known(scores.copy(), "", KnownWords({"zzyzx"}), vocab, top_p=0.99)
+    assert 9 not in kept(keep_known(scores.copy(), "", KnownWords(), vocab, top_p=0.99))
+    masked = keep_known(scores.copy(), "", KnownWords({"zzyzx"}), vocab, top_p=0.99)
     assert {9, 1} <= kept(masked)
-    masked, _ = keep_known(toy_scores(t10=5.0, t4=1.0), "zzy", KnownWords({"zzyzx"}), vocab, 0.9)
+    masked = keep_known(toy_scores(t10=5.0, t4=1.0), "zzy", KnownWords({"zzyzx"}), vocab, 0.9)
     assert kept(masked) == {10}
 
 
