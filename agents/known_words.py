@@ -95,9 +95,7 @@ class KnownWords:
         stem = run.lstrip("'")
         if not stem or stem in _prefixes() or stem in self.page_prefixes:
             return True
-        if stem.endswith("'s"):
-            return self.whole(stem[:-2])
-        return stem.endswith("'") and self.whole(stem[:-1])
+        return stem.endswith("'s") and self.whole(stem[:-2])
 
     def allows(self, word: str | None, piece: Piece) -> bool:
         """Whether a token may follow while `word` is open (None: an unknown word was open
@@ -180,6 +178,15 @@ class Vocabulary:
             self._rescued[known.page] = found
         return found
 
+    def could(self, word: str | None, known: KnownWords) -> np.ndarray:
+        """Which tokens may be allowed while `word` is open, from the arrays alone: every
+        one `allowed` lets through, and some it refuses (a head that does not go on with
+        the word)."""
+        ok = self.rescued(known) if known.page else self.plain
+        if not word or known.whole(word):
+            return ok
+        return ok & self.starts
+
     def allowed(self, word: str | None, known: KnownWords, ids: np.ndarray) -> np.ndarray:
         """Which of the tokens `ids` may follow while `word` is open (see `allows`)."""
         ok = (self.rescued(known) if known.page else self.plain)[ids]
@@ -204,8 +211,9 @@ def known_nucleus(
     """The ids of the nucleus of the known tokens of one step's logits (None: keep all).
     The likeliest tokens (at most `top_k`; 0: all) are checked in order, and those that
     say no unknown word kept, until they hold `top_p` of what all known tokens can hold
-    (the mass not yet checked counts as known). With no known token among the `top_k`,
-    the rest are looked at too.
+    (the unchecked tokens that `Vocabulary.could` pass count as known: a bound that
+    keeps the nucleus near its exact size). With no known token among the `top_k`, the
+    rest are looked at too.
 
     Inside a word (or after a word and an apostrophe: "won'"), when the known tokens hold
     under `TRAPPED` of the mass, the word was begun as another the plays lack (" hobbi"
@@ -219,7 +227,9 @@ def known_nucleus(
     if not np.isfinite(top):
         return None
     weights = np.exp(scores - np.float32(top))
-    total = float(weights.sum(dtype=np.float64))
+    could = vocabulary.could(word, known)  # a bound on what the unchecked may add
+    total = float(weights[could].sum(dtype=np.float64))
+    trapped = TRAPPED * float(weights.sum(dtype=np.float64))
     limit = top_k if top_k > 0 else len(scores)
     inside = word is not None and word != "" and (not known.whole(word) or word.endswith("'"))
     kept: list[np.ndarray] = []
@@ -236,18 +246,19 @@ def known_nucleus(
             ok = vocabulary.allowed(word, known, ids)
             mass = weights[ids].astype(np.float64)
             kept_cum = kept_mass + np.cumsum(np.where(ok, mass, 0.0))
-            rest = np.maximum(total - (seen_mass + np.cumsum(mass)), 0.0)
+            counted = np.where(could[ids], mass, 0.0)
+            rest = np.maximum(total - (seen_mass + np.cumsum(counted)), 0.0)
             done = np.flatnonzero(ok & (kept_cum >= top_p * (kept_cum + rest)))
             end = int(done[0]) + 1 if len(done) else len(ids)
             kept.append(ids[:end][ok[:end]])
-            kept_mass, seen_mass = float(kept_cum[end - 1]), seen_mass + float(mass[:end].sum())
+            kept_mass, seen_mass = float(kept_cum[end - 1]), seen_mass + float(counted[:end].sum())
             if len(done):
                 return np.concatenate(kept)
-            if inside and kept_mass + total - seen_mass < TRAPPED * total:
+            if inside and kept_mass + total - seen_mass < trapped:
                 return known_nucleus(scores, None, known, vocabulary, top_p, top_k)
         if seen >= limit:
             break
-    if inside and kept_mass < TRAPPED * total:
+    if inside and kept_mass < trapped:
         return known_nucleus(scores, None, known, vocabulary, top_p, top_k)
     if not kept_mass:
         return known_nucleus(scores, word, known, vocabulary, top_p) if top_k else None
