@@ -169,7 +169,9 @@ class AgentSettings:
     # more draws (each a full draw; the only way it acts at best_of 1, as in a chat).
     known_redraws: int = 0
     # Words: the sampler draws only words the plays use or the page holds (a mask on
-    # each step's likeliest tokens, agents/known_words.py): no "okay", no "speak'd".
+    # each step's likeliest tokens, agents/known_words.py): no "okay", no "speak'd". Off:
+    # words outside the plays fell from 0.9% to 0.2% on the tuning casts, but the first
+    # judge's lift fell with them (docs/fidelity.md, round 16).
     known_only: bool = False
 
 

@@ -1,7 +1,8 @@
 """What the sampler's tail cut costs per token: the default model with its stage voice,
 sampling as a scene does (temperature 0.8, top-p 0.95), with llama.cpp's old cut (top-k
-40, min-p 0.05), with none (top-k 0, min-p 0: the default since round 14 of
-docs/fidelity.md), and with top-k 200 and 5000, side by side in one run. (The voice's
+40, min-p 0.05), with none (top-k 0, min-p 0: round 14 of docs/fidelity.md), with top-k
+200 and 5000 (the default since round 15), and with 5000 and `known_only` (the mask that
+lets only the plays' words through, round 16), side by side in one run. (The voice's
 top-p 0.95 nucleus at temperature 1 holds a median of about 230 tokens; top-k 200 cuts it
 at half the positions of a held-out scene, top-k 5000 at 0.6%: docs/fidelity.md, round 15.)
 
@@ -23,18 +24,21 @@ from voice_speed import PAGE, default_model  # this folder is on the path when r
 
 from dramatis.agents.llama_backend import LlamaCppModel
 from dramatis.agents.model import Sampling
+from dramatis.personas.vocabulary import page_words
 
-SIDES = {
-    "cut 40/0.05": (40, 0.05),
-    "no cut": (0, 0.0),
-    "top-k 200": (200, 0.0),
-    "top-k 5000": (5000, 0.0),
+SIDES = {  # label -> (top_k, min_p, known_only)
+    "cut 40/0.05": (40, 0.05, False),
+    "no cut": (0, 0.0, False),
+    "top-k 200": (200, 0.0, False),
+    "top-k 5000": (5000, 0.0, False),
+    "top-k 5000, known only": (5000, 0.0, True),
 }
 
 
-def timed(model: LlamaCppModel, tokens: int, cut: tuple[int, float], seed: int) -> float:
-    """Seconds per token of one sampled continuation of PAGE under `cut` (top_k, min_p)."""
-    top_k, min_p = cut
+def timed(model: LlamaCppModel, tokens: int, cut: tuple[int, float, bool], seed: int) -> float:
+    """Seconds per token of one sampled continuation of PAGE under `cut` (top_k, min_p,
+    known_only)."""
+    top_k, min_p, known = cut
     sampling = Sampling(
         max_tokens=tokens,
         min_tokens=tokens,
@@ -43,6 +47,8 @@ def timed(model: LlamaCppModel, tokens: int, cut: tuple[int, float], seed: int) 
         top_k=top_k,
         min_p=min_p,
         seed=seed,
+        known_only=known,
+        page_words=page_words(PAGE) if known else frozenset(),
     )
     start = time.perf_counter()
     done = model.generate(PAGE + " ", sampling)
@@ -57,6 +63,7 @@ def main() -> int:
     args = ap.parse_args()
     model = default_model(args.threads)
     timed(model, 4, SIDES["no cut"], 0)  # evaluates the page once, for every side
+    model.word_pieces()  # the known-only side's arrays, made once per process
     spt: dict[str, list[float]] = {label: [] for label in SIDES}
     labels = list(SIDES)
     for i in range(args.repeats):
