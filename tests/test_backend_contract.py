@@ -23,6 +23,7 @@ GREEDY = Sampling(max_tokens=8, temperature=0.0, seed=1)
 ASKS = {
     "banned": Sampling(max_tokens=4, seed=1, banned=("lord",)),
     "boosted": Sampling(max_tokens=4, seed=1, boosted=("Denmark",), boost=2.0),
+    "known_only": Sampling(max_tokens=4, seed=1, known_only=True, page_words=frozenset({"zed"})),
     "min_tokens": Sampling(max_tokens=4, seed=1, min_tokens=2),
     "presence_penalty": Sampling(max_tokens=4, seed=1, presence_penalty=0.5),
     "repeat_penalty": Sampling(max_tokens=4, seed=1, repeat_penalty=1.3),
