@@ -125,6 +125,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "topk-5000": ["--set", "top_k=5000"],
     # Round 16: the sampler draws only words the plays use or the page holds
     "known-only": ["--set", "known_only=true"],
+    # Round 16, for speed: fewer candidates a turn (three by default since round 2)
+    "best-2": ["--set", "best_of=2"],
+    "best-1": ["--set", "best_of=1"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
