@@ -24,19 +24,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dramatis.personas.vocabulary import plays_words, readings, tokens
+from dramatis.personas.vocabulary import normal, plays_words, readings, tokens
 
 # `keep_known` ranks the tokens in tiers: within 6 of the best logit, then 10, 14, 20, all
 TIERS = (6.0, 10.0, 14.0, 20.0, math.inf)
 CHUNK = 128  # tokens checked at first, twice as many each time after
 TRAPPED = 1e-3  # inside a word, known tokens with less of the mass leave it unchecked
 
-_RUN = re.compile(r"[a-z0-9']+")
+_WORD = "[a-z0-9']"  # a word character, as `tokens` reads it (after `normal`)
+_RUN = re.compile(f"{_WORD}+")
+_OPEN = re.compile(f"{_WORD}*$")
 
 
-def normal(text: str) -> str:
-    """`text` as the word checks read it: lower case, curly apostrophes straight."""
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+def prefixes(words: Collection[str]) -> frozenset[str]:
+    """Every prefix of every word, the words included: prefixes({"ay"}) -> {"a", "ay"}"""
+    return frozenset(w[:k] for w in words for k in range(1, len(w) + 1))
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Piece:
 @functools.lru_cache(maxsize=1)
 def _prefixes() -> frozenset[str]:
     """Every prefix of every word of the plays' vocabulary, the words included."""
-    return frozenset(w[:k] for w in plays_words() for k in range(1, len(w) + 1))
+    return prefixes(plays_words())
 
 
 class KnownWords:
@@ -81,7 +83,7 @@ class KnownWords:
     def __init__(self, page: Collection[str] = ()) -> None:
         words = plays_words()
         self.page = frozenset(page) - words
-        self.page_prefixes = frozenset(w[:k] for w in self.page for k in range(1, len(w) + 1))
+        self.page_prefixes = prefixes(self.page)
         self._known: Callable[[str], bool] = lambda word: word in words or word in self.page
         self.whole = functools.lru_cache(maxsize=65536)(self._whole)
         self.open = functools.lru_cache(maxsize=65536)(self._open)
@@ -114,7 +116,7 @@ def open_word(text: str) -> str:
 
     open_word("Thou art Macb") -> "macb"; open_word("so.") -> ""
     """
-    found = re.search(r"[a-z0-9']*$", normal(text[-64:]))
+    found = _OPEN.search(normal(text[-64:]))
     return found.group(0) if found else ""
 
 
@@ -166,7 +168,7 @@ class Vocabulary:
         found = self._rescued.get(known.page)
         if found is None:
             found = self.plain.copy()
-            parts = {w[:k] for w in known.page for k in range(1, len(w) + 1)}
+            parts = set(known.page_prefixes)
             parts |= {f"{w}'s" for w in known.page} | {f"{w}'" for w in known.page}
             for part in parts:
                 for i in self._refused.get(part, ()):

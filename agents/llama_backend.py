@@ -39,6 +39,11 @@ BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of i
 Boost = tuple[str, list[tuple[int, ...]], set[int], float]
 
 
+def _window(made: Sequence[int], last_n: int) -> np.ndarray:
+    """The generated tokens llama.cpp's penalties look at: the last `last_n` (0: all)."""
+    return np.fromiter(made[-last_n:] if last_n > 0 else made, dtype=np.intp)
+
+
 def unpenalise(
     scores: np.ndarray, made: Sequence[int], spared: np.ndarray, sampling: Sampling, last_n: int
 ) -> None:
@@ -49,8 +54,7 @@ def unpenalise(
 
     A comma at logit 2.0, repeat 1.2, presence 0.3: here 2.76, after the penalties 2.0.
     """
-    window = np.fromiter(made[-last_n:] if last_n > 0 else made, dtype=np.intp)
-    ids = np.intersect1d(window, spared)
+    ids = np.intersect1d(_window(made, last_n), spared)
     if not len(ids):
         return
     z = scores[ids] + sampling.presence_penalty
@@ -72,7 +76,7 @@ def penalised(
     rp, presence = sampling.repeat_penalty, sampling.presence_penalty
     if rp == 1.0 and presence == 0.0:
         return view
-    ids = np.unique(np.fromiter(made[-last_n:] if last_n > 0 else made, dtype=np.intp))
+    ids = np.unique(_window(made, last_n))
     if len(ids):
         x = view[ids]
         view[ids] = np.where(x <= 0, x * rp, x / rp) - presence
@@ -353,8 +357,10 @@ class LlamaCppModel(LanguageModel):
         spare = self._spared(sampling)
         known = self._known_words(sampling.page_words) if sampling.known_only else None
         vocabulary = self.word_pieces() if known is not None else None
-        opened = open_word(prompt)
-        words: list[Any] = [None if known is not None and not known.open(opened) else opened, 0]
+        opened: str | None = open_word(prompt)  # the word the speech goes on with
+        if known is not None and opened is not None and not known.open(opened):
+            opened = None  # not one it may end as known: unchecked to its end
+        checked = 0  # the made tokens `opened` has taken in
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
             made = tuple(input_ids[start:])
@@ -379,15 +385,15 @@ class LlamaCppModel(LanguageModel):
                 scores[breaks] = -np.inf
             if known is None or vocabulary is None:
                 return scores
-            current, seen = words
-            for token in made[seen:]:
-                current = after(current, vocabulary.piece(int(token)))
-                if current is not None and not known.open(current):
-                    current = None  # a word the mask let go (`keep_known`): unchecked to its end
-            words[:] = [current, len(made)]
+            nonlocal opened, checked
+            for token in made[checked:]:
+                opened = after(opened, vocabulary.piece(int(token)))
+                if opened is not None and not known.open(opened):
+                    opened = None  # a word the mask let go (`keep_known`): unchecked to its end
+            checked = len(made)
             view = penalised(scores, made, sampling, self._llm.last_n_tokens_size)
             top_p, top_k = sampling.top_p, sampling.top_k
-            return keep_known(scores, current, known, vocabulary, top_p, top_k, view)
+            return keep_known(scores, opened, known, vocabulary, top_p, top_k, view)
 
         return process
 
@@ -412,8 +418,8 @@ class LlamaCppModel(LanguageModel):
 
     def _spared(self, sampling: Sampling) -> np.ndarray | None:
         """The comma tokens the penalties must leave alone, or None."""
-        penalised = sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0
-        return self.comma_tokens() if sampling.spare_commas and penalised else None
+        any_penalty = sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0
+        return self.comma_tokens() if sampling.spare_commas and any_penalty else None
 
     def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
         from llama_cpp import LogitsProcessorList

@@ -24,12 +24,17 @@ WORDS_FILE = Path(__file__).parent / "data" / "plays_words.txt"
 _TOKEN = re.compile(r"'?[a-z0-9]+(?:'[a-z0-9]+)*'?")
 
 
+def normal(text: str) -> str:
+    """`text` as the word checks read it: lower case, curly apostrophes straight."""
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens, apostrophes of elisions kept (curly ones made straight).
 
     tokens("'Tis ne'er so; th' hour's come!") -> ["'tis", "ne'er", "so", "th'", "hour's", "come"]
     """
-    return _TOKEN.findall(text.lower().replace("\u2019", "'").replace("\u2018", "'"))
+    return _TOKEN.findall(normal(text))
 
 
 def bare(token: str) -> str:
