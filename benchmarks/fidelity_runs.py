@@ -128,6 +128,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 16, for speed: fewer candidates a turn (three by default since round 2)
     "best-2": ["--set", "best_of=2"],
     "best-1": ["--set", "best_of=1"],
+    # Round 17: the bundled Gemma with its small vocabulary (the default since) or whole;
+    # the switch is the environment's (ENVS).
+    "small-vocab": [],
+    "full-vocab": [],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],
@@ -170,6 +174,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "det": [],
     "r13": [],
 }
+ENVS = {  # label -> environment of its stage commands
+    "small-vocab": {"DRAMATIS_SMALL_VOCAB": "1"},
+    "full-vocab": {"DRAMATIS_SMALL_VOCAB": "0"},
+}
 OLD_CODE = ("baseline", "before")  # configurations staged by --baseline-dramatis
 SEEDS = (1, 2, 3, 4, 5)
 TURNS = 12
@@ -206,12 +214,13 @@ def share_home(home: Path, user_home: Path) -> None:
             link.symlink_to(source.resolve())
 
 
-def stage(cmd: list[str], out: Path, home: Path) -> str:
+def stage(cmd: list[str], out: Path, home: Path, extra: dict[str, str] | None = None) -> str:
     """Run one stage command unless it finished before; a one-line status."""
     if finished(out):
         return f"kept {out}"
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "DRAMATIS_HOME": str(home), "DRAMATIS_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    env.update(extra or {})
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     if done.returncode != 0:
         shutil.rmtree(out, ignore_errors=True)
@@ -250,9 +259,10 @@ def main() -> int:
                 )
                 out = args.out / config / f"{label}-s{seed}"
                 home = args.out / ".home" / config
-                jobs.append((command(exe, config, cast, scene, seed, out), out, home))
+                cmd = command(exe, config, cast, scene, seed, out)
+                jobs.append((cmd, out, home, ENVS.get(config)))
     user_home = Path(os.environ.get("DRAMATIS_HOME", "~/.dramatis")).expanduser()
-    for home in dict.fromkeys(home for _, _, home in jobs):  # before the workers: no race
+    for home in dict.fromkeys(home for _, _, home, _ in jobs):  # before the workers: no race
         share_home(home, user_home)
     with ThreadPoolExecutor(args.workers) as pool:
         for line in pool.map(lambda job: stage(*job), jobs):

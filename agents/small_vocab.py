@@ -1,0 +1,321 @@
+"""The bundled Gemma with a smaller vocabulary: the tokens English text uses, no others.
+
+Gemma 3's vocabulary holds 262,144 tokens, most of them for other scripts and for code.
+On two CPU cores the output layer (one 640-wide row per token) is more than half the
+work of each generated token. `trim_gguf` writes a copy of a GGUF file that keeps only
+the listed tokens: their rows of the embedding (which Gemma also uses as its output
+layer), their entries in the tokeniser, and the special ids renumbered. Every other
+tensor is copied byte for byte, so the LoRA adapters trained on the full model apply
+unchanged (they touch the blocks' linear layers only).
+
+Which tokens stay (`build_keep`): every token the tokeniser uses on the 37 plays and
+poems, on Python's own help topics (modern prose, which every Python ships) and on the
+50,000 most frequent English words (wordfreq); every token of ASCII marks and digits;
+every token the tokeniser passes through on the way to those (each substring of
+a kept token that is itself a token, so it merges text exactly as before), and the
+special and byte tokens, so any text can still be written. Text made of kept tokens is
+tokenised exactly as the full model does; other text (another script, a rare modern
+word) falls back to shorter pieces or bytes.
+
+97,569 of the 262,144 tokens stay, and a token is made about 1.5x as fast. The logits
+of the kept tokens are bit for bit the full model's; a draw differs only where a dropped
+token would have been among the top-k candidates (at top-k 5000, about one first token
+in 60). The list ships as `data/gemma3_tokens.b64` (`make small-vocab` rebuilds it); the
+file is made next to the full one in the model cache the first time it is asked for
+(about a second). DRAMATIS_SMALL_VOCAB=0 runs the full file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from dramatis.core.errors import DramatisError
+
+KEEP = Path(__file__).with_name("data") / "gemma3_tokens.b64"
+SUFFIX = ".en"  # gemma-3-270m-q4_k_m.gguf -> gemma-3-270m-q4_k_m.en-1a2b3c4d5e.gguf
+
+_TOKENS = "tokenizer.ggml.tokens"
+_TYPES = "tokenizer.ggml.token_type"
+_ARRAYS = (_TOKENS, "tokenizer.ggml.scores", _TYPES)
+_IDS = (
+    "tokenizer.ggml.bos_token_id",
+    "tokenizer.ggml.eos_token_id",
+    "tokenizer.ggml.unknown_token_id",
+    "tokenizer.ggml.padding_token_id",
+)
+_NORMAL = 1  # token_type of an ordinary token (the others: control, byte, user-defined)
+
+
+def read_keep(path: Path = KEEP) -> np.ndarray:
+    """The kept token ids, ascending: the file holds the vocabulary's size on its first
+    line, then a bit per token (1: kept), packed and in base64."""
+    try:
+        size, *lines = path.read_text(encoding="ascii").split()
+        bits = np.unpackbits(np.frombuffer(base64.b64decode("".join(lines)), dtype=np.uint8))
+        return np.flatnonzero(bits[: int(size)]).astype(np.int64)
+    except (OSError, ValueError) as err:
+        raise DramatisError(
+            f"cannot read the token list {path}: {err} (rebuild it: make small-vocab)"
+        ) from None
+
+
+def write_keep(ids: np.ndarray, size: int, path: Path = KEEP) -> None:
+    """Write token ids of a vocabulary of `size` tokens as `read_keep` reads them."""
+    bits = np.zeros(size, dtype=np.uint8)
+    bits[ids] = 1
+    text = base64.b64encode(np.packbits(bits).tobytes()).decode("ascii")
+    lines = [text[i : i + 76] for i in range(0, len(text), 76)]
+    path.write_text("\n".join([str(size), *lines]) + "\n", encoding="ascii")
+
+
+class _Reader:
+    """Just enough of the GGUF format (version 2 and 3, little-endian) to copy a file
+    with fewer tokens: the header, each key's value as raw bytes, the tensor infos."""
+
+    _SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+    _STRING, _ARRAY = 8, 9
+
+    def __init__(self, data: memoryview) -> None:
+        self.data, self.at = data, 0
+
+    def take(self, fmt: str) -> Any:
+        (value,) = struct.unpack_from("<" + fmt, self.data, self.at)
+        self.at += struct.calcsize(fmt)
+        return value
+
+    def string(self) -> bytes:
+        n = self.take("Q")
+        self.at += n
+        return bytes(self.data[self.at - n : self.at])
+
+    def skip(self, vtype: int) -> None:
+        """Step over one value of `vtype`."""
+        if vtype == self._STRING:
+            n = self.take("Q")  # read first: `at += take()` would add to the old `at`
+            self.at += n
+        elif vtype == self._ARRAY:
+            inner, n = self.take("I"), self.take("Q")
+            if inner in self._SIZES:
+                self.at += self._SIZES[inner] * n
+            else:
+                for _ in range(n):
+                    self.skip(inner)
+        else:
+            self.at += self._SIZES[vtype]
+
+    def items(self, vtype: int) -> list[bytes]:
+        """The raw bytes of each element of an array value of element type `vtype`."""
+        self.take("I")
+        out = []
+        for _ in range(self.take("Q")):
+            start = self.at
+            self.skip(vtype)
+            out.append(bytes(self.data[start : self.at]))
+        return out
+
+
+def vocabulary(source: Path) -> tuple[list[str], list[int]]:
+    """(token texts, token types) of a GGUF file."""
+    raw = np.memmap(source, dtype=np.uint8, mode="r")
+    r = _Reader(memoryview(cast(Any, raw)))
+    r.at = 8
+    _, n_kv = r.take("Q"), r.take("Q")
+    found: dict[str, list[bytes]] = {}
+    for _ in range(n_kv):
+        name, vtype = r.string().decode("utf-8"), r.take("I")
+        if name in (_TOKENS, _TYPES):
+            found[name] = r.items(struct.unpack_from("<I", r.data, r.at)[0])
+        else:
+            r.skip(vtype)
+    texts = [item[8:].decode("utf-8") for item in found[_TOKENS]]
+    return texts, [struct.unpack("<i", item)[0] for item in found[_TYPES]]
+
+
+def build_keep(source: Path, texts: Iterable[str], words: Iterable[str]) -> np.ndarray:
+    """The ids to keep of GGUF `source`: those its tokeniser uses on `texts` (each
+    paragraph as written and after a blank line) and on `words` (each bare and after a
+    space, lower case and capitalised); every token of ASCII punctuation, digits and
+    spaces; every token that is not an ordinary one (control, byte, user-defined) but the
+    unused ones; and every token that is a substring of a kept one (the tokeniser's
+    merges pass through them)."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(str(source), vocab_only=True, verbose=False)
+
+    def tokens(text: str) -> list[int]:
+        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    used: set[int] = set()
+    for text in texts:
+        for para in text.split("\n\n"):
+            used.update(tokens(para))
+            used.update(tokens("\n\n" + para))
+    for word in words:
+        for form in {word, word.capitalize()}:
+            used.update(tokens(form))
+            used.update(tokens(" " + form))
+    vocab, types = vocabulary(source)
+    marks = re.compile(r"^[\u2581\s!-/0-9:-@\[-`{-~]+$")
+    keep = used | {i for i, v in enumerate(vocab) if marks.match(v)}
+    keep |= {i for i, t in enumerate(types) if t != _NORMAL and not vocab[i].startswith("<unused")}
+    index = {v: i for i, v in enumerate(vocab)}
+    for i in list(keep):
+        word = vocab[i]
+        for a in range(len(word)):
+            for b in range(a + 1, len(word) + 1):
+                j = index.get(word[a:b])
+                if j is not None:
+                    keep.add(j)
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def _string(text: bytes) -> bytes:
+    return struct.pack("<Q", len(text)) + text
+
+
+def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
+    """Write `target`: GGUF `source` with only the tokens `keep` (ascending ids): their
+    tokeniser entries and embedding rows, the special ids renumbered, every other key and
+    tensor copied byte for byte. Written under a name of this process's own, then
+    renamed, so that a second process never opens a half-written file."""
+    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    raw = np.memmap(source, dtype=np.uint8, mode="r")
+    r = _Reader(memoryview(cast(Any, raw)))
+    if bytes(r.data[:4]) != b"GGUF":
+        raise DramatisError(f"{source} is not a GGUF file")
+    r.at = 4
+    version, n_tensors, n_kv = r.take("I"), r.take("Q"), r.take("Q")
+    head = [struct.pack("<IQQ", version, n_tensors, n_kv)]
+    alignment, n_vocab = 32, 0
+    renumber: dict[int, int] = {}
+    for _ in range(n_kv):
+        key = r.string()
+        vtype = r.take("I")
+        start = r.at
+        name = key.decode("utf-8")
+        if name in _ARRAYS:
+            inner = struct.unpack_from("<I", r.data, r.at)[0]
+            items = r.items(inner)
+            n_vocab = len(items)
+            if not len(keep) or keep[0] < 0 or keep[-1] >= n_vocab or np.any(np.diff(keep) <= 0):
+                raise DramatisError(f"the token list does not fit {source} ({n_vocab} tokens)")
+            renumber = {int(old): new for new, old in enumerate(keep)}
+            value = struct.pack("<IQ", inner, len(keep)) + b"".join(items[i] for i in keep)
+        else:
+            r.skip(vtype)
+            value = bytes(r.data[start : r.at])
+            if name == "general.alignment":
+                alignment = struct.unpack("<I", value)[0]
+        if name in _IDS:
+            (old,) = struct.unpack("<I", value)
+            if old not in renumber:
+                raise DramatisError(f"the token list drops {name} ({old}) of {source}")
+            value = struct.pack("<I", renumber[old])
+        head.append(_string(key) + struct.pack("<I", vtype) + value)
+    tensors = []  # (name, dims, type, offset in the data section)
+    for _ in range(n_tensors):
+        tensor = r.string()
+        dims = [r.take("Q") for _ in range(r.take("I"))]
+        tensors.append((tensor, dims, r.take("I"), r.take("Q")))
+    base = -(-r.at // alignment) * alignment
+    offset, infos, pieces = 0, [], []
+    for tensor, dims, ttype, at in tensors:
+        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
+        row = dims[0] // block * size
+        rows = int(np.prod(dims[1:])) if len(dims) > 1 else 1
+        data = raw[base + at : base + at + row * rows]
+        if tensor == b"token_embd.weight":
+            if dims[1] != n_vocab:
+                raise DramatisError(f"{source}: token_embd has {dims[1]} rows, not {n_vocab}")
+            data = data.reshape(n_vocab, row)[keep].reshape(-1)
+            dims = [dims[0], len(keep), *dims[2:]]
+        infos.append(
+            _string(tensor)
+            + struct.pack(f"<I{len(dims)}Q", len(dims), *dims)
+            + struct.pack("<IQ", ttype, offset)
+        )
+        pieces.append(data)
+        offset += -(-len(data) // alignment) * alignment
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")
+    try:
+        with open(part, "wb") as out:
+            out.write(b"GGUF" + b"".join(head) + b"".join(infos))
+            out.write(b"\0" * (-out.tell() % alignment))
+            for data in pieces:
+                out.write(np.ascontiguousarray(data).tobytes())
+                out.write(b"\0" * (-len(data) % alignment))
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def small_path(full: Path, keep_file: Path = KEEP) -> Path:
+    """Where the small-vocabulary copy of `full` lives: beside it in the model cache, named
+    for the token list it was cut to, so that a new list makes a new copy."""
+    digest = hashlib.sha256(keep_file.read_bytes()).hexdigest()[:10]
+    return full.with_name(f"{full.stem}{SUFFIX}-{digest}{full.suffix}")
+
+
+def small_model(full: Path, keep_file: Path = KEEP) -> Path:
+    """The small-vocabulary copy of GGUF `full`, made on first use (about a second)."""
+    target = small_path(full, keep_file)
+    if not target.is_file():
+        trim_gguf(full, target, read_keep(keep_file))
+    return target
+
+
+WORDS = 50_000  # the most frequent English words (wordfreq) whose tokens stay
+
+
+def page_lines(key: str) -> str:
+    """A play's speeches as a page lays them out: a `NAME: speech` line each, a heading
+    in capitals (paragraphs, as `build_keep` reads text, of one speech each)."""
+    from dramatis.personas.corpus import load_play
+
+    return "\n\n".join(
+        f"{s.speaker.upper()}: {s.text}\n{s.speaker.upper()}:" for s in load_play(key).speeches()
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make small-vocab`: rebuild the token list from the plays, Python's help topics and
+    the most frequent English words (wordfreq, a build-time need only)."""
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--out", type=Path, default=KEEP)
+    ap.add_argument("--words", type=int, default=WORDS)
+    args = ap.parse_args(argv)
+    try:
+        import wordfreq
+    except ImportError:
+        raise SystemExit(
+            "wordfreq is needed to build the list: pip install wordfreq==3.1.1"
+        ) from None
+    import pydoc_data.topics
+
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.personas.corpus import list_plays, texts_dir
+
+    source = resolve_model("gemma3-270m")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(texts_dir().glob("*.txt"))]
+    texts += [page_lines(key) for key in list_plays()]  # the speeches as pages serve them
+    texts += list(pydoc_data.topics.topics.values())
+    keep = build_keep(source, texts, wordfreq.top_n_list("en", args.words))
+    size = len(vocabulary(source)[0])
+    write_keep(keep, size, args.out)
+    print(f"{len(keep)} of {size} tokens kept -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The bundled Gemma's small vocabulary (agents/small_vocab.py): the list, the copy of the
+model file, and what the copy computes against the whole model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dramatis.agents import small_vocab
+from dramatis.agents.catalog import parse_model, run_file
+from dramatis.core.errors import DramatisError
+from dramatis.core.settings import DEFAULT_MODEL, Settings
+
+
+def test_the_list_reads_back_what_was_written(tmp_path):
+    ids = np.array([0, 1, 2, 7, 9, 10, 1000, 4095])
+    path = tmp_path / "keep.b64"
+    small_vocab.write_keep(ids, 4096, path)
+    assert small_vocab.read_keep(path).tolist() == ids.tolist()
+
+
+def test_a_broken_list_is_one_line_naming_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "keep.b64"
+    path.write_text("262144\nnot base64 at all!\n")
+    with pytest.raises(DramatisError, match=r"keep.b64.*make small-vocab"):
+        small_vocab.read_keep(path)
+    with pytest.raises(DramatisError, match="make small-vocab"):
+        small_vocab.read_keep(tmp_path / "missing.b64")
+
+
+def test_the_shipped_list_keeps_english_and_drops_most_of_the_rest():
+    keep = small_vocab.read_keep()
+    assert 60_000 < len(keep) < 120_000  # of 262,144
+    assert np.all(np.diff(keep) > 0)
+
+
+def test_only_the_bundled_gemma_runs_small_and_the_setting_turns_it_off(tmp_path, monkeypatch):
+    gguf = tmp_path / "gemma-3-270m-q4_k_m.gguf"
+    made = []
+    monkeypatch.setattr(small_vocab, "small_model", lambda full: made.append(full) or full)
+    on, off = Settings.load(), Settings.load(small_vocab=False)
+    assert run_file(parse_model(DEFAULT_MODEL), gguf, on) == gguf and made == [gguf]
+    assert run_file(parse_model(DEFAULT_MODEL), gguf, off) is None
+    assert run_file(parse_model("smollm2"), gguf, on) is None
+    assert run_file(parse_model(str(gguf)), gguf, on) is None  # a file given by path: as it is
+
+
+def test_the_environment_switch_reads_as_a_boolean(monkeypatch):
+    monkeypatch.setenv("DRAMATIS_SMALL_VOCAB", "0")
+    assert Settings.load().small_vocab is False
+    monkeypatch.setenv("DRAMATIS_SMALL_VOCAB", "maybe")
+    with pytest.raises(DramatisError, match="DRAMATIS_SMALL_VOCAB='maybe'"):
+        Settings.load()
+
+
+def test_a_list_that_does_not_fit_the_model_is_refused(tmp_path):
+    from dramatis.agents.catalog import resolve_model
+
+    full = resolve_model(DEFAULT_MODEL)
+    with pytest.raises(DramatisError, match="does not fit"):
+        small_vocab.trim_gguf(full, tmp_path / "x.gguf", np.array([5, 3]))
+    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+
+
+@pytest.mark.model
+def test_the_small_model_reads_and_scores_english_as_the_whole_one_does(tmp_path):
+    """Real path: the bundled Gemma cut to the shipped list. A page of the plays and a
+    line of modern English tokenise to the same tokens, and the kept tokens' logits are
+    bit for bit the whole model's; a word of another script still round-trips (by
+    smaller pieces or bytes)."""
+    import llama_cpp
+
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.personas import load_play
+
+    full = resolve_model(DEFAULT_MODEL)
+    small = tmp_path / "small.gguf"
+    keep = small_vocab.read_keep()
+    small_vocab.trim_gguf(full, small, keep)
+    whole = small_vocab.vocabulary(full)[0]
+    assert small_vocab.vocabulary(small)[0] == [whole[i] for i in keep]
+
+    play = load_play("othello")
+    page = "\n".join(f"{s.speaker.upper()}: {s.text}" for s in play.speeches()[200:230])
+    page += "\nI would love to hear about your efforts today, honestly.\nIAGO:"
+    logits = {}
+    for name, path in (("full", full), ("small", small)):
+        llm = llama_cpp.Llama(str(path), n_ctx=2048, n_batch=64, n_threads=2, verbose=False)
+        tokens = llm.tokenize(page.encode("utf-8"))
+        llm.eval(tokens)
+        out = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+        text = [llm.detokenize([t]) for t in tokens]
+        other = "Гамлет".encode()
+        assert llm.detokenize(llm.tokenize(other, add_bos=False)) == other
+        logits[name] = (text, out)
+        del llm
+    assert logits["full"][0] == logits["small"][0]  # the same tokens, read the same
+    # every speech of three plays as a page serves it ("GERTRUDE:" once split otherwise)
+    full_vocab = llama_cpp.Llama(str(full), vocab_only=True, verbose=False)
+    small_only = llama_cpp.Llama(str(small), vocab_only=True, verbose=False)
+    for key in ("hamlet", "king_lear", "much_ado"):
+        for line in small_vocab.page_lines(key).split("\n\n"):
+            text = ("\n" + line).encode("utf-8")
+            a = full_vocab.tokenize(text, add_bos=False)
+            b = small_only.tokenize(text, add_bos=False)
+            assert [full_vocab.detokenize([t]) for t in a] == [
+                small_only.detokenize([t]) for t in b
+            ]
+    assert np.array_equal(logits["full"][1][keep], logits["small"][1])
+    assert len(logits["small"][1]) == len(keep) < len(logits["full"][1]) // 2
+
+
+def test_the_small_file_sits_beside_the_whole_one_named_for_its_list(tmp_path):
+    path = Path("/cache/gemma-3-270m-q4_k_m.gguf")
+    one = small_vocab.small_path(path)
+    assert one.parent == path.parent and one.name.startswith("gemma-3-270m-q4_k_m.en-")
+    other = tmp_path / "keep.b64"
+    small_vocab.write_keep(np.array([0, 1, 2]), 262144, other)
+    assert small_vocab.small_path(path, other) != one  # a new list, a new copy
+
+
+def test_a_file_that_is_no_gguf_is_one_line(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"not a model at all")
+    with pytest.raises(DramatisError, match="model.gguf is not a GGUF file"):
+        small_vocab.trim_gguf(bad, tmp_path / "out.gguf", np.array([0, 1]))
