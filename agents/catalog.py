@@ -113,7 +113,9 @@ def resolve_model(spec: str | None, cache_dir: Path | None = None) -> Path:
         names = ", ".join(BUNDLED)
         raise DramatisError(f"model {spec!r} not found: give a .gguf file path or one of: {names}")
     if path.is_dir():
-        ggufs = sorted(path.glob("*.gguf"))
+        from dramatis.agents.small_vocab import is_copy
+
+        ggufs = sorted(g for g in path.glob("*.gguf") if not is_copy(g))  # not a made copy
         if len(ggufs) != 1:
             raise DramatisError(
                 f"model folder {path} must hold exactly one .gguf file, found {len(ggufs)}"
@@ -304,7 +306,13 @@ def run_file(spec: ModelSpec, path: Path, settings: Settings) -> Path | None:
         return None
     from dramatis.agents.small_vocab import small_model
 
-    return small_model(path)
+    try:
+        return small_model(path)
+    except OSError as err:
+        raise DramatisError(
+            f"cannot write the small-vocabulary copy of {path.name} in {path.parent} "
+            f"({err.strerror}): free some space there, or set DRAMATIS_SMALL_VOCAB=0"
+        ) from None
 
 
 def _server_name(text: str) -> str:

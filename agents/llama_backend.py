@@ -182,7 +182,7 @@ class LlamaCppModel(LanguageModel):
                 )
         except (ValueError, RuntimeError) as err:
             raise DramatisError(
-                f"cannot load model {path}: not a readable GGUF file ({err})"
+                f"cannot load model {run}: not a readable GGUF file ({err})"
             ) from err
         self.path = path
         self.run_path = run

@@ -17,7 +17,7 @@ special and byte tokens, so any text can still be written. Text made of kept tok
 tokenised exactly as the full model does; other text (another script, a rare modern
 word) falls back to shorter pieces or bytes.
 
-97,569 of the 262,144 tokens stay, and a token is made about 1.5x as fast. The logits
+97,608 of the 262,144 tokens stay, and a token is made about 1.5x as fast. The logits
 of the kept tokens are bit for bit the full model's; a draw differs only where a dropped
 token would have been among the top-k candidates (at top-k 5000, about one first token
 in 60). The list ships as `data/gemma3_tokens.b64` (`make small-vocab` rebuilds it); the
@@ -188,6 +188,15 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
     tokeniser entries and embedding rows, the special ids renumbered, every other key and
     tensor copied byte for byte. Written under a name of this process's own, then
     renamed, so that a second process never opens a half-written file."""
+    try:
+        _trim(source, target, keep)
+    except (struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError) as err:
+        raise DramatisError(
+            f"{source}: not a readable GGUF file ({err}); delete it, and it is made again"
+        ) from None
+
+
+def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
     from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
 
     raw = np.memmap(source, dtype=np.uint8, mode="r")
@@ -196,6 +205,8 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
         raise DramatisError(f"{source} is not a GGUF file")
     r.at = 4
     version, n_tensors, n_kv = r.take("I"), r.take("Q"), r.take("Q")
+    if version not in (2, 3):
+        raise DramatisError(f"{source}: GGUF version {version} (2 or 3 are read)")
     head = [struct.pack("<IQQ", version, n_tensors, n_kv)]
     alignment, n_vocab = 32, 0
     renumber: dict[int, int] = {}
@@ -217,6 +228,8 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
             value = bytes(r.data[start : r.at])
             if name == "general.alignment":
                 alignment = struct.unpack("<I", value)[0]
+                if alignment <= 0:
+                    raise DramatisError(f"{source}: general.alignment is {alignment}")
         if name in _IDS:
             (old,) = struct.unpack("<I", value)
             if old not in renumber:
@@ -234,6 +247,11 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
         block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
         row = dims[0] // block * size
         rows = int(np.prod(dims[1:])) if len(dims) > 1 else 1
+        if base + at + row * rows > len(raw):
+            raise DramatisError(
+                f"{source} is cut short (tensor {tensor.decode()} runs past its end): "
+                "delete it, and it is made again"
+            )
         data = raw[base + at : base + at + row * rows]
         if tensor == b"token_embd.weight":
             if dims[1] != n_vocab:
@@ -262,16 +280,28 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
 
 def small_path(full: Path, keep_file: Path = KEEP) -> Path:
     """Where the small-vocabulary copy of `full` lives: beside it in the model cache, named
-    for the token list it was cut to, so that a new list makes a new copy."""
-    digest = hashlib.sha256(keep_file.read_bytes()).hexdigest()[:10]
-    return full.with_name(f"{full.stem}{SUFFIX}-{digest}{full.suffix}")
+    for the token list it was cut to and for the full file it was cut from (its size and
+    time), so that a new list, or the full file made again, makes a new copy."""
+    made = full.stat()
+    digest = hashlib.sha256(keep_file.read_bytes())
+    digest.update(f"{made.st_size}:{made.st_mtime_ns}".encode())
+    return full.with_name(f"{full.stem}{SUFFIX}-{digest.hexdigest()[:10]}{full.suffix}")
+
+
+def is_copy(path: Path) -> bool:
+    """Whether `path` is a small-vocabulary copy `small_path` names."""
+    return re.search(rf"{re.escape(SUFFIX)}-[0-9a-f]{{10}}\.gguf$", path.name) is not None
 
 
 def small_model(full: Path, keep_file: Path = KEEP) -> Path:
-    """The small-vocabulary copy of GGUF `full`, made on first use (about a second)."""
+    """The small-vocabulary copy of GGUF `full`, made on first use (about a second); the
+    copies of other lists or of an earlier full file beside it are removed then."""
     target = small_path(full, keep_file)
     if not target.is_file():
         trim_gguf(full, target, read_keep(keep_file))
+        for old in full.parent.glob(f"{full.stem}{SUFFIX}-*"):
+            if old != target and (is_copy(old) or old.name.endswith(".part")):
+                old.unlink(missing_ok=True)
     return target
 
 

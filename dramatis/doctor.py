@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from dramatis.agents.catalog import BUNDLED, resolve_model
 from dramatis.agents.scene_store import SPEC_COLUMNS, SceneSpec, foreign_tables, turn_counts
+from dramatis.agents.small_vocab import is_copy
 from dramatis.core.errors import DramatisError
 from dramatis.core.files import first_problem
 from dramatis.core.settings import Settings
@@ -265,6 +266,7 @@ def _cached(name: str, cache_dir: Path) -> Path | None:
     """The assembled file of a model that ships in parts, if it was assembled."""
     stem = name.replace("3", "-3")  # "gemma3-270m" is assembled as gemma-3-270m-....gguf
     found = sorted(cache_dir.glob(f"{stem}*.gguf")) if cache_dir.is_dir() else []
+    found = [f for f in found if not is_copy(f)]  # not its small-vocabulary copy
     return found[0] if found else None
 
 

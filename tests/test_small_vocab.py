@@ -3,6 +3,7 @@ model file, and what the copy computes against the whole model."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,8 @@ def test_only_the_bundled_gemma_runs_small_and_the_setting_turns_it_off(tmp_path
 
 
 def test_the_environment_switch_reads_as_a_boolean(monkeypatch):
+    monkeypatch.delenv("DRAMATIS_SMALL_VOCAB", raising=False)
+    assert Settings.load().small_vocab is True  # on by default
     monkeypatch.setenv("DRAMATIS_SMALL_VOCAB", "0")
     assert Settings.load().small_vocab is False
     monkeypatch.setenv("DRAMATIS_SMALL_VOCAB", "maybe")
@@ -55,13 +58,95 @@ def test_the_environment_switch_reads_as_a_boolean(monkeypatch):
         Settings.load()
 
 
-def test_a_list_that_does_not_fit_the_model_is_refused(tmp_path):
-    from dramatis.agents.catalog import resolve_model
+def tiny_gguf(path: Path, alignment: int = 64) -> None:
+    """A GGUF file of six tokens (eos 2, bos 3), a 6-row embedding and one other tensor."""
+    from gguf import GGUFWriter, TokenType
 
-    full = resolve_model(DEFAULT_MODEL)
+    writer = GGUFWriter(path, "gemma3")
+    writer.add_uint32("general.alignment", alignment)
+    writer.add_token_list([b"<pad>", b"a", b"<eos>", b"<bos>", b"bc", b"d"])
+    writer.add_token_scores([0.0, -1.0, 0.0, 0.0, -2.0, -3.0])
+    control, normal = TokenType.CONTROL, TokenType.NORMAL
+    writer.add_token_types([control, normal, control, control, normal, normal])
+    writer.add_eos_token_id(2)
+    writer.add_bos_token_id(3)
+    writer.add_tensor("token_embd.weight", np.arange(6 * 32, dtype=np.float32).reshape(6, 32))
+    writer.add_tensor("blk.0.w", np.full((3, 5), 7.0, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def test_a_copy_keeps_the_listed_tokens_rows_and_renumbers_the_special_ids(tmp_path):
+    from gguf import GGUFReader
+
+    source, target = tmp_path / "tiny.gguf", tmp_path / "small.gguf"
+    tiny_gguf(source)
+    small_vocab.trim_gguf(source, target, np.array([0, 2, 3, 4]))  # "a" (1) and "d" go
+    r = GGUFReader(target)
+    assert small_vocab.vocabulary(target)[0] == ["<pad>", "<eos>", "<bos>", "bc"]
+    assert r.fields["tokenizer.ggml.eos_token_id"].contents() == 1
+    assert r.fields["tokenizer.ggml.bos_token_id"].contents() == 2
+    assert r.fields["tokenizer.ggml.scores"].contents() == [0.0, 0.0, 0.0, -2.0]
+    tensors = {t.name: t for t in r.tensors}
+    rows = np.arange(6 * 32, dtype=np.float32).reshape(6, 32)[[0, 2, 3, 4]]
+    assert np.array_equal(tensors["token_embd.weight"].data, rows)
+    assert np.array_equal(tensors["blk.0.w"].data, np.full((3, 5), 7.0))
+    assert all(t.data_offset % 64 == 0 for t in r.tensors)  # the file's own alignment
+
+
+def test_a_list_that_does_not_fit_the_model_is_refused(tmp_path):
+    source = tmp_path / "tiny.gguf"
+    tiny_gguf(source)
     with pytest.raises(DramatisError, match="does not fit"):
-        small_vocab.trim_gguf(full, tmp_path / "x.gguf", np.array([5, 3]))
-    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+        small_vocab.trim_gguf(source, tmp_path / "x.gguf", np.array([5, 3]))
+    with pytest.raises(DramatisError, match="does not fit"):
+        small_vocab.trim_gguf(source, tmp_path / "x.gguf", np.array([0, 9]))
+    with pytest.raises(DramatisError, match="drops tokenizer.ggml.eos_token_id"):
+        small_vocab.trim_gguf(source, tmp_path / "x.gguf", np.array([0, 3]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.gguf"]  # nothing half-made
+
+
+def test_a_cut_short_or_empty_source_is_one_line_and_leaves_nothing(tmp_path):
+    source = tmp_path / "tiny.gguf"
+    tiny_gguf(source)
+    whole = source.read_bytes()
+    for size in (0, 3, 100, len(whole) - 40):
+        cut = tmp_path / f"cut{size}.gguf"
+        cut.write_bytes(whole[:size])
+        with pytest.raises(DramatisError, match=f"cut{size}.gguf"):
+            small_vocab.trim_gguf(cut, tmp_path / "out.gguf", np.array([0, 2, 3]))
+    assert not (tmp_path / "out.gguf").exists()
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_new_list_or_a_remade_full_file_makes_a_new_copy(tmp_path):
+    source = tmp_path / "tiny.gguf"
+    tiny_gguf(source)
+    keep = tmp_path / "keep.b64"
+    small_vocab.write_keep(np.array([0, 2, 3, 4]), 6, keep)
+    first = small_vocab.small_model(source, keep)
+    assert small_vocab.is_copy(first) and small_vocab.small_model(source, keep) == first
+    small_vocab.write_keep(np.array([0, 2, 3, 5]), 6, keep)
+    second = small_vocab.small_model(source, keep)
+    assert second != first and not first.exists()  # the stale copy is removed
+    tiny_gguf(source)  # the full file made again
+    os.utime(source, ns=(1, 1))
+    assert small_vocab.small_model(source, keep) not in (first, second)
+
+
+def test_doctor_and_a_model_folder_look_past_the_copy(tmp_path):
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.doctor import _cached
+
+    source = tmp_path / "gemma-3-270m-q4_k_m.gguf"
+    tiny_gguf(source)
+    keep = tmp_path / "keep.b64"
+    small_vocab.write_keep(np.array([0, 2, 3, 4]), 6, keep)
+    small_vocab.small_model(source, keep)
+    assert _cached("gemma3-270m", tmp_path) == source
+    assert resolve_model(str(tmp_path)) == source
 
 
 @pytest.mark.model
@@ -110,19 +195,18 @@ def test_the_small_model_reads_and_scores_english_as_the_whole_one_does(tmp_path
             ]
     assert np.array_equal(logits["full"][1][keep], logits["small"][1])
     assert len(logits["small"][1]) == len(keep) < len(logits["full"][1]) // 2
+    from dramatis.agents.llama_backend import LlamaCppModel
+
+    served = LlamaCppModel(full, n_threads=1, run_path=small)  # the backend runs the copy
+    assert served.path == full and served.llama.n_vocab() == len(keep)
 
 
 def test_the_small_file_sits_beside_the_whole_one_named_for_its_list(tmp_path):
-    path = Path("/cache/gemma-3-270m-q4_k_m.gguf")
+    path = tmp_path / "gemma-3-270m-q4_k_m.gguf"
+    path.write_bytes(b"GGUF")
     one = small_vocab.small_path(path)
     assert one.parent == path.parent and one.name.startswith("gemma-3-270m-q4_k_m.en-")
+    assert small_vocab.is_copy(one) and not small_vocab.is_copy(path)
     other = tmp_path / "keep.b64"
     small_vocab.write_keep(np.array([0, 1, 2]), 262144, other)
     assert small_vocab.small_path(path, other) != one  # a new list, a new copy
-
-
-def test_a_file_that_is_no_gguf_is_one_line(tmp_path):
-    bad = tmp_path / "model.gguf"
-    bad.write_bytes(b"not a model at all")
-    with pytest.raises(DramatisError, match="model.gguf is not a GGUF file"):
-        small_vocab.trim_gguf(bad, tmp_path / "out.gguf", np.array([0, 1]))
