@@ -47,5 +47,12 @@ grep -q "son to the former King of Denmark" "$WORK/hamlet.txt"
 "$BIN/dramatis" play stats hamlet --json >"$WORK/stats.json"  # the gold table ships
 grep -q '"gold_agreement": 1' "$WORK/stats.json"
 "$BIN/dramatis" stage --cast Hamlet,Horatio --turns 3 --model fake --out "$WORK/run"
+# the bundled Gemma's small-vocabulary copy is made by a core install (no gguf package)
+"$BIN/python" - <<'PY'
+from dramatis.agents.catalog import resolve_model
+from dramatis.agents.small_vocab import read_keep, small_model, vocabulary
+copy = small_model(resolve_model("gemma3-270m"))
+assert len(vocabulary(copy)[0]) == len(read_keep()) > 90_000, copy
+PY
 test "$(wc -l <"$WORK/run/transcript.jsonl")" -eq 3
 echo "wheel-check: ok"

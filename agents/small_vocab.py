@@ -54,6 +54,19 @@ _IDS = (
 NORMAL = 1  # token_type of an ordinary token (the others: control, byte, user-defined)
 
 
+# ggml tensor type -> (values a block, bytes a block), as GGUF files store them: the
+# core install has no `gguf` package, so the copy needs its own (a test checks it
+# against gguf's table).
+TYPE_SIZES = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    9: (32, 40), 10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176),
+    14: (256, 210), 15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98),
+    19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1),
+    25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54),
+    35: (256, 66), 39: (32, 17), 40: (64, 36), 41: (128, 18),
+}  # fmt: skip
+
+
 def read_keep(path: Path = KEEP) -> np.ndarray:
     """The kept token ids, ascending: the file holds the vocabulary's size on its first
     line, then a bit per token (1: kept), packed and in base64."""
@@ -157,8 +170,6 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
 
 
 def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
-    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
-
     raw = np.memmap(source, dtype=np.uint8, mode="r")
     r = _Reader(memoryview(cast(Any, raw)))
     if bytes(r.data[:4]) != b"GGUF":
@@ -204,7 +215,9 @@ def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
     base = -(-r.at // alignment) * alignment
     offset, infos, pieces = 0, [], []
     for tensor, dims, ttype, at in tensors:
-        block, size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
+        if ttype not in TYPE_SIZES:
+            raise DramatisError(f"{source}: tensor type {ttype} is not one this copy reads")
+        block, size = TYPE_SIZES[ttype]
         row = dims[0] // block * size
         rows = int(np.prod(dims[1:])) if len(dims) > 1 else 1
         if base + at + row * rows > len(raw):

@@ -4,6 +4,7 @@ model file, and what the copy computes against the whole model."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,18 @@ def test_the_small_file_sits_beside_the_whole_one_named_for_its_list(tmp_path):
     other = tmp_path / "keep.b64"
     small_vocab.write_keep(np.array([0, 1, 2]), 262144, other)
     assert small_vocab.small_path(path, other) != one  # a new list, a new copy
+
+
+def test_the_copy_needs_no_gguf_package_and_knows_its_type_sizes(tmp_path, monkeypatch):
+    """The core install has no `gguf`: the copy is made without it, with a table of the
+    ggml types' sizes that matches gguf's own."""
+    from gguf.constants import GGML_QUANT_SIZES
+
+    assert {int(k): v for k, v in GGML_QUANT_SIZES.items()} == small_vocab.TYPE_SIZES
+    source = tmp_path / "tiny.gguf"
+    tiny_gguf(source)
+    for name in [m for m in sys.modules if m == "gguf" or m.startswith("gguf.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # importing it now fails
+    monkeypatch.setitem(sys.modules, "gguf", None)
+    small_vocab.trim_gguf(source, tmp_path / "small.gguf", np.array([0, 2, 3]))
+    assert small_vocab.vocabulary(tmp_path / "small.gguf")[0] == ["<pad>", "<eos>", "<bos>"]
