@@ -96,15 +96,24 @@ def _block_aligned(base: type) -> type:
     its sentence's end), keeps all of that evaluation, made tokens included. A new process
     reaches the same point by the same steps (the draw's prompt in blocks, then its tokens
     one by one), so the logits still do not depend on the process; the kept blocks
-    (`whole`) stay those of the draw's prompt."""
+    (`whole`) stay those of the draw's prompt.
+
+    And a prompt that is the last one again (a turn's next candidate) keeps all of its
+    evaluation: the logits saved after its last token are put back (`_again`), which is
+    what evaluating its last part block again would give."""
 
     class BlockAligned(base):  # type: ignore[misc, valid-type]
         whole = 0  # tokens [0, whole) were evaluated as whole blocks of a prompt
         anchor = 0  # the prompt length of the last completion that did not continue
         continues = False  # the next prompt begins with the anchor's prompt
+        reuse = True  # a draw of the anchor's prompt again starts from its saved logits
+        last: tuple[tuple[int, ...], np.ndarray] | None = None  # anchor prompt, its logits
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
             tokens = list(tokens)
+            if not self.continues and self._again(tokens):
+                yield from super().generate(tokens, *args, **kwargs)
+                return
             block = self.n_batch
             evaluated: int = getattr(self, "n_tokens", 0)
             continues, self.continues = self.continues, False
@@ -122,7 +131,31 @@ def _block_aligned(base: type) -> type:
                 if i == 0 and not kept_all:  # the prompt is evaluated, in blocks
                     self.whole = len(tokens) // block * block
                     self.anchor = len(tokens)
+                    self.last = (tuple(tokens), self._logits().copy()) if self.reuse else None
                 yield token
+
+        def _logits(self) -> np.ndarray:
+            """The context's logits of its last evaluated token (a view, writable)."""
+            import llama_cpp
+
+            row = llama_cpp.llama_get_logits_ith(self.ctx, -1)
+            return np.ctypeslib.as_array(row, shape=(self.n_vocab(),))
+
+        def _again(self, tokens: list[int]) -> bool:
+            """For a prompt that is the anchor's prompt again (a turn's next draw, after the
+            last one's tokens): keep all of its evaluation and put back its logits, saved
+            when it was evaluated, so the draw starts where the last one did with no part
+            block evaluated again (evaluating it again gives the same numbers). True when
+            that was done."""
+            last, n = self.last, len(tokens)
+            if last is None or self.anchor != n or self.n_tokens < n or last[0] != tuple(tokens):
+                return False
+            if not np.array_equal(self.input_ids[:n], np.asarray(tokens, dtype=np.intc)):
+                return False
+            self.n_tokens = n  # generate() finds the prompt whole and samples at once
+            self._requires_eval = False
+            self._logits()[:] = last[1]
+            return True
 
     return BlockAligned
 

@@ -45,8 +45,15 @@ def run(llm, tokens: list[int]) -> None:
         pass
 
 
+def aligned(base=Context):
+    """`base` block-aligned, without the saved logits of `_again` (a stand-in has none)."""
+    llm = _block_aligned(base)()
+    llm.reuse = False
+    return llm
+
+
 def test_only_whole_blocks_of_an_earlier_prompt_are_kept():
-    llm = _block_aligned(Context)()
+    llm = aligned()
     first = list(range(1, 11))  # 10 tokens: blocks [0, 4), [4, 8) whole, [8, 10) not
     run(llm, first)
     assert llm.kept == [0] and llm.whole == 8
@@ -68,7 +75,7 @@ def test_a_completion_that_fails_before_its_prompt_is_evaluated_claims_no_new_bl
             raise RuntimeError("llama_decode returned -1")
             yield  # a generator, as the real one is
 
-    llm = _block_aligned(Failing)()
+    llm = aligned(Failing)
     llm.whole, llm.n_tokens = 8, 8
     with pytest.raises(RuntimeError):
         run(llm, [0] * 6 + [1] * 10)  # shares 6 tokens with what was evaluated
@@ -76,7 +83,7 @@ def test_a_completion_that_fails_before_its_prompt_is_evaluated_claims_no_new_bl
 
 
 def test_a_run_on_or_retry_keeps_what_its_draw_evaluated_and_no_more_blocks():
-    llm = _block_aligned(Context)()
+    llm = aligned()
     first = list(range(1, 11))
     run(llm, first)  # evaluated: the 10 prompt tokens and the made 99
     llm.continues = True
@@ -91,13 +98,74 @@ def test_a_run_on_or_retry_keeps_what_its_draw_evaluated_and_no_more_blocks():
 
 
 def test_a_run_on_hint_after_another_prompt_keeps_only_whole_blocks():
-    llm = _block_aligned(Context)()
+    llm = aligned()
     first = list(range(1, 11))
     run(llm, first)
     run(llm, [*first[:6], 70, 71, 72])  # another completion came between
     llm.continues = True
     run(llm, [*first, 99, 50])  # does not extend the last prompt: the whole block only
     assert llm.kept[-1] == 4
+
+
+class Logits(Context):
+    """The stand-in with logits: each evaluated prompt's last token's, then each made one's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = np.zeros(3, dtype=np.float32)
+        self.evaluated: list[int] = []  # per call: the tokens evaluated before the first draw
+
+    def generate(self, tokens, *args, **kwargs):
+        self.evaluated.append(len(tokens) - self.n_tokens)
+        if len(tokens) > self.n_tokens:
+            self.buffer[:] = [len(tokens), sum(tokens), 0]  # as if from the prompt
+        yield from super().generate(tokens, *args, **kwargs)
+        self.buffer[:] = [-1, -1, -1]  # the made token's, once it is evaluated
+
+
+def test_a_turns_next_draw_keeps_its_whole_prompt_and_the_prompts_logits():
+    class Llm(_block_aligned(Logits)):
+        def _logits(self):
+            return self.buffer
+
+    llm = Llm()
+    first = list(range(1, 11))
+    run(llm, first)
+    saved = llm.buffer.copy()
+    assert llm.last is not None and llm.buffer.tolist() == [-1, -1, -1]
+    run(llm, first)  # the next candidate: nothing evaluated again, the logits put back
+    assert llm.evaluated[-1] == 0 and llm.kept[-1] == 10
+    assert llm.whole == 8 and llm.anchor == 10
+    run(llm, [*first, 99, 50])  # another prompt: blocks only, as before
+    assert llm.kept[-1] == 8 and llm.evaluated[-1] == 4
+    llm.buffer[:] = saved
+    run(llm, first)  # the old prompt, no longer the anchor's: its part block again
+    assert llm.kept[-1] == 8 and llm.evaluated[-1] == 2
+
+
+@pytest.mark.model
+def test_a_turns_next_draw_says_what_a_new_process_says():
+    """Real path: a second draw of a prompt on a model that just drew from it (the prompt
+    kept whole, its logits put back) makes the same tokens as that draw in a new process,
+    and evaluates no prompt token again."""
+    from dramatis.agents.catalog import parse_model
+    from dramatis.agents.length import real_speeches
+    from dramatis.agents.llama_backend import LlamaCppModel
+    from dramatis.agents.model import Sampling
+    from dramatis.core.settings import Settings
+
+    gguf = parse_model(None).gguf(Settings.load().cache_dir)
+    page = "\n\n".join(f"HAMLET: {s}" for s in real_speeches("hamlet", "Hamlet")[:12])
+    prompt = page + "\n\nHORATIO:"
+    first, second = (Sampling(max_tokens=16, temperature=1.0, top_p=0.95, seed=s) for s in (3, 4))
+    one = LlamaCppModel(gguf, n_threads=1)
+    one.generate(prompt, first)
+    sizes: list[int] = []
+    evaluate = one.llama.eval
+    one.llama.eval = lambda tokens: sizes.append(len(tokens)) or evaluate(tokens)
+    again = one.generate(prompt, second).text
+    assert again == LlamaCppModel(gguf, n_threads=1).generate(prompt, second).text
+    assert sizes and max(sizes) == 1  # only the made tokens, one at a time
 
 
 @pytest.mark.model
