@@ -218,7 +218,6 @@ class LlamaCppModel(LanguageModel):
                 f"cannot load model {run}: not a readable GGUF file ({err})"
             ) from err
         self.path = path
-        self.run_path = run
         self.name = path.stem
         self.n_threads = threads
         self._lock = threading.Lock()  # one llama context: one generation at a time

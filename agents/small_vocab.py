@@ -124,28 +124,39 @@ class _Reader:
         else:
             self.at += self._SIZES[vtype]
 
-    def items(self, vtype: int) -> list[bytes]:
-        """The raw bytes of each element of an array value of element type `vtype`."""
-        self.take("I")
+    def items(self) -> tuple[int, list[bytes]]:
+        """(element type, the raw bytes of each element) of an array value."""
+        inner, n = self.take("I"), self.take("Q")
         out = []
-        for _ in range(self.take("Q")):
+        for _ in range(n):
             start = self.at
-            self.skip(vtype)
+            self.skip(inner)
             out.append(bytes(self.data[start : self.at]))
-        return out
+        return inner, out
+
+
+def _open(source: Path) -> tuple[np.memmap, _Reader, int, int]:
+    """(the file's bytes, a reader at its first key, its tensor count, its key count) of
+    GGUF file `source`."""
+    raw = np.memmap(source, dtype=np.uint8, mode="r")
+    r = _Reader(memoryview(cast(Any, raw)))
+    if bytes(r.data[:4]) != b"GGUF":
+        raise DramatisError(f"{source} is not a GGUF file")
+    r.at = 4
+    version, n_tensors, n_kv = r.take("I"), r.take("Q"), r.take("Q")
+    if version not in (2, 3):
+        raise DramatisError(f"{source}: GGUF version {version} (2 or 3 are read)")
+    return raw, r, n_tensors, n_kv
 
 
 def vocabulary(source: Path) -> tuple[list[str], list[int]]:
     """(token texts, token types) of a GGUF file."""
-    raw = np.memmap(source, dtype=np.uint8, mode="r")
-    r = _Reader(memoryview(cast(Any, raw)))
-    r.at = 8
-    _, n_kv = r.take("Q"), r.take("Q")
+    _, r, _, n_kv = _open(source)
     found: dict[str, list[bytes]] = {}
     for _ in range(n_kv):
         name, vtype = r.string().decode("utf-8"), r.take("I")
         if name in (_TOKENS, _TYPES):
-            found[name] = r.items(struct.unpack_from("<I", r.data, r.at)[0])
+            found[name] = r.items()[1]
         else:
             r.skip(vtype)
     texts = [item[8:].decode("utf-8") for item in found[_TOKENS]]
@@ -170,15 +181,8 @@ def trim_gguf(source: Path, target: Path, keep: np.ndarray) -> None:
 
 
 def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
-    raw = np.memmap(source, dtype=np.uint8, mode="r")
-    r = _Reader(memoryview(cast(Any, raw)))
-    if bytes(r.data[:4]) != b"GGUF":
-        raise DramatisError(f"{source} is not a GGUF file")
-    r.at = 4
-    version, n_tensors, n_kv = r.take("I"), r.take("Q"), r.take("Q")
-    if version not in (2, 3):
-        raise DramatisError(f"{source}: GGUF version {version} (2 or 3 are read)")
-    head = [struct.pack("<IQQ", version, n_tensors, n_kv)]
+    raw, r, n_tensors, n_kv = _open(source)
+    head = [bytes(r.data[4 : r.at])]  # version and counts, as they are
     alignment, n_vocab = 32, 0
     renumber: dict[int, int] = {}
     for _ in range(n_kv):
@@ -187,12 +191,17 @@ def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
         start = r.at
         name = key.decode("utf-8")
         if name in _ARRAYS:
-            inner = struct.unpack_from("<I", r.data, r.at)[0]
-            items = r.items(inner)
-            n_vocab = len(items)
-            if not len(keep) or keep[0] < 0 or keep[-1] >= n_vocab or np.any(np.diff(keep) <= 0):
-                raise DramatisError(f"the token list does not fit {source} ({n_vocab} tokens)")
-            renumber = {int(old): new for new, old in enumerate(keep)}
+            inner, items = r.items()
+            if not renumber:  # the first of the three arrays: the list is checked once
+                n_vocab = len(items)
+                if (
+                    not len(keep)
+                    or keep[0] < 0
+                    or keep[-1] >= n_vocab
+                    or np.any(np.diff(keep) <= 0)
+                ):
+                    raise DramatisError(f"the token list does not fit {source} ({n_vocab} tokens)")
+                renumber = {int(old): new for new, old in enumerate(keep)}
             value = struct.pack("<IQ", inner, len(keep)) + b"".join(items[i] for i in keep)
         else:
             r.skip(vtype)
