@@ -277,11 +277,12 @@ def is_copy(path: Path) -> bool:
 
 def small_model(full: Path, keep_file: Path = KEEP) -> Path:
     """The small-vocabulary copy of GGUF `full`, made on first use (about a second); the
-    copies of other lists or of an earlier full file beside it are removed then."""
+    finished copies of other lists or of an earlier full file beside it are removed then
+    (never a `.part` file: another process may be writing it)."""
     target = small_path(full, keep_file)
     if not target.is_file():
         trim_gguf(full, target, read_keep(keep_file))
         for old in full.parent.glob(f"{full.stem}{SUFFIX}-*"):
-            if old != target and (is_copy(old) or old.name.endswith(".part")):
+            if old != target and is_copy(old):
                 old.unlink(missing_ok=True)
     return target

@@ -132,9 +132,12 @@ def test_a_new_list_or_a_remade_full_file_makes_a_new_copy(tmp_path):
     small_vocab.write_keep(np.array([0, 2, 3, 5]), 6, keep)
     second = small_vocab.small_model(source, keep)
     assert second != first and not first.exists()  # the stale copy is removed
+    writing = tmp_path / f"{second.name}.12345.part"  # another process's copy under way
+    writing.write_bytes(b"GGUF")
     tiny_gguf(source)  # the full file made again
     os.utime(source, ns=(1, 1))
     assert small_vocab.small_model(source, keep) not in (first, second)
+    assert writing.exists() and not second.exists()  # its old copy goes, not its work
 
 
 def test_doctor_and_a_model_folder_look_past_the_copy(tmp_path):
