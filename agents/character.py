@@ -173,6 +173,10 @@ class AgentSettings:
     # words outside the plays fell from 0.9% to 0.2% on the tuning casts, but the first
     # judge's lift fell with them (docs/fidelity.md, round 16).
     known_only: bool = False
+    # Best-of-n: the critic's score of each candidate also gains this many times how much
+    # more its function words, marks and word lengths sound like the plays than like the
+    # shipped model's own speeches (agents/critic.py `Realness`; 0: off).
+    real_weight: float = 0.0
 
 
 @dataclass(frozen=True)

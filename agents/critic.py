@@ -11,11 +11,14 @@ Not the arena's judge, on purpose, so that choosing by it is not grading the tes
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from dramatis.core.errors import DramatisError
 from dramatis.personas import Persona, Speech, load_play
 from dramatis.personas.cards import CARD_PLAY
 
@@ -40,6 +43,82 @@ def features(text: str) -> Counter[str]:
     return found
 
 
+def realness_features(text: str) -> Counter[str]:
+    """`features`, and the other words by length ("<w4>": four letters, "<w9>": nine or
+    more), so that how many content words a speech has, and how long, is heard too.
+
+    realness_features("O, sweet madness!") -> Counter({"o": 1, "sweet": 1, ",": 1, "!": 1, "<w7>": 1})
+    """
+    found = features(text)
+    for word in re.findall(r"[a-z']+", text.lower()):
+        if word not in FUNCTION_WORDS:
+            found[f"<w{min(9, max(1, len(word.strip(chr(39)))))}>"] += 1
+    return found
+
+
+REALNESS_FILE = Path(__file__).with_name("data") / "realness.json"
+SHAPE = 5.0  # the gamma prior's shape: about five expected uses before the model's own count rules
+
+
+class Realness:
+    """How much more a speech sounds like the plays than like the shipped model's own
+    speeches: a two-class naive Bayes over `realness_features`, the plays' speeches
+    against speeches the default staged (agents/realness_build.py fits it;
+    agents/data/realness.json ships it). Neither the arena's judges nor its
+    discriminator (character and word n-grams, fitted per grid) read these features."""
+
+    def __init__(self, real: Counter[str], made: Counter[str], shape: float = SHAPE) -> None:
+        """`real`, `made`: feature counts of the two classes. The plays' rate of a feature
+        is its count's share (plus a half); the model's is a gamma-Poisson estimate
+        centred on the plays' rate with `shape` (a feature the model's few thousand words
+        never or seldom say, because the plays say it seldom too, gets about the plays'
+        rate, not a large odds either way)."""
+        self.real, self.made = real, made
+        vocab = set(real) | set(made)
+        real_total = sum(real.values()) + 0.5 * len(vocab)
+        made_total = sum(made.values())
+        self.log_odds = {}
+        for f in vocab:
+            plays = (real[f] + 0.5) / real_total
+            model = (shape + made[f]) / (shape / plays + made_total)
+            self.log_odds[f] = math.log(plays / model)
+
+    @classmethod
+    def fit(cls, real: Iterable[str], made: Iterable[str]) -> Realness:
+        return cls(
+            sum(map(realness_features, real), Counter()),
+            sum(map(realness_features, made), Counter()),
+        )
+
+    def score(self, text: str) -> float:
+        """The log odds real : made of `text`'s features, per feature (0 for none)."""
+        found = realness_features(text)
+        n = sum(found.values())
+        return sum(self.log_odds.get(f, 0.0) * k for f, k in found.items()) / max(1, n)
+
+    def to_json(self, manifest: dict) -> str:
+        data = {
+            "manifest": manifest,
+            "real": dict(sorted(self.real.items())),
+            "made": dict(sorted(self.made.items())),
+        }
+        return json.dumps(data, indent=1) + "\n"
+
+    @classmethod
+    def load(cls, path: Path = REALNESS_FILE) -> Realness:
+        """The fitted counts in `path` (one line naming the file when it cannot be read)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            real, made = Counter(data["real"]), Counter(data["made"])
+            if not all(isinstance(v, int) and v >= 0 for v in [*real.values(), *made.values()]):
+                raise ValueError("counts must be whole numbers")
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise DramatisError(
+                f"{path}: not a realness table ({err}); rebuild it with `make realness`"
+            ) from None
+        return cls(real, made)
+
+
 def held_out_scenes(scenes_of: dict[str, list[tuple[str, str]]], every: int = 4) -> set:
     """The (play, scene) pairs the arena's judge holds out: fewest-scene characters first,
     the third of every `every` of their scenes in play order."""
@@ -51,9 +130,18 @@ def held_out_scenes(scenes_of: dict[str, list[tuple[str, str]]], every: int = 4)
 
 
 class StyleCritic:
-    """Naive Bayes over `features`, one class per cast member."""
+    """Naive Bayes over `features`, one class per cast member; with `realness` and a
+    `weight`, each candidate's score also gains `weight` times its `Realness.score`."""
 
-    def __init__(self, lines: dict[str, Sequence[str]], alpha: float = 1.0) -> None:
+    def __init__(
+        self,
+        lines: dict[str, Sequence[str]],
+        alpha: float = 1.0,
+        *,
+        realness: Realness | None = None,
+        weight: float = 0.0,
+    ) -> None:
+        self.realness, self.weight = realness, weight
         self.counts = {name: sum(map(features, texts), Counter()) for name, texts in lines.items()}
         vocab = set().union(*self.counts.values()) if self.counts else set()
         self.log_p: dict[str, dict[str, float]] = {}
@@ -62,7 +150,9 @@ class StyleCritic:
             self.log_p[name] = {f: math.log((counts[f] + alpha) / total) for f in vocab}
 
     @classmethod
-    def for_personas(cls, cast: Sequence[Persona]) -> StyleCritic:
+    def for_personas(
+        cls, cast: Sequence[Persona], *, realness: Realness | None = None, weight: float = 0.0
+    ) -> StyleCritic:
         """Trained on the cast's lines in the scenes the arena's judge holds out. An
         imported card character, who has no play, is known by its card's example lines
         (the judge has none of its lines to hold out)."""
@@ -80,7 +170,7 @@ class StyleCritic:
             n: [s.text for play, s in sp if (play, s.scene_id) in held]
             for n, sp in speeches.items()
         }
-        return cls({**lines, **examples})
+        return cls({**lines, **examples}, realness=realness, weight=weight)
 
     def log_likelihood(self, name: str, text: str) -> float:
         """log P(features of `text` | `name`), per feature so that length does not rule."""
@@ -90,11 +180,13 @@ class StyleCritic:
         return sum(table.get(f, 0.0) * k for f, k in found.items()) / max(1, n)
 
     def rank(self, speaker: str, texts: Sequence[str]) -> list[float]:
-        """How much more each text sounds like `speaker` than like the rest of the cast."""
+        """How much more each text sounds like `speaker` than like the rest of the cast
+        (plus `weight` times how much more it sounds like the plays than like the model)."""
         others = [n for n in self.log_p if n != speaker]
         scores = []
         for text in texts:
             own = self.log_likelihood(speaker, text)
             rest = max((self.log_likelihood(n, text) for n in others), default=own)
-            scores.append(own - rest)
+            real = self.weight * self.realness.score(text) if self.realness and self.weight else 0.0
+            scores.append(own - rest + real)
         return scores

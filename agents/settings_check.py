@@ -99,6 +99,7 @@ RULES: dict[str, Rule] = {
     "length_ceiling": Rule(0, 4),  # of the same drawn real speech; 0: max_tokens alone
     "spare_commas": Rule(),
     "own_words": Rule(0, 20, why="a logit bias, like memory_boost"),
+    "real_weight": Rule(0, 20, why="a weight on the critic's realness, beside its style score"),
     "human_card": Rule(),
     "lore": Rule(),
     "address_present": Rule(),

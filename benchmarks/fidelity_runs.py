@@ -132,6 +132,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # the switch is the environment's (ENVS).
     "small-vocab": [],
     "full-vocab": [],
+    # Round 18: the critic also weighs how much a candidate sounds like the plays rather
+    # than like the model's own speeches (agents/critic.py Realness).
+    "real-1": ["--set", "real_weight=1"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],

@@ -10,7 +10,7 @@ from typing import Any
 
 from dramatis.agents.catalog import open_model, parse_model, resolve_model
 from dramatis.agents.character import CharacterAgent
-from dramatis.agents.critic import StyleCritic
+from dramatis.agents.critic import Realness, StyleCritic
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.recall import ToolLines
@@ -242,7 +242,14 @@ def scene_agents(
     personas = [at_horizon(p, horizons[p.play]) for p in personas]
     voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     cards = [p.card() for p in personas]
-    critic = StyleCritic.for_personas(personas) if spec.agent.best_of > 1 else None
+    weight = spec.agent.real_weight
+    critic = (
+        StyleCritic.for_personas(
+            personas, realness=Realness.load() if weight else None, weight=weight
+        )
+        if spec.agent.best_of > 1
+        else None
+    )
     lore = LoreStore(settings.home)  # world info: cards' links and --lore
     return {
         p.name: CharacterAgent(
