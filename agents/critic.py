@@ -7,6 +7,13 @@ Not the arena's judge, on purpose, so that choosing by it is not grading the tes
 - other features: function-word counts and punctuation marks (how a character builds
   a sentence: thou/you, ay/nay, O, questions), in a multinomial naive Bayes, where the
   judge reads character n-grams or word n-grams with a linear model.
+
+With `real_weight` (AgentSettings), a second term, `Realness`, also prefers the
+candidate whose function words, marks and word lengths sound more like the plays than
+like the shipped model's own speeches. Its table is fitted once, on the plays' speeches
+(those of the plays the stage voice holds out left out) against the default's speeches on
+the tuning casts; the arena's discriminator, fitted afresh per grid on the cast's real
+lines, shares the function words among its word n-grams.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 from dramatis.core.errors import DramatisError
 from dramatis.personas import Persona, Speech, load_play
 from dramatis.personas.cards import CARD_PLAY
+from dramatis.personas.vocabulary import plays_words, tokens
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
     does doth e'en ere for from go good had hast hath have he her here him his how i if in
@@ -44,28 +52,37 @@ def features(text: str) -> Counter[str]:
 
 
 def realness_features(text: str) -> Counter[str]:
-    """`features`, and the other words by length ("<w4>": four letters, "<w9>": nine or
-    more), so that how many content words a speech has, and how long, is heard too.
+    """`features`, and the plays' other words by their letters ("<w4>": four letters,
+    "<w9>": nine or more), so that how many content words a speech has, and how long, is
+    heard too. A word no play uses (personas/vocabulary.py) is left out, so that a long
+    modern word is never a mark of the plays.
 
-    realness_features("O, sweet madness!") -> Counter({"o": 1, "sweet": 1, ",": 1, "!": 1, "<w7>": 1})
+    realness_features("O, sweet madness! Extraordinary.") -> Counter({"o": 1, "sweet": 1,
+    ",": 1, "!": 1, "<w7>": 1, "<w9>": 1})
     """
     found = features(text)
-    for word in re.findall(r"[a-z']+", text.lower()):
-        if word not in FUNCTION_WORDS:
-            found[f"<w{min(9, max(1, len(word.strip(chr(39)))))}>"] += 1
+    known = plays_words()
+    for word in tokens(text):
+        letters = sum(c.isalpha() for c in word)
+        if letters and word not in FUNCTION_WORDS and word in known:
+            found[f"<w{min(9, letters)}>"] += 1
     return found
 
 
 REALNESS_FILE = Path(__file__).with_name("data") / "realness.json"
 SHAPE = 5.0  # the gamma prior's shape: about five expected uses before the model's own count rules
+STEADY = 4  # `Realness.score` divides by a text's features plus this, so a one-word speech is not extreme
 
 
 class Realness:
     """How much more a speech sounds like the plays than like the shipped model's own
     speeches: a two-class naive Bayes over `realness_features`, the plays' speeches
-    against speeches the default staged (agents/realness_build.py fits it;
-    agents/data/realness.json ships it). Neither the arena's judges nor its
-    discriminator (character and word n-grams, fitted per grid) read these features."""
+    against speeches the default staged (training/realness_build.py fits it;
+    agents/data/realness.json ships it). The plays held out of the stage voice's
+    training (training/canon.py HELD_OUT), whose casts the arena's held-out grids stage,
+    are left out of the plays' side. Not the arena's discriminator: that one is fitted
+    afresh on each grid, on character 2-4-grams and word 1-2-grams of the cast's own real
+    lines; this one is fixed, and reads only function words, marks and word lengths."""
 
     def __init__(self, real: Counter[str], made: Counter[str], shape: float = SHAPE) -> None:
         """`real`, `made`: feature counts of the two classes. The plays' rate of a feature
@@ -91,10 +108,12 @@ class Realness:
         )
 
     def score(self, text: str) -> float:
-        """The log odds real : made of `text`'s features, per feature (0 for none)."""
+        """The log odds real : made of `text`'s features, per feature (with `STEADY` more
+        features that count 0, so a short speech scores near 0 rather than at an
+        extreme; 0 for none)."""
         found = realness_features(text)
         n = sum(found.values())
-        return sum(self.log_odds.get(f, 0.0) * k for f, k in found.items()) / max(1, n)
+        return sum(self.log_odds.get(f, 0.0) * k for f, k in found.items()) / (n + STEADY)
 
     def to_json(self, manifest: dict) -> str:
         data = {
@@ -109,14 +128,23 @@ class Realness:
         """The fitted counts in `path` (one line naming the file when it cannot be read)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            real, made = Counter(data["real"]), Counter(data["made"])
-            if not all(isinstance(v, int) and v >= 0 for v in [*real.values(), *made.values()]):
-                raise ValueError("counts must be whole numbers")
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            real, made = _counts(data, "real"), _counts(data, "made")
+        except (OSError, UnicodeDecodeError, ValueError) as err:
             raise DramatisError(
                 f"{path}: not a realness table ({err}); rebuild it with `make realness`"
             ) from None
         return cls(real, made)
+
+
+def _counts(data: object, key: str) -> Counter[str]:
+    """`data[key]` as feature counts: a non-empty object of whole numbers (ValueError
+    saying what is wrong otherwise)."""
+    counts = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(counts, dict) or not counts:
+        raise ValueError(f'"{key}" must be a non-empty object of feature counts')
+    if not all(type(v) is int and v >= 0 for v in counts.values()):
+        raise ValueError(f'"{key}" counts must be whole numbers, 0 or more')
+    return Counter(counts)
 
 
 def held_out_scenes(scenes_of: dict[str, list[tuple[str, str]]], every: int = 4) -> set:
@@ -131,7 +159,8 @@ def held_out_scenes(scenes_of: dict[str, list[tuple[str, str]]], every: int = 4)
 
 class StyleCritic:
     """Naive Bayes over `features`, one class per cast member; with `realness` and a
-    `weight`, each candidate's score also gains `weight` times its `Realness.score`."""
+    `weight`, each candidate's score also gains `weight` times its `Realness.score`
+    (whose table is fitted on the plays, not on the cast's held-out scenes only)."""
 
     def __init__(
         self,
@@ -141,6 +170,8 @@ class StyleCritic:
         realness: Realness | None = None,
         weight: float = 0.0,
     ) -> None:
+        if weight and realness is None:
+            raise ValueError("a realness weight needs a realness table")
         self.realness, self.weight = realness, weight
         self.counts = {name: sum(map(features, texts), Counter()) for name, texts in lines.items()}
         vocab = set().union(*self.counts.values()) if self.counts else set()

@@ -135,6 +135,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 18: the critic also weighs how much a candidate sounds like the plays rather
     # than like the model's own speeches (agents/critic.py Realness).
     "real-1": ["--set", "real_weight=1"],
+    # The realness table's "made" class (make realness): the model's speeches chosen by the
+    # style critic alone, whatever the default's real_weight.
+    "style-critic": ["--set", "real_weight=0"],
     "ex-1": ["--set", "n_examples=1"],
     "ex-0": ["--set", "n_examples=0"],  # no real exchanges: the voice alone
     "temp-1.0-ex-1": ["--set", "temperature=1.0", "--set", "n_examples=1"],

@@ -1,10 +1,11 @@
 """The critic's realness (agents/critic.py `Realness`): its features, the shipped table
 (the plays' speeches against the default's own), how it weighs into best-of-n, the table's
-builder, and the setting on the real staging path."""
+builder (training/realness_build.py), and the setting on the real staging path."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from statistics import mean
 
@@ -12,11 +13,13 @@ import pytest
 
 from dramatis.agents.critic import REALNESS_FILE, Realness, StyleCritic, realness_features
 from dramatis.agents.fake_backend import FakeModel
-from dramatis.agents.realness_build import build, main
 from dramatis.core.errors import DramatisError
 from dramatis.personas import find_persona, load_play
+from dramatis.training.realness_build import build, main
 
-MODERN = [
+# The flat speech of issue 22 (what the model said before the voice work): short, plain,
+# questions and "I am".
+FLAT = [
     "I am the king.",
     "You're the king.",
     "What is your name?",
@@ -26,18 +29,41 @@ MODERN = [
 ]
 
 
-def test_features_count_function_words_marks_and_the_other_words_by_length():
+def test_features_count_function_words_marks_and_the_plays_other_words_by_length():
     found = realness_features("O, sweet madness! Extraordinary.")
     assert found == Counter({"o": 1, "sweet": 1, ",": 1, "!": 1, "<w7>": 1, "<w9>": 1})
     assert realness_features("") == Counter()
+    # Words no play uses, and a stray quote mark, add nothing; "o'er" has three letters.
+    assert realness_features("Okay, technology 'tis cool") == Counter(
+        {",": 1, "'tis": 1, "<w4>": 1}
+    )
+    assert realness_features("' o'erthrown") == Counter({"<w9>": 1})
+
+
+def test_the_model_side_is_shrunk_toward_the_plays_rate():
+    """A feature the model's few words never say, because the plays say it seldom, gets
+    about the plays' rate (odds near 0); a common one gets the model's observed rate."""
+    real = Counter({"ere": 10, "what": 50_000, "<w5>": 949_990})
+    made = Counter({"what": 600, "<w5>": 5_400})
+    table = Realness(real, made)
+    assert abs(table.log_odds["ere"]) < 0.05
+    observed = math.log((50_000.5 / 1_000_001.5) / (600 / 6000))
+    assert table.log_odds["what"] == pytest.approx(observed, abs=0.01)
+    assert table.score("") == 0.0
+    # A short speech is pulled toward 0: one feature counts a fifth, ten count 10/14.
+    assert table.score("what") == pytest.approx(table.log_odds["what"] / 5)
 
 
 def test_the_shipped_table_hears_the_plays_above_flat_modern_lines():
     table = Realness.load()
-    real = [s.text for s in load_play("much_ado_about_nothing").speeches()[:200]]
-    assert mean(map(table.score, real)) > 0 > mean(map(table.score, MODERN))
+    # A play the table's plays' side leaves out (the held-out casts' plays).
+    real = [s.text for s in load_play("much_ado_about_nothing").speeches()]
+    assert mean(map(table.score, real)) > 0 > mean(map(table.score, FLAT))
     manifest = json.loads(REALNESS_FILE.read_text())["manifest"]
-    # Fitted on the tuning casts only: no held-out cast's scene is in it.
+    assert "much_ado_about_nothing" in manifest["plays_left_out"] and manifest["plays"] == 34
+    # Fitted on the tuning casts only, at seeds no grid uses (1-9): no held-out cast's
+    # scene is in it.
+    assert all(int(r.rsplit("-s", 1)[1]) >= 10 for r in manifest["runs"])
     assert manifest["runs"] and all(
         r.split("-")[0] in {"2same", "2cross", "4cross"} for r in manifest["runs"]
     )
@@ -64,12 +90,17 @@ def test_a_weighted_critic_prefers_the_realer_of_two_equally_styled_candidates()
     [
         ("{", "not a realness table"),
         ('{"real": {"a": 1}}', "not a realness table"),
-        ('{"real": {"a": -1}, "made": {}}', "whole numbers"),
+        ('{"real": {"a": -1}, "made": {"a": 1}}', "whole numbers"),
+        ('{"real": {"a": true}, "made": {"a": 1}}', "whole numbers"),
+        ('{"real": [1, 2], "made": {"a": 1}}', "non-empty object"),
+        ('{"real": {}, "made": {}}', "non-empty object"),
+        ("[]", "non-empty object"),
+        ("\udcff", "not a realness table"),
     ],
 )
 def test_a_bad_table_is_a_one_line_error_naming_the_file_and_the_fix(tmp_path, content, message):
     path = tmp_path / "realness.json"
-    path.write_text(content)
+    path.write_bytes(b"\xff\xfe{" if content == "\udcff" else content.encode())
     with pytest.raises(DramatisError, match=message) as err:
         Realness.load(path)
     assert str(path) in str(err.value) and "make realness" in str(err.value)
@@ -90,32 +121,65 @@ def test_the_builder_reads_model_turns_only_and_round_trips(tmp_path):
         "2same-s10",
         [
             {"speaker": "Othello", "text": "Where is my lord?", "source": "play"},
-            {"speaker": "Iago", "text": "I know not, my lord.", "source": "model"},
             {"speaker": "Othello", "text": "Is it so?", "source": "fallback"},
+            *_many(120),
         ],
     )
     table, manifest = build(runs)
-    assert table.made == realness_features("I know not, my lord.")
-    assert manifest["runs"] == ["2same-s10"] and manifest["made_speeches"] == 1
-    assert manifest["real_speeches"] > 20000
+    assert table.made == sum((realness_features(t["text"]) for t in _many(120)), Counter())
+    assert manifest["runs"] == ["2same-s10"] and manifest["made_speeches"] == 120
+    assert manifest["real_speeches"] > 20000 and manifest["made_from"] == str(runs)
     out = tmp_path / "realness.json"
     assert main([str(runs), "--out", str(out)]) == 0
     again = Realness.load(out)
     assert again.log_odds == pytest.approx(table.log_odds)
 
 
-def test_the_builder_refuses_empty_or_broken_runs_in_one_line(tmp_path, capsys):
+def _many(n):
+    return [
+        {"speaker": "Iago", "text": f"I know not, my lord, {i}.", "source": "model"}
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"source": "model", "text": "Hi"}\n{oops\n', "transcript.jsonl:2: not a turn"),
+        (b"[1]\n", "transcript.jsonl:1: not a turn"),
+        (b"\xff\xfe\n", "cannot be read"),
+    ],
+)
+def test_the_builder_refuses_broken_runs_in_one_line_and_keeps_the_table(
+    tmp_path, capsys, content, message
+):
     out = tmp_path / "realness.json"
-    assert main([str(tmp_path), "--out", str(out)]) == 2
-    assert "no staged scenes" in capsys.readouterr().err
-    _stage_dir(tmp_path, "2same-s1", [])
-    (tmp_path / "2same-s1/transcript.jsonl").write_text(
-        '{"source": "model", "text": "Hi"}\n{oops\n'
-    )
-    assert main([str(tmp_path), "--out", str(out)]) == 2
+    out.write_text("the table before")
+    _stage_dir(tmp_path / "runs", "2same-s10", _many(150))
+    (tmp_path / "runs/2same-s10/transcript.jsonl").write_bytes(content)
+    assert main([str(tmp_path / "runs"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "transcript.jsonl:2" in err and "stage that scene again" in err
+    assert message in err and "stage that scene again" in err and err.count("\n") == 1
+    assert out.read_text() == "the table before"
+
+
+def test_the_builder_wants_enough_runs_and_speeches(tmp_path, capsys):
+    out = tmp_path / "realness.json"
+    assert main([str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    _stage_dir(tmp_path / "runs", "2same-s10", _many(40))
+    assert main([str(tmp_path / "runs"), "--out", str(out)]) == 2
+    assert "40 model speeches, at least 100" in capsys.readouterr().err
+    _stage_dir(tmp_path / "runs", "2same-s11", _many(80))
+    assert main([str(tmp_path / "runs"), "--out", str(out), "--expect-runs", "24"]) == 2
+    assert "2 staged scenes, 24 expected" in capsys.readouterr().err
     assert not out.exists()
+    assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "no/such/dir.json")]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+    assert main([str(tmp_path / "runs"), "--out", str(out), "--expect-runs", "2"]) == 0
+    assert Realness.load(out).made == sum(
+        (realness_features(t["text"]) for t in _many(40) + _many(80)), Counter()
+    )
 
 
 def test_the_setting_gives_the_staged_critic_the_shipped_table(tmp_path):
@@ -140,3 +204,5 @@ def test_the_setting_gives_the_staged_critic_the_shipped_table(tmp_path):
     assert weighed.weight == 1.5
     assert weighed.realness.log_odds == Realness.load().log_odds
     assert critic(best_of=1, real_weight=1.0) is None
+    with pytest.raises(ValueError, match="needs a realness table"):
+        StyleCritic({"Iago": ["I am not what I am."]}, weight=1.0)
