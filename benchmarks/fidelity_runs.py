@@ -133,8 +133,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "small-vocab": [],
     "full-vocab": [],
     # Round 18: the critic also weighs how much a candidate sounds like the plays rather
-    # than like the model's own speeches (agents/critic.py Realness).
+    # than like the model's own speeches (agents/critic.py Realness). real-1 ran with the
+    # first table (its length buckets counted words no play uses); real-2 with the
+    # shipped one.
     "real-1": ["--set", "real_weight=1"],
+    "real-2": ["--set", "real_weight=1"],
     # The realness table's "made" class (make realness): the model's speeches chosen by the
     # style critic alone, whatever the default's real_weight.
     "style-critic": ["--set", "real_weight=0"],

