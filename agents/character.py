@@ -11,6 +11,7 @@ from typing import Protocol
 
 from dramatis.agents.addressing import misaddressed, plays_forms
 from dramatis.agents.budget import SHARES, Fit, fit_prompt, prompt_room
+from dramatis.agents.critic import bundled_realness
 from dramatis.agents.formats import get_format, render
 from dramatis.agents.guard import (
     clean_utterance,
@@ -177,6 +178,11 @@ class AgentSettings:
     # more its function words, marks and word lengths sound like the plays than like the
     # shipped model's own speeches (agents/critic.py `Realness`; 0: off).
     real_weight: float = 0.0
+    # Words: every draw's function words are moved toward their rates in the plays: a
+    # fixed logit bias of this many times log(the plays' rate / the shipped model's own),
+    # at most 1.5 either way, on each function word's one-token spellings (agents/critic.py
+    # `Realness.word_bias`: "what", "is", "not" down; "upon", "which", "thy" up; 0: off).
+    word_rates: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -608,6 +614,9 @@ class CharacterAgent(PromptMaker):
             continues=bool(run_on),
             known_only=draw.page is not None,
             page_words=draw.page or frozenset(),
+            tilted=bundled_realness().word_bias(self.settings.word_rates)
+            if self.settings.word_rates and self._can("tilted")
+            else (),
         )
 
     def _can(self, feature: str) -> bool:

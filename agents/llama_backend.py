@@ -225,6 +225,7 @@ class LlamaCppModel(LanguageModel):
         self._loras: Any = None  # a LoraSet, made when the first adapter is loaded
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
+        self._tilts: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}  # Sampling.tilted
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
         self._commas: np.ndarray | None = None  # ids of tokens that are commas only
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
@@ -325,6 +326,25 @@ class LlamaCppModel(LanguageModel):
             self._bans[words] = {i: -100.0 for w in words for i in self.word_tokens(w)}
         return self._bans[words]
 
+    def tilt_tokens(self, tilted: tuple[tuple[str, float], ...]) -> dict[int, float]:
+        """Logit bias for `Sampling.tilted`: each word's bias on every spelling of it that
+        is one token (a word split into pieces is left alone: its pieces are other
+        words' too)."""
+        if tilted not in self._tilts:
+            found: dict[int, float] = {}
+            for word, value in tilted:
+                for toks in self.spellings(word):
+                    if len(toks) == 1 and value:
+                        found[toks[0]] = value
+            self._tilts[tilted] = found
+        return self._tilts[tilted]
+
+    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
+        """The fixed bias of a draw: the tilt, then the ban (which wins)."""
+        bias = dict(self.tilt_tokens(sampling.tilted)) if sampling.tilted else {}
+        bias.update(self.banned_tokens(sampling.banned) if sampling.banned else {})
+        return bias
+
     def _boosts(self, sampling: Sampling) -> list[Boost]:
         """(word, its spellings' tokens, the first tokens a boost may raise, the boost) per
         boosted or own word that is not banned, boosted words first. A first token is
@@ -388,7 +408,7 @@ class LlamaCppModel(LanguageModel):
         `_boosts` made of the sampling's boosted words."""
         start = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))  # as llama.cpp
         breaks = self.breaking_tokens()
-        bias = self.banned_tokens(sampling.banned) if sampling.banned else {}
+        bias = self.logit_bias(sampling)
         ids = np.fromiter(bias, dtype=np.intp, count=len(bias))
         values = np.fromiter(bias.values(), dtype=np.float32, count=len(bias))
         said: set[str] = set()
@@ -470,7 +490,7 @@ class LlamaCppModel(LanguageModel):
             "min_p": sampling.min_p,
             "repeat_penalty": sampling.repeat_penalty,
             "presence_penalty": sampling.presence_penalty,
-            "logit_bias": self.banned_tokens(sampling.banned) if sampling.banned else None,
+            "logit_bias": self.logit_bias(sampling) or None,
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }

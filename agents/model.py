@@ -65,6 +65,10 @@ class Sampling:
     # lower-case bare tokens of the page, so its names and setting stay sayable.
     known_only: bool = False
     page_words: frozenset[str] = frozenset()
+    # A fixed logit bias per word on its whole-word tokens ("what", " What", ...: the
+    # spellings that are one token): (word, bias) pairs, the function-word rates of
+    # `AgentSettings.word_rates` (agents/critic.py `Realness.word_bias`). A ban wins.
+    tilted: tuple[tuple[str, float], ...] = ()
 
 
 # Sampling options a backend may lack (the `Sampling` field each names is asked for when
@@ -72,7 +76,7 @@ class Sampling:
 # seed and stop.
 FEATURES = (
     "banned", "boosted", "known_only", "min_tokens", "presence_penalty", "repeat_penalty",
-    "spare_commas", "tail_cut",
+    "spare_commas", "tail_cut", "tilted",
 )  # fmt: skip
 
 
@@ -95,6 +99,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "repeat_penalty": sampling.repeat_penalty != 1.0,
         "spare_commas": sampling.spare_commas,
         "tail_cut": (sampling.top_k, sampling.min_p) != BACKEND_TAIL_CUT,
+        "tilted": any(bias for _, bias in sampling.tilted),
     }
     return tuple(f for f in FEATURES if asked[f])
 

@@ -29,6 +29,7 @@ ASKS = {
     "repeat_penalty": Sampling(max_tokens=4, seed=1, repeat_penalty=1.3),
     "spare_commas": Sampling(max_tokens=4, seed=1, spare_commas=True),
     "tail_cut": Sampling(max_tokens=4, seed=1, top_k=0, min_p=0.0),
+    "tilted": Sampling(max_tokens=4, seed=1, tilted=(("what", -1.0),)),
 }
 
 
