@@ -126,14 +126,17 @@ class Realness:
     def word_bias(self, weight: float, most: float = TILT_MOST) -> tuple[tuple[str, float], ...]:
         """`weight` times each function word's log odds, at most `most` either way, as
         `Sampling.tilted` takes it: a logit bias that moves a word's rate in the model's
-        draws toward its rate in the plays (at `weight` 1, by the ratio of the two rates,
-        a first-order calibration). Marks and word lengths are not words to bias.
+        draws toward its rate in the plays. Like every logit it is divided by the
+        temperature, so at the default 0.8 a weight of 1 moves a word's odds by the ratio of
+        the two rates to the power 1.25. Marks and word lengths are not words to bias, nor
+        are one-letter words: their tokens (" O", " I", " a") begin names and longer words
+        (" O|thel|lo").
 
         A word the model says at twice the plays' rate gets about -0.69 at weight 1."""
         return tuple(
             (f, round(max(-most, min(most, weight * odds)), 4))
             for f, odds in sorted(self.log_odds.items())
-            if f in FUNCTION_WORDS and weight * odds
+            if f in FUNCTION_WORDS and len(f) > 1 and weight * odds
         )
 
     def to_json(self, manifest: dict) -> str:

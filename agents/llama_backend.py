@@ -300,10 +300,21 @@ class LlamaCppModel(LanguageModel):
         """The token sequences of `word` in its spellings: as given and with a capital,
         each with and without a leading space ("play", " Play", ...; a name given with
         its capital stays capitalised)."""
-        cap = word[:1].upper() + word[1:]
-        forms = dict.fromkeys((word, cap, f" {word}", f" {cap}"))
         tokenize = self._llm.tokenize
-        return [tuple(tokenize(f.encode("utf-8"), add_bos=False, special=False)) for f in forms]
+        return [
+            tuple(tokenize(f.encode("utf-8"), add_bos=False, special=False))
+            for f in self.forms(word)
+        ]
+
+    @staticmethod
+    def forms(word: str) -> list[str]:
+        """The spellings `spellings` tokenises: as given, capitalised, each after a space
+        (the capital on the first letter: "'Tis").
+
+        forms("'tis") -> ["'tis", "'Tis", " 'tis", " 'Tis"]"""
+        at = next((i for i, c in enumerate(word) if c.isalpha()), 0)
+        cap = word[:at] + word[at : at + 1].upper() + word[at + 1 :]
+        return list(dict.fromkeys((word, cap, f" {word}", f" {cap}")))
 
     def _starts(self, spellings: Sequence[tuple[int, ...]], least: int) -> set[int]:
         """First tokens of `spellings` that are the whole word, or a stem of `least`+ letters."""
@@ -327,14 +338,16 @@ class LlamaCppModel(LanguageModel):
         return self._bans[words]
 
     def tilt_tokens(self, tilted: tuple[tuple[str, float], ...]) -> dict[int, float]:
-        """Logit bias for `Sampling.tilted`: each word's bias on every spelling of it that
-        is one token (a word split into pieces is left alone: its pieces are other
-        words' too)."""
+        """Logit bias for `Sampling.tilted`: each word's bias on its spellings that are
+        one token and start a word (" what", " What", and "What" at a verse line's start;
+        not a bare "what", which is mostly the end of another word: "some|what"). A word
+        of several tokens is left alone. Such a token can still begin a longer word
+        (" What|'s", " can|st"), which the bias then moves too."""
         if tilted not in self._tilts:
             found: dict[int, float] = {}
             for word, value in tilted:
-                for toks in self.spellings(word):
-                    if len(toks) == 1 and value:
+                for form, toks in zip(self.forms(word), self.spellings(word), strict=True):
+                    if len(toks) == 1 and value and form != word:
                         found[toks[0]] = value
             self._tilts[tilted] = found
         return self._tilts[tilted]

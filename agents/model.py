@@ -65,8 +65,8 @@ class Sampling:
     # lower-case bare tokens of the page, so its names and setting stay sayable.
     known_only: bool = False
     page_words: frozenset[str] = frozenset()
-    # A fixed logit bias per word on its whole-word tokens ("what", " What", ...: the
-    # spellings that are one token): (word, bias) pairs, the function-word rates of
+    # A fixed logit bias per word on its one-token spellings that start a word (" what",
+    # " What", "What"): (word, bias) pairs, the function-word rates of
     # `AgentSettings.word_rates` (agents/critic.py `Realness.word_bias`). A ban wins.
     tilted: tuple[tuple[str, float], ...] = ()
 

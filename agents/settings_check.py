@@ -101,7 +101,7 @@ RULES: dict[str, Rule] = {
     "own_words": Rule(0, 20, why="a logit bias, like memory_boost"),
     "real_weight": Rule(0, 20, why="a weight on the critic's realness, beside its style score"),
     "word_rates": Rule(
-        -4, 4, why="a multiple of the words' log rate ratio, each bias capped at 1.5"
+        0, 4, why="a multiple of the words' log rate ratio, each bias capped at 1.5"
     ),
     "human_card": Rule(),
     "lore": Rule(),

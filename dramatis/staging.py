@@ -10,7 +10,7 @@ from typing import Any
 
 from dramatis.agents.catalog import open_model, parse_model, resolve_model
 from dramatis.agents.character import CharacterAgent
-from dramatis.agents.critic import Realness, StyleCritic
+from dramatis.agents.critic import StyleCritic, bundled_realness
 from dramatis.agents.model import LanguageModel
 from dramatis.agents.policies import make_policy
 from dramatis.agents.recall import ToolLines
@@ -243,9 +243,11 @@ def scene_agents(
     voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     cards = [p.card() for p in personas]
     weight = spec.agent.real_weight
+    if weight or spec.agent.word_rates:
+        bundled_realness()  # a broken table is a one-line error now, not at the first draw
     critic = (
         StyleCritic.for_personas(
-            personas, realness=Realness.load() if weight else None, weight=weight
+            personas, realness=bundled_realness() if weight else None, weight=weight
         )
         if spec.agent.best_of > 1
         else None

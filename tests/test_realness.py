@@ -33,11 +33,11 @@ def test_features_count_function_words_marks_and_the_plays_other_words_by_length
     found = realness_features("O, sweet madness! Extraordinary.")
     assert found == Counter({"o": 1, "sweet": 1, ",": 1, "!": 1, "<w7>": 1, "<w9>": 1})
     assert realness_features("") == Counter()
-    # Words no play uses, and a stray quote mark, add nothing; "o'er" has three letters.
+    # Words no play uses, and a stray quote mark, add nothing; an elision counts its letters.
     assert realness_features("Okay, technology 'tis cool") == Counter(
         {",": 1, "'tis": 1, "<w4>": 1}
     )
-    assert realness_features("' o'erthrown") == Counter({"<w9>": 1})
+    assert realness_features("' o'erthrown") == Counter({"<w9>": 1})  # o'erthrown: 9 letters
 
 
 def test_the_model_side_is_shrunk_toward_the_plays_rate():
