@@ -183,6 +183,10 @@ class AgentSettings:
     # at most 1.5 either way, on each function word's one-token spellings (agents/critic.py
     # `Realness.word_bias`: "what", "is", "not" down; "upon", "which", "thy" up; 0: off).
     word_rates: float = 0.0
+    # Best-of-n: the transcript keeps every acceptable candidate of a turn beside the kept
+    # one (the turn's "candidates", in the order drawn), so that rules of choice can be
+    # compared offline on one staged grid (benchmarks/choice_study.py).
+    keep_candidates: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,9 @@ class Utterance:
     attempts: int
     seconds: float
     prompt_format: str
+    # With `keep_candidates`: the acceptable candidates best-of-n chose among (empty with
+    # one, or when off)
+    candidates: tuple[str, ...] = ()
 
 
 class PromptMaker:
@@ -485,6 +492,13 @@ class CharacterAgent(PromptMaker):
         known_only = self.settings.known_only and self._can("known_only")
         page = page_words(prompt) if known_only or self.settings.prefer_known else frozenset()
         flaws = self._unknown_counter(page) if self.settings.prefer_known else None
+        shortlist: list[str] = []  # the candidates `_choose` was given, when kept
+
+        def choose(found: list[tuple[str, int]]) -> int:
+            if self.settings.keep_candidates:
+                shortlist[:] = [text for text, _ in found]
+            return self._choose(found, cues, earlier)
+
         kept, attempts = best_of(
             lambda attempt: self._draw(
                 Draw(
@@ -500,7 +514,7 @@ class CharacterAgent(PromptMaker):
                 stream_to,
             ),
             lambda candidate: self._acceptable(candidate[0], earlier, setting, here),
-            lambda found: self._choose(found, cues, earlier),
+            choose,
             want=want,
             extra=self.settings.retries,
             flaws=flaws,
@@ -515,7 +529,8 @@ class CharacterAgent(PromptMaker):
         text, tokens = kept
         if on_text is not None and shown != [text]:  # best-of-n, or a cut speech's final form
             on_text(text)
-        return Utterance(text, tokens, "model", attempts, time.perf_counter() - start, fmt)
+        seconds = time.perf_counter() - start
+        return Utterance(text, tokens, "model", attempts, seconds, fmt, tuple(shortlist))
 
     @staticmethod
     def _unknown_counter(page: frozenset[str]) -> Callable[[tuple[str, int]], int]:

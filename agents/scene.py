@@ -185,9 +185,10 @@ class SceneGraph:
                 present=state.get("present") or None,  # a chat's invite and dismiss
             )
             text, source, tokens, seconds = said.text, said.source, said.tokens, said.seconds
-            attempts = said.attempts
+            attempts, candidates = said.attempts, list(said.candidates)
         except _Stopped as stopped:  # keep what was said so far; the run ends after it
             text, source, tokens, seconds, attempts = stopped.text, "stopped", 0, 0.0, 0
+            candidates = []
         turn = make_turn(
             len(turns),
             name,
@@ -198,6 +199,7 @@ class SceneGraph:
             seconds=seconds,
             tools=calls,
             attempts=attempts,
+            candidates=candidates,
         )
         return {"turns": [turn]}
 

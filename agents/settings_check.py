@@ -103,6 +103,7 @@ RULES: dict[str, Rule] = {
     "word_rates": Rule(
         0, 4, why="a multiple of the words' log rate ratio, each bias capped at 1.5"
     ),
+    "keep_candidates": Rule(),
     "human_card": Rule(),
     "lore": Rule(),
     "address_present": Rule(),

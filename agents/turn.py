@@ -19,6 +19,9 @@ class Turn(TypedDict):
     # Candidates drawn for a turn the model was asked for: the kept one and those the
     # guards and best-of-n refused (a fallback kept none); what its seconds paid for
     attempts: NotRequired[int]
+    # With `keep_candidates` (AgentSettings): the acceptable candidates best-of-n chose
+    # among, the kept one included, in the order drawn
+    candidates: NotRequired[list[str]]
 
 
 def make_turn(
@@ -32,6 +35,7 @@ def make_turn(
     seconds: float = 0.0,
     tools: list[dict[str, Any]] | None = None,
     attempts: int = 0,
+    candidates: list[str] | None = None,
 ) -> Turn:
     turn = Turn(
         index=index,
@@ -46,4 +50,6 @@ def make_turn(
         turn["tools"] = tools
     if attempts:
         turn["attempts"] = attempts
+    if candidates:
+        turn["candidates"] = list(candidates)
     return turn

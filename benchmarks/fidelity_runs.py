@@ -140,6 +140,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "real-2": ["--set", "real_weight=1"],
     # Round 18: every draw's function words moved toward the plays' rates (word_rates).
     "rates-1": ["--set", "word_rates=1"],
+    # The default, its transcripts keeping each turn's candidates (benchmarks/choice_study.py).
+    "default-kc": ["--set", "keep_candidates=true"],
     # The realness table's "made" class (make realness): the model's speeches chosen by the
     # style critic alone, whatever the default's real_weight.
     "style-critic": ["--set", "real_weight=0"],
