@@ -15,8 +15,17 @@ and the first judge's lift over the pooled turns. Rules:
 - realness: the highest `Realness.score` (agents/critic.py);
 - oracle: the candidate a discriminator, fitted on the kept turns of the other runs
   (five folds by run) against length-matched real speeches, finds least "generated":
-  the most a one-of-n choice could do against the arena's own discriminator, never a
-  rule to ship (it grades with the test).
+  never a rule to ship (it grades with the test), and an overstatement even as a bound,
+  since its real speeches come from the pool the arena's discriminator samples too.
+
+With `--made DIR` (staged runs whose model turns stand for the model's own speech, such
+as `make realness`'s), a second table splits each cast member's real lines by scene: the
+scenes the style critic learns from (agents/critic.py `held_out_scenes`) train a
+per-cast critic of the discriminator's own kind (character and word n-grams) against
+DIR's speeches, and the arena's discriminator draws its real speeches from the other
+scenes only, so no line serves both. Rules: kept; cast-critic (that critic alone);
+style+cast-critic (the style critic's score plus half the critic's log odds). AUC and
+the first judge's lift.
 
 The picks are one-step counterfactuals: later turns were drawn after the kept speech,
 not after the pick. A rule that cannot move a figure here cannot move it staged either,
@@ -37,17 +46,25 @@ from pathlib import Path
 
 import numpy as np
 
-from dramatis.agents.critic import bundled_realness
+from dramatis.agents.critic import StyleCritic, bundled_realness, held_out_scenes
 from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context, Contexts
-from dramatis.arena.discriminator import classifier, match_lengths, real_pools
+from dramatis.arena.discriminator import classifier, discriminate, match_lengths, real_pools
 from dramatis.arena.runs import Run, load_run
 from dramatis.arena.voice import pooled_voice
 from dramatis.arena.words import mask_names, normal
+from dramatis.staging import cast_personas
 
 RULES = ("kept", "first", "random", "realness", "oracle")
-FIGURES = ("discriminator_auc", "diction_ratio", "modern_words", "words_median", "lift3", "lift")
+FIGURES = (
+    "discriminator_auc",
+    "diction_ratio",
+    "modern_words",
+    "words_median",
+    "attribution3_lift",
+    "lift",
+)
 FOLDS = 5
 
 Pick = Callable[[Run, int, dict], str]
@@ -163,6 +180,79 @@ def study(root: Path, seed: int = 0) -> dict[str, dict[str, dict[str, float | No
     return out
 
 
+SPLIT_RULES = ("kept", "cast-critic", "style+cast-critic")
+CAST_WEIGHT = 0.5  # style+cast-critic: the critic's log odds count half
+
+
+def made_speeches(root: Path) -> list[str]:
+    """The model turns of every staged scene under `root`."""
+    texts = []
+    for path in sorted(root.rglob("transcript.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            turn = json.loads(line) if line.strip() else {}
+            if turn.get("source") == "model" and turn.get("text"):
+                texts.append(str(turn["text"]))
+    return texts
+
+
+def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int) -> dict:
+    """One cell of `split_study`: rule -> {"discriminator_auc", "lift"}."""
+    everything = ctx.real_speeches
+    scenes = {n: [(ctx.personas[n].play, s.scene_id) for s in everything(n)] for n in ctx.cast}
+    critics = held_out_scenes(scenes)
+
+    def others(name: str) -> list:
+        return [s for s in everything(name) if (ctx.personas[name].play, s.scene_id) not in critics]
+
+    lines = [s.text for n in ctx.cast for s in everything(n) if s not in others(n)]
+    masked = judge_of(ctx).masked
+    texts = [mask_names(t, masked) for t in [*made, *lines]]
+    critic = classifier().fit(texts, [1] * len(made) + [0] * len(lines))
+    style = StyleCritic.for_personas(cast_personas(runs[0].roles))
+
+    def odds(options: Sequence[str]) -> np.ndarray:
+        p = critic.predict_proba([mask_names(o, masked) for o in options])[:, 1]
+        return np.log((1 - p) / p)
+
+    def pick(rule: str, run: Run, i: int, turn: dict) -> str:
+        options = turn["candidates"]
+        if rule == "cast-critic":
+            return str(options[int(np.argmax(odds(options)))])
+        if rule == "style+cast-critic":
+            score = np.array(style.rank(turn["speaker"], options)) + CAST_WEIGHT * odds(options)
+            return str(options[int(np.argmax(score))])
+        return str(turn["text"])
+
+    out = {}
+    ctx.real_speeches = others  # type: ignore[method-assign]
+    try:
+        for rule in SPLIT_RULES:
+            chosen = with_picks(runs, partial(pick, rule))
+            turns = [{**t, "run": f"{r.name}#{k}"} for k, r in enumerate(chosen) for t in r.scored]
+            auc = discriminate(turns, ctx, seed).get("discriminator_auc")
+            out[rule] = {"discriminator_auc": auc, "lift": first_judge_lift(chosen, ctx)}
+    finally:
+        ctx.real_speeches = everything  # type: ignore[method-assign]
+    return out
+
+
+def split_study(root: Path, made: Sequence[str], seed: int = 0) -> dict[str, dict[str, dict]]:
+    """rule -> cell -> {"discriminator_auc", "lift"} with the real lines split by scene
+    between a per-cast critic and the arena's discriminator (see the module's doc)."""
+    contexts = Contexts()
+    out: dict[str, dict[str, dict]] = {rule: {} for rule in SPLIT_RULES}
+    for cell, runs in cells(root).items():
+        for rule, figures in split_cell(runs, contexts.get(runs[0].roles), made, seed).items():
+            out[rule][cell] = figures
+            print(f"{cell} {rule} (split): {figures}", file=sys.stderr)
+    for rule in SPLIT_RULES:
+        by_cell = list(out[rule].values())
+        out[rule]["all"] = {
+            f: _mean([c[f] for c in by_cell]) for f in ("discriminator_auc", "lift")
+        }
+    return out
+
+
 def _mean(values: Sequence[float | None]) -> float | None:
     found = [v for v in values if v is not None]
     return statistics.fmean(found) if found else None
@@ -177,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("runs", type=Path)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--made", type=Path, help="staged runs standing for the model's own speech")
     args = ap.parse_args(argv)
     found = cells(args.runs) if args.runs.is_dir() else {}
     if not any(t.get("candidates") for runs in found.values() for r in runs for t in r.turns):
@@ -192,8 +283,26 @@ def main(argv: list[str] | None = None) -> int:
     for rule, by_cell in out.items():
         for cell, figures in by_cell.items():
             print(f"| {rule} | {cell} | " + " | ".join(_show(figures[f]) for f in FIGURES) + " |")
+    result: dict = {"rules": out}
+    if args.made:
+        made = made_speeches(args.made) if args.made.is_dir() else []
+        if not made:
+            print(
+                f"error: {args.made}: no model speeches; stage them first (make realness)",
+                file=sys.stderr,
+            )
+            return 2
+        split = split_study(args.runs, made, args.seed)
+        print("\n| rule (real lines split by scene) | cell | discriminator_auc | lift |")
+        print("|---|---|---|---|")
+        for rule, by_cell in split.items():
+            for cell, figures in by_cell.items():
+                print(
+                    f"| {rule} | {cell} | {_show(figures['discriminator_auc'])} | {_show(figures['lift'])} |"
+                )
+        result["split"] = split
     if args.json:
-        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 
