@@ -183,9 +183,10 @@ class AgentSettings:
     # at most 1.5 either way, on each function word's one-token spellings (agents/critic.py
     # `Realness.word_bias`: "what", "is", "not" down; "upon", "which", "thy" up; 0: off).
     word_rates: float = 0.0
-    # Best-of-n: the transcript keeps every acceptable candidate of a turn beside the kept
-    # one (the turn's "candidates", in the order drawn), so that rules of choice can be
-    # compared offline on one staged grid (benchmarks/choice_study.py).
+    # The transcript keeps every acceptable candidate of a turn, the kept one among them
+    # (the turn's "candidates", in the order drawn; with `prefer_known`, those with
+    # unknown words too), so that rules of choice can be compared offline on one staged
+    # grid (benchmarks/choice_study.py).
     keep_candidates: bool = False
 
 
@@ -213,8 +214,8 @@ class Utterance:
     attempts: int
     seconds: float
     prompt_format: str
-    # With `keep_candidates`: the acceptable candidates best-of-n chose among (empty with
-    # one, or when off)
+    # With `keep_candidates`: every acceptable candidate drawn, the kept one among them
+    # (empty when off, or for a fallback)
     candidates: tuple[str, ...] = ()
 
 
@@ -492,12 +493,13 @@ class CharacterAgent(PromptMaker):
         known_only = self.settings.known_only and self._can("known_only")
         page = page_words(prompt) if known_only or self.settings.prefer_known else frozenset()
         flaws = self._unknown_counter(page) if self.settings.prefer_known else None
-        shortlist: list[str] = []  # the candidates `_choose` was given, when kept
+        accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
 
-        def choose(found: list[tuple[str, int]]) -> int:
-            if self.settings.keep_candidates:
-                shortlist[:] = [text for text, _ in found]
-            return self._choose(found, cues, earlier)
+        def accept(candidate: tuple[str, int]) -> bool:
+            ok = self._acceptable(candidate[0], earlier, setting, here)
+            if ok and self.settings.keep_candidates:
+                accepted.append(candidate[0])
+            return ok
 
         kept, attempts = best_of(
             lambda attempt: self._draw(
@@ -513,8 +515,8 @@ class CharacterAgent(PromptMaker):
                 ),
                 stream_to,
             ),
-            lambda candidate: self._acceptable(candidate[0], earlier, setting, here),
-            choose,
+            accept,
+            lambda found: self._choose(found, cues, earlier),
             want=want,
             extra=self.settings.retries,
             flaws=flaws,
@@ -530,7 +532,7 @@ class CharacterAgent(PromptMaker):
         if on_text is not None and shown != [text]:  # best-of-n, or a cut speech's final form
             on_text(text)
         seconds = time.perf_counter() - start
-        return Utterance(text, tokens, "model", attempts, seconds, fmt, tuple(shortlist))
+        return Utterance(text, tokens, "model", attempts, seconds, fmt, tuple(accepted))
 
     @staticmethod
     def _unknown_counter(page: frozenset[str]) -> Callable[[tuple[str, int]], int]:

@@ -19,8 +19,8 @@ class Turn(TypedDict):
     # Candidates drawn for a turn the model was asked for: the kept one and those the
     # guards and best-of-n refused (a fallback kept none); what its seconds paid for
     attempts: NotRequired[int]
-    # With `keep_candidates` (AgentSettings): the acceptable candidates best-of-n chose
-    # among, the kept one included, in the order drawn
+    # With `keep_candidates` (AgentSettings): every acceptable candidate drawn, the kept
+    # one included, in the order drawn
     candidates: NotRequired[list[str]]
 
 

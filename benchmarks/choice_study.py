@@ -204,7 +204,14 @@ def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int
     def others(name: str) -> list:
         return [s for s in everything(name) if (ctx.personas[name].play, s.scene_id) not in critics]
 
-    lines = [s.text for n in ctx.cast for s in everything(n) if s not in others(n)]
+    lines = [
+        s.text
+        for n in ctx.cast
+        for s in everything(n)
+        if (ctx.personas[n].play, s.scene_id) in critics
+    ]
+    # The first judge is fitted (and cached in ctx) on all the cast's lines, before the
+    # discriminator's pool is narrowed below.
     masked = judge_of(ctx).masked
     texts = [mask_names(t, masked) for t in [*made, *lines]]
     critic = classifier().fit(texts, [1] * len(made) + [0] * len(lines))
@@ -232,7 +239,7 @@ def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int
             auc = discriminate(turns, ctx, seed).get("discriminator_auc")
             out[rule] = {"discriminator_auc": auc, "lift": first_judge_lift(chosen, ctx)}
     finally:
-        ctx.real_speeches = everything  # type: ignore[method-assign]
+        del ctx.real_speeches  # the class's own method again
     return out
 
 
@@ -277,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    made = made_speeches(args.made) if args.made and args.made.is_dir() else []
+    if args.made and not made:
+        print(
+            f"error: {args.made}: no model speeches; stage them first (make realness)",
+            file=sys.stderr,
+        )
+        return 2
     out = study(args.runs, args.seed)
     print("| rule | cell | " + " | ".join(FIGURES) + " |")
     print("|---|---|" + "---|" * len(FIGURES))
@@ -284,14 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         for cell, figures in by_cell.items():
             print(f"| {rule} | {cell} | " + " | ".join(_show(figures[f]) for f in FIGURES) + " |")
     result: dict = {"rules": out}
-    if args.made:
-        made = made_speeches(args.made) if args.made.is_dir() else []
-        if not made:
-            print(
-                f"error: {args.made}: no model speeches; stage them first (make realness)",
-                file=sys.stderr,
-            )
-            return 2
+    if made:
         split = split_study(args.runs, made, args.seed)
         print("\n| rule (real lines split by scene) | cell | discriminator_auc | lift |")
         print("|---|---|---|---|")

@@ -23,11 +23,11 @@ import choice_study  # noqa: E402
 TEXTS = ["I know not, my lord.", "Upon my life, he is gone.", "What, sir? I am not he."]
 
 
-def speak(**settings):
+def speak(texts=TEXTS, **settings):
     cast = ["Othello", "Iago"]
     agent = CharacterAgent(
         find_persona("Iago"),
-        FakeModel(list(TEXTS)),
+        FakeModel(list(texts)),
         cast=cast,
         settings=AgentSettings(best_of=3, **settings),
         persons=[find_persona(n).card() for n in cast],
@@ -42,6 +42,10 @@ def test_the_utterance_keeps_the_candidates_only_when_asked():
     assert speak().candidates == ()
     assert speak().text == kept.text  # keeping them changes no choice
     assert make_turn(1, "Iago", "x", candidates=list(TEXTS))["candidates"] == TEXTS
+    # With prefer_known, a candidate with a word no play uses is kept in the record too.
+    flawed = ["I know not, my lord.", "Okay, the burglar is gone.", "Upon my life, he is gone."]
+    agent_kept = speak(keep_candidates=True, prefer_known=True, texts=flawed)
+    assert agent_kept.candidates == tuple(flawed) and agent_kept.text != flawed[1]
     assert "candidates" not in make_turn(1, "Iago", "x")
 
 
@@ -107,7 +111,51 @@ def test_a_staged_scene_writes_each_turns_candidates(tmp_path):
         said.append([json.loads(line) for line in lines])
     kept, plain = said
     model_turns = [t for t in kept if t["source"] == "model"]
-    assert model_turns and all(len(t["candidates"]) == 3 for t in model_turns)
-    assert all(t["text"] in t["candidates"] for t in model_turns)
+    assert model_turns and all(t["text"] in t["candidates"] for t in model_turns)
+    assert max(len(t["candidates"]) for t in model_turns) >= 2
     assert [t["text"] for t in kept] == [t["text"] for t in plain]
     assert not any("candidates" in t for t in plain)
+
+
+def test_the_split_study_keeps_the_critics_lines_from_the_discriminator(tmp_path, capsys):
+    """The per-cast critic learns the critic's scenes; while the rules are scored the
+    discriminator's real speeches come from the other scenes only; afterwards the context
+    reads every speech again. A --made folder without speeches stops before any study."""
+    from dramatis.agents.critic import held_out_scenes
+    from dramatis.arena.context import Contexts
+
+    ctx = Contexts().get(["Othello", "Iago"])
+    scenes = {
+        n: [(ctx.personas[n].play, s.scene_id) for s in ctx.real_speeches(n)] for n in ctx.cast
+    }
+    critics = held_out_scenes(scenes)
+    seen: list[set] = []
+    real = __import__("dramatis.arena.discriminator", fromlist=["real_pools"])
+    original = real.real_pools
+
+    def watched(context, avoid):
+        pools = original(context, avoid)
+        seen.append({scene for pool in pools.values() for scene, _ in pool})
+        return pools
+
+    lines = [s.text for s in ctx.real_speeches("Iago")[40:60]]
+    turns = [
+        {"speaker": "Iago", "text": t, "source": "model", "candidates": [t, "I know not, my lord."]}
+        for t in lines[:6]
+    ] + [{"speaker": "Othello", "text": t, "source": "model"} for t in lines[6:12]]
+    runs = [_run(f"2same-s{k}", turns) for k in (2, 3)]
+    made = ["I am the king.", "What is your name?", "O, I am not he."] * 10
+    real.real_pools, before = watched, len(ctx.real_speeches("Iago"))
+    try:
+        figures = choice_study.split_cell(runs, ctx, made, seed=0)
+    finally:
+        real.real_pools = original
+    assert set(figures) == set(choice_study.SPLIT_RULES)
+    pooled = {scene.split(":", 1)[1] for found in seen for scene in found}
+    assert seen and not pooled & {scene for _, scene in critics}
+    assert len(ctx.real_speeches("Iago")) == before and "real_speeches" not in vars(ctx)
+    (tmp_path / "2same-s2").mkdir()
+    (tmp_path / "2same-s2/transcript.jsonl").write_text(json.dumps(turns[0]) + "\n")
+    (tmp_path / "2same-s2/scene.json").write_text(json.dumps({"cast": ["Othello", "Iago"]}))
+    assert choice_study.main([str(tmp_path), "--made", str(tmp_path / "nowhere")]) == 2
+    assert "no model speeches" in capsys.readouterr().err
