@@ -260,13 +260,33 @@ def _trim(source: Path, target: Path, keep: np.ndarray) -> None:
         part.unlink(missing_ok=True)
 
 
+SAMPLES = 16  # `fingerprint`: evenly spaced 64 KiB reads, besides the file's ends
+SAMPLE = 1 << 16
+
+
+def fingerprint(path: Path) -> bytes:
+    """A digest of what `path` holds, read in part (about 3 MiB whatever its size): its
+    size, its first and last MiB (a GGUF's header, tokeniser and last tensors) and
+    `SAMPLES` reads spaced across it. The same bytes written again, by another process
+    or at another time, give the same digest; another model's file does not."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    spots = [0, max(0, size - (1 << 20))] + [size * k // SAMPLES for k in range(1, SAMPLES)]
+    with path.open("rb") as f:
+        for k, at in enumerate(spots):
+            f.seek(at)
+            digest.update(f.read(1 << 20 if k < 2 else SAMPLE))
+    return digest.digest()
+
+
 def small_path(full: Path, keep_file: Path = KEEP) -> Path:
     """Where the small-vocabulary copy of `full` lives: beside it in the model cache, named
-    for the token list it was cut to and for the full file it was cut from (its size and
-    time), so that a new list, or the full file made again, makes a new copy."""
-    made = full.stat()
+    for the token list it was cut to and for what the full file holds (`fingerprint`), so
+    that a new list or another full file makes a new copy, while two processes that each
+    made the same full file name the same copy (its time would differ: a name tied to it
+    let one process remove the other's copy before that one loaded it)."""
     digest = hashlib.sha256(keep_file.read_bytes())
-    digest.update(f"{made.st_size}:{made.st_mtime_ns}".encode())
+    digest.update(fingerprint(full))
     return full.with_name(f"{full.stem}{SUFFIX}-{digest.hexdigest()[:10]}{full.suffix}")
 
 

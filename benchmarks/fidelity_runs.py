@@ -139,7 +139,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "real-1": ["--set", "real_weight=1"],
     "real-2": ["--set", "real_weight=1"],
     # Round 18: every draw's function words moved toward the plays' rates (word_rates).
-    "rates-1": ["--set", "word_rates=1"],
+    "rates-1": ["--set", "word_rates=1"],  # staged before the tilt left out " O" and bare spellings
+    "rates-2": ["--set", "word_rates=1"],  # the tilt as shipped
     # The default, its transcripts keeping each turn's candidates (benchmarks/choice_study.py).
     "default-kc": ["--set", "keep_candidates=true"],
     # The realness table's "made" class (make realness): the model's speeches chosen by the

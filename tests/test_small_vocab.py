@@ -134,8 +134,10 @@ def test_a_new_list_or_a_remade_full_file_makes_a_new_copy(tmp_path):
     assert second != first and not first.exists()  # the stale copy is removed
     writing = tmp_path / f"{second.name}.12345.part"  # another process's copy under way
     writing.write_bytes(b"GGUF")
-    tiny_gguf(source)  # the full file made again
+    tiny_gguf(source)  # the same full file made again (by another process, say): same copy
     os.utime(source, ns=(1, 1))
+    assert small_vocab.small_model(source, keep) == second and second.exists()
+    tiny_gguf(source, alignment=32)  # another full file
     assert small_vocab.small_model(source, keep) not in (first, second)
     assert writing.exists() and not second.exists()  # its old copy goes, not its work
 
