@@ -353,10 +353,12 @@ class LlamaCppModel(LanguageModel):
         return self._tilts[tilted]
 
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
-        """The fixed bias of a draw: the tilt, then the ban (which wins)."""
-        bias = dict(self.tilt_tokens(sampling.tilted)) if sampling.tilted else {}
-        bias.update(self.banned_tokens(sampling.banned) if sampling.banned else {})
-        return bias
+        """The fixed bias of a draw: the tilt, then the ban (which wins). Without a tilt,
+        the ban's own cached dict, shared and never written to."""
+        banned = self.banned_tokens(sampling.banned) if sampling.banned else {}
+        if not sampling.tilted:
+            return banned
+        return {**self.tilt_tokens(sampling.tilted), **banned}
 
     def _boosts(self, sampling: Sampling) -> list[Boost]:
         """(word, its spellings' tokens, the first tokens a boost may raise, the boost) per

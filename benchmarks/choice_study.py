@@ -39,22 +39,24 @@ import json
 import random
 import statistics
 import sys
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 import numpy as np
+from fidelity_table import by_cell
 
 from dramatis.agents.critic import StyleCritic, bundled_realness, held_out_scenes
 from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context, Contexts
 from dramatis.arena.discriminator import classifier, discriminate, match_lengths, real_pools
-from dramatis.arena.runs import Run, load_run
+from dramatis.arena.runs import Run
 from dramatis.arena.voice import pooled_voice
 from dramatis.arena.words import mask_names, normal
+from dramatis.core.errors import DramatisError
 from dramatis.staging import cast_personas
+from dramatis.training.realness_build import made_speeches
 
 RULES = ("kept", "first", "random", "realness", "oracle")
 FIGURES = (
@@ -71,12 +73,8 @@ Pick = Callable[[Run, int, dict], str]
 
 
 def cells(root: Path) -> dict[str, list[Run]]:
-    """Runs under `root` by cell ("2same-s3" -> "2same")."""
-    found: dict[str, list[Run]] = defaultdict(list)
-    for folder in sorted(root.iterdir()):
-        if (folder / "transcript.jsonl").exists():
-            found[folder.name.rsplit("-s", 1)[0]].append(load_run(folder))
-    return dict(found)
+    """Runs under `root` by cell ("2same-s3" -> "2same"), as the fidelity table groups them."""
+    return by_cell([f for f in sorted(root.iterdir()) if (f / "transcript.jsonl").exists()])
 
 
 def with_picks(runs: Sequence[Run], pick: Pick) -> list[Run]:
@@ -175,24 +173,13 @@ def study(root: Path, seed: int = 0) -> dict[str, dict[str, dict[str, float | No
             shown = ", ".join(f"{f} {_show(out[rule][cell][f])}" for f in FIGURES)
             print(f"{cell} {rule}: {shown}", file=sys.stderr)
     for rule in RULES:
-        by_cell = list(out[rule].values())
-        out[rule]["all"] = {f: _mean([c[f] for c in by_cell]) for f in FIGURES}
+        per_cell = list(out[rule].values())
+        out[rule]["all"] = {f: _mean([c[f] for c in per_cell]) for f in FIGURES}
     return out
 
 
 SPLIT_RULES = ("kept", "cast-critic", "style+cast-critic")
 CAST_WEIGHT = 0.5  # style+cast-critic: the critic's log odds count half
-
-
-def made_speeches(root: Path) -> list[str]:
-    """The model turns of every staged scene under `root`."""
-    texts = []
-    for path in sorted(root.rglob("transcript.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            turn = json.loads(line) if line.strip() else {}
-            if turn.get("source") == "model" and turn.get("text"):
-                texts.append(str(turn["text"]))
-    return texts
 
 
 def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int) -> dict:
@@ -253,9 +240,9 @@ def split_study(root: Path, made: Sequence[str], seed: int = 0) -> dict[str, dic
             out[rule][cell] = figures
             print(f"{cell} {rule} (split): {figures}", file=sys.stderr)
     for rule in SPLIT_RULES:
-        by_cell = list(out[rule].values())
+        per_cell = list(out[rule].values())
         out[rule]["all"] = {
-            f: _mean([c[f] for c in by_cell]) for f in ("discriminator_auc", "lift")
+            f: _mean([c[f] for c in per_cell]) for f in ("discriminator_auc", "lift")
         }
     return out
 
@@ -284,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    made = made_speeches(args.made) if args.made and args.made.is_dir() else []
+    try:  # the model turns `make realness` fits on, read as it reads them
+        made = made_speeches(args.made)[0] if args.made and args.made.is_dir() else []
+    except DramatisError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.made and not made:
         print(
             f"error: {args.made}: no model speeches; stage them first (make realness)",
@@ -294,16 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     out = study(args.runs, args.seed)
     print("| rule | cell | " + " | ".join(FIGURES) + " |")
     print("|---|---|" + "---|" * len(FIGURES))
-    for rule, by_cell in out.items():
-        for cell, figures in by_cell.items():
+    for rule, per_cell in out.items():
+        for cell, figures in per_cell.items():
             print(f"| {rule} | {cell} | " + " | ".join(_show(figures[f]) for f in FIGURES) + " |")
     result: dict = {"rules": out}
     if made:
         split = split_study(args.runs, made, args.seed)
         print("\n| rule (real lines split by scene) | cell | discriminator_auc | lift |")
         print("|---|---|---|---|")
-        for rule, by_cell in split.items():
-            for cell, figures in by_cell.items():
+        for rule, per_cell in split.items():
+            for cell, figures in per_cell.items():
                 print(
                     f"| {rule} | {cell} | {_show(figures['discriminator_auc'])} | {_show(figures['lift'])} |"
                 )

@@ -243,12 +243,10 @@ def scene_agents(
     voice = PlayVoices({p.name: p.play for p in personas}, horizons=horizons)
     cards = [p.card() for p in personas]
     weight = spec.agent.real_weight
-    if weight or spec.agent.word_rates:
-        bundled_realness()  # a broken table is a one-line error now, not at the first draw
+    # Read here, so that a broken table is a one-line error now, not at the first draw.
+    realness = bundled_realness() if weight or spec.agent.word_rates else None
     critic = (
-        StyleCritic.for_personas(
-            personas, realness=bundled_realness() if weight else None, weight=weight
-        )
+        StyleCritic.for_personas(personas, realness=realness if weight else None, weight=weight)
         if spec.agent.best_of > 1
         else None
     )
