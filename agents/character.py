@@ -169,6 +169,10 @@ class AgentSettings:
     # With `prefer_known`: while every candidate found has such a word, up to this many
     # more draws (each a full draw; the only way it acts at best_of 1, as in a chat).
     known_redraws: int = 0
+    # With `prefer_known`: each candidate holding such a word is drawn again in its place
+    # (at most `best_of` more draws a turn), so the critic ranks up to `best_of` clean
+    # candidates; without it the flawed ones, most often the longer, are only dropped.
+    known_replace: bool = False
     # Words: the sampler draws only words the plays use or the page holds (a mask on
     # each step's likeliest tokens, agents/known_words.py): no "okay", no "speak'd". Off:
     # words outside the plays fell from 0.9% to 0.2% on the tuning casts, but the first
@@ -521,6 +525,7 @@ class CharacterAgent(PromptMaker):
             extra=self.settings.retries,
             flaws=flaws,
             redraws=self.settings.known_redraws if flaws else 0,
+            replace=want if flaws and self.settings.known_replace else 0,
         )
         elapsed = time.perf_counter() - start
         if kept is None:

@@ -109,6 +109,7 @@ RULES: dict[str, Rule] = {
     "address_present": Rule(),
     "prefer_known": Rule(),
     "known_only": Rule(),
+    "known_replace": Rule(),
     "known_redraws": Rule(
         0, 8, why="more draws while every candidate has a word no play uses; each a full draw"
     ),

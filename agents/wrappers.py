@@ -120,18 +120,25 @@ def best_of(
     extra: int = 0,
     flaws: Callable[[T], int] | None = None,
     redraws: int = 0,
+    replace: int = 0,
 ) -> tuple[T | None, int]:
     """(the kept candidate or None, draws made). `draw(attempt)` makes one candidate;
-    drawing stops once `want` are acceptable or `want + extra` draws were made; `rank`
-    gives the index of the one to keep among the acceptable (not asked for one alone).
+    drawing stops once `want` acceptable ones count (below) or `want + extra` draws, and
+    one more for each flawed one replaced, were made; `rank` gives the index of the one to
+    keep among the acceptable (not asked for one alone).
 
     `flaws` counts what is wrong with an acceptable candidate (0: nothing): only those
     with the fewest are ranked, and while every one found has some, up to `redraws` more
-    draws are made once `want` were found."""
+    draws are made once `want` were found. With `replace`, up to that many flawed
+    candidates are each drawn again in their place: they stay among those found but do
+    not count toward `want`, so that up to `want` clean ones are ranked and the longer
+    candidates, likelier to hold a flaw, are not simply dropped. At most
+    `want + extra + replace + redraws` draws."""
     if want + extra <= 0:
         return None, 0
     found: list[T] = []
     marks: list[int] = []
+    counted, replaced = 0, 0  # acceptable ones that count toward `want`; flawed redrawn
     attempts, reached = 0, 0  # reached: the draws made when the `want`-th was found
     while True:
         attempts += 1
@@ -139,11 +146,15 @@ def best_of(
         if accept(candidate):
             found.append(candidate)
             marks.append(flaws(candidate) if flaws else 0)
-            reached = reached or (attempts if len(found) == want else 0)
+            if marks[-1] and replaced < replace:
+                replaced += 1  # drawn again in its place
+            else:
+                counted += 1
+            reached = reached or (attempts if counted == want else 0)
         if reached:
             if min(marks) == 0 or attempts - reached >= redraws:
                 break
-        elif attempts >= want + extra:
+        elif attempts >= want + extra + replaced:
             break
     if not found:
         return None, attempts

@@ -167,7 +167,7 @@ def study(root: Path, seed: int = 0) -> dict[str, dict[str, dict[str, float | No
         }
         for rule in RULES:
             chosen = with_picks(runs, partial(_pick, rule, state))
-            figures = pooled_voice(chosen, ctx, seed)
+            figures = pooled_voice(chosen, ctx, seed, register=False)
             figures["lift"] = first_judge_lift(chosen, ctx)
             out[rule][cell] = {f: figures.get(f) for f in FIGURES}
             shown = ", ".join(f"{f} {_show(out[rule][cell][f])}" for f in FIGURES)

@@ -121,6 +121,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # more draws while all three have one.
     "known": ["--set", "prefer_known=true"],
     "known-r2": ["--set", "prefer_known=true", "--set", "known_redraws=2"],
+    # Round 19: each candidate with such a word drawn again in its place (known_replace)
+    "known-rep": ["--set", "prefer_known=true", "--set", "known_replace=true"],
     # Round 15: a top-k that binds at 0.6% of the voice's positions, for speed
     "topk-5000": ["--set", "top_k=5000"],
     # Round 16: the sampler draws only words the plays use or the page holds

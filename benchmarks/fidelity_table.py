@@ -52,6 +52,7 @@ POOLED = {  # column -> pooled key (arena/voice.py, over a cell's runs)
     "diction": "diction",  # Early Modern forms per 100 words
     "diction_ratio": "diction_ratio",  # ... over the cast's real rate
     "modern_words": "modern_words",  # share of words no play uses
+    "modern_reg": "modern_register",  # share of speeches that read as present-day English
     "words_med": "words_median",
     "real_med": "real_words_median",
     "length_gap": "length_gap",
@@ -120,6 +121,7 @@ SPREAD = (
     "dwelling",
     "misaddress",
     "modern_words",
+    "modern_reg",
     "words_med",
 )
 

@@ -212,10 +212,12 @@ def test_group_judge_names_real_speakers_and_not_swapped_ones() -> None:
     assert "attribution3_lift" in right  # ceiling - chance >= 0.2 here
 
 
+@pytest.mark.model  # the register judge reads with SmolLM2
 def test_pooled_voice_gives_every_figure(ctx: Context) -> None:
     figures = pooled_voice(runs_of(modern_pairs()), ctx)
     wanted = {"diction", "diction_ratio", "modern_words", "words_median", "real_words_median"}
     wanted |= {"length_gap", "discriminator_auc", "length_auc", "attribution3_balanced"}
+    wanted |= {"modern_register", "register_mean"}
     assert wanted <= set(figures)
 
 

@@ -1,5 +1,5 @@
 """Words no play uses: the shipped vocabulary of the plays, and best-of-n keeping the
-candidate with the fewest of them (`prefer_known`, `known_redraws`)."""
+candidate with the fewest of them (`prefer_known`, `known_redraws`, `known_replace`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from dramatis.agents.character import AgentSettings, CharacterAgent
 from dramatis.agents.fake_backend import FakeModel
 from dramatis.agents.turn import make_turn
+from dramatis.agents.wrappers import best_of
 from dramatis.arena.canon import canon
 from dramatis.personas import find_persona
 from dramatis.personas.vocabulary import build_words, plays_words, tokens, unknown
@@ -88,3 +89,34 @@ def test_the_kept_speech_has_no_more_unknown_words_on_the_real_model(smollm2):
         ]
     assert all(k <= o for k, o in zip(counts[True], counts[False], strict=True))
     assert sum(counts[True]) < sum(counts[False]), counts
+
+
+def test_replace_draws_a_flawed_candidate_again_in_its_place():
+    # (text, flaws): the critic (rank) keeps the longest of those with the fewest flaws
+    def run(items, **kw):
+        return best_of(
+            lambda i: items[i],
+            lambda c: True,
+            lambda found: max(range(len(found)), key=lambda j: len(found[j][0])),
+            want=3,
+            flaws=lambda c: c[1],
+            **kw,
+        )
+
+    items = [("a long one, flawed", 1), ("short", 0), ("a bit longer", 0), ("longest yet!!", 0)]
+    assert run(items) == (("a bit longer", 0), 3)  # dropped: the longer, flawed one
+    assert run(items, replace=3) == (("longest yet!!", 0), 4)  # three clean ones ranked
+    flawed = [(f"flawed {i}", 1 + i % 2) for i in range(8)]
+    assert run(flawed, replace=3) == (("flawed 0", 1), 6)  # at most `want` more draws
+    assert run(flawed) == (("flawed 0", 1), 3)
+
+
+def test_known_replace_keeps_the_critics_pool_clean():
+    texts = ["An okay thief, my friend.", "A thief, friend.", "A thief, my good friend.", "X."]
+    said = hamlet(
+        FakeModel(texts), best_of=2, prefer_known=True, known_replace=True, keep_candidates=True
+    ).speak(heard(), SETTING, seed=1)
+    assert said.attempts == 3 and said.candidates == tuple(texts[:3])  # two clean ones ranked
+    assert said.text in texts[1:3]
+    said = hamlet(FakeModel(texts), best_of=2, prefer_known=True).speak(heard(), SETTING, seed=1)
+    assert (said.text, said.attempts) == ("A thief, friend.", 2)
