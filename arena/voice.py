@@ -25,16 +25,14 @@ def pooled_turns(runs: Sequence[Run]) -> list[dict]:
     return [{**t, "run": f"{r.name}#{i}"} for i, r in enumerate(runs) for t in r.scored]
 
 
-def pooled_voice(
-    runs: Sequence[Run], ctx: Context, seed: int = 0, *, register: bool = True
-) -> dict[str, float]:
-    """Diction, modern words, modern register (unless `register` is False: its judge
-    loads a second model), length, discriminator and group judge over all `runs`."""
+def pooled_voice(runs: Sequence[Run], ctx: Context, seed: int = 0) -> dict[str, float]:
+    """Diction, modern words, modern register, length, discriminator and group judge over
+    all `runs`."""
     turns = pooled_turns(runs)
     return {
         **diction_figures(turns, ctx),
         **modern_figures(turns, ctx),
-        **(register_figures(turns, ctx) if register else {}),
+        **register_figures(turns, ctx),
         **length_figures(turns, ctx),
         **discriminate(turns, ctx, seed),
         **group_figures(turns, ctx),

@@ -6,13 +6,17 @@ RUNS_DIR holds runs staged with `--set keep_candidates=true` (benchmarks/fidelit
 config `default-kc`): each turn that best-of-n chose for keeps its acceptable candidates.
 For each rule of choice, every such turn's text is replaced by the rule's pick, and each
 cell's runs are scored pooled, as the fidelity table scores them (arena/voice.py): the
-discriminator's AUC, diction, modern words, the median length, the group judge's lift,
-and the first judge's lift over the pooled turns. Rules:
+discriminator's AUC, diction, modern words, the modern register, the median length, the
+group judge's lift, and the first judge's lift over the pooled turns. Rules:
 
 - kept: what the scene kept (the style critic, with the guards' preferences);
 - first: the first acceptable candidate drawn (no critic);
 - random: one at random (seeded);
 - realness: the highest `Realness.score` (agents/critic.py);
+- register: the candidate the register judge (arena/register.py) reads least as
+  present-day English;
+- register-veto: the kept one, unless the register judge reads it as present-day
+  English (above 0): then the candidate it reads least so;
 - oracle: the candidate a discriminator, fitted on the kept turns of the other runs
   (five folds by run) against length-matched real speeches, finds least "generated":
   never a rule to ship (it grades with the test), and an overstatement even as a bound,
@@ -51,6 +55,7 @@ from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context, Contexts
 from dramatis.arena.discriminator import classifier, discriminate, match_lengths, real_pools
+from dramatis.arena.register import judge
 from dramatis.arena.runs import Run
 from dramatis.arena.voice import pooled_voice
 from dramatis.arena.words import mask_names, normal
@@ -58,11 +63,12 @@ from dramatis.core.errors import DramatisError
 from dramatis.staging import cast_personas
 from dramatis.training.realness_build import made_speeches
 
-RULES = ("kept", "first", "random", "realness", "oracle")
+RULES = ("kept", "first", "random", "realness", "register", "register-veto", "oracle")
 FIGURES = (
     "discriminator_auc",
     "diction_ratio",
     "modern_words",
+    "modern_register",
     "words_median",
     "attribution3_lift",
     "lift",
@@ -145,6 +151,11 @@ def choose(rule: str, turn: dict, key: tuple[str, int], state: dict) -> str:
         return str(state["rng"].choice(options))
     if rule == "realness":
         return str(max(options, key=state["table"].score))
+    if rule in ("register", "register-veto"):
+        judged = partial(state["register"].register, turn["speaker"])
+        if rule == "register-veto" and judged(turn["text"]) <= 0:
+            return str(turn["text"])
+        return str(min(options, key=judged))
     if rule == "oracle":
         return str(state["oracle"].get(key, turn["text"]))
     return str(turn["text"])
@@ -163,11 +174,12 @@ def study(root: Path, seed: int = 0) -> dict[str, dict[str, dict[str, float | No
         state = {
             "rng": random.Random(seed),
             "table": bundled_realness(),
+            "register": judge(),
             "oracle": oracle_picks(runs, ctx, seed),
         }
         for rule in RULES:
             chosen = with_picks(runs, partial(_pick, rule, state))
-            figures = pooled_voice(chosen, ctx, seed, register=False)
+            figures = pooled_voice(chosen, ctx, seed)
             figures["lift"] = first_judge_lift(chosen, ctx)
             out[rule][cell] = {f: figures.get(f) for f in FIGURES}
             shown = ", ".join(f"{f} {_show(out[rule][cell][f])}" for f in FIGURES)

@@ -53,6 +53,16 @@ def _run(name: str, turns: list[dict]) -> Run:
     return Run(name, ["Othello", "Iago"], turns)
 
 
+class _Judge:
+    """A register judge of fixed scores (arena/register.py's reads with SmolLM2)."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def register(self, speaker: str, text: str) -> float:
+        return self.scores[text]
+
+
 def test_the_rules_pick_among_the_candidates():
     turn = {"speaker": "Iago", "text": TEXTS[1], "source": "model", "candidates": TEXTS}
     state = {"rng": __import__("random").Random(0), "table": None, "oracle": {("r", 0): TEXTS[2]}}
@@ -66,6 +76,11 @@ def test_the_rules_pick_among_the_candidates():
     state["table"] = bundled_realness()
     best = max(TEXTS, key=bundled_realness().score)
     assert choice_study.choose("realness", turn, ("r", 0), state) == best
+    state["register"] = _Judge({TEXTS[0]: 0.5, TEXTS[1]: -0.2, TEXTS[2]: -0.9})
+    assert choice_study.choose("register", turn, ("r", 0), state) == TEXTS[2]
+    assert choice_study.choose("register-veto", turn, ("r", 0), state) == TEXTS[1]  # the plays'
+    state["register"] = _Judge({TEXTS[0]: -0.5, TEXTS[1]: 0.4, TEXTS[2]: 0.1})
+    assert choice_study.choose("register-veto", turn, ("r", 0), state) == TEXTS[0]  # vetoed
     plain = {"speaker": "Othello", "text": "Where is Cassio?", "source": "model"}
     (copy,) = choice_study.with_picks(
         [_run("r", [plain, turn])], lambda r, i, t: t["candidates"][2]
