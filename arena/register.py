@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import log_softmax
 
 from dramatis.arena.context import Context
 from dramatis.personas import load_play
@@ -98,7 +99,6 @@ class _Page:
     def __init__(self, llm: llama_cpp.Llama, text: str) -> None:
         self.llm = llm
         self.tokens = llm.tokenize(text.encode(), add_bos=True)
-        llm.reset()
         llm.eval(self.tokens)
 
     def log_likelihoods(self, speaker: str, text: str) -> np.ndarray:
@@ -113,10 +113,8 @@ class _Page:
         # row i of the scores: the logits after token i, so row n + len(head) - 1 predicts
         # the body's first token
         first = n + len(head) - 1
-        rows = np.asarray(llm.scores[first : first + len(body)])
-        rows = rows - rows.max(axis=1, keepdims=True)
-        log_z = np.log(np.exp(rows).sum(axis=1))
-        return rows[np.arange(len(body)), body] - log_z
+        rows = log_softmax(np.asarray(llm.scores[first : first + len(body)]), axis=1)
+        return rows[np.arange(len(body)), body]
 
 
 class RegisterJudge:
@@ -173,7 +171,8 @@ def register_figures(turns: Sequence[dict], ctx: Context) -> dict[str, float]:
     said = [t for t in turns if t["speaker"] in ctx.personas and t["text"].split()]
     if not said:
         return {}
-    values = [judge().register(t["speaker"], t["text"]) for t in said]
+    read = judge()
+    values = [read.register(t["speaker"], t["text"]) for t in said]
     return {
         "modern_register": sum(v > 0 for v in values) / len(values),
         "register_mean": sum(values) / len(values),
