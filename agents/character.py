@@ -182,6 +182,10 @@ class AgentSettings:
     # more its function words, marks and word lengths sound like the plays than like the
     # shipped model's own speeches (agents/critic.py `Realness`; 0: off).
     real_weight: float = 0.0
+    # Best-of-n: the critic's score of each candidate also gains this many times the cast
+    # critic's log odds that it is one of the cast's real lines rather than one of the
+    # shipped model's own speeches (agents/cast_critic.py; 0: off).
+    cast_weight: float = 0.0
     # Words: every draw's function words are moved toward their rates in the plays: a
     # fixed logit bias of this many times log(the plays' rate / the shipped model's own),
     # at most 1.5 either way, on each function word's one-token spellings (agents/critic.py

@@ -25,11 +25,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dramatis.core.errors import DramatisError
 from dramatis.personas import Persona, Speech, load_play
 from dramatis.personas.cards import CARD_PLAY
-from dramatis.personas.vocabulary import plays_words, tokens
+from dramatis.personas.vocabulary import plays_words, proper_names, tokens
+
+if TYPE_CHECKING:  # sklearn loads only for a scene that asks for the cast critic
+    from dramatis.agents.cast_critic import CastCritic
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
     does doth e'en ere for from go good had hast hath have he her here him his how i if in
@@ -193,10 +197,13 @@ class StyleCritic:
         *,
         realness: Realness | None = None,
         weight: float = 0.0,
+        cast: CastCritic | None = None,
+        cast_weight: float = 0.0,
     ) -> None:
         if weight and realness is None:
             raise ValueError("a realness weight needs a realness table")
         self.realness, self.weight = realness, weight
+        self.cast, self.cast_weight = cast, cast_weight
         self.counts = {name: sum(map(features, texts), Counter()) for name, texts in lines.items()}
         vocab = set().union(*self.counts.values()) if self.counts else set()
         self.log_p: dict[str, dict[str, float]] = {}
@@ -206,11 +213,17 @@ class StyleCritic:
 
     @classmethod
     def for_personas(
-        cls, cast: Sequence[Persona], *, realness: Realness | None = None, weight: float = 0.0
+        cls,
+        cast: Sequence[Persona],
+        *,
+        realness: Realness | None = None,
+        weight: float = 0.0,
+        cast_weight: float = 0.0,
     ) -> StyleCritic:
         """Trained on the cast's lines in the scenes the arena's judge holds out. An
         imported card character, who has no play, is known by its card's example lines
-        (the judge has none of its lines to hold out)."""
+        (the judge has none of its lines to hold out). With `cast_weight`, the same lines
+        fit a `CastCritic` against the shipped model speeches (agents/cast_critic.py)."""
         speeches: dict[str, list[tuple[str, Speech]]] = {}
         examples: dict[str, Sequence[str]] = {}
         for persona in cast:
@@ -225,7 +238,20 @@ class StyleCritic:
             n: [s.text for play, s in sp if (play, s.scene_id) in held]
             for n, sp in speeches.items()
         }
-        return cls({**lines, **examples}, realness=realness, weight=weight)
+        from dramatis.agents.cast_critic import LEAST_LINES, CastCritic, bundled_made
+
+        judge = None
+        real = [text for texts in lines.values() for text in texts]
+        if cast_weight and len(real) >= LEAST_LINES:
+            names = proper_names({p.play for p in cast if p.play != CARD_PLAY}, also=speeches)
+            judge = CastCritic(real, bundled_made(), names)
+        return cls(
+            {**lines, **examples},
+            realness=realness,
+            weight=weight,
+            cast=judge,
+            cast_weight=cast_weight if judge else 0.0,
+        )
 
     def log_likelihood(self, name: str, text: str) -> float:
         """log P(features of `text` | `name`), per feature so that length does not rule."""
@@ -236,7 +262,8 @@ class StyleCritic:
 
     def rank(self, speaker: str, texts: Sequence[str]) -> list[float]:
         """How much more each text sounds like `speaker` than like the rest of the cast
-        (plus `weight` times how much more it sounds like the plays than like the model)."""
+        (plus `weight` times how much more it sounds like the plays than like the model,
+        plus `cast_weight` times the cast critic's log odds of real over made)."""
         others = [n for n in self.log_p if n != speaker]
         scores = []
         for text in texts:
@@ -244,4 +271,7 @@ class StyleCritic:
             rest = max((self.log_likelihood(n, text) for n in others), default=own)
             real = self.weight * self.realness.score(text) if self.realness and self.weight else 0.0
             scores.append(own - rest + real)
+        if self.cast is not None and self.cast_weight and texts:
+            odds = self.cast.log_odds(texts)
+            scores = [s + self.cast_weight * float(o) for s, o in zip(scores, odds, strict=True)]
         return scores

@@ -100,6 +100,9 @@ RULES: dict[str, Rule] = {
     "spare_commas": Rule(),
     "own_words": Rule(0, 20, why="a logit bias, like memory_boost"),
     "real_weight": Rule(0, 20, why="a weight on the critic's realness, beside its style score"),
+    "cast_weight": Rule(
+        0, 20, why="a weight on the cast critic's log odds, beside the style critic's score"
+    ),
     "word_rates": Rule(
         0, 4, why="a multiple of the words' log rate ratio, each bias capped at 1.5"
     ),

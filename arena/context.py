@@ -6,10 +6,10 @@ the plays and trains the attribution judge once.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from dramatis.personas import Persona, Play, Speech, find_persona, load_play
+from dramatis.personas.vocabulary import proper_names
 
 
 @dataclass
@@ -46,23 +46,11 @@ class Context:
         return sorted(found)
 
     def proper_names(self) -> list[str]:
-        """Names that are never an ordinary word in the plays ("Horatio", not "King").
-
-        A name counts when none of its words appears in lower case in any speech.
-        """
-        if "proper_names" in self.cache:
-            return self.cache["proper_names"]
-        lower: set[str] = set()
-        for play in self.plays.values():
-            for speech in play.speeches():
-                lower |= set(re.findall(r"\b[a-z][a-z']+\b", speech.text))
-        keep = []
-        for name in self.names():
-            parts = [w for w in name.split() if w[:1].isupper()]
-            if parts and all(w.lower() not in lower and len(w) > 2 for w in parts):
-                keep.append(name)
-        self.cache["proper_names"] = keep
-        return keep
+        """Names that are never an ordinary word in the plays ("Horatio", not "King"):
+        personas/vocabulary.py `proper_names` over the cast's plays and the cast."""
+        if "proper_names" not in self.cache:
+            self.cache["proper_names"] = proper_names(self.plays, also=self.cast)
+        return self.cache["proper_names"]
 
 
 class Contexts:

@@ -5,7 +5,9 @@ are drawn matched in length (each generated turn gets a real speech of its speak
 the nearest word count, none twice), so that length alone is not the signal. A classifier
 (char 2-4-gram + word 1-2-gram tf-idf, logistic regression; names masked) is
 cross-validated with grouped folds: the turns of one run never sit in two folds (a run's
-topic is not learned), nor the speeches of one real scene. `discriminator_auc`: the
+topic is not learned), nor the speeches of one real scene. The real speeches come from
+the scenes the agents' critics do not learn from (round 20: the cast critic of best-of-n
+learns the cast's lines in the other scenes, the style critic their function words). `discriminator_auc`: the
 ROC AUC on each held-out fold (weighted mean), and the mean over REPEATS draws of the
 real sample; 0.5 =
 indistinguishable, 1 = always told apart. `length_auc`: the AUC of word count alone,
@@ -21,12 +23,11 @@ import random
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from dramatis.agents.cast_critic import classifier
+from dramatis.agents.critic import held_out_scenes
 from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context
@@ -36,15 +37,6 @@ from dramatis.arena.words import mask_names, normal
 
 FOLDS = 5
 REPEATS = 3
-
-
-def classifier() -> Pipeline:
-    """Character 2-4-grams and word 1-2-grams, tf-idf, logistic regression."""
-    features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-    )
-    return make_pipeline(features, LogisticRegression(C=1.0, solver="liblinear"))
 
 
 def auc(labels: Sequence[int], scores: Sequence[float]) -> float:
@@ -100,13 +92,30 @@ def grouped_auc(texts: list[str], y: np.ndarray, groups: np.ndarray, seed: int) 
     return float(np.average(found, weights=sizes)) if found else 0.5
 
 
+def critic_scenes(ctx: Context) -> set[tuple[str, str]]:
+    """The (play, scene) pairs the agents' critics learn from (agents/critic.py
+    `held_out_scenes`: the third of every four scenes of the cast, the attribution judge's
+    test scenes)."""
+    if "critic_scenes" not in ctx.cache:
+        scenes = {
+            n: [(ctx.personas[n].play, s.scene_id) for s in ctx.real_speeches(n)] for n in ctx.cast
+        }
+        ctx.cache["critic_scenes"] = held_out_scenes(scenes)
+    return ctx.cache["critic_scenes"]
+
+
 def real_pools(ctx: Context, avoid: set[str]) -> dict[str, list[tuple[str, str]]]:
-    """Each cast member's real (scene, text), leaving out texts in `avoid` (normalised)."""
+    """Each cast member's real (scene, text), leaving out texts in `avoid` (normalised)
+    and the scenes the agents' critics learn from, so that choosing by a critic that
+    learns the cast's lines is not choosing by the test's own real side."""
+    skip = critic_scenes(ctx)
     return {
         name: [
             (f"{ctx.personas[name].play}:{s.scene_id}", s.text)
             for s in ctx.real_speeches(name)
-            if normal(s.text) not in avoid and tokens(s.text)
+            if normal(s.text) not in avoid
+            and tokens(s.text)
+            and (ctx.personas[name].play, s.scene_id) not in skip
         ]
         for name in ctx.cast
     }

@@ -200,17 +200,12 @@ def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int
     scenes = {n: [(ctx.personas[n].play, s.scene_id) for s in everything(n)] for n in ctx.cast}
     critics = held_out_scenes(scenes)
 
-    def others(name: str) -> list:
-        return [s for s in everything(name) if (ctx.personas[name].play, s.scene_id) not in critics]
-
     lines = [
         s.text
         for n in ctx.cast
         for s in everything(n)
         if (ctx.personas[n].play, s.scene_id) in critics
     ]
-    # The first judge is fitted (and cached in ctx) on all the cast's lines, before the
-    # discriminator's pool is narrowed below.
     masked = judge_of(ctx).masked
     texts = [mask_names(t, masked) for t in [*made, *lines]]
     critic = classifier().fit(texts, [1] * len(made) + [0] * len(lines))
@@ -229,16 +224,14 @@ def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int
             return str(options[int(np.argmax(score))])
         return str(turn["text"])
 
+    # The arena's discriminator draws its real speeches from the other scenes only
+    # (arena/discriminator.py `real_pools`), so no line serves both.
     out = {}
-    ctx.real_speeches = others  # type: ignore[method-assign]
-    try:
-        for rule in SPLIT_RULES:
-            chosen = with_picks(runs, partial(pick, rule))
-            turns = [{**t, "run": f"{r.name}#{k}"} for k, r in enumerate(chosen) for t in r.scored]
-            auc = discriminate(turns, ctx, seed).get("discriminator_auc")
-            out[rule] = {"discriminator_auc": auc, "lift": first_judge_lift(chosen, ctx)}
-    finally:
-        del ctx.real_speeches  # the class's own method again
+    for rule in SPLIT_RULES:
+        chosen = with_picks(runs, partial(pick, rule))
+        turns = [{**t, "run": f"{r.name}#{k}"} for k, r in enumerate(chosen) for t in r.scored]
+        auc = discriminate(turns, ctx, seed).get("discriminator_auc")
+        out[rule] = {"discriminator_auc": auc, "lift": first_judge_lift(chosen, ctx)}
     return out
 
 

@@ -165,6 +165,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "scene-ex-1": ["--set", "examples_place=scene", "--set", "n_examples=1"],
     # ... and the speaker's own one exchange of the turn below the transcript (0.27)
     "both-ex-1": ["--set", "examples_place=both", "--set", "n_examples=1"],
+    # Round 20: the cast critic's log odds (real lines against made speeches), half weight.
+    "cast-0.5": ["--set", "cast_weight=0.5"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],

@@ -246,7 +246,12 @@ def scene_agents(
     # Read here, so that a broken table is a one-line error now, not at the first draw.
     realness = bundled_realness() if weight or spec.agent.word_rates else None
     critic = (
-        StyleCritic.for_personas(personas, realness=realness if weight else None, weight=weight)
+        StyleCritic.for_personas(
+            personas,
+            realness=realness if weight else None,
+            weight=weight,
+            cast_weight=spec.agent.cast_weight,
+        )
         if spec.agent.best_of > 1
         else None
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 WORDS_FILE = Path(__file__).parent / "data" / "plays_words.txt"
@@ -66,6 +66,44 @@ def name_words(key: str) -> set[str]:
     for speech in play.speeches():
         found |= {bare(t) for t in tokens(speech.speaker)}
     return found
+
+
+def proper_names(keys: Iterable[str], also: Iterable[str] = ()) -> list[str]:
+    """The names in the plays `keys` (persons lists and speaker headings) and in `also`
+    that are never an ordinary word in those plays ("Horatio", not "King"): none of a
+    name's words appears in lower case in any of their speeches. Sorted.
+    """
+    from dramatis.personas.corpus import load_play
+
+    plays = [load_play(key) for key in dict.fromkeys(keys)]
+    lower: set[str] = set()
+    names: set[str] = set(also)
+    for play in plays:
+        names |= set(play.characters)
+        for speech in play.speeches():
+            lower |= set(re.findall(r"\b[a-z][a-z']+\b", speech.text))
+            names.add(speech.speaker)
+    keep = []
+    for name in sorted(names):
+        parts = [w for w in name.split() if w[:1].isupper()]
+        if parts and all(w.lower() not in lower and len(w) > 2 for w in parts):
+            keep.append(name)
+    return keep
+
+
+def mask_names(text: str, names: Sequence[str], token: str = "NAME") -> str:
+    """Replace every whole-word occurrence of each name (and of each capitalised word of
+    a multi-word name, so not the "and" of "Cornelius and Voltimand") by `token`,
+    case-insensitive.
+
+    mask_names("Good Horatio, come.", ["Horatio"]) -> "Good NAME, come."
+    """
+    words = {p for n in names for p in [n, *(w for w in n.split() if w[:1].isupper())]}
+    parts = sorted({p for p in words if len(p) > 2}, key=len, reverse=True)
+    if not parts:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(p) for p in parts) + r")\b", re.IGNORECASE)
+    return pattern.sub(token, text)
 
 
 def build_words() -> frozenset[str]:

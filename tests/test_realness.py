@@ -125,9 +125,9 @@ def test_the_builder_reads_model_turns_only_and_round_trips(tmp_path):
             *_many(120),
         ],
     )
-    table, manifest = build(runs)
+    table, manifest, masked = build(runs)
     assert table.made == sum((realness_features(t["text"]) for t in _many(120)), Counter())
-    assert manifest["runs"] == ["2same-s10"] and manifest["made_speeches"] == 120
+    assert manifest["runs"] == ["2same-s10"] and manifest["made_speeches"] == 120 == len(masked)
     assert manifest["real_speeches"] > 20000 and manifest["made_from"] == str(runs)
     out = tmp_path / "realness.json"
     assert main([str(runs), "--out", str(out)]) == 0

@@ -2,7 +2,10 @@
 agents/critic.py `Realness`) from the plays' speeches and the speeches the default staged.
 
 Run:  python -m dramatis.training.realness_build RUNS_DIR [--out agents/data/realness.json]
-          [--expect-runs N]
+          [--made-out PATH] [--expect-runs N]
+
+It also writes the same made speeches, names masked, for the cast critic
+(agents/cast_critic.py): to --made-out, else to made_speeches.json beside the table.
 
 RUNS_DIR holds staged scenes (each a folder with transcript.jsonl, at any depth); their
 model turns are the "made" class. The "real" class is every speech of the plays but those
@@ -10,7 +13,7 @@ the stage voice holds out (training/canon.py HELD_OUT): the arena's held-out gri
 those plays' casts. The Makefile stages the default afresh on the tuning casts
 (benchmarks/fidelity_runs.py, round-4 cells, seeds 10-17, none of the grids' seeds 1-9)
 and fits on them; the held-out casts never enter. The table is written whole or not at
-all: a failed build leaves the shipped one as it was.
+all: a failed build leaves the shipped ones as they were.
 """
 
 from __future__ import annotations
@@ -21,21 +24,27 @@ import os
 import sys
 from pathlib import Path
 
+from dramatis.agents.cast_critic import MADE_FILE
 from dramatis.agents.critic import REALNESS_FILE, Realness
 from dramatis.core.errors import DramatisError
-from dramatis.personas import list_plays, load_play
+from dramatis.personas import find_persona, list_plays, load_play
+from dramatis.personas.vocabulary import mask_names, proper_names
 from dramatis.training.canon import HELD_OUT
 
 LEAST_SPEECHES = 100  # fewer made speeches than this fit a table of noise
 
 
-def made_speeches(root: Path) -> tuple[list[str], list[str]]:
+def made_speeches(root: Path, masked: bool = False) -> tuple[list[str], list[str]]:
     """The model turns of every staged scene under `root`, and the scenes' folders
-    (relative to `root`, sorted), read in that order."""
+    (relative to `root`, sorted), read in that order. With `masked`, each scene's names
+    (personas/vocabulary.py `proper_names` of its speakers' plays) read "NAME", as the
+    cast critic reads them (agents/cast_critic.py)."""
     if not root.is_dir():
         raise DramatisError(f"{root}: no such folder; stage the runs first (make realness)")
     texts, runs = [], []
     for path in sorted(root.rglob("transcript.jsonl")):
+        scene: list[str] = []
+        speakers: set[str] = set()
         runs.append(str(path.parent.relative_to(root)))
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -51,11 +60,29 @@ def made_speeches(root: Path) -> tuple[list[str], list[str]]:
                     f"{path}:{n}: not a turn (a JSON object); stage that scene again"
                 )
             if turn.get("source") == "model" and isinstance(turn.get("text"), str) and turn["text"]:
-                texts.append(turn["text"])
+                scene.append(turn["text"])
+                speakers.add(str(turn.get("speaker", "")))
+        if masked and scene:
+            names = proper_names(_plays_of(speakers, path), also=speakers)
+            scene = [mask_names(text, names) for text in scene]
+        texts += scene
     return texts, runs
 
 
-def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict]:
+def _plays_of(speakers: set[str], path: Path) -> set[str]:
+    """The plays of a staged scene's speakers (a one-line error for an unknown one)."""
+    plays = set()
+    for name in sorted(speakers):
+        try:
+            plays.add(find_persona(name).play)
+        except DramatisError as err:
+            raise DramatisError(f"{path}: speaker {name!r}: {err}") from None
+    return plays
+
+
+def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict, list[str]]:
+    """The realness table, its manifest, and the made speeches with names masked (the
+    cast critic's "made" class, agents/data/made_speeches.json)."""
     made, runs = made_speeches(root)
     if expect_runs and len(runs) != expect_runs:
         raise DramatisError(
@@ -76,32 +103,44 @@ def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict]:
         "plays": len(plays),
         "plays_left_out": sorted(HELD_OUT),
     }
-    return Realness.fit(real, made), manifest
+    return Realness.fit(real, made), manifest, made_speeches(root, masked=True)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("runs", type=Path)
     parser.add_argument("--out", type=Path, default=REALNESS_FILE)
+    parser.add_argument(
+        "--made-out", type=Path, help=f"default: {MADE_FILE.name} beside --out's table"
+    )
     parser.add_argument("--expect-runs", type=int, default=0)
     args = parser.parse_args(argv)
     try:
-        table, manifest = build(args.runs, args.expect_runs)
-        part = args.out.with_name(args.out.name + ".part")
-        part.write_text(table.to_json(manifest), encoding="utf-8")
-        os.replace(part, args.out)
+        table, manifest, masked = build(args.runs, args.expect_runs)
     except DramatisError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:
-        print(
-            f"error: {args.out}: cannot be written ({err.strerror}); pick another --out",
-            file=sys.stderr,
-        )
-        return 2
+    made_out = args.made_out or args.out.with_name(MADE_FILE.name)
+    speeches = {"manifest": {**manifest, "names": "masked as NAME"}, "speeches": masked}
+    written = ((args.out, table.to_json(manifest)), (made_out, json.dumps(speeches, indent=1)))
+    parts = [(out.with_name(out.name + ".part"), out, text) for out, text in written]
+    for part, out, text in parts:  # both files whole, or neither
+        try:
+            part.write_text(text, encoding="utf-8")
+        except OSError as err:
+            for done, _, _ in parts:
+                done.unlink(missing_ok=True)
+            print(
+                f"error: {out}: cannot be written ({err.strerror}); pick another path",
+                file=sys.stderr,
+            )
+            return 2
+    for part, out, _ in parts:
+        os.replace(part, out)
     print(
         f"{args.out}: {manifest['made_speeches']} made and {manifest['real_speeches']} real speeches"
     )
+    print(f"{made_out}: {len(masked)} made speeches, names masked")
     return 0
 
 
