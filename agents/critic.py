@@ -219,11 +219,13 @@ class StyleCritic:
         realness: Realness | None = None,
         weight: float = 0.0,
         cast_weight: float = 0.0,
+        made: Sequence[str] | None = None,
     ) -> StyleCritic:
         """Trained on the cast's lines in the scenes the arena's judge holds out. An
         imported card character, who has no play, is known by its card's example lines
         (the judge has none of its lines to hold out). With `cast_weight`, the same lines
-        fit a `CastCritic` against the shipped model speeches (agents/cast_critic.py)."""
+        fit a `CastCritic` against the shipped model speeches (agents/cast_critic.py), or
+        against `made` (names masked) where given."""
         speeches: dict[str, list[tuple[str, Speech]]] = {}
         examples: dict[str, Sequence[str]] = {}
         for persona in cast:
@@ -244,7 +246,7 @@ class StyleCritic:
         real = [text for texts in lines.values() for text in texts]
         if cast_weight and len(real) >= LEAST_LINES:
             names = proper_names({p.play for p in cast if p.play != CARD_PLAY}, also=speeches)
-            judge = CastCritic(real, bundled_made(), names)
+            judge = CastCritic(real, bundled_made() if made is None else made, names)
         return cls(
             {**lines, **examples},
             realness=realness,

@@ -23,12 +23,12 @@ group judge's lift, and the first judge's lift over the pooled turns. Rules:
   since its real speeches come from the pool the arena's discriminator samples too.
 
 With `--made DIR` (staged runs whose model turns stand for the model's own speech, such
-as `make realness`'s), a second table splits each cast member's real lines by scene: the
-scenes the style critic learns from (agents/critic.py `held_out_scenes`) train a
-per-cast critic of the discriminator's own kind (character and word n-grams) against
-DIR's speeches, and the arena's discriminator draws its real speeches from the other
-scenes only, so no line serves both. Rules: kept; cast-critic (that critic alone);
-style+cast-critic (the style critic's score plus half the critic's log odds). AUC and
+as `make realness`'s), a second table scores the cast critic (agents/cast_critic.py, the
+`cast_weight` setting), fitted on DIR's speeches: the scenes the style critic learns
+from (agents/critic.py `held_out_scenes`) give its real lines, and the arena's
+discriminator draws its real speeches from the other scenes only, so no line serves
+both. Rules: kept; cast-critic (that critic alone); style+cast-critic (the style
+critic's score plus half the critic's log odds, as `cast_weight=0.5` stages it). AUC and
 the first judge's lift.
 
 The picks are one-step counterfactuals: later turns were drawn after the kept speech,
@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 from fidelity_table import by_cell
 
-from dramatis.agents.critic import StyleCritic, bundled_realness, held_out_scenes
+from dramatis.agents.critic import StyleCritic, bundled_realness
 from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context, Contexts
@@ -195,37 +195,23 @@ CAST_WEIGHT = 0.5  # style+cast-critic: the critic's log odds count half
 
 
 def split_cell(runs: Sequence[Run], ctx: Context, made: Sequence[str], seed: int) -> dict:
-    """One cell of `split_study`: rule -> {"discriminator_auc", "lift"}."""
-    everything = ctx.real_speeches
-    scenes = {n: [(ctx.personas[n].play, s.scene_id) for s in everything(n)] for n in ctx.cast}
-    critics = held_out_scenes(scenes)
-
-    lines = [
-        s.text
-        for n in ctx.cast
-        for s in everything(n)
-        if (ctx.personas[n].play, s.scene_id) in critics
-    ]
-    masked = judge_of(ctx).masked
-    texts = [mask_names(t, masked) for t in [*made, *lines]]
-    critic = classifier().fit(texts, [1] * len(made) + [0] * len(lines))
-    style = StyleCritic.for_personas(cast_personas(runs[0].roles))
-
-    def odds(options: Sequence[str]) -> np.ndarray:
-        p = critic.predict_proba([mask_names(o, masked) for o in options])[:, 1]
-        return np.log((1 - p) / p)
+    """One cell of `split_study`: rule -> {"discriminator_auc", "lift"}. The critics are
+    the product's (agents/critic.py `StyleCritic.for_personas` with a cast critic fitted
+    on `made`); the arena's discriminator draws its real speeches from the scenes they do
+    not learn from (arena/discriminator.py `real_pools`), so no line serves both."""
+    critic = StyleCritic.for_personas(
+        cast_personas(runs[0].roles), cast_weight=CAST_WEIGHT, made=made
+    )
+    assert critic.cast is not None, "a cast with the plays' lines has a cast critic"
 
     def pick(rule: str, run: Run, i: int, turn: dict) -> str:
         options = turn["candidates"]
         if rule == "cast-critic":
-            return str(options[int(np.argmax(odds(options)))])
+            return str(options[int(np.argmax(critic.cast.log_odds(options)))])
         if rule == "style+cast-critic":
-            score = np.array(style.rank(turn["speaker"], options)) + CAST_WEIGHT * odds(options)
-            return str(options[int(np.argmax(score))])
+            return str(options[int(np.argmax(critic.rank(turn["speaker"], options)))])
         return str(turn["text"])
 
-    # The arena's discriminator draws its real speeches from the other scenes only
-    # (arena/discriminator.py `real_pools`), so no line serves both.
     out = {}
     for rule in SPLIT_RULES:
         chosen = with_picks(runs, partial(pick, rule))
@@ -277,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:  # the model turns `make realness` fits on, read as it reads them
-        made = made_speeches(args.made)[0] if args.made and args.made.is_dir() else []
+        made = made_speeches(args.made, masked=True)[0] if args.made and args.made.is_dir() else []
     except DramatisError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -167,6 +167,10 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "both-ex-1": ["--set", "examples_place=both", "--set", "n_examples=1"],
     # Round 20: the cast critic's log odds (real lines against made speeches), half weight.
     "cast-0.5": ["--set", "cast_weight=0.5"],
+    "cast-1.0": ["--set", "cast_weight=1.0"],
+    # The same at 0.5, the critic's classes weighed alike in every length band and its log
+    # odds' slope on length taken off (staged by a checkout that has them).
+    "castln-0.5": ["--set", "cast_weight=0.5"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],
