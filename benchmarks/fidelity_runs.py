@@ -171,6 +171,9 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # The same at 0.5, the critic's classes weighed alike in every length band and its log
     # odds' slope on length taken off (staged by a checkout that has them).
     "castln-0.5": ["--set", "cast_weight=0.5"],
+    "castln-1.0": ["--set", "cast_weight=1.0"],
+    # cast-1.0 with each speech's floor at 0.9 of a drawn real speech (0.8 by default).
+    "cast-1.0-ls0.9": ["--set", "cast_weight=1.0", "--set", "length_share=0.9"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],

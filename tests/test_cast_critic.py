@@ -167,34 +167,3 @@ def test_the_setting_gives_the_staged_critic_a_cast_critic(tmp_path):
     weighed = critic(best_of=3, cast_weight=0.5)
     assert weighed.cast is not None and weighed.cast_weight == 0.5
     assert critic(best_of=1, cast_weight=0.5) is None
-
-
-def test_length_weights_give_both_classes_the_same_mass_in_every_band():
-    from dramatis.agents.cast_critic import LENGTH_EDGES, length_weights
-
-    assert length_weights([2, 2, 2, 20], [1, 0, 0, 1]).tolist() == [1.5, 0.75, 0.75, 0.0]
-    lengths = [1, 2, 5, 5, 9, 12, 12, 12, 30, 40, 80]
-    labels = [1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1]
-    w = length_weights(lengths, labels)
-    bands = {}
-    for n, y, weight in zip(lengths, labels, w, strict=True):
-        band = sum(n > e for e in LENGTH_EDGES)
-        bands.setdefault(band, [0.0, 0.0])[y] += weight
-    assert all(made == pytest.approx(real) for made, real in bands.values())
-
-
-def test_the_critic_does_not_prefer_short_made_speeches():
-    """Fitted on half of the shipped made speeches, its log odds on the other half do not
-    fall with length (raw log odds did: a longer made speech holds more of the model's
-    habits)."""
-    from scipy.stats import spearmanr
-
-    from dramatis.personas.vocabulary import tokens
-
-    personas, speeches, held = _cast_lines(["Othello", "Iago"])
-    real = [s.text for sp in speeches.values() for play, s in sp if (play, s.scene_id) in held]
-    made = list(bundled_made())
-    critic = CastCritic(real, made[::2], proper_names({"othello"}))
-    rest = made[1::2]
-    rho = spearmanr(critic.log_odds(rest), [len(tokens(t)) for t in rest])[0]
-    assert rho > -0.2, rho  # -0.09 measured; the raw log odds: -0.33
