@@ -113,7 +113,8 @@ small-vocab: $(VENV)/.core
 
 # The critic's realness table (agents/data/realness.json): the plays' speeches against
 # the default's own, staged afresh on the tuning casts at seeds 10-17 (about 6 minutes on 2
-# cores); the plays the stage voice holds out stay out of it.
+# cores); the plays the stage voice holds out stay out of it. The same made speeches,
+# names masked, go to agents/data/made_speeches.json for the cast critic (cast_weight).
 REALNESS_RUNS ?= runs/realness
 realness: $(VENV)/.core
 	rm -rf $(REALNESS_RUNS)
