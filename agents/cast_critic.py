@@ -14,7 +14,8 @@ classes:
 
 `log_odds` is log P(real) / P(made) for each candidate, which the style critic adds,
 times `AgentSettings.cast_weight`, to its own score. An imported card character has no
-play, so its lines are not among the real ones; a cast with no real line has no critic.
+play, so its lines are not among the real ones; a cast with fewer than LEAST_LINES real
+lines in those scenes gets no cast critic (the weight is then 0).
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from dramatis.core.errors import DramatisError
 from dramatis.personas.vocabulary import mask_names
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 MADE_FILE = Path(__file__).parent / "data" / "made_speeches.json"
 LEAST_LINES = 20  # fewer real lines than this (a cast of card characters) fit no critic
@@ -38,7 +40,16 @@ LEAST_LINES = 20  # fewer real lines than this (a cast of card characters) fit n
 
 def classifier() -> Pipeline:
     """Character 2-4-grams and word 1-2-grams, tf-idf, logistic regression (the arena's
-    discriminator's kind, fitted on other lines)."""
+    discriminator's kind, fitted on other lines). scikit-learn is the `arena` extra, so
+    it loads here, only for a scene or a table that asks for it."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+    except ImportError:
+        raise DramatisError(
+            "the cast critic (cast_weight) needs scikit-learn: pip install 'dramatis[arena]'"
+        ) from None
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),

@@ -1,12 +1,18 @@
 """An in-character critic for best-of-n: which candidate sounds most like its speaker.
 
-Not the arena's judge, on purpose, so that choosing by it is not grading the test:
+Not the arena's judge, on purpose, so that choosing by it is not grading the test
+(by default; see `cast_weight` below):
 - other lines: it learns only from the scenes the arena's judge holds out (the third of
   every four scenes of each cast member, fewest-scene characters choosing first, the
   same rule as arena/attribution.py), so no line trains both;
 - other features: function-word counts and punctuation marks (how a character builds
   a sentence: thou/you, ay/nay, O, questions), in a multinomial naive Bayes, where the
   judge reads character n-grams or word n-grams with a linear model.
+
+With `cast_weight` (AgentSettings), the critic also adds a cast critic's log odds
+(agents/cast_critic.py): the arena's discriminator's kind of classifier, fitted on the
+same scenes' lines against the shipped model's own speeches; the discriminator then draws
+its real speeches from the other scenes only, so no line serves both.
 
 With `real_weight` (AgentSettings), a second term, `Realness`, also prefers the
 candidate whose function words, marks and word lengths sound more like the plays than
@@ -32,7 +38,7 @@ from dramatis.personas import Persona, Speech, load_play
 from dramatis.personas.cards import CARD_PLAY
 from dramatis.personas.vocabulary import plays_words, proper_names, tokens
 
-if TYPE_CHECKING:  # sklearn loads only for a scene that asks for the cast critic
+if TYPE_CHECKING:  # the cast critic (and sklearn) loads only for a scene that asks for it
     from dramatis.agents.cast_critic import CastCritic
 
 _WORDS = """a about again against all am an and any are as at ay be been but by can come did do
@@ -240,13 +246,15 @@ class StyleCritic:
             n: [s.text for play, s in sp if (play, s.scene_id) in held]
             for n, sp in speeches.items()
         }
-        from dramatis.agents.cast_critic import LEAST_LINES, CastCritic, bundled_made
-
         judge = None
         real = [text for texts in lines.values() for text in texts]
-        if cast_weight and len(real) >= LEAST_LINES:
-            names = proper_names({p.play for p in cast if p.play != CARD_PLAY}, also=speeches)
-            judge = CastCritic(real, bundled_made() if made is None else made, names)
+        if cast_weight:
+            from dramatis.agents.cast_critic import LEAST_LINES, CastCritic, bundled_made
+
+            if len(real) >= LEAST_LINES:
+                plays = {p.play for p in cast if p.play != CARD_PLAY}
+                names = proper_names(plays, also=speeches)
+                judge = CastCritic(real, bundled_made() if made is None else made, names)
         return cls(
             {**lines, **examples},
             realness=realness,

@@ -13,7 +13,7 @@ real sample; 0.5 =
 indistinguishable, 1 = always told apart. `length_auc`: the AUC of word count alone,
 direction-free (max(a, 1 - a)), the reference the matching should bring near 0.5.
 Calibration (docs/arena.md): real against real speeches 0.5 ± 0.05 pooled; modern
-sentences against real ones above 0.9. One run (12 turns) gives a noisy figure: the
+sentences against real ones 0.82-0.86. One run (12 turns) gives a noisy figure: the
 fidelity table pools every run of a cell (`discriminate` over all their turns).
 """
 

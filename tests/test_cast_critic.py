@@ -167,3 +167,51 @@ def test_the_setting_gives_the_staged_critic_a_cast_critic(tmp_path):
     weighed = critic(best_of=3, cast_weight=0.5)
     assert weighed.cast is not None and weighed.cast_weight == 0.5
     assert critic(best_of=1, cast_weight=0.5) is None
+
+
+def test_the_builder_writes_both_files_or_neither(tmp_path, capsys):
+    from dramatis.training.realness_build import main
+
+    run = tmp_path / "runs" / "2same-s10"
+    run.mkdir(parents=True)
+    turns = [
+        {"speaker": "Iago", "text": f"I know not, {i}.", "source": "model"} for i in range(120)
+    ]
+    (run / "transcript.jsonl").write_text("".join(json.dumps(t) + "\n" for t in turns))
+    out = tmp_path / "realness.json"
+    out.write_text("the table before")
+    (tmp_path / "a-folder").mkdir()
+    for made_out, message in (
+        (tmp_path / "no/such/dir.json", "cannot be written"),
+        (tmp_path / "a-folder", "cannot be written"),
+        (out, "the table's own path"),
+    ):
+        assert main([str(tmp_path / "runs"), "--out", str(out), "--made-out", str(made_out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+        assert out.read_text() == "the table before"
+        assert not list(tmp_path.rglob("*.part"))
+
+
+def test_without_scikit_learn_the_default_critic_still_stages(tmp_path):
+    """scikit-learn is the `arena` extra: a core install builds the style critic as
+    before, and asking for the cast critic is a one-line error naming the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from dramatis.personas import find_persona\n"
+        "from dramatis.agents.critic import StyleCritic\n"
+        "from dramatis.core.errors import DramatisError\n"
+        "cast = [find_persona('Othello'), find_persona('Iago')]\n"
+        "assert StyleCritic.for_personas(cast).cast is None\n"
+        "try:\n"
+        "    StyleCritic.for_personas(cast, cast_weight=0.5)\n"
+        "except DramatisError as err:\n"
+        "    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "the cast critic (cast_weight) needs scikit-learn: pip install 'dramatis[arena]'"
+    )

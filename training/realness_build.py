@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from dramatis.agents.cast_critic import MADE_FILE
@@ -106,6 +107,33 @@ def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict, list[str]]:
     return Realness.fit(real, made), manifest, made_speeches(root, masked=True)[0]
 
 
+def write_both(files: Sequence[tuple[Path, str]]) -> str:
+    """Write every (path, text) whole, or none of them (the old files stay as they were);
+    "" on success, else what failed, in one line."""
+    parts = [(out.with_name(out.name + ".part"), out) for out, _ in files]
+    done: list[tuple[Path, bytes | None]] = []
+    current = parts[0][1]
+    try:
+        for (part, current), (_, text) in zip(parts, files, strict=True):
+            if current.is_dir():
+                raise IsADirectoryError(21, "is a folder")
+            part.write_text(text, encoding="utf-8")
+        for part, current in parts:
+            before = current.read_bytes() if current.is_file() else None
+            os.replace(part, current)
+            done.append((current, before))
+    except OSError as err:
+        for out, before in reversed(done):  # put back what was replaced
+            if before is None:
+                out.unlink(missing_ok=True)
+            else:
+                out.write_bytes(before)
+        for part, _ in parts:
+            part.unlink(missing_ok=True)
+        return f"{current}: cannot be written ({err.strerror})"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("runs", type=Path)
@@ -121,22 +149,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     made_out = args.made_out or args.out.with_name(MADE_FILE.name)
+    if made_out.resolve() == args.out.resolve():
+        print(
+            f"error: --made-out {made_out} is the table's own path; pick another", file=sys.stderr
+        )
+        return 2
     speeches = {"manifest": {**manifest, "names": "masked as NAME"}, "speeches": masked}
     written = ((args.out, table.to_json(manifest)), (made_out, json.dumps(speeches, indent=1)))
-    parts = [(out.with_name(out.name + ".part"), out, text) for out, text in written]
-    for part, out, text in parts:  # both files whole, or neither
-        try:
-            part.write_text(text, encoding="utf-8")
-        except OSError as err:
-            for done, _, _ in parts:
-                done.unlink(missing_ok=True)
-            print(
-                f"error: {out}: cannot be written ({err.strerror}); pick another path",
-                file=sys.stderr,
-            )
-            return 2
-    for part, out, _ in parts:
-        os.replace(part, out)
+    problem = write_both(written)
+    if problem:
+        print(f"error: {problem}; pick another path", file=sys.stderr)
+        return 2
     print(
         f"{args.out}: {manifest['made_speeches']} made and {manifest['real_speeches']} real speeches"
     )
