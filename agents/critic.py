@@ -182,10 +182,11 @@ def _counts(data: object, key: str) -> Counter[str]:
 
 
 def held_out_scenes(scenes_of: dict[str, list[tuple[str, str]]], every: int = 4) -> set:
-    """The (play, scene) pairs the arena's judge holds out: fewest-scene characters first,
+    """The (play, scene) pairs the arena's judge holds out: fewest-scene characters first
+    (ties by name, so the cast's order does not matter),
     the third of every `every` of their scenes in play order."""
     chosen: dict[tuple[str, str], bool] = {}
-    for name in sorted(scenes_of, key=lambda n: len(set(scenes_of[n]))):
+    for name in sorted(scenes_of, key=lambda n: (len(set(scenes_of[n])), n)):
         for j, scene in enumerate(dict.fromkeys(scenes_of[name])):
             chosen.setdefault(scene, j % every == 2)
     return {scene for scene, held in chosen.items() if held}

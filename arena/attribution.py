@@ -68,12 +68,13 @@ def split_scenes(
 ) -> dict[tuple[str, str], str]:
     """Assign each (play, scene) to "train" or "test", so no scene gives lines to both.
 
-    Characters with the fewest scenes choose first: of their scenes (in play order),
+    Characters with the fewest scenes choose first (ties by name, so the cast's order does
+    not matter): of their scenes (in play order),
     the 3rd of every `every` goes to test.
     {"Ophelia": [1.3, 2.1, 3.1, 3.2, 4.5]} -> {1.3: train, 2.1: train, 3.1: test, 3.2: train, 4.5: train}
     """
     chosen: dict[tuple[str, str], str] = {}
-    for name in sorted(scenes_of, key=lambda n: len(set(scenes_of[n]))):
+    for name in sorted(scenes_of, key=lambda n: (len(set(scenes_of[n])), n)):
         for j, scene in enumerate(dict.fromkeys(scenes_of[name])):
             chosen.setdefault(scene, "test" if j % every == 2 else "train")
     return chosen

@@ -215,3 +215,21 @@ def test_without_scikit_learn_the_default_critic_still_stages(tmp_path):
     assert done.stdout.strip() == (
         "the cast critic (cast_weight) needs scikit-learn: pip install 'dramatis[arena]'"
     )
+
+
+def test_the_critics_scenes_do_not_depend_on_the_casts_order():
+    """Cassius and Antony have as many scenes: ties go by name, so the critic (built in
+    the stage's order) and the arena (in its context's order) hold out the same scenes."""
+    from dramatis.arena.attribution import split_scenes
+    from dramatis.staging import cast_personas
+
+    names = ["julius_caesar:Brutus", "julius_caesar:Cassius", "Marcus Antonius", "Casca"]
+    personas = cast_personas(names)
+    scenes = {
+        p.name: [(p.play, s.scene_id) for s in load_play(p.play).speeches() if s.speaker == p.name]
+        for p in personas
+    }
+    backwards = dict(reversed(list(scenes.items())))
+    assert held_out_scenes(scenes) == held_out_scenes(backwards)
+    tests = {k for k, v in split_scenes(backwards).items() if v == "test"}
+    assert tests == held_out_scenes(scenes)
