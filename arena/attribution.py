@@ -23,6 +23,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from dramatis.agents.critic import held_out_scenes
 from dramatis.arena.context import Context
 from dramatis.arena.words import mask_names, normal
 from dramatis.core.errors import DramatisError
@@ -66,18 +67,15 @@ METHODS: dict[str, Callable[[], Pipeline]] = {
 def split_scenes(
     scenes_of: dict[str, list[tuple[str, str]]], every: int = 4
 ) -> dict[tuple[str, str], str]:
-    """Assign each (play, scene) to "train" or "test", so no scene gives lines to both.
-
-    Characters with the fewest scenes choose first (ties by name, so the cast's order does
-    not matter): of their scenes (in play order),
-    the 3rd of every `every` goes to test.
+    """Assign each (play, scene) to "train" or "test", so no scene gives lines to both:
+    the test scenes are the ones the agents' critics learn from (agents/critic.py
+    `held_out_scenes`: characters with the fewest scenes choose first, ties by name; of
+    their scenes, in play order, the 3rd of every `every`).
     {"Ophelia": [1.3, 2.1, 3.1, 3.2, 4.5]} -> {1.3: train, 2.1: train, 3.1: test, 3.2: train, 4.5: train}
     """
-    chosen: dict[tuple[str, str], str] = {}
-    for name in sorted(scenes_of, key=lambda n: (len(set(scenes_of[n])), n)):
-        for j, scene in enumerate(dict.fromkeys(scenes_of[name])):
-            chosen.setdefault(scene, "test" if j % every == 2 else "train")
-    return chosen
+    test = held_out_scenes(scenes_of, every)
+    scenes = dict.fromkeys(scene for found in scenes_of.values() for scene in found)
+    return {scene: "test" if scene in test else "train" for scene in scenes}
 
 
 @dataclass
