@@ -24,6 +24,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from dramatis.agents.cast_critic import MADE_FILE
 from dramatis.agents.critic import REALNESS_FILE, Realness
@@ -35,18 +36,23 @@ from dramatis.training.canon import HELD_OUT
 LEAST_SPEECHES = 100  # fewer made speeches than this fit a table of noise
 
 
-def made_speeches(root: Path, masked: bool = False) -> tuple[list[str], list[str]]:
-    """The model turns of every staged scene under `root`, and the scenes' folders
-    (relative to `root`, sorted), read in that order. With `masked`, each scene's names
-    (personas/vocabulary.py `proper_names` of its speakers' plays) read "NAME", as the
-    cast critic reads them (agents/cast_critic.py)."""
+class Staged(NamedTuple):
+    """One staged scene: its folder (relative to the runs' root), its transcript's path,
+    its model turns and who spoke them."""
+
+    run: str
+    path: Path
+    texts: list[str]
+    speakers: set[str]
+
+
+def staged_scenes(root: Path) -> list[Staged]:
+    """Every staged scene under `root`, sorted by folder, each transcript read once."""
     if not root.is_dir():
         raise DramatisError(f"{root}: no such folder; stage the runs first (make realness)")
-    texts, runs = [], []
+    scenes = []
     for path in sorted(root.rglob("transcript.jsonl")):
-        scene: list[str] = []
-        speakers: set[str] = set()
-        runs.append(str(path.parent.relative_to(root)))
+        scene = Staged(str(path.parent.relative_to(root)), path, [], set())
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as err:
@@ -61,13 +67,35 @@ def made_speeches(root: Path, masked: bool = False) -> tuple[list[str], list[str
                     f"{path}:{n}: not a turn (a JSON object); stage that scene again"
                 )
             if turn.get("source") == "model" and isinstance(turn.get("text"), str) and turn["text"]:
-                scene.append(turn["text"])
-                speakers.add(str(turn.get("speaker", "")))
-        if masked and scene:
-            names = proper_names(_plays_of(speakers, path), also=speakers)
-            scene = [mask_names(text, names) for text in scene]
-        texts += scene
-    return texts, runs
+                scene.texts.append(turn["text"])
+                scene.speakers.add(str(turn.get("speaker", "")))
+        scenes.append(scene)
+    return scenes
+
+
+def masked_texts(scenes: Sequence[Staged]) -> list[str]:
+    """The scenes' model turns, each scene's names (personas/vocabulary.py `proper_names`
+    of its speakers' plays) read "NAME", as the cast critic reads them
+    (agents/cast_critic.py)."""
+    names_of: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    texts = []
+    for scene in scenes:
+        if not scene.texts:
+            continue
+        key = (frozenset(_plays_of(scene.speakers, scene.path)), frozenset(scene.speakers))
+        if key not in names_of:  # the plays are scanned once per cast, not per scene
+            names_of[key] = proper_names(key[0], also=key[1])
+        texts += [mask_names(text, names_of[key]) for text in scene.texts]
+    return texts
+
+
+def made_speeches(root: Path, masked: bool = False) -> tuple[list[str], list[str]]:
+    """The model turns of every staged scene under `root`, and the scenes' folders
+    (relative to `root`, sorted), read in that order; with `masked`, names masked
+    (`masked_texts`)."""
+    scenes = staged_scenes(root)
+    texts = masked_texts(scenes) if masked else [t for scene in scenes for t in scene.texts]
+    return texts, [scene.run for scene in scenes]
 
 
 def _plays_of(speakers: set[str], path: Path) -> set[str]:
@@ -84,7 +112,8 @@ def _plays_of(speakers: set[str], path: Path) -> set[str]:
 def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict, list[str]]:
     """The realness table, its manifest, and the made speeches with names masked (the
     cast critic's "made" class, agents/data/made_speeches.json)."""
-    made, runs = made_speeches(root)
+    scenes = staged_scenes(root)
+    made, runs = [t for scene in scenes for t in scene.texts], [scene.run for scene in scenes]
     if expect_runs and len(runs) != expect_runs:
         raise DramatisError(
             f"{root}: {len(runs)} staged scenes, {expect_runs} expected; stage the missing ones "
@@ -104,7 +133,7 @@ def build(root: Path, expect_runs: int = 0) -> tuple[Realness, dict, list[str]]:
         "plays": len(plays),
         "plays_left_out": sorted(HELD_OUT),
     }
-    return Realness.fit(real, made), manifest, made_speeches(root, masked=True)[0]
+    return Realness.fit(real, made), manifest, masked_texts(scenes)
 
 
 def write_both(files: Sequence[tuple[Path, str]]) -> str:
