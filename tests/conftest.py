@@ -33,6 +33,32 @@ def unit(*xs):
 
 
 @pytest.fixture
+def staged_critic(tmp_path):
+    """critic(**agent settings) -> Iago's best-of-n critic as `scene_agents` builds it for
+    an Othello and Iago scene on the real staging path (a fake model; None when the
+    settings ask for no critic)."""
+    from dramatis.agents.character import AgentSettings
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.agents.scene_store import SceneSpec
+    from dramatis.core.settings import Settings
+    from dramatis.personas import find_persona
+    from dramatis.staging import scene_agents
+
+    personas = [find_persona("Othello"), find_persona("Iago")]
+
+    def critic(**agent):
+        spec = SceneSpec(
+            thread_id="t",
+            cast=["Othello", "Iago"],
+            setting="A street.",
+            agent=AgentSettings(**agent),
+        )
+        return scene_agents(spec, personas, FakeModel(), Settings(home=tmp_path))["Iago"].critic
+
+    return critic
+
+
+@pytest.fixture
 def home(tmp_path, monkeypatch):
     """A private DRAMATIS_HOME per test: no test touches the user's scenes."""
     path = tmp_path / "home"

@@ -12,7 +12,6 @@ import pytest
 
 from dramatis.agents.cast_critic import MADE_FILE, CastCritic, bundled_made
 from dramatis.agents.critic import StyleCritic, held_out_scenes
-from dramatis.agents.fake_backend import FakeModel
 from dramatis.arena.context import Context
 from dramatis.arena.discriminator import critic_scenes, real_pools
 from dramatis.core.errors import DramatisError
@@ -146,23 +145,8 @@ def test_the_discriminator_draws_no_real_speech_from_the_critics_scenes():
     assert abs(sum(map(len, pools.values())) - left) <= 2
 
 
-def test_the_setting_gives_the_staged_critic_a_cast_critic(tmp_path):
-    from dramatis.agents.character import AgentSettings
-    from dramatis.agents.scene_store import SceneSpec
-    from dramatis.core.settings import Settings
-    from dramatis.staging import scene_agents
-
-    personas = [find_persona("Othello"), find_persona("Iago")]
-
-    def critic(**agent):
-        spec = SceneSpec(
-            thread_id="t",
-            cast=["Othello", "Iago"],
-            setting="A street.",
-            agent=AgentSettings(**agent),
-        )
-        return scene_agents(spec, personas, FakeModel(), Settings(home=tmp_path))["Iago"].critic
-
+def test_the_setting_gives_the_staged_critic_a_cast_critic(staged_critic):
+    critic = staged_critic
     assert critic(best_of=3).cast is None
     weighed = critic(best_of=3, cast_weight=0.5)
     assert weighed.cast is not None and weighed.cast_weight == 0.5

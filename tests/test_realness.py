@@ -12,7 +12,6 @@ from statistics import mean
 import pytest
 
 from dramatis.agents.critic import REALNESS_FILE, Realness, StyleCritic, realness_features
-from dramatis.agents.fake_backend import FakeModel
 from dramatis.core.errors import DramatisError
 from dramatis.personas import find_persona, load_play
 from dramatis.training.realness_build import build, main
@@ -182,23 +181,8 @@ def test_the_builder_wants_enough_runs_and_speeches(tmp_path, capsys):
     )
 
 
-def test_the_setting_gives_the_staged_critic_the_shipped_table(tmp_path):
-    from dramatis.agents.character import AgentSettings
-    from dramatis.agents.scene_store import SceneSpec
-    from dramatis.core.settings import Settings
-    from dramatis.staging import scene_agents
-
-    personas = [find_persona("Othello"), find_persona("Iago")]
-
-    def critic(**agent):
-        spec = SceneSpec(
-            thread_id="t",
-            cast=["Othello", "Iago"],
-            setting="A street.",
-            agent=AgentSettings(**agent),
-        )
-        return scene_agents(spec, personas, FakeModel(), Settings(home=tmp_path))["Iago"].critic
-
+def test_the_setting_gives_the_staged_critic_the_shipped_table(staged_critic):
+    critic = staged_critic
     assert critic(best_of=3).realness is None
     weighed = critic(best_of=3, real_weight=1.5)
     assert weighed.weight == 1.5
