@@ -193,9 +193,11 @@ def test_the_setting_gives_the_staged_critic_the_shipped_table(staged_critic):
 
 
 @pytest.mark.model
-def test_on_the_bundled_model_best_of_three_keeps_the_weighed_critics_choice(home):
+@pytest.mark.parametrize("term", ["realness", "cast critic"])
+def test_on_the_bundled_model_best_of_three_keeps_the_weighed_critics_choice(home, term):
     """Real path: the bundled Gemma draws three candidates; the staged critic with the
-    shipped table ranks them, and the kept speech is its first choice."""
+    shipped table (or with the cast critic, agents/cast_critic.py) ranks them, and the
+    kept speech is its first choice."""
     from dramatis.agents.catalog import resolve_model
     from dramatis.agents.character import AgentSettings, CharacterAgent
     from dramatis.agents.llama_backend import LlamaCppModel
@@ -211,13 +213,18 @@ def test_on_the_bundled_model_best_of_three_keeps_the_weighed_critics_choice(hom
             self.seen = (speaker, list(texts), super().rank(speaker, texts))
             return self.seen[2]
 
-    critic = Watched.for_personas(personas, realness=table, weight=1.0)
+    if term == "realness":
+        critic = Watched.for_personas(personas, realness=table, weight=1.0)
+        settings = AgentSettings(best_of=3, real_weight=1.0)
+    else:
+        critic = Watched.for_personas(personas, cast_weight=1.0)
+        settings = AgentSettings(best_of=3, cast_weight=1.0)
     model = LlamaCppModel(resolve_model("gemma3-270m", home / "cache"), n_threads=2)
     agent = CharacterAgent(
         personas[1],
         model,
         cast=cast,
-        settings=AgentSettings(best_of=3, real_weight=1.0),
+        settings=settings,
         persons=[p.card() for p in personas],
         critic=critic,
     )
@@ -226,5 +233,9 @@ def test_on_the_bundled_model_best_of_three_keeps_the_weighed_critics_choice(hom
     speaker, texts, scores = critic.seen
     assert speaker == "Iago" and len(texts) == 3 and said.source == "model"
     plain = StyleCritic.for_personas(personas).rank("Iago", texts)
-    assert scores == [pytest.approx(p + table.score(t)) for p, t in zip(plain, texts, strict=True)]
+    if term == "realness":
+        extra = [table.score(t) for t in texts]
+    else:
+        extra = critic.cast.log_odds(texts).tolist()
+    assert scores == [pytest.approx(p + e) for p, e in zip(plain, extra, strict=True)]
     assert said.text == texts[max(range(3), key=lambda i: (scores[i], -i))]
