@@ -228,6 +228,7 @@ class LlamaCppModel(LanguageModel):
         self._tilts: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}  # Sampling.tilted
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
         self._commas: np.ndarray | None = None  # ids of tokens that are commas only
+        self._spares: dict[tuple[str, ...], np.ndarray] = {}  # Sampling.spared_words -> ids
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
         self._vocabulary: Vocabulary | None = None  # the tokens as the word checks read them
         self._known: dict[frozenset[str], KnownWords] = {}  # a page's words -> its checks
@@ -337,18 +338,28 @@ class LlamaCppModel(LanguageModel):
             self._bans[words] = {i: -100.0 for w in words for i in self.word_tokens(w)}
         return self._bans[words]
 
+    def start_tokens(self, word: str) -> list[int]:
+        """`word`'s spellings that are one token and start a word (" what", " What", and
+        "What" at a verse line's start; not a bare "what", which is mostly the end of
+        another word: "some|what")."""
+        pairs = zip(self.forms(word), self.spellings(word), strict=True)
+        return [toks[0] for form, toks in pairs if len(toks) == 1 and form != word]
+
+    def spared_tokens(self, words: tuple[str, ...]) -> np.ndarray:
+        """Ids the penalties leave alone for `Sampling.spared_words` (`start_tokens`)."""
+        if words not in self._spares:
+            ids = {i for w in words for i in self.start_tokens(w)}
+            self._spares[words] = np.array(sorted(ids), dtype=np.intp)
+        return self._spares[words]
+
     def tilt_tokens(self, tilted: tuple[tuple[str, float], ...]) -> dict[int, float]:
-        """Logit bias for `Sampling.tilted`: each word's bias on its spellings that are
-        one token and start a word (" what", " What", and "What" at a verse line's start;
-        not a bare "what", which is mostly the end of another word: "some|what"). A word
-        of several tokens is left alone. Such a token can still begin a longer word
+        """Logit bias for `Sampling.tilted`: each word's bias on its `start_tokens`. A
+        word of several tokens is left alone. Such a token can still begin a longer word
         (" What|'s", " can|st"), which the bias then moves too."""
         if tilted not in self._tilts:
             found: dict[int, float] = {}
             for word, value in tilted:
-                for form, toks in zip(self.forms(word), self.spellings(word), strict=True):
-                    if len(toks) == 1 and value and form != word:
-                        found[toks[0]] = value
+                found.update(dict.fromkeys(self.start_tokens(word) if value else (), value))
             self._tilts[tilted] = found
         return self._tilts[tilted]
 
@@ -490,9 +501,14 @@ class LlamaCppModel(LanguageModel):
         return known
 
     def _spared(self, sampling: Sampling) -> np.ndarray | None:
-        """The comma tokens the penalties must leave alone, or None."""
+        """The tokens the penalties must leave alone (commas, `spared_words`), or None."""
         any_penalty = sampling.repeat_penalty != 1.0 or sampling.presence_penalty != 0.0
-        return self.comma_tokens() if sampling.spare_commas and any_penalty else None
+        if not any_penalty or not (sampling.spare_commas or sampling.spared_words):
+            return None
+        commas = self.comma_tokens() if sampling.spare_commas else np.array([], dtype=np.intp)
+        if not sampling.spared_words:
+            return commas
+        return np.union1d(commas, self.spared_tokens(sampling.spared_words))
 
     def _kwargs(self, sampling: Sampling, prompt: str = "") -> dict:
         from llama_cpp import LogitsProcessorList

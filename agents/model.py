@@ -52,6 +52,10 @@ class Sampling:
     # comma may use another (penalised, the stage voice wrote dashes and question marks
     # instead: 4 commas per 100 words against the plays' 10, 3.5 dashes against 0.8).
     spare_commas: bool = False
+    # ... and these words, in their one-token spellings that start a word (" the", " The",
+    # "The"): a speech of the plays says "the", "I" and "you" again as often as it needs
+    # (penalised, a staged speech repeats its own words half as often as the plays do).
+    spared_words: tuple[str, ...] = ()
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
     # LoRA adapter to apply, by the name it was loaded under (`load_adapter`); None:
@@ -76,7 +80,7 @@ class Sampling:
 # seed and stop.
 FEATURES = (
     "banned", "boosted", "known_only", "min_tokens", "presence_penalty", "repeat_penalty",
-    "spare_commas", "tail_cut", "tilted",
+    "spare_commas", "spared_words", "tail_cut", "tilted",
 )  # fmt: skip
 
 
@@ -98,6 +102,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "presence_penalty": sampling.presence_penalty != 0.0,
         "repeat_penalty": sampling.repeat_penalty != 1.0,
         "spare_commas": sampling.spare_commas,
+        "spared_words": bool(sampling.spared_words),
         "tail_cut": (sampling.top_k, sampling.min_p) != BACKEND_TAIL_CUT,
         "tilted": any(bias for _, bias in sampling.tilted),
     }

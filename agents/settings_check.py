@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "end_past_floor": Rule(),
     "length_ceiling": Rule(0, 4),  # of the same drawn real speech; 0: max_tokens alone
     "spare_commas": Rule(),
+    "spare_words": Rule(),
     "own_words": Rule(0, 20, why="a logit bias, like memory_boost"),
     "real_weight": Rule(0, 20, why="a weight on the critic's realness, beside its style score"),
     "cast_weight": Rule(

@@ -17,6 +17,7 @@ from dramatis.arena.group_judge import group_figures
 from dramatis.arena.modern_words import modern_figures
 from dramatis.arena.register import register_figures
 from dramatis.arena.runs import Run
+from dramatis.arena.self_repeats import self_repeat_figures
 from dramatis.arena.speech_length import length_figures
 
 
@@ -26,14 +27,15 @@ def pooled_turns(runs: Sequence[Run]) -> list[dict]:
 
 
 def pooled_voice(runs: Sequence[Run], ctx: Context, seed: int = 0) -> dict[str, float]:
-    """Diction, modern words, modern register, length, discriminator and group judge over
-    all `runs`."""
+    """Diction, modern words, modern register, length, self-repeats, discriminator and
+    group judge over all `runs`."""
     turns = pooled_turns(runs)
     return {
         **diction_figures(turns, ctx),
         **modern_figures(turns, ctx),
         **register_figures(turns, ctx),
         **length_figures(turns, ctx),
+        **self_repeat_figures(turns, ctx),
         **discriminate(turns, ctx, seed),
         **group_figures(turns, ctx),
     }

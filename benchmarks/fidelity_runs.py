@@ -174,6 +174,12 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "castln-1.0": ["--set", "cast_weight=1.0"],
     # cast-1.0 with each speech's floor at 0.9 of a drawn real speech (0.8 by default).
     "cast-1.0-ls0.9": ["--set", "cast_weight=1.0", "--set", "length_share=0.9"],
+    # Round 21: the repeat and presence penalties (1.2 and 0.3 since round 1, set on
+    # SmolLM2) lowered: a speech repeats its own words half as often as the plays do.
+    "rp-1.1": ["--set", "repeat_penalty=1.1"],
+    "pen-0": ["--set", "repeat_penalty=1.0", "--set", "presence_penalty=0.0"],
+    # ... or kept, sparing the plays' small words as commas are spared (SPARED_WORDS)
+    "spare-w": ["--set", "spare_words=true"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],

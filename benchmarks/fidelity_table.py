@@ -56,6 +56,7 @@ POOLED = {  # column -> pooled key (arena/voice.py, over a cell's runs)
     "words_med": "words_median",
     "real_med": "real_words_median",
     "length_gap": "length_gap",
+    "self_rep": "self_repeats_ratio",  # words said again within a speech, over the real share
     "disc_auc": "discriminator_auc",  # 0.5: generated and real lines indistinguishable
     "length_auc": "length_auc",
     "judge3": "attribution3_balanced",  # the group judge
@@ -123,6 +124,7 @@ SPREAD = (
     "modern_words",
     "modern_reg",
     "words_med",
+    "self_rep",
 )
 
 

@@ -28,6 +28,7 @@ ASKS = {
     "presence_penalty": Sampling(max_tokens=4, seed=1, presence_penalty=0.5),
     "repeat_penalty": Sampling(max_tokens=4, seed=1, repeat_penalty=1.3),
     "spare_commas": Sampling(max_tokens=4, seed=1, spare_commas=True),
+    "spared_words": Sampling(max_tokens=4, seed=1, spared_words=("the",)),
     "tail_cut": Sampling(max_tokens=4, seed=1, top_k=0, min_p=0.0),
     "tilted": Sampling(max_tokens=4, seed=1, tilted=(("what", -1.0),)),
 }

@@ -1,0 +1,101 @@
+"""Self-repeats: how often a speech says one of its own words again, against the plays.
+
+A speech of the plays says "the", "I", "you" and "and" again as often as its sense needs;
+a sampler's repeat and presence penalties push a word out after its first use, and the
+speech reads thin in a way a reader hears but no word list shows.
+
+`self_repeats`: words that repeat an earlier word of the same speech, per word of the run's
+cast turns. `real_self_repeats`: the share the same turns would have at their speakers'
+real shares for speeches of their length (LENGTH_BANDS; a speaker with fewer than
+LEAST_SPEECHES real speeches in a band takes the cast's pooled real speeches of it).
+`self_repeats_ratio`: self_repeats / real_self_repeats (1 = the cast's own habit).
+Calibration (docs/arena.md): the cast's real lines score near 1; a modern sentence of
+distinct words scores 0.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+from dramatis.arena.canon import tokens
+from dramatis.arena.context import Context
+
+# Lower bounds of the length bands (words): a long speech repeats more of its words.
+LENGTH_BANDS = (1, 4, 8, 12, 16, 24, 40)
+LEAST_SPEECHES = 10
+
+
+def repeats(words: Sequence[str]) -> int:
+    """Words that repeat an earlier word of the same speech.
+
+    repeats(["the", "king", "and", "the", "queen"]) -> 1
+    """
+    return len(words) - len(set(words))
+
+
+def band(n: int) -> int:
+    """The index of the length band of a speech of `n` words (n >= 1)."""
+    return bisect.bisect_right(LENGTH_BANDS, n) - 1
+
+
+def _shares(texts: Sequence[str]) -> dict[int, tuple[float, int]]:
+    """Per length band: the repeated words per word of `texts`, and how many speeches."""
+    said: dict[int, list[int]] = {}
+    for text in texts:
+        words = tokens(text)
+        if words:
+            counts = said.setdefault(band(len(words)), [0, 0, 0])
+            counts[0] += repeats(words)
+            counts[1] += len(words)
+            counts[2] += 1
+    return {b: (r / w, n) for b, (r, w, n) in said.items()}
+
+
+def real_shares(ctx: Context, name: str) -> dict[int, tuple[float, int]]:
+    """A cast member's real share per length band (cached in the context)."""
+    key = ("self_repeats", name)
+    if key not in ctx.cache:
+        ctx.cache[key] = _shares([s.text for s in ctx.real_speeches(name)])
+    return ctx.cache[key]  # type: ignore[no-any-return]
+
+
+def cast_shares(ctx: Context) -> dict[int, tuple[float, int]]:
+    """The cast's pooled real share per length band (cached in the context)."""
+    key = ("self_repeats", "")
+    if key not in ctx.cache:
+        texts = [s.text for name in ctx.personas for s in ctx.real_speeches(name)]
+        ctx.cache[key] = _shares(texts)
+    return ctx.cache[key]  # type: ignore[no-any-return]
+
+
+def expected_share(ctx: Context, name: str, n: int) -> float | None:
+    """The real share of repeated words for `name`'s speeches of `n` words, or None when
+    neither they nor the cast have a real speech of that band."""
+    own = real_shares(ctx, name).get(band(n))
+    if own is not None and own[1] >= LEAST_SPEECHES:
+        return own[0]
+    pooled = cast_shares(ctx).get(band(n))
+    return pooled[0] if pooled is not None else None
+
+
+def self_repeat_figures(turns: Sequence[dict], ctx: Context) -> dict[str, float]:
+    """self_repeats, real_self_repeats and self_repeats_ratio over turns of the cast ({}
+    when no turn has words and a real band to compare with)."""
+    said = expected = words = 0.0
+    for turn in turns:
+        if turn["speaker"] not in ctx.personas:
+            continue
+        found = tokens(turn["text"])
+        share = expected_share(ctx, turn["speaker"], len(found)) if found else None
+        if share is None:
+            continue
+        said += repeats(found)
+        expected += share * len(found)
+        words += len(found)
+    if not words:
+        return {}
+    out = {"self_repeats": said / words, "real_self_repeats": expected / words}
+    if expected > 0:
+        out["self_repeats_ratio"] = said / expected
+    return out
