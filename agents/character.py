@@ -48,7 +48,7 @@ from dramatis.personas.persona import play_speakers
 from dramatis.personas.vocabulary import page_words, unknown
 from dramatis.personas.world_info import lore_places
 
-# The plays' small words a speech of up to 40 words most often says twice: the first 55
+# The plays' small words a speech of up to 40 words most often says twice: the first 56
 # by that count over the 37 plays, less two the stage voice already says too often
 # ("what", "how") and words of address or content ("come", "sir", "good", "lord", "well",
 # "love", "go"). Three quarters of the plays' repeats within a speech are of these words.
@@ -149,9 +149,10 @@ class AgentSettings:
     # Sampling.spare_commas), so that a comma once used is not pushed out by dashes
     # (docs/fidelity.md, round 7).
     spare_commas: bool = True
-    # ... and the plays' small words that a speech most often says twice (SPARED_WORDS:
-    # "the", "I", "you", "and"...), which the penalties otherwise push out after one use
-    # (docs/fidelity.md, round 21).
+    # The repeat and presence penalties leave alone the plays' small words that a speech
+    # most often says twice (SPARED_WORDS: "the", "I", "you", "and"...), which they
+    # otherwise push out after one use; staged in round 21 of docs/fidelity.md, it raised
+    # the discriminator's AUC, so it is off.
     spare_words: bool = False
     # Endings: a speech the token limit cuts inside a sentence runs on for up to this many
     # tokens to the sentence's end; what is still unfinished is trimmed to the last whole

@@ -525,8 +525,8 @@ class LlamaCppModel(LanguageModel):
             "stop": list(sampling.stop) or None,
             "seed": sampling.seed,
         }
-        # "No line break before N tokens", finishing boosted words and sparing commas from
-        # the penalties need a processor.
+        # "No line break before N tokens", finishing boosted words and sparing commas and
+        # small words from the penalties need a processor.
         boosts = self._boosts(sampling)
         if (
             sampling.min_tokens

@@ -54,7 +54,7 @@ class Sampling:
     spare_commas: bool = False
     # ... and these words, in their one-token spellings that start a word (" the", " The",
     # "The"): a speech of the plays says "the", "I" and "you" again as often as it needs
-    # (penalised, a staged speech repeats its own words half as often as the plays do).
+    # (penalised, a staged speech repeats its own words a third as often as the plays do).
     spared_words: tuple[str, ...] = ()
     seed: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)

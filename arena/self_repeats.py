@@ -9,8 +9,9 @@ cast turns. `real_self_repeats`: the share the same turns would have at their sp
 real shares for speeches of their length (LENGTH_BANDS; a speaker with fewer than
 LEAST_SPEECHES real speeches in a band takes the cast's pooled real speeches of it).
 `self_repeats_ratio`: self_repeats / real_self_repeats (1 = the cast's own habit).
-Calibration (docs/arena.md): the cast's real lines score near 1; a modern sentence of
-distinct words scores 0.
+The real shares come from the speeches the attribution judge trains on, so the real-line
+baselines (its held-out speeches) are scored out of sample. Calibration (docs/arena.md):
+the cast's held-out real lines score near 1; a modern sentence of distinct words, 0.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context
 
-# Lower bounds of the length bands (words): a long speech repeats more of its words.
-LENGTH_BANDS = (1, 4, 8, 12, 16, 24, 40)
+# Lower bounds of the length bands (words): a long speech repeats more of its words (over
+# the plays, 0.18 of a 40-59-word speech's words, 0.24 at 60-99, 0.34 at 100 and more).
+LENGTH_BANDS = (1, 4, 8, 12, 16, 24, 40, 60, 100)
 LEAST_SPEECHES = 10
 
 
@@ -52,11 +55,20 @@ def _shares(texts: Sequence[str]) -> dict[int, tuple[float, int]]:
     return {b: (r / w, n) for b, (r, w, n) in said.items()}
 
 
+def reference(ctx: Context, name: str) -> list[str]:
+    """A cast member's real speeches the attribution judge trains on (all of them when it
+    holds none out): the real-line baselines, drawn from the others, stay out of sample."""
+    held = judge_of(ctx).test_keys
+    play = ctx.personas[name].play
+    speeches = ctx.real_speeches(name)
+    return [s.text for s in speeches if (play, s.index) not in held] or [s.text for s in speeches]
+
+
 def real_shares(ctx: Context, name: str) -> dict[int, tuple[float, int]]:
     """A cast member's real share per length band (cached in the context)."""
     key = ("self_repeats", name)
     if key not in ctx.cache:
-        ctx.cache[key] = _shares([s.text for s in ctx.real_speeches(name)])
+        ctx.cache[key] = _shares(reference(ctx, name))
     return ctx.cache[key]  # type: ignore[no-any-return]
 
 
@@ -64,8 +76,7 @@ def cast_shares(ctx: Context) -> dict[int, tuple[float, int]]:
     """The cast's pooled real share per length band (cached in the context)."""
     key = ("self_repeats", "")
     if key not in ctx.cache:
-        texts = [s.text for name in ctx.personas for s in ctx.real_speeches(name)]
-        ctx.cache[key] = _shares(texts)
+        ctx.cache[key] = _shares([t for name in ctx.personas for t in reference(ctx, name)])
     return ctx.cache[key]  # type: ignore[no-any-return]
 
 

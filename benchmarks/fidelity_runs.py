@@ -175,7 +175,7 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # cast-1.0 with each speech's floor at 0.9 of a drawn real speech (0.8 by default).
     "cast-1.0-ls0.9": ["--set", "cast_weight=1.0", "--set", "length_share=0.9"],
     # Round 21: the repeat and presence penalties (1.2 and 0.3 since round 1, set on
-    # SmolLM2) lowered: a speech repeats its own words half as often as the plays do.
+    # SmolLM2) lowered: a speech repeats its own words a third as often as the plays do.
     "rp-1.1": ["--set", "repeat_penalty=1.1"],
     "pen-0": ["--set", "repeat_penalty=1.0", "--set", "presence_penalty=0.0"],
     # ... or kept, sparing the plays' small words as commas are spared (SPARED_WORDS)
