@@ -1,8 +1,9 @@
 """Impersonation guard: keep only what the speaking character says.
 
 Pure text helpers; the agent applies them to every completion. A heading is a name
-followed by a colon where a new speech starts: at the start of a line, or right after
-a sentence ends ("Speak. LADY MACBETH: Out!"). A name after other words in the same
+followed by a colon where a new speech starts: at the start of a line, right after
+a sentence ends ("Speak. LADY MACBETH: Out!"), or in capitals right after a dash
+("I am glad-- IAGO: I have seen..."). A name after other words in the same
 sentence is an address, not a heading ("Good Horatio: the King rises.").
 """
 
@@ -12,10 +13,16 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 
-# An upper-case heading at the start of a line, any name: "GUILDENSTERN:", "FIRST WITCH:".
+# An upper-case heading at the start of a line, after a sentence's end or after a dash,
+# any name: "GUILDENSTERN:", "FIRST WITCH:", "What's the matter?--IAGO: Here is...".
 _CAPS_HEADING = re.compile(
-    r"(?:^|(?<=[.!?;] ))[ \t]*\**([A-Z][A-Z']+(?: [A-Z][A-Z']+){0,3})\**[ \t]*[:：;]", re.M
+    r"(?:^|(?<=[.!?;] )|(?<=--))"
+    r"[ \t]*\**([A-Z][A-Z']+(?: [A-Z][A-Z']+){0,3})\**[ \t]*[:：;]",
+    re.M,
 )
+# The dash a cut leaves after a sentence or clause ("What's the matter?--"); an
+# interrupted one keeps its dash ("I am glad--")
+_SPENT_DASH = re.compile(r"(?<=[.!?;])(['\"]?)[ \t]*-{2,}[ \t]*$")
 # An upper-case name alone on its line, ended by a period: "GHOST."
 _ALONE_HEADING = re.compile(r"^\s*([A-Z][A-Z' ]{1,30})\.\s*$", re.MULTILINE)
 # A dangling upper-case fragment the token limit or a stop left at the end: "...\nLADY"
@@ -120,6 +127,13 @@ def cut_at_other_speaker(text: str, speaker: str, others: Iterable[str]) -> str:
     return text[: heading_cut(text, speaker, others)]
 
 
+def _spent(found: re.Match[str]) -> str:
+    """What stays of a spent dash's match: its closing quote, if that closes one opened
+    ('He said "Go."--' keeps it; 'Am I mine?"--' has none open)."""
+    quote = found.group(1)
+    return quote if quote and found.string.count(quote, 0, found.start()) % 2 else ""
+
+
 def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     """The speaker's own words: no heading, no lines for others, tidy whitespace.
 
@@ -137,6 +151,7 @@ def clean_utterance(text: str, speaker: str, others: Iterable[str]) -> str:
     text = "\n".join(line for line in lines if line)
     text = strip_own_heading(text.strip().strip('"').strip(), speaker)  # "Hamlet,\n(...)"
     text = cut_at_other_speaker(text, speaker, others)  # a heading behind a direction
+    text = _SPENT_DASH.sub(_spent, text.rstrip())
     return text if re.search(r"[A-Za-z]", text) else ""
 
 

@@ -1,5 +1,6 @@
 """Impersonation: a turn that writes another character's speech heading ("OPHELIA:",
-"Horatio." alone on a line, "MACBETH;" in capitals where a sentence starts) or speaks as
+"Horatio." alone on a line, "MACBETH;" in capitals where a sentence starts, "--IAGO:"
+after a dash) or speaks as
 them ("I am Ophelia", "I, Ophelia").
 
 Range 0..1, the share of turns that impersonate (lower is better). Names are every
@@ -33,6 +34,10 @@ def impersonated(text: str, speaker: str, others: Sequence[str]) -> str | None:
         # vocative "Macbeth; ..." is speech); none in the 30,662 speeches of the plays
         capitals = re.escape(name.upper())
         if re.search(rf"(?:^|\n|[.!?;] )[ \t]*{capitals}[ \t]*;", text):
+            return name
+        # "Am I mine?\"--RODERIGO: Ay, brave Othello": a heading in capitals after a
+        # sentence's end or a dash, inside the line (none in the plays)
+        if re.search(rf"(?:[.!?;]['\"]?[ \t]+|--[ \t]*){capitals}[ \t]*:", text):
             return name
         # "...what will you say?\nIAGO. O thou...": the printed plays' own heading, a
         # name in capitals and a period at a line start with the speech after it

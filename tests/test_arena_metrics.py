@@ -127,6 +127,13 @@ def test_impersonation(contexts: Contexts) -> None:
     said = "But the king hath been asleep.\nHAMLET; The king hath slept. MACBETH; Oh!"
     assert impersonated(said, "Macbeth", ["Hamlet"]) == "Hamlet"
     assert impersonated("Hamlet; my lord, go.", "Ophelia", ["Hamlet"]) is None  # vocative
+    # ... and runs another's speech in after a dash or a sentence's end (round 21's grid);
+    # a name in a sentence before a colon is speech
+    said = 'Am I mine?"--RODERIGO: Ay, brave Othello'
+    assert impersonated(said, "Iago", ["Roderigo"]) == "Roderigo"
+    assert impersonated("Speak. LADY MACBETH: Out!", "Macbeth", ["Lady Macbeth"]) == "Lady Macbeth"
+    assert impersonated("Good Horatio: the King rises.", "Hamlet", ["Horatio"]) is None
+    assert impersonated("I am glad-- IAGO: I have seen", "Iago", ["Othello"]) is None  # own
     run = run_of(("Hamlet", "Go.\nPOLONIUS: My lord!"), ("Ophelia", "Sweet prince."))
     assert Impersonation().score(run, contexts.get(CAST)).per_turn == [1.0, 0.0]
 

@@ -28,13 +28,31 @@ CAST_OTHERS = ["Ophelia", "Lady Macbeth", "Macbeth"]
         ("Speak.\n\nGHOST.\nRemember me.", "Speak."),
         ("[Aside] O, what a noble mind.", "O, what a noble mind."),
         ('"Words, words, words."', "Words, words, words."),
+        # A speech run in after a dash, the staged voice's way (round 21): cut there; a
+        # dash left after a whole sentence goes too, an interrupted one's stays
+        ('Am I mine?"--RODERIGO: Ay, brave Othello.', "Am I mine?"),
+        ("What's the matter?--HAMLET: Here is an honest man.", "What's the matter?"),
+        ("I am glad-- HAMLET: I have seen the past.", "I am glad--"),
+        ("Good Strato.--Caesar, now be still: I killed not thee", None),  # an address
+        ("Look--here: the dagger.", None),  # lower case: not a heading
+        ("I say--NO: I will not.", "I say--"),  # capitals after a dash read as a heading
+        ("What is the matter?--\nLADY", "What is the matter?"),  # a dangling heading
+        ("Nay, go.--[Exit]", "Nay, go."),  # a direction
+        ("Nay.--[Aside] HAMLET: go", "Nay."),  # a heading behind a direction
+        ("Madam!--", "Madam!"),  # a dash after a sentence goes, cut or not
+        ('He said "Go."--OPHELIA: Ay.', 'He said "Go."'),  # a quote it closes stays
         ("OPHELIA: My lord?", ""),  # nothing of Hamlet's own: empty, the agent retries
         ("   \n ", ""),
         ("...", ""),
     ],
 )
 def test_clean_utterance(raw, expected):
-    assert clean_utterance(raw, "Hamlet", CAST_OTHERS) == expected
+    assert clean_utterance(raw, "Hamlet", CAST_OTHERS) == (raw if expected is None else expected)
+
+
+def test_the_streamed_cut_finds_a_heading_after_a_dash():
+    text = "What's the matter?--IAGO: Here is"
+    assert heading_cut(text, "Iago", frozenset({"Othello"})) == text.index("IAGO")
 
 
 def test_own_name_inside_speech_is_kept():
