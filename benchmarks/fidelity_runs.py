@@ -180,6 +180,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "pen-0": ["--set", "repeat_penalty=1.0", "--set", "presence_penalty=0.0"],
     # ... or kept, sparing the plays' small words as commas are spared (SPARED_WORDS)
     "spare-w": ["--set", "spare_words=true"],
+    # The default staged by a checkout whose guard cuts a heading after a dash (e77956a)
+    "guard": [],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],
