@@ -32,6 +32,28 @@ def unit(*xs):
     return v / np.linalg.norm(v)
 
 
+def asked_sampling(supports=None, **settings):
+    """The Sampling Hamlet's agent asks a fake model for, answering Ophelia's "Good my
+    lord?" with `settings` (AgentSettings fields, page format) on a model that honours
+    `supports` (every feature when None)."""
+    from dramatis.agents.character import AgentSettings, CharacterAgent
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.agents.model import FEATURES
+    from dramatis.agents.turn import make_turn
+    from dramatis.personas import find_persona
+
+    cast = ["Hamlet", "Ophelia"]
+    model = FakeModel(["Ay, my lord."], supports=FEATURES if supports is None else supports)
+    agent = CharacterAgent(
+        find_persona("Hamlet"),
+        model,
+        cast=cast,
+        settings=AgentSettings(prompt_format="page", **settings),
+    )
+    agent.speak([make_turn(0, "Ophelia", "Good my lord?", present=cast)], "A room.", seed=1)
+    return model.samplings[0]
+
+
 @pytest.fixture
 def staged_critic(tmp_path):
     """critic(**agent settings) -> Iago's best-of-n critic as `scene_agents` builds it for

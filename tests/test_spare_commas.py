@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import asked_sampling
 
-from dramatis.agents.character import AgentSettings, CharacterAgent
-from dramatis.agents.fake_backend import FakeModel
 from dramatis.agents.llama_backend import unpenalise
 from dramatis.agents.model import Sampling, asked_features
-from dramatis.agents.turn import make_turn
-from dramatis.personas import find_persona
 
 
 def penalise(scores: np.ndarray, made: list[int], sampling: Sampling, last_n: int) -> np.ndarray:
@@ -39,19 +36,9 @@ def test_spared_tokens_end_where_they_started_and_others_are_penalised():
 
 
 def test_the_agent_asks_for_it_only_where_the_model_honours_it():
-    persona = find_persona("Hamlet")
-    turns = [make_turn(0, "Ophelia", "Good my lord?", present=["Hamlet", "Ophelia"])]
-    settings = AgentSettings(prompt_format="page", spare_commas=True, length_share=0.0)
     for supports, expected in ((None, True), ({"repeat_penalty", "presence_penalty"}, False)):
-        model = (
-            FakeModel(["Ay, my lord."])
-            if supports is None
-            else FakeModel(["Ay, my lord."], supports=supports)
-        )
-        CharacterAgent(persona, model, cast=["Hamlet", "Ophelia"], settings=settings).speak(
-            turns, "A room.", seed=1
-        )
-        assert model.samplings[0].spare_commas is expected
+        sampling = asked_sampling(supports, spare_commas=True, length_share=0.0)
+        assert sampling.spare_commas is expected
     assert "spare_commas" in asked_features(Sampling(spare_commas=True))
     assert "spare_commas" not in asked_features(Sampling(repeat_penalty=1.2))
 

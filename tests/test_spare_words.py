@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from dramatis.agents.character import SPARED_WORDS, AgentSettings, CharacterAgent
-from dramatis.agents.fake_backend import FakeModel
+from conftest import asked_sampling
+
+from dramatis.agents.character import SPARED_WORDS
 from dramatis.agents.model import Sampling, asked_features
-from dramatis.agents.turn import make_turn
-from dramatis.personas import find_persona
 
 
 def test_the_agent_asks_for_it_only_when_set_and_where_the_model_honours_it():
-    persona = find_persona("Hamlet")
-    turns = [make_turn(0, "Ophelia", "Good my lord?", present=["Hamlet", "Ophelia"])]
     cases = (
         (True, None, SPARED_WORDS),
         (False, None, ()),
         (True, {"repeat_penalty", "presence_penalty"}, ()),  # a server backend: not asked
     )
     for spare, supports, expected in cases:
-        settings = AgentSettings(prompt_format="page", spare_words=spare, length_share=0.0)
-        model = (
-            FakeModel(["Ay, my lord."])
-            if supports is None
-            else FakeModel(["Ay, my lord."], supports=supports)
-        )
-        CharacterAgent(persona, model, cast=["Hamlet", "Ophelia"], settings=settings).speak(
-            turns, "A room.", seed=1
-        )
-        assert model.samplings[0].spared_words == expected
+        sampling = asked_sampling(supports, spare_words=spare, length_share=0.0)
+        assert sampling.spared_words == expected
     assert "spared_words" in asked_features(Sampling(spared_words=("the",)))
     assert "spared_words" not in asked_features(Sampling(repeat_penalty=1.2))
 
