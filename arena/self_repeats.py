@@ -9,7 +9,7 @@ cast turns. `real_self_repeats`: the share the same turns would have at their sp
 real shares for speeches of their length (LENGTH_BANDS; a speaker with fewer than
 LEAST_SPEECHES real speeches in a band takes the cast's pooled real speeches of it).
 `self_repeats_ratio`: self_repeats / real_self_repeats (1 = the cast's own habit).
-The real shares come from the speeches the attribution judge trains on, so the real-line
+The real shares come from the scenes the attribution judge trains on, so the real-line
 baselines (its held-out speeches) are scored out of sample. Calibration (docs/arena.md):
 the cast's held-out real lines score near 1; a modern sentence of distinct words, 0.
 """
@@ -19,9 +19,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from dramatis.arena.attribution import judge_of
 from dramatis.arena.canon import tokens
 from dramatis.arena.context import Context
+from dramatis.arena.discriminator import critic_scenes
 
 # Lower bounds of the length bands (words): a long speech repeats more of its words (over
 # the plays, 0.18 of a 40-59-word speech's words, 0.24 at 60-99, 0.34 at 100 and more).
@@ -56,12 +56,16 @@ def _shares(texts: Sequence[str]) -> dict[int, tuple[float, int]]:
 
 
 def reference(ctx: Context, name: str) -> list[str]:
-    """A cast member's real speeches the attribution judge trains on (all of them when it
-    holds none out): the real-line baselines, drawn from the others, stay out of sample."""
-    held = judge_of(ctx).test_keys
+    """A cast member's real speeches outside the scenes the critics learn from, which are
+    the attribution judge's test scenes (all of them when no scene is held out): the
+    real-line baselines, drawn from those scenes, stay out of sample, and the reference
+    is the discriminator's own real pool."""
+    skip = critic_scenes(ctx)
     play = ctx.personas[name].play
     speeches = ctx.real_speeches(name)
-    return [s.text for s in speeches if (play, s.index) not in held] or [s.text for s in speeches]
+    return [s.text for s in speeches if (play, s.scene_id) not in skip] or [
+        s.text for s in speeches
+    ]
 
 
 def real_shares(ctx: Context, name: str) -> dict[int, tuple[float, int]]:
