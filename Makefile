@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -m "not slow"
 SRC := dramatis personas agents memory training arena tests benchmarks
 DEMO_CAST ?= Hamlet,Ophelia,Macbeth,Lady Macbeth
 
-.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words small-vocab realness
+.PHONY: install install-dev demo test test-all lint bench cast clean adapters large-model stage-voice plays-words canon-names small-vocab realness
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,11 @@ stage-voice: $(VENV)/.train
 # word the 37 plays' speeches and names use, read by the agents' `prefer_known` check.
 plays-words: $(VENV)/.core
 	$(BIN)/python -m dramatis.personas.vocabulary
+
+# The people of the canon and the plays each is at home in (agents/data/canon_names.json),
+# read by the agents' `no_strangers` guard and the arena's `strangers` figure.
+canon-names: $(VENV)/.core
+	$(BIN)/python -m dramatis.agents.strangers
 
 # The bundled Gemma's small-vocabulary token list (agents/data/gemma3_tokens.b64): the
 # tokens of the plays, Python's help topics and the 50,000 most frequent English words

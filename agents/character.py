@@ -39,6 +39,7 @@ from dramatis.agents.prompts import (
     person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
+from dramatis.agents.strangers import named_strangers
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.core.errors import DramatisError
@@ -175,6 +176,10 @@ class AgentSettings:
     # Iago), is drawn again (agents/addressing.py; the arena's `misaddress`; on since
     # round 11 of docs/fidelity.md).
     address_present: bool = True
+    # A speech that names a person of another play, one at home in none of the scene's
+    # plays and named nowhere on the page ("Marcius" at Julius Caesar, "Signior Peto" at
+    # Much Ado: agents/strangers.py; the arena's `strangers`), is drawn again.
+    no_strangers: bool = False
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
     # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
     # `move_on`, `prefer_memory` and the critic choose among those. Off: on the tuning
@@ -205,6 +210,10 @@ class AgentSettings:
     # at most 1.5 either way, on each function word's one-token spellings (agents/critic.py
     # `Realness.word_bias`: "what", "is", "not" down; "upon", "which", "thy" up; 0: off).
     word_rates: float = 0.0
+    # Words: every draw raises the tokens that start a word of the plays with six
+    # lower-case letters or more by this logit bias (`Sampling.long_words`): the plays say
+    # such words one time in five, the bundled model one time in eight (0: off).
+    long_words: float = 0.0
     # The transcript keeps every acceptable candidate of a turn, the kept one among them
     # (the turn's "candidates", in the order drawn; with `prefer_known`, those with
     # unknown words too), so that rules of choice can be compared offline on one staged
@@ -518,7 +527,7 @@ class CharacterAgent(PromptMaker):
         accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
 
         def accept(candidate: tuple[str, int]) -> bool:
-            ok = self._acceptable(candidate[0], earlier, setting, here)
+            ok = self._acceptable(candidate[0], earlier, setting, here, prompt)
             if ok and self.settings.keep_candidates:
                 accepted.append(candidate[0])
             return ok
@@ -600,10 +609,12 @@ class CharacterAgent(PromptMaker):
         earlier: Sequence[str],
         setting: str = "",
         present: frozenset[str] = frozenset(),
+        page: str = "",
     ) -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting
         recited; with `address_present`, no name called on but those `present`, and not
-        the speaker's own."""
+        the speaker's own; with `no_strangers`, no person of another play that the `page`
+        (the prompt) does not name."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
@@ -613,6 +624,8 @@ class CharacterAgent(PromptMaker):
         if self.settings.address_present and self.misaddresses(
             text, present or frozenset(self.cast)
         ):
+            return False
+        if self.settings.no_strangers and self.strangers(text, page or setting):
             return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)
@@ -624,6 +637,12 @@ class CharacterAgent(PromptMaker):
             self._forms = plays_forms(tuple(k for k in self.plays if k in list_plays()))
         absent, own = misaddressed(text, self._forms, present, self.name)
         return absent + own
+
+    def strangers(self, text: str, page: str = "") -> list[str]:
+        """The people of other plays that `text` names and `page` does not
+        (agents/strangers.py; none for a card of no play in a cast of none)."""
+        keys = tuple(k for k in dict.fromkeys(self.plays) if k in list_plays())
+        return named_strangers(text, keys, page)
 
     def _sampling(self, draw: Draw, run_on: int = 0) -> Sampling:
         """The sampling options of a draw; with `run_on`, of its run-on to a sentence end
@@ -660,6 +679,7 @@ class CharacterAgent(PromptMaker):
             tilted=bundled_realness().word_bias(self.settings.word_rates)
             if self.settings.word_rates and self._can("tilted")
             else (),
+            long_words=self.settings.long_words if self._can("long_words") else 0.0,
         )
 
     def _can(self, feature: str) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -13,8 +15,16 @@ from typing import Any, cast
 import numpy as np
 
 from dramatis.agents.known_words import KnownWords, Vocabulary, after, keep_known, open_word
-from dramatis.agents.model import FEATURES, Completion, LanguageModel, Message, Sampling
+from dramatis.agents.model import (
+    FEATURES,
+    LONG_LETTERS,
+    Completion,
+    LanguageModel,
+    Message,
+    Sampling,
+)
 from dramatis.core.errors import DramatisError
+from dramatis.personas.vocabulary import plays_words
 
 
 @contextlib.contextmanager
@@ -34,6 +44,20 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+@functools.lru_cache(maxsize=1)
+def long_stems() -> frozenset[str]:
+    """Every beginning of LONG_LETTERS letters or more of a word the plays use."""
+    return frozenset(
+        w[:n]
+        for w in plays_words()
+        if w.isalpha() and w.islower()
+        for n in range(LONG_LETTERS, len(w) + 1)
+    )
+
+
+_LONG = re.compile(
+    rb" [a-z]{%d,}" % LONG_LETTERS
+)  # `long_tokens`: a space, then lower-case letters
 BLOCK = 64  # tokens per evaluation batch; a kept prefix ends on a multiple of it
 # A raised word: (word, its spellings' token ids, the first tokens raised, the raise)
 Boost = tuple[str, list[tuple[int, ...]], set[int], float]
@@ -228,6 +252,7 @@ class LlamaCppModel(LanguageModel):
         self._tilts: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}  # Sampling.tilted
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
         self._commas: np.ndarray | None = None  # ids of tokens that are commas only
+        self._long: np.ndarray | None = None  # ids of tokens that start a long word
         self._spares: dict[tuple[str, ...], np.ndarray] = {}  # Sampling.spared_words -> ids
         self._whole: dict[Any, int] = {}  # `whole` of each adapter set's saved prefix
         self._vocabulary: Vocabulary | None = None  # the tokens as the word checks read them
@@ -363,13 +388,27 @@ class LlamaCppModel(LanguageModel):
             self._tilts[tilted] = found
         return self._tilts[tilted]
 
+    def long_tokens(self) -> np.ndarray:
+        """Ids of the tokens that start a word with LONG_LETTERS lower-case letters or more
+        and are a word of the plays or its beginning (" pardon", " vassals", " idolat"
+        of "idolatry"; not " Banquo", whose capital begins a name, nor "ment", nor another
+        language's " aandacht")."""
+        if self._long is None:
+            self._scan_vocabulary()
+        assert self._long is not None
+        return self._long
+
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
-        """The fixed bias of a draw: the tilt, then the ban (which wins). Without a tilt,
-        the ban's own cached dict, shared and never written to."""
+        """The fixed bias of a draw: the tilt and `long_words` (added where both touch a
+        token), then the ban (which wins). Without either, the ban's own cached dict,
+        shared and never written to."""
         banned = self.banned_tokens(sampling.banned) if sampling.banned else {}
-        if not sampling.tilted:
+        if not sampling.tilted and not sampling.long_words:
             return banned
-        return {**self.tilt_tokens(sampling.tilted), **banned}
+        bias = dict(self.tilt_tokens(sampling.tilted)) if sampling.tilted else {}
+        for i in self.long_tokens().tolist() if sampling.long_words else ():
+            bias[i] = bias.get(i, 0.0) + sampling.long_words
+        return {**bias, **banned}
 
     def _boosts(self, sampling: Sampling) -> list[Boost]:
         """(word, its spellings' tokens, the first tokens a boost may raise, the boost) per
@@ -408,10 +447,11 @@ class LlamaCppModel(LanguageModel):
         return self._commas
 
     def _scan_vocabulary(self) -> None:
-        """`breaking_tokens` and `comma_tokens` in one pass over the vocabulary (262k
-        tokens on Gemma: about 2.5 s a pass)."""
+        """`breaking_tokens`, `comma_tokens` and `long_tokens` in one pass over the
+        vocabulary (262k tokens on Gemma: about 2.5 s a pass)."""
         llm = self._llm
-        breaks, commas = [llm.token_eos()], []
+        stems = long_stems()
+        breaks, commas, long = [llm.token_eos()], [], []
         for i in range(llm.n_vocab()):
             text = llm.detokenize([i], special=True)
             bare = text.strip(b" ")
@@ -419,8 +459,11 @@ class LlamaCppModel(LanguageModel):
                 breaks.append(i)
             elif bare and set(bare) == {ord(",")}:
                 commas.append(i)
+            elif _LONG.fullmatch(text) and text[1:].decode() in stems:
+                long.append(i)
         self._breaks = np.array(sorted(set(breaks)), dtype=np.intp)
         self._commas = np.array(commas, dtype=np.intp)
+        self._long = np.array(long, dtype=np.intp)
 
     def _processor(self, prompt: str, sampling: Sampling, boosts: Sequence[Boost] = ()) -> Callable:
         """One logits processor for the bias, boosted words, `min_tokens` and `known_only`

@@ -73,14 +73,21 @@ class Sampling:
     # " What", "What"): (word, bias) pairs, the function-word rates of
     # `AgentSettings.word_rates` (agents/critic.py `Realness.word_bias`). A ban wins.
     tilted: tuple[tuple[str, float], ...] = ()
+    # A fixed logit bias on the tokens that start a word of the plays with LONG_LETTERS
+    # lower-case letters or more (" pardon", " vassals"): the plays say words of six
+    # letters and more one time in five, the bundled model one time in eight
+    # (`AgentSettings.long_words`; 0: off).
+    long_words: float = 0.0
 
+
+LONG_LETTERS = 6  # the letters of a word-starting token that `Sampling.long_words` raises
 
 # Sampling options a backend may lack (the `Sampling` field each names is asked for when
 # it differs from its default); every backend honours max_tokens, temperature, top_p,
 # seed and stop.
 FEATURES = (
     "banned", "boosted", "known_only", "min_tokens", "presence_penalty", "repeat_penalty",
-    "spare_commas", "spared_words", "tail_cut", "tilted",
+    "spare_commas", "spared_words", "tail_cut", "tilted", "long_words",
 )  # fmt: skip
 
 
@@ -105,6 +112,7 @@ def asked_features(sampling: Sampling) -> tuple[str, ...]:
         "spared_words": bool(sampling.spared_words),
         "tail_cut": (sampling.top_k, sampling.min_p) != BACKEND_TAIL_CUT,
         "tilted": any(bias for _, bias in sampling.tilted),
+        "long_words": sampling.long_words != 0.0,
     }
     return tuple(f for f in FEATURES if asked[f])
 

@@ -107,10 +107,14 @@ RULES: dict[str, Rule] = {
     "word_rates": Rule(
         0, 4, why="a multiple of the words' log rate ratio, each bias capped at 1.5"
     ),
+    "long_words": Rule(
+        -2, 2, why="a logit bias on the tokens that start a long word, divided by the temperature"
+    ),
     "keep_candidates": Rule(),
     "human_card": Rule(),
     "lore": Rule(),
     "address_present": Rule(),
+    "no_strangers": Rule(),
     "prefer_known": Rule(),
     "known_only": Rule(),
     "known_replace": Rule(),

@@ -35,6 +35,7 @@ def builtin() -> list[MetricFactory]:
     from dramatis.arena.repetition import Repetition
     from dramatis.arena.speaker_fidelity import Attribution
     from dramatis.arena.speech_length import SpeechLength
+    from dramatis.arena.strangers import Strangers
 
     return [
         InWorld,
@@ -53,6 +54,7 @@ def builtin() -> list[MetricFactory]:
         GroupAttribution,
         LaterSpans,
         Misaddress,
+        Strangers,
     ]
 
 

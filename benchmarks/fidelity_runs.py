@@ -182,6 +182,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "spare-w": ["--set", "spare_words=true"],
     # The default staged by a checkout whose guard cuts a heading after a dash (e77956a)
     "guard": [],
+    # Round 22: a candidate naming a person of another play drawn again (no_strangers);
+    # word-starting tokens of six letters or more raised by a logit bias (long_words).
+    "strangers": ["--set", "no_strangers=true"],
+    "lw-0.5": ["--set", "long_words=0.5"],
+    "lw-1.0": ["--set", "long_words=1.0"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],

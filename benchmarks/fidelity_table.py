@@ -39,6 +39,7 @@ MEANS = {  # column -> per-run key (mean over runs)
     "dwelling": "dwelling",  # turns that only turn over the last four's topic
     "impersonation": "impersonation",  # another character's heading or name
     "misaddress": "misaddress",  # speaks to someone off stage, or to the speaker itself
+    "strangers": "strangers",  # names a person of another play
     "fallback": "fallback",
     "copying": "copying",
     "later_spans": "later_spans",  # 8-word spans of a later scene of the play (seeded runs)
@@ -121,6 +122,7 @@ SPREAD = (
     "copying",
     "dwelling",
     "misaddress",
+    "strangers",
     "modern_words",
     "modern_reg",
     "words_med",

@@ -31,6 +31,7 @@ ASKS = {
     "spared_words": Sampling(max_tokens=4, seed=1, spared_words=("the",)),
     "tail_cut": Sampling(max_tokens=4, seed=1, top_k=0, min_p=0.0),
     "tilted": Sampling(max_tokens=4, seed=1, tilted=(("what", -1.0),)),
+    "long_words": Sampling(max_tokens=4, seed=1, long_words=1.0),
 }
 
 
