@@ -613,8 +613,8 @@ class CharacterAgent(PromptMaker):
     ) -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting
         recited; with `address_present`, no name called on but those `present`, and not
-        the speaker's own; with `no_strangers`, no person of another play that the `page`
-        (the prompt) does not name."""
+        the speaker's own; with `no_strangers`, no person of another play that neither
+        the `page` (the prompt) nor the cast and those `present` name."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
@@ -625,7 +625,9 @@ class CharacterAgent(PromptMaker):
             text, present or frozenset(self.cast)
         ):
             return False
-        if self.settings.no_strangers and self.strangers(text, page or setting):
+        if self.settings.no_strangers and self.strangers(
+            text, "\n".join((page or setting, *present, *self.cast))
+        ):
             return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)

@@ -250,6 +250,7 @@ class LlamaCppModel(LanguageModel):
         self.cache_mb = cache_mb  # saved per-adapter prefixes (agents/prefix_cache.py)
         self._bans: dict[tuple[str, ...], dict[int, float]] = {}  # banned words -> logit bias
         self._tilts: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}  # Sampling.tilted
+        self._biases: dict[Any, dict[int, float]] = {}  # (tilted, long_words, banned) -> bias
         self._breaks: np.ndarray | None = None  # ids of tokens that end a speech
         self._commas: np.ndarray | None = None  # ids of tokens that are commas only
         self._long: np.ndarray | None = None  # ids of tokens that start a long word
@@ -392,7 +393,8 @@ class LlamaCppModel(LanguageModel):
         """Ids of the tokens that start a word with LONG_LETTERS lower-case letters or more
         and are a word of the plays or its beginning (" pardon", " vassals", " idolat"
         of "idolatry"; not " Banquo", whose capital begins a name, nor "ment", nor another
-        language's " aandacht")."""
+        language's " aandacht"). The plays' words are read in lower case, so a name's
+        lower-case spelling (" desdemona"), which the model all but never draws, is in."""
         if self._long is None:
             self._scan_vocabulary()
         assert self._long is not None
@@ -400,15 +402,18 @@ class LlamaCppModel(LanguageModel):
 
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """The fixed bias of a draw: the tilt and `long_words` (added where both touch a
-        token), then the ban (which wins). Without either, the ban's own cached dict,
-        shared and never written to."""
+        token), then the ban (which wins); each mix made once and kept, shared and never
+        written to, like the ban's own dict without either."""
         banned = self.banned_tokens(sampling.banned) if sampling.banned else {}
         if not sampling.tilted and not sampling.long_words:
             return banned
-        bias = dict(self.tilt_tokens(sampling.tilted)) if sampling.tilted else {}
-        for i in self.long_tokens().tolist() if sampling.long_words else ():
-            bias[i] = bias.get(i, 0.0) + sampling.long_words
-        return {**bias, **banned}
+        key = (sampling.tilted, sampling.long_words, sampling.banned)
+        if key not in self._biases:
+            bias = dict(self.tilt_tokens(sampling.tilted)) if sampling.tilted else {}
+            for i in self.long_tokens().tolist() if sampling.long_words else ():
+                bias[i] = bias.get(i, 0.0) + sampling.long_words
+            self._biases[key] = {**bias, **banned}
+        return self._biases[key]
 
     def _boosts(self, sampling: Sampling) -> list[Boost]:
         """(word, its spellings' tokens, the first tokens a boost may raise, the boost) per
@@ -569,10 +574,12 @@ class LlamaCppModel(LanguageModel):
             "seed": sampling.seed,
         }
         # "No line break before N tokens", finishing boosted words and sparing commas and
-        # small words from the penalties need a processor.
+        # small words from the penalties need a processor; so does the long words' bias,
+        # thousands of tokens that llama-cpp-python would add one by one at every step.
         boosts = self._boosts(sampling)
         if (
             sampling.min_tokens
+            or sampling.long_words
             or boosts
             or sampling.known_only
             or self._spared(sampling) is not None

@@ -6,12 +6,14 @@ that person, and a reader hears the scene come apart. The arena counts such spee
 (arena/strangers.py) and the agents' guard refuses a candidate that holds one
 (`AgentSettings.no_strangers`).
 
-A name counts when it is a proper form of a listed character of some play (`play_forms`:
-"Marcius", "Peto", "Desdemona"; no rank, no place after "of", no word any play says in
-lower case) and is at home in none of the scene's plays: not one of their persons, and
-not a word their speeches say ("Caesar" is at home in Hamlet, which speaks of him). A
-name spoken in SHARED plays or more is common ground ("Caesar", "John", "Hector") and
-never a stranger.
+A name counts when it is one person's own name among a play's characters (`play_forms`:
+the listed ones, and those who speak under a one-word heading the play uses as a name:
+"Marcius", "Peto", "Desdemona", "Volumnius"; no rank, no place after "of", no word any
+play says in lower case, no people in the plural: "Amazons") and is at home in none of
+the scene's plays: not one of their persons, and not a word their speeches say
+("Caesar" is at home in Hamlet, which speaks of him). A name the speeches of SHARED plays
+or more say is common ground ("Caesar", "John", "Hector", "Achilles") and never a
+stranger.
 
 Reading the 37 plays takes seconds, so the homes ship built (data/canon_names.json);
 `python -m dramatis.agents.strangers` (make canon-names) writes them again from the
@@ -24,20 +26,37 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from dramatis.core.errors import DramatisError
 
 NAMES_FILE = Path(__file__).parent / "data" / "canon_names.json"
-SHARED = 4  # a name the speeches of this many plays say is common ground
+SHARED = 3  # a name the speeches of this many plays say is common ground
 
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Za-z]+)*\b")
-_WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*")
+# A word as the rule reads it: letters with inner apostrophes; a hyphen parts two words
+# ("Peto-like": "Peto"), and a possessive is its name ("Peto's": "Peto")
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 
 
-def build_homes() -> dict[str, list[str]]:
-    """Each name that can be a stranger -> the plays it is at home in (sorted)."""
+def words(text: str) -> list[str]:
+    """The words of `text` as names are read: possessives cut, capitals as a name
+    ("PETO" -> "Peto").
+
+    words("O PETO, Peto's horse!") -> ["O", "Peto", "Peto", "horse"]
+    """
+    found = []
+    for word in _WORD.findall(text):
+        word = word.removesuffix("'s").removesuffix("'S")
+        found.append(word.capitalize() if len(word) > 1 and word.isupper() else word)
+    return found
+
+
+def build_homes(leave_out: str = "") -> dict[str, list[str]]:
+    """Each name that can be a stranger -> the plays it is at home in (sorted). With
+    `leave_out`, that play's speeches count for nothing (its persons are still at home
+    there): the rule as it reads a play it has not seen."""
     from dramatis.agents.addressing import play_forms
     from dramatis.personas.corpus import list_plays, load_play
 
@@ -45,16 +64,17 @@ def build_homes() -> dict[str, list[str]]:
     said: dict[str, set[str]] = {}
     lower: set[str] = set()
     for key in keys:
-        words = {w for s in load_play(key).speeches() for w in _WORD.findall(s.text)}
-        lower |= {w for w in words if w[0].islower()}
-        for word in words:
+        if key == leave_out:
+            continue
+        spoken = {w for s in load_play(key).speeches() for w in words(s.text)}
+        lower |= {w for w in spoken if w[0].islower()}
+        for word in spoken:
             said.setdefault(word, set()).add(key)
     homes: dict[str, set[str]] = {}
     for key in keys:
         for form, names in play_forms(key).items():
-            if " " in form or form.lower() in lower or not _own_name(form, names):
-                continue
-            homes.setdefault(form, set()).add(key)
+            if _person(form, names, said, lower):
+                homes.setdefault(form, set()).add(key)
     return {
         form: sorted(plays | said.get(form, set()))
         for form, plays in sorted(homes.items())
@@ -62,51 +82,70 @@ def build_homes() -> dict[str, list[str]]:
     }
 
 
-def _own_name(form: str, names: Iterable[str]) -> bool:
-    """Whether `form` names a person in one of `names`, not a place after "of"
-    ("York" of "Duke of York" is a place; "Blanch" of "Blanch of Spain" is a name)."""
+def _person(form: str, names: Iterable[str], said: Container[str], lower: Container[str]) -> bool:
+    """Whether a form of a play's characters is one person's own name: one word, not an
+    ordinary word of the plays, not a place after "of" ("York" of "Duke of York";
+    "Blanch" of "Blanch of Spain" is a name), nor a people named in the plural of a word
+    the plays say ("Amazons", "Outlaws", "Goths")."""
+    if not _WORD.fullmatch(form) or form.lower() in lower:
+        return False
+    for plural in ("s", "es"):
+        single = form.removesuffix(plural)
+        if single != form and (single in said or single.lower() in lower):
+            return False
     for name in names:
-        words = name.split()
-        if form in words and ("of" not in words or words.index(form) < words.index("of")):
+        parts = name.split()
+        if form in parts and ("of" not in parts or parts.index(form) < parts.index("of")):
             return True
     return False
 
 
 @functools.lru_cache(maxsize=1)
-def canon_homes(path: Path = NAMES_FILE) -> dict[str, frozenset[str]]:
+def canon_homes(path: Path = NAMES_FILE) -> Mapping[str, frozenset[str]]:
     """The shipped homes of the names (`build_homes`; one line naming the file and the
     fix when it cannot be read)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {str(k): frozenset(map(str, v)) for k, v in data["homes"].items()}
+        homes = {str(k): frozenset(map(str, v)) for k, v in data["homes"].items()}
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise DramatisError(
             f"{path}: not a canon names file ({err}); rebuild it with `make canon-names`"
         ) from None
+    return MappingProxyType(homes)
 
 
 @functools.lru_cache(maxsize=256)
 def strangers(keys: tuple[str, ...]) -> frozenset[str]:
     """The names that are at home in none of the plays `keys` (none for no play: a cast
     of cards alone has no canon to be a stranger to)."""
+    return strangers_in(canon_homes(), keys)
+
+
+def strangers_in(homes: Mapping[str, Iterable[str]], keys: tuple[str, ...]) -> frozenset[str]:
+    """`strangers` by the homes given (`build_homes`)."""
     if not keys:
         return frozenset()
     at_home = set(keys)
-    return frozenset(n for n, homes in canon_homes().items() if not homes & at_home)
+    return frozenset(n for n, plays in homes.items() if not at_home.intersection(plays))
 
 
-def named_strangers(text: str, keys: tuple[str, ...], page: str = "") -> list[str]:
+def named_strangers(
+    text: str, keys: tuple[str, ...], page: str = "", found: frozenset[str] | None = None
+) -> list[str]:
     """The strangers to the plays `keys` that `text` names, in order, leaving out any
-    that `page` (the setting, the cards, what the scene said before) names itself.
+    that `page` (the setting, the persons, what the scene said before) names itself, in
+    any case ("ALICE:" is Alice's heading). `found`: the strangers by other homes
+    (`strangers_in`) than the shipped ones.
 
     named_strangers("Good morrow, Signior Peto.", ("much_ado_about_nothing",)) -> ["Peto"]
     named_strangers("Where is Desdemona?", ("othello",)) -> []
     """
-    found = strangers(keys)
-    if not found:
-        return []
-    named = [w for w in dict.fromkeys(_CAPITALISED.findall(text)) if w in found]
-    return [w for w in named if not page or not re.search(rf"\b{re.escape(w)}\b", page)]
+    found = strangers(keys) if found is None else found
+    named = [w for w in dict.fromkeys(words(text)) if w in found]
+    if not named or not page:
+        return named
+    on_page = {w.lower() for w in words(page)}
+    return [w for w in named if w.lower() not in on_page]
 
 
 def main() -> int:

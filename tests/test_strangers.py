@@ -13,6 +13,7 @@ from dramatis.agents.strangers import (
     canon_homes,
     named_strangers,
     strangers,
+    strangers_in,
 )
 from dramatis.personas.corpus import list_plays, load_play
 
@@ -29,41 +30,45 @@ def test_a_name_of_another_play_is_a_stranger_and_a_name_of_the_scene_is_not():
     assert named_strangers("Good morrow, Signior Peto.", (ADO,)) == ["Peto"]
     assert named_strangers("Marcius, thou dost start up the lion.", (JC,)) == ["Marcius"]
     assert named_strangers("Where is Desdemona? Cassio, speak.", ("othello",)) == []
-    # Othello speaks of a Signior Angelo: at home there, a stranger at Julius Caesar
-    assert named_strangers("Signior Angelo is come.", ("othello",)) == []
-    assert named_strangers("Signior Angelo is come.", (JC,)) == ["Angelo"]
     # a cast from two plays: each play's people are at home
     assert named_strangers("Brutus and Malvolio, and Desdemona", (JC, TN)) == ["Desdemona"]
+    # as the model writes names too: a possessive, capitals, a hyphened word
+    assert named_strangers("Where is Peto's horse?", (ADO,)) == ["Peto"]
+    assert named_strangers("O PETO, where art thou?", (ADO,)) == ["Peto"]
+    assert named_strangers("a Peto-like knave", (ADO,)) == ["Peto"]
 
 
-def test_common_names_ranks_places_and_ordinary_words_are_no_strangers():
+def test_common_names_peoples_ranks_places_and_ordinary_words_are_no_strangers():
     homes = canon_homes()
-    for name in ("Caesar", "John", "Hector", "Antonio", "Duke", "King", "Milan", "York", "Will"):
+    common = ("Caesar", "John", "Hector", "Achilles", "Hecate", "Antonio", "Duke", "King")
+    for name in (*common, "Milan", "York", "Will", "Amazons", "Outlaws", "Goths"):
         assert name not in homes, name
     assert named_strangers("Great Caesar and the Duke of Milan, with good Sir John.", (ADO,)) == []
+    assert named_strangers("Outlaws beset the road; the Amazons come.", (JC,)) == []
     assert all(plays and plays <= set(list_plays()) for plays in homes.values())
 
 
 def test_a_name_the_page_holds_is_the_scenes_own_and_no_play_means_no_strangers():
     assert named_strangers("Peto, come hither.", (ADO,), page="Enter Peto, a stranger.") == []
+    assert named_strangers("Good morrow, Alice.", ("hamlet",), page="ALICE: Hello.") == []
     assert named_strangers("Peto, come hither.", ()) == []
     assert strangers(()) == frozenset()
 
 
-def test_no_real_speech_names_a_stranger_to_its_own_play():
-    """Calibration: every speech of the 37 plays read against its own play (30,000 and
-    more), and a held-out cross-play pair's real lines against the pair."""
-    flagged = []
-    for key in list_plays():
+def test_a_play_the_rule_has_not_read_seldom_names_a_stranger():
+    """Calibration: each of six plays read by the rule built without its speeches (its
+    persons still at home): what the rule would make of allusions it has not seen.
+    Measured: 0.6% of the 30,697 speeches of all 37 plays so read name one (docs/arena.md:
+    most are other spellings of a play's own people, "Isabel", "Katherine")."""
+    plays = (JC, ADO, TN, "hamlet", "henry_v", "tempest")
+    speeches = flagged = 0
+    for key in plays:
+        found = strangers_in(build_homes(leave_out=key), (key,))
         for speech in load_play(key).speeches():
-            found = named_strangers(speech.text, (key,))
-            if found:
-                flagged.append((key, speech.index, found))
-    assert flagged == []
-    pair = [s.text for s in load_play(JC).speeches() if s.speaker == "Marcus Brutus"]
-    pair += [s.text for s in load_play(TN).speeches() if s.speaker == "Viola"]
-    assert len(pair) > 300
-    assert not any(named_strangers(text, (JC, TN)) for text in pair)
+            speeches += 1
+            flagged += bool(named_strangers(speech.text, (key,), found=found))
+    assert speeches > 4000
+    assert flagged / speeches < 0.01
 
 
 def _agent(no_strangers: bool, replies: list[str]):
@@ -94,6 +99,10 @@ def test_the_guard_draws_again_a_speech_that_names_a_stranger():
     agent, _ = _agent(True, list(said))
     utterance = agent.speak(opening, "A public place. Marcius of Corioli is come.", seed=3)
     assert utterance.text == said[0]
+    # so may someone on stage whose name is a person of another play (a chat's Olivia)
+    agent, _ = _agent(True, ["Olivia, thou art welcome to Rome."])
+    utterance = agent.speak(opening, "A public place.", seed=3, present=["Cassius", "Olivia"])
+    assert utterance.text == "Olivia, thou art welcome to Rome."
 
 
 def test_the_arena_counts_the_turns_that_name_a_stranger():
@@ -113,8 +122,15 @@ def test_the_arena_counts_the_turns_that_name_a_stranger():
     assert score.values["strangers"] == 0.75
     assert score.per_turn == [1.0, 0.0, 1.0, 1.0]
     assert score.extra["named"] == ["Desdemona", "Marcius", "Peto"]
-    # a name a person of the chat said first, or the setting, is the scene's own
+    # a name a person of the chat said first, or the setting, is the scene's own; the
+    # person's own turns are not counted
     human = {"speaker": "You", "text": "I bring news of Peto.", "source": "human"}
     run = Run("r", ["Marcus Brutus", "Cassius"], [human, turns[3]], setting="Marcius is come.")
     score = Strangers().score(run, Context.build(cast))
     assert score.values["strangers"] == 0.0 and score.per_turn == [0.0, 0.0]
+    olivia = {"speaker": "Olivia", "text": "Peto, hence!", "source": "human"}
+    hail = {"speaker": "Cassius", "text": "Hail, Olivia! Where is Peto?", "source": "model"}
+    run = Run("r", ["Marcus Brutus", "Cassius"], [olivia, hail, turns[2]])
+    score = Strangers().score(run, Context.build(cast))
+    assert score.per_turn == [0.0, 0.0, 1.0] and score.values["strangers"] == 0.5
+    assert score.extra["named"] == ["Desdemona"]  # Olivia named Peto first
