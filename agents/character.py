@@ -178,8 +178,9 @@ class AgentSettings:
     address_present: bool = True
     # A speech that names a person of another play, one at home in none of the scene's
     # plays and named nowhere on the page ("Marcius" at Julius Caesar, "Signior Peto" at
-    # Much Ado: agents/strangers.py; the arena's `strangers`), is drawn again.
-    no_strangers: bool = False
+    # Much Ado: agents/strangers.py; the arena's `strangers`), is drawn again (on since
+    # round 22 of docs/fidelity.md).
+    no_strangers: bool = True
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
     # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
     # `move_on`, `prefer_memory` and the critic choose among those. Off: on the tuning
