@@ -39,7 +39,7 @@ from dramatis.agents.prompts import (
     person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
-from dramatis.agents.strangers import named_strangers
+from dramatis.agents.strangers import canon_homes, named_strangers
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.core.errors import DramatisError
@@ -486,6 +486,8 @@ class CharacterAgent(PromptMaker):
         # staging passes them), always with the speaker's own (`misaddresses`)
         self.plays = (getattr(persona, "play", ""), *plays)
         self._forms: dict[str, frozenset[str]] | None = None
+        if self.settings.no_strangers:
+            canon_homes()  # a damaged names file is one line now, not at the first draw
 
     def speak(
         self,
@@ -526,9 +528,11 @@ class CharacterAgent(PromptMaker):
         page = page_words(prompt) if known_only or self.settings.prefer_known else frozenset()
         flaws = self._unknown_counter(page) if self.settings.prefer_known else None
         accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
+        # what the scene has said: the prompt, and the turns it may have left out
+        everything = "\n".join((prompt, *earlier)) if self.settings.no_strangers else prompt
 
         def accept(candidate: tuple[str, int]) -> bool:
-            ok = self._acceptable(candidate[0], earlier, setting, here, prompt)
+            ok = self._acceptable(candidate[0], earlier, setting, here, everything)
             if ok and self.settings.keep_candidates:
                 accepted.append(candidate[0])
             return ok
@@ -615,7 +619,8 @@ class CharacterAgent(PromptMaker):
         """Not empty, no repeat of an earlier turn, no narration, no card or setting
         recited; with `address_present`, no name called on but those `present`, and not
         the speaker's own; with `no_strangers`, no person of another play that neither
-        the `page` (the prompt) nor the cast and those `present` name."""
+        the `page` (the prompt and every turn of the scene) nor the cast and those
+        `present` name."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (

@@ -392,9 +392,10 @@ class LlamaCppModel(LanguageModel):
     def long_tokens(self) -> np.ndarray:
         """Ids of the tokens that start a word with LONG_LETTERS lower-case letters or more
         and are a word of the plays or its beginning (" pardon", " vassals", " idolat"
-        of "idolatry"; not " Banquo", whose capital begins a name, nor "ment", nor another
-        language's " aandacht"). The plays' words are read in lower case, so a name's
-        lower-case spelling (" desdemona"), which the model all but never draws, is in."""
+        of "idolatry"; not " Hamlet" or " Venice", whose capital begins a name, nor
+        "ment", nor another language's " aandacht"). The plays' words are read in lower
+        case, so a name's lower-case spelling (" hamlet", " bianca"), which the model all
+        but never draws, is in."""
         if self._long is None:
             self._scan_vocabulary()
         assert self._long is not None

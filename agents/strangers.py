@@ -105,13 +105,24 @@ def canon_homes(path: Path = NAMES_FILE) -> Mapping[str, frozenset[str]]:
     """The shipped homes of the names (`build_homes`; one line naming the file and the
     fix when it cannot be read)."""
     try:
+        from dramatis.personas.corpus import list_plays
+
         data = json.loads(path.read_text(encoding="utf-8"))
-        homes = {str(k): frozenset(map(str, v)) for k, v in data["homes"].items()}
+        known = frozenset(list_plays())
+        homes = {str(k): _plays(v, known) for k, v in data["homes"].items()}
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise DramatisError(
             f"{path}: not a canon names file ({err}); rebuild it with `make canon-names`"
         ) from None
     return MappingProxyType(homes)
+
+
+def _plays(value: object, known: frozenset[str]) -> frozenset[str]:
+    """A name's homes as the file holds them: a list of `known` play keys (ValueError
+    otherwise)."""
+    if not isinstance(value, list) or not known.issuperset(value):
+        raise ValueError(f"homes must be lists of play keys, not {value!r}")
+    return frozenset(value)
 
 
 @functools.lru_cache(maxsize=256)

@@ -295,8 +295,10 @@ def agent_for(
         max_lines=8,
         prompt_format=state.prompt_format,
         # Who is present is the client's to say (the user's role may be in its text
-        # alone), so a name the character calls on is not redrawn.
+        # alone), so a name the character calls on is not redrawn; nor one of another
+        # play, which the client's world (its system text is clipped) may hold.
         address_present=False,
+        no_strangers=False,
     )
     return CharacterAgent(
         persona,

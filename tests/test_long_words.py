@@ -37,8 +37,19 @@ def test_on_the_default_model_long_words_come_first_and_the_ban_still_wins():
     pieces = [model._llm.detokenize([i]).decode("utf-8", "ignore") for i in ids]
     assert len(pieces) > 5_000
     assert all(re.fullmatch(rf" [a-z]{{{LONG_LETTERS},}}", p) for p in pieces)
-    assert {" pardon", " vassals"} <= set(pieces) and " Banquo" not in pieces
-    assert " aandacht" not in pieces  # another language's word, though lower case
+    assert {" pardon", " vassals"} <= set(pieces)
+    spelled = {w: model._llm.tokenize(w.encode(), add_bos=False) for w in (" Venice", " aandacht")}
+    assert all(len(ids) == 1 for ids in spelled.values())  # each one token of the model
+    assert not {" Venice", " aandacht"} & set(pieces)  # a name; another language's word
+    # the bias: the same for every long token, added to a tilt's, the ban winning; each
+    # mix kept apart by its weights
+    pardon = model._llm.tokenize(b" pardon", add_bos=False)[0]
+    half = model.logit_bias(Sampling(long_words=0.5))
+    assert set(half) == set(ids) and set(half.values()) == {0.5}
+    both = model.logit_bias(Sampling(long_words=1.0, tilted=(("pardon", 0.25),)))
+    assert both[pardon] == 1.25 and model.logit_bias(Sampling(long_words=0.5))[pardon] == 0.5
+    banned = model.logit_bias(Sampling(long_words=1.0, banned=("pardon",)))
+    assert banned[pardon] == -100.0
     prompt = "HAMLET: I pray you, good Horatio, tell me"
     said = {}
     for weight in (0.0, 8.0):

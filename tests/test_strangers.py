@@ -99,6 +99,12 @@ def test_the_guard_draws_again_a_speech_that_names_a_stranger():
     agent, _ = _agent(True, list(said))
     utterance = agent.speak(opening, "A public place. Marcius of Corioli is come.", seed=3)
     assert utterance.text == said[0]
+    # ... or an earlier turn, though the prompt has left it out (a long chat)
+    news = make_turn(0, "Cassius", "Marcius of Corioli is come to Rome.")
+    filler = [make_turn(i, "Cassius", f"Speak, Brutus; the {i}th hour.") for i in range(1, 60)]
+    agent, model = _agent(True, list(said))
+    utterance = agent.speak([news, *filler], "A public place.", seed=3)
+    assert "Marcius" not in model.prompts[0] and utterance.text == said[0]
     # so may someone on stage whose name is a person of another play (a chat's Olivia)
     agent, _ = _agent(True, ["Olivia, thou art welcome to Rome."])
     utterance = agent.speak(opening, "A public place.", seed=3, present=["Cassius", "Olivia"])
@@ -128,9 +134,26 @@ def test_the_arena_counts_the_turns_that_name_a_stranger():
     run = Run("r", ["Marcus Brutus", "Cassius"], [human, turns[3]], setting="Marcius is come.")
     score = Strangers().score(run, Context.build(cast))
     assert score.values["strangers"] == 0.0 and score.per_turn == [0.0, 0.0]
+    opening = {"speaker": "Cassius", "text": "Marcius is come.", "source": "play"}
+    run = Run("r", ["Marcus Brutus", "Cassius"], [opening, turns[0]])
+    assert Strangers().score(run, Context.build(cast)).per_turn == [0.0]
     olivia = {"speaker": "Olivia", "text": "Peto, hence!", "source": "human"}
     hail = {"speaker": "Cassius", "text": "Hail, Olivia! Where is Peto?", "source": "model"}
     run = Run("r", ["Marcus Brutus", "Cassius"], [olivia, hail, turns[2]])
     score = Strangers().score(run, Context.build(cast))
     assert score.per_turn == [0.0, 0.0, 1.0] and score.values["strangers"] == 0.5
     assert score.extra["named"] == ["Desdemona"]  # Olivia named Peto first
+
+
+def test_a_damaged_names_file_is_one_line_naming_it(tmp_path):
+    import pytest
+
+    from dramatis.core.errors import DramatisError
+
+    for text in ('{"homes": {"Peto": "henry_iv_part_1"}}', '{"homes": {"Peto": ["x"]}}', "{"):
+        path = tmp_path / "canon_names.json"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(DramatisError) as err:
+            canon_homes(path)
+        assert str(path) in str(err.value) and "make canon-names" in str(err.value)
+        assert "\n" not in str(err.value)
