@@ -187,6 +187,8 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     "strangers": ["--set", "no_strangers=true"],
     "lw-0.5": ["--set", "long_words=0.5"],
     "lw-1.0": ["--set", "long_words=1.0"],
+    # ... and the step-820 stage voice served at 1.25 (the shipped scale is 1)
+    "voice-1.25": ["--stage-voice", "1.25"],
     # Round 11: the stage voice's long cool-down (steps 310-760, make_voice --cooldown 450
     # --cooldown-from 310), staged by a checkout whose training/data/stage_voice holds it.
     "long": [],
