@@ -486,6 +486,7 @@ class CharacterAgent(PromptMaker):
         # staging passes them), always with the speaker's own (`misaddresses`)
         self.plays = (getattr(persona, "play", ""), *plays)
         self._forms: dict[str, frozenset[str]] | None = None
+        self._canon: tuple[str, ...] | None = None  # `canon_plays`
         if self.settings.no_strangers:
             canon_homes()  # a damaged names file is one line now, not at the first draw
 
@@ -529,7 +530,7 @@ class CharacterAgent(PromptMaker):
         flaws = self._unknown_counter(page) if self.settings.prefer_known else None
         accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
         # what the scene has said: the prompt, and the turns it may have left out
-        everything = "\n".join((prompt, *earlier)) if self.settings.no_strangers else prompt
+        everything = "\n".join((prompt, *earlier))
 
         def accept(candidate: tuple[str, int]) -> bool:
             ok = self._acceptable(candidate[0], earlier, setting, here, everything)
@@ -642,15 +643,22 @@ class CharacterAgent(PromptMaker):
         """The names `text` calls on that are not `present`, or the speaker's own, by the
         forms of the characters of `plays` ([] for a card of no play in a cast of none)."""
         if self._forms is None:
-            self._forms = plays_forms(tuple(k for k in self.plays if k in list_plays()))
+            self._forms = plays_forms(self.canon_plays())
         absent, own = misaddressed(text, self._forms, present, self.name)
         return absent + own
 
     def strangers(self, text: str, page: str = "") -> list[str]:
         """The people of other plays that `text` names and `page` does not
         (agents/strangers.py; none for a card of no play in a cast of none)."""
-        keys = tuple(k for k in dict.fromkeys(self.plays) if k in list_plays())
-        return named_strangers(text, keys, page)
+        return named_strangers(text, self.canon_plays(), page)
+
+    def canon_plays(self) -> tuple[str, ...]:
+        """The plays of `plays` that are the canon's, each once (none for a card of no
+        play in a cast of none), read once."""
+        if self._canon is None:
+            known = set(list_plays())
+            self._canon = tuple(k for k in dict.fromkeys(self.plays) if k in known)
+        return self._canon
 
     def _sampling(self, draw: Draw, run_on: int = 0) -> Sampling:
         """The sampling options of a draw; with `run_on`, of its run-on to a sentence end

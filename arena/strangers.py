@@ -36,16 +36,17 @@ class Strangers:
     keys = (Key("strangers", "lower"),)
 
     def score(self, run: Run, ctx: Context) -> Score:
-        plays = tuple(k for k in ctx.plays if k in list_plays())
+        known = set(list_plays())
+        plays = tuple(k for k in ctx.plays if k in known)
         speakers = {t["speaker"] for t in run.turns}
         page = [run.setting, *run.cast, *sorted(speakers)]
         flags: list[list[str] | None] = []  # None: a person's turn
         for turn in run.turns:
             source = turn.get("source", "model")
-            if source in SCORED_SOURCES:
-                spoken = source != "human"
-                found = named_strangers(turn["text"], plays, "\n".join(page))
-                flags.append(found if spoken else None)
+            if source == "human":
+                flags.append(None)
+            elif source in SCORED_SOURCES:
+                flags.append(named_strangers(turn["text"], plays, "\n".join(page)))
             if source in _PAGE_SOURCES:
                 page.append(turn["text"])
         counted = [bool(f) for f in flags if f is not None]
