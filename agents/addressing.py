@@ -93,7 +93,7 @@ _QUOTED = re.compile(
 )
 
 
-def _unquoted(text: str) -> str:
+def unquoted(text: str) -> str:
     """`text` with what it quotes emptied ('He cried, "O Caesar!"' -> 'He cried, ""')."""
     return _QUOTED.sub(lambda m: (m["lead"] or "") + '""', text)
 
@@ -188,7 +188,7 @@ def spoken_to(text: str, forms: Iterable[str]) -> list[str]:
     spoken_to("Farewell, good Cassius.", ["Cassius", "Casca"]) -> ["Cassius"]
     spoken_to("Cassius hath a lean and hungry look.", ["Cassius"]) -> []
     """
-    text = _breaks(_unquoted(text))
+    text = _breaks(unquoted(text))
     forms = list(forms)
     return [
         f

@@ -39,7 +39,8 @@ from dramatis.agents.prompts import (
     person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
-from dramatis.agents.strangers import canon_homes, named_strangers
+from dramatis.agents.strangers import canon_homes, invented, named_strangers
+from dramatis.agents.titles import wrong_titles
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.core.errors import DramatisError
@@ -181,6 +182,14 @@ class AgentSettings:
     # Much Ado: agents/strangers.py; the arena's `strangers`), is drawn again (on since
     # round 22 of docs/fidelity.md).
     no_strangers: bool = True
+    # A speech that calls the one it speaks to by a title of the other sex ("sir" to
+    # Beatrice alone, "good madam" to Benedick), one no one on stage but the speaker takes
+    # by the plays, is drawn again (agents/titles.py; the arena's `titles`).
+    fit_titles: bool = False
+    # A speech holding a word written with a capital that no play uses and the page does
+    # not hold, a name of no play ("Sir Maximinus", "Doctor Savin": agents/strangers.py
+    # `invented`), is drawn again.
+    no_invented: bool = False
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
     # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
     # `move_on`, `prefer_memory` and the critic choose among those. Off: on the tuning
@@ -511,6 +520,8 @@ class CharacterAgent(PromptMaker):
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
         stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
+        # who a title may be said to: those a chat says are here, else the cast
+        hearers = frozenset(self.cast if present is None else present)
         if present is None:
             present = (*self.cast, *(t["speaker"] for t in turns))
         here = frozenset((*present, self.name))
@@ -533,7 +544,7 @@ class CharacterAgent(PromptMaker):
         everything = "\n".join((prompt, *earlier))
 
         def accept(candidate: tuple[str, int]) -> bool:
-            ok = self._acceptable(candidate[0], earlier, setting, here, everything)
+            ok = self._acceptable(candidate[0], earlier, setting, here, everything, hearers)
             if ok and self.settings.keep_candidates:
                 accepted.append(candidate[0])
             return ok
@@ -616,12 +627,15 @@ class CharacterAgent(PromptMaker):
         setting: str = "",
         present: frozenset[str] = frozenset(),
         page: str = "",
+        hearers: frozenset[str] | None = None,
     ) -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting
         recited; with `address_present`, no name called on but those `present`, and not
         the speaker's own; with `no_strangers`, no person of another play that neither
         the `page` (the prompt and every turn of the scene) nor the cast and those
-        `present` name."""
+        `present` name; with `fit_titles`, no title that none of the `hearers` (the cast
+        by default) takes; with `no_invented`, no name of no play that the `page` does not
+        hold."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
@@ -635,6 +649,12 @@ class CharacterAgent(PromptMaker):
         if self.settings.no_strangers and self.strangers(
             text, "\n".join((page or setting, *present, *self.cast))
         ):
+            return False
+        if self.settings.fit_titles and self.wrong_titles(
+            text, frozenset(self.cast) if hearers is None else hearers
+        ):
+            return False
+        if self.settings.no_invented and invented(text, page_words(page or setting)):
             return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)
@@ -651,6 +671,11 @@ class CharacterAgent(PromptMaker):
         """The people of other plays that `text` names and `page` does not
         (agents/strangers.py; none for a card of no play in a cast of none)."""
         return named_strangers(text, self.canon_plays(), page)
+
+    def wrong_titles(self, text: str, hearers: frozenset[str]) -> list[str]:
+        """The titles `text` says that none of `hearers` but the speaker takes by the
+        canon's plays of the scene (agents/titles.py; none where no play knows them)."""
+        return wrong_titles(text, self.name, hearers, self.canon_plays())
 
     def canon_plays(self) -> tuple[str, ...]:
         """The plays of `plays` that are the canon's, each once (none for a card of no

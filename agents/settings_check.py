@@ -115,6 +115,8 @@ RULES: dict[str, Rule] = {
     "lore": Rule(),
     "address_present": Rule(),
     "no_strangers": Rule(),
+    "fit_titles": Rule(),
+    "no_invented": Rule(),
     "prefer_known": Rule(),
     "known_only": Rule(),
     "known_replace": Rule(),

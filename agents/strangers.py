@@ -26,7 +26,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -157,6 +157,27 @@ def named_strangers(
         return named
     on_page = {w.lower() for w in words(page)}
     return [w for w in named if w.lower() not in on_page]
+
+
+# A word written with a capital, as a name is ("Maximinus", "Doctor Savin", "O'Brien")
+_CAPITAL = re.compile(r"(?<![\w'])[A-Z][A-Za-z]*(?:'[A-Za-z]+)*")
+
+
+def invented(text: str, page: Collection[str] = ()) -> list[str]:
+    """The words of `text` written with a capital that no play uses and that `page` (a
+    scene's own words, `page_words`) does not hold, in order: the names of no play a
+    speech makes up ("Sir Maximinus", "Doctor Savin", "Covelli").
+
+    invented("Well, Sir Maximinus, and Signior Benedick!") -> ["Maximinus"]
+    invented("Come, Zed.", page={"zed"}) -> []
+    """
+    from dramatis.personas.vocabulary import unknown
+
+    found = []
+    for word in _CAPITAL.findall(text):
+        if unknown(word, page) and word not in found:
+            found.append(word)
+    return found
 
 
 def main() -> int:

@@ -36,6 +36,7 @@ def builtin() -> list[MetricFactory]:
     from dramatis.arena.speaker_fidelity import Attribution
     from dramatis.arena.speech_length import SpeechLength
     from dramatis.arena.strangers import Strangers
+    from dramatis.arena.titles import Titles
 
     return [
         InWorld,
@@ -55,6 +56,7 @@ def builtin() -> list[MetricFactory]:
         LaterSpans,
         Misaddress,
         Strangers,
+        Titles,
     ]
 
 

@@ -185,6 +185,11 @@ CONFIGS = {  # label -> extra stage arguments (None: the baseline's own defaults
     # Round 22: a candidate naming a person of another play drawn again (no_strangers);
     # word-starting tokens of six letters or more raised by a logit bias (long_words).
     "strangers": ["--set", "no_strangers=true"],
+    # Round 23: a candidate calling the one it speaks to by a title of the other sex drawn
+    # again (fit_titles)
+    "titles": ["--set", "fit_titles=true"],
+    # ... and a candidate naming someone no play names (no_invented), on top of it
+    "invented": ["--set", "fit_titles=true", "--set", "no_invented=true"],
     "lw-0.5": ["--set", "long_words=0.5"],
     "lw-1.0": ["--set", "long_words=1.0"],
     # ... and the step-820 stage voice served at 1.25 (the shipped scale is 1)

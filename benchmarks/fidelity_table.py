@@ -40,6 +40,7 @@ MEANS = {  # column -> per-run key (mean over runs)
     "impersonation": "impersonation",  # another character's heading or name
     "misaddress": "misaddress",  # speaks to someone off stage, or to the speaker itself
     "strangers": "strangers",  # names a person of another play
+    "titles": "titles",  # calls the one spoken to by a title of the other sex
     "fallback": "fallback",
     "copying": "copying",
     "later_spans": "later_spans",  # 8-word spans of a later scene of the play (seeded runs)
@@ -123,6 +124,7 @@ SPREAD = (
     "dwelling",
     "misaddress",
     "strangers",
+    "titles",
     "modern_words",
     "modern_reg",
     "words_med",

@@ -296,9 +296,12 @@ def agent_for(
         prompt_format=state.prompt_format,
         # Who is present is the client's to say (the user's role may be in its text
         # alone), so a name the character calls on is not redrawn; nor one of another
-        # play, which the client's world (its system text is clipped) may hold.
+        # play or a name of no play, which the client's world (its system text is clipped)
+        # may hold; nor a title, since the one spoken to may be the user.
         address_present=False,
         no_strangers=False,
+        fit_titles=False,
+        no_invented=False,
     )
     return CharacterAgent(
         persona,

@@ -157,3 +157,38 @@ def test_a_damaged_names_file_is_one_line_naming_it(tmp_path):
             canon_homes(path)
         assert str(path) in str(err.value) and "make canon-names" in str(err.value)
         assert "\n" not in str(err.value)
+
+
+def test_a_name_of_no_play_is_invented_unless_the_page_holds_it():
+    from dramatis.agents.strangers import invented
+    from dramatis.personas.vocabulary import page_words
+
+    assert invented("Well, Sir Maximinus, and Signior Benedick!") == ["Maximinus"]
+    assert invented("His doctor, Doctor Savin, and Covelli's man.") == ["Savin", "Covelli's"]
+    assert invented("Is it okay, a phone?") == []  # words of no play, but no names
+    assert invented("Okay, a phone.") == ["Okay"]  # at a sentence's start, it may be either
+    assert invented("Come, good Iago; Desdemona sleeps.") == []  # the plays' own people
+    assert invented("Where is Maximinus?", page_words("MAXIMINUS: I am here.")) == []
+
+
+def test_the_guard_draws_again_a_speech_that_names_someone_of_no_play():
+    from dramatis.agents.character import AgentSettings, CharacterAgent
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.agents.turn import make_turn
+    from dramatis.personas import find_persona
+
+    brutus = find_persona("julius_caesar:Brutus")
+    said = ["Sir Maximinus, thou art welcome.", "Cassius, thou art welcome."]
+    opening = [make_turn(0, "Cassius", "Will you go see the order of the course?")]
+    for guard, setting, kept in (
+        (True, "A public place.", said[1]),
+        (False, "A public place.", said[0]),
+        (True, "A public place; Maximinus waits.", said[0]),  # the page holds the name
+    ):
+        settings = AgentSettings(
+            prompt_format="page", best_of=1, retries=2, no_invented=guard, length_share=0.0
+        )
+        agent = CharacterAgent(
+            brutus, FakeModel(list(said)), cast=[brutus.name, "Cassius"], settings=settings
+        )
+        assert agent.speak(opening, setting, seed=3).text == kept
