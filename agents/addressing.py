@@ -202,13 +202,13 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
     """Whether a vocative match (`_vocative`) is a call, not a name in a list ("Casca,
     Cinna, Cassius."; after a colon only where the item before is one of `forms`: "his
     friends: Brutus, Cassius", not "Come, Charmian."), a letter's signature, nor one set
-    beside a word for a person ("the greybeard, Gremio,": `_beside_noun`)."""
+    beside a word for a person ("the greybeard, Gremio,": `beside_noun`)."""
     if found["oh"] is not None:
         return True
     if found["good"] is not None:  # ", my lord Cassius,"; not "Lord Casca, Lord Cinna, ..."
         start, end = found.span("good")
         head = text[max(0, start - 60) : start]
-        if not _LIST_NEXT.match(text, end) and not _beside_noun(head, determiners=False):
+        if not _LIST_NEXT.match(text, end) and not beside_noun(head, determiners=False):
             return True  # "my pardon, good Cassio,": a call; "her father's son, Signior Leonato,"
     if found["after"] is not None:
         start = found.start("after")
@@ -233,14 +233,14 @@ def _calls(text: str, found: re.Match[str], forms: Container[str] = ()) -> bool:
         first = head[: head.rindex(before[-1])]
         return (
             (before[-1][:1].islower() or bool(_SENTENCE_START.search(first)))
-            and not _beside_noun(head)
+            and not beside_noun(head)
             and not _LIST_NEXT.match(text, end)
             and not _AND_NAME.match(text, end)
         )
     return False
 
 
-def _beside_noun(head: str, determiners: bool = True) -> bool:
+def beside_noun(head: str, determiners: bool = True) -> bool:
     """Whether a name between commas after `head` is set beside a noun, not called: a
     possessive in the last three words ("her father's son, Signior Leonato,"), or (unless
     `determiners` is off) a determiner in the two words before the last, where that last

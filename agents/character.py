@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,7 +40,7 @@ from dramatis.agents.prompts import (
 )
 from dramatis.agents.recall import memory_cues, takes_up
 from dramatis.agents.strangers import canon_homes, invented, named_strangers
-from dramatis.agents.titles import wrong_titles
+from dramatis.agents.titles import hearers, wrong_titles
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
 from dramatis.core.errors import DramatisError
@@ -520,10 +520,12 @@ class CharacterAgent(PromptMaker):
         cues = memory_cues(self.recalled, prompt) if self.memory is not None else ()
         stops = heading_stops(self.others) + list(get_format(fmt).stops)
         earlier = [t["text"] for t in turns]
-        # who a title may be said to: those a chat says are here, else the cast
-        hearers = frozenset(self.cast if present is None else present)
+        # who a title may be said to: those a chat says are here, else the cast; and the
+        # last few speakers (agents/titles.py `hearers`)
+        spoken = [t["speaker"] for t in turns]
+        titled = hearers(self.cast if present is None else present, spoken)
         if present is None:
-            present = (*self.cast, *(t["speaker"] for t in turns))
+            present = (*self.cast, *spoken)
         here = frozenset((*present, self.name))
         want = max(1, self.settings.best_of)
         shown: list[str] = []  # what `on_text` was last given, so that it ends on the speech
@@ -542,9 +544,10 @@ class CharacterAgent(PromptMaker):
         accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
         # what the scene has said: the prompt, and the turns it may have left out
         everything = "\n".join((prompt, *earlier))
+        known = page_words(everything) if self.settings.no_invented else frozenset()
 
         def accept(candidate: tuple[str, int]) -> bool:
-            ok = self._acceptable(candidate[0], earlier, setting, here, everything, hearers)
+            ok = self._acceptable(candidate[0], earlier, setting, here, everything, known, titled)
             if ok and self.settings.keep_candidates:
                 accepted.append(candidate[0])
             return ok
@@ -627,15 +630,17 @@ class CharacterAgent(PromptMaker):
         setting: str = "",
         present: frozenset[str] = frozenset(),
         page: str = "",
-        hearers: frozenset[str] | None = None,
+        known: Collection[str] | None = None,
+        titled: frozenset[str] | None = None,
     ) -> bool:
         """Not empty, no repeat of an earlier turn, no narration, no card or setting
         recited; with `address_present`, no name called on but those `present`, and not
         the speaker's own; with `no_strangers`, no person of another play that neither
         the `page` (the prompt and every turn of the scene) nor the cast and those
-        `present` name; with `fit_titles`, no title that none of the `hearers` (the cast
-        by default) takes; with `no_invented`, no name of no play that the `page` does not
-        hold."""
+        `present` name; with `fit_titles`, no title that none of those `titled` (by
+        default those `present`) takes;
+        with `no_invented`, no name of no play that the page does not hold (`known`: the
+        page's words, `page_words`, when the caller has them)."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
@@ -651,10 +656,12 @@ class CharacterAgent(PromptMaker):
         ):
             return False
         if self.settings.fit_titles and self.wrong_titles(
-            text, frozenset(self.cast) if hearers is None else hearers
+            text, titled or present or frozenset(self.cast)
         ):
             return False
-        if self.settings.no_invented and invented(text, page_words(page or setting)):
+        if self.settings.no_invented and invented(
+            text, page_words(page or setting) if known is None else known
+        ):
             return False
         sources = (*self.persons, self.persona.card(), setting)
         return not any(copies(text, source) for source in sources if source)
@@ -672,10 +679,10 @@ class CharacterAgent(PromptMaker):
         (agents/strangers.py; none for a card of no play in a cast of none)."""
         return named_strangers(text, self.canon_plays(), page)
 
-    def wrong_titles(self, text: str, hearers: frozenset[str]) -> list[str]:
-        """The titles `text` says that none of `hearers` but the speaker takes by the
-        canon's plays of the scene (agents/titles.py; none where no play knows them)."""
-        return wrong_titles(text, self.name, hearers, self.canon_plays())
+    def wrong_titles(self, text: str, present: frozenset[str]) -> list[str]:
+        """The titles `text` says that none of those `present` but the speaker takes by
+        the canon's plays of the scene (agents/titles.py; none where no play knows them)."""
+        return wrong_titles(text, self.name, present, self.canon_plays())
 
     def canon_plays(self) -> tuple[str, ...]:
         """The plays of `plays` that are the canon's, each once (none for a card of no

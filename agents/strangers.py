@@ -161,23 +161,34 @@ def named_strangers(
 
 # A word written with a capital, as a name is ("Maximinus", "Doctor Savin", "O'Brien")
 _CAPITAL = re.compile(r"(?<![\w'])[A-Z][A-Za-z]*(?:'[A-Za-z]+)*")
+# Where any word has a capital: a speech's, a sentence's or a line's start, after a dash or
+# an opening quote ("Actually, I go.", "--Maybe")
+_STARTS = re.compile(r"(?:^|[.!?;:\n\u2014\u2026]|--)[\s\"'\u201c\u2018(]*$")
+# ... unless a title stands before it: "Sir Maximinus", "Doctor Savin"
+_TITLE_BEFORE = re.compile(
+    r"\b(?:Sir|Signior|Signor|Doctor|Master|Mistress|Lady|Lord|Madam|Friar|Captain|Count"
+    r"|Duke|King|Queen|Prince|Princess|Dame|Don|Saint|St)\.?\s+$"
+)
 
 
 def invented(text: str, page: Collection[str] = ()) -> list[str]:
-    """The words of `text` written with a capital that no play uses and that `page` (a
-    scene's own words, `page_words`) does not hold, in order: the names of no play a
-    speech makes up ("Sir Maximinus", "Doctor Savin", "Covelli").
+    """The words of `text` written with a capital where no other word would have one, that
+    no play uses and that `page` (a scene's own words, `page_words`) does not hold, in
+    order: the names of no play a speech makes up ("Sir Maximinus", "Doctor Savin",
+    "Covelli"). A word at a sentence's or a line's start counts only after a title, or
+    where the speech writes it with a capital elsewhere too ("Actually, I go" names no one).
 
     invented("Well, Sir Maximinus, and Signior Benedick!") -> ["Maximinus"]
     invented("Come, Zed.", page={"zed"}) -> []
     """
     from dramatis.personas.vocabulary import unknown
 
-    found = []
-    for word in _CAPITAL.findall(text):
-        if unknown(word, page) and word not in found:
-            found.append(word)
-    return found
+    inner = []  # the capitalised words where no other word would have a capital
+    for m in _CAPITAL.finditer(text):
+        head = text[: m.start()]
+        if (not _STARTS.search(head) or _TITLE_BEFORE.search(head)) and m[0] not in inner:
+            inner.append(m[0])
+    return [word for word in inner if unknown(word, page)]
 
 
 def main() -> int:

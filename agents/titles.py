@@ -16,7 +16,8 @@ Which titles a character takes comes from the plays: the titles said to them whe
 alone hear the speaker, or where they speak just before and just after it (`play_titles`),
 and the sex their own name or the persons list gives them ("Lady Macbeth"; "Ophelia,
 daughter to Polonius"; "Benedick, a young lord of Padua"). Viola, called "sir" through
-most of Twelfth Night, takes both. A character no play knows takes any title.
+most of Twelfth Night, takes both. A character no play knows takes any title. A title
+with no name may be said to anyone on stage or to whoever spoke in the last few turns.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 FEMALE = "female"
 MALE = "male"
@@ -36,15 +37,24 @@ _CLASS = {t: sex for sex, words in _TITLES.items() for t in words.split()}
 _MOD_WORDS = """o oh good sweet fair gentle noble dear kind most my gracious dread worthy brave
     young pretty fairest sweetest dearest royal honest old"""
 _MODS = _MOD_WORDS.split()
-# A title spoken to someone: after the speech's or a clause's start, a dash or a comma
-# (and an "O"), with up to three of _MODS before it and a mark, a dash or the end after it
+# A title spoken to someone: after the speech's or a clause's start, a dash, an ellipsis or
+# a comma (and an "O", or a "Yes" that may take no comma), with up to three of _MODS before
+# it and a mark, a dash or the end after it
 _VOCATIVE = re.compile(
-    r"(?:^|(?<=[.!?;:,(])|(?<=--))\s*(?:O[,!]?\s+)?"
+    r"(?:^|(?<=[.!?;:,(\u2014\u2026])|(?<=--))\s*(?:O[,!]?\s+)?"
+    r"(?:(?:yes|yea|ay|no|nay|thank you|thanks)\s+)?"
     rf"(?P<mods>(?:(?:{'|'.join(_MODS)})[ ,]\s*){{0,3}})"
     rf"(?P<title>{'|'.join(sorted(_CLASS, key=len, reverse=True))})"
-    r"(?=\s*(?:[,.!?;:)]|--|$))",
+    r"(?=\s*(?:[,.!?;:)\u2014\u2026]|--|$))",
     re.IGNORECASE,
 )
+# Said of someone, not to them: "my master" and "my mistress" are a servant's words for one
+# not there; a title between commas after a pronoun ("And she, sweet lady, wept.")
+_OWN_BETTERS = frozenset({"master", "mistress"})
+_PRONOUN = re.compile(r"\b(?:she|he|they|who|which)\s*$", re.IGNORECASE)
+# A title with no name is said to someone in the exchange: those on stage, and whoever
+# spoke in the last RECENT turns (a staged scene's opening lines hold the floor that long)
+RECENT = 4
 MIN_HEARD = 3  # titles said to a character before the plays' use is its own word on them
 # A title's sex a character takes: said to it at least twice and at least this share of the
 # titles said to it (Viola: 3 of 34 "madam"/"lady"; one "sir" to Beatrice is a slip of the
@@ -66,53 +76,83 @@ def titles_in(text: str) -> list[tuple[str, str]]:
     titles_in("O, sweet, noble lady! Sir Toby comes.") -> [("lady", "female")]
     titles_in("That was my lord's legacy.") -> []
     """
-    from dramatis.agents.addressing import unquoted
+    from dramatis.agents.addressing import beside_noun, unquoted
 
+    text = unquoted(text)
     found = []
-    for m in _VOCATIVE.finditer(unquoted(text)):
-        title = m["title"].lower()
-        if title == "lord" and "my" not in m["mods"].lower().split():
+    for m in _VOCATIVE.finditer(text):
+        title, mods = m["title"].lower(), m["mods"].lower().split()
+        if title == "lord" and "my" not in mods:
             continue  # "Lord, how ..." / "O Lord!": a cry to God
+        if title in _OWN_BETTERS and "my" in mods:
+            continue  # "My master, not myself, lacks recompense"
+        if m.start() and text[m.start() - 1] == ",":  # between commas: said of one named?
+            head = text[max(0, m.start() - 61) : m.start() - 1]
+            if _PRONOUN.search(head) or beside_noun(head):
+                continue  # "And she, sweet lady, wept"; "Your cousin, my lady, takes ..."
         found.append((title, _CLASS[title]))
     return found
 
 
-def _sex_word(text: str) -> str | None:
-    """The sex the first sex-marking word of a name or a persons-list line gives."""
-    for word in re.findall(r"[a-z]+", text.lower()):
-        if word in _FEMALE_WORDS:
-            return FEMALE
-        if word in _MALE_WORDS:
-            return MALE
+# Where a part of a persons-list line stops speaking of its own character: "Servant to
+# Juliet's Nurse", "in love with the Duke", "Countess of Rousillon"
+_OF_ANOTHER = re.compile(r"\b(?:to|of|on|upon|with|in|for|at|by|from)\b|'s\b", re.IGNORECASE)
+
+
+def own_sex(text: str) -> str | None:
+    """The sex a name or a persons-list line gives its own character: the first word that
+    marks one at the head of one of its parts (parted by commas and "and"), before any
+    word that turns to someone else.
+
+    own_sex("Queen of Denmark, and Mother of Hamlet") -> "female"
+    own_sex("Servant to Juliet's Nurse") -> None
+    own_sex("a young Lord of Padua") -> "male"
+    """
+    for part in re.split(r",|;|\band\b", text):
+        head = _OF_ANOTHER.split(part, maxsplit=1)[0]
+        for word in re.findall(r"[a-z]+", head.lower()):
+            if word in _FEMALE_WORDS:
+                return FEMALE
+            if word in _MALE_WORDS:
+                return MALE
     return None
 
 
-def _heard_by(speeches: list, i: int) -> str | None:
+def _heard_by(speeches: list, i: int, forms: Mapping[str, frozenset[str]]) -> str | None:
     """Who speech `i` of a scene speaks to, where the plays make it plain: the one other
-    on stage, or the one who speaks just before and just after it."""
+    on stage, or the one who speaks just before and just after it; none where the speech
+    calls another by name (`forms`: Titus's "Lavinia, ... sweet girl" to a Lavinia who
+    never speaks is not said to Marcus)."""
+    from dramatis.agents.addressing import spoken_to
+
     s = speeches[i]
     others = [n for n in s.on_stage if n not in s.speakers]
+    who = None
     if len(others) == 1:
-        return others[0]
-    if 0 < i < len(speeches) - 1:
+        who = others[0]
+    elif 0 < i < len(speeches) - 1:
         before, after = speeches[i - 1].speaker, speeches[i + 1].speaker
         if before == after and before != s.speaker and before in others:
-            return before
-    return None
+            who = before
+    if who is not None and any(who not in forms[f] for f in spoken_to(s.text, forms)):
+        return None
+    return who
 
 
-def heard(scenes: Iterable) -> dict[str, Counter[str]]:
-    """Each character -> the sexes of the titles said to them in `scenes`."""
+def heard(scenes: Iterable, forms: Mapping[str, frozenset[str]]) -> dict[str, Counter[str]]:
+    """Each character -> the sexes of the titles said to them in `scenes`, each sex once a
+    speech ("Good queen, my lord, good queen" is one), by the play's `forms` of address
+    (`addressing.play_forms`)."""
     counts: dict[str, Counter[str]] = {}
     for scene in scenes:
         speeches = scene.speeches
         for i, s in enumerate(speeches):
             if not s.resolved or len(s.speakers) > 1:
                 continue
-            who = _heard_by(speeches, i)
+            said = {sex for _, sex in titles_in(s.text)}
+            who = _heard_by(speeches, i, forms) if said else None
             if who is not None:
-                for _, sex in titles_in(s.text):
-                    counts.setdefault(who, Counter())[sex] += 1
+                counts.setdefault(who, Counter()).update(said)
     return counts
 
 
@@ -135,13 +175,14 @@ def takes(counts: Counter[str] | None, own: str | None) -> frozenset[str]:
 
 def profiles(play, scenes: Iterable | None = None) -> dict[str, frozenset[str]]:
     """`takes` for each character of `play`, heard in `scenes` (all of the play's)."""
-    counts = heard(play.scenes() if scenes is None else scenes)
+    from dramatis.agents.addressing import play_forms
+
+    counts = heard(play.scenes() if scenes is None else scenes, play_forms(play.key))
     out = {}
     for name, c in play.characters.items():
-        own = _sex_word(name) or _sex_word(c.description)
-        out[name] = takes(counts.get(name), own)
+        out[name] = takes(counts.get(name), own_sex(name) or own_sex(c.description))
     for name in counts.keys() - out.keys():
-        out[name] = takes(counts[name], _sex_word(name))
+        out[name] = takes(counts[name], own_sex(name))
     return out
 
 
@@ -160,6 +201,12 @@ def takes_in(name: str, keys: Iterable[str]) -> frozenset[str]:
     for key in keys:
         sexes |= play_titles(key).get(name, frozenset())
     return frozenset(sexes or (FEMALE, MALE))
+
+
+def hearers(present: Iterable[str], speakers: Sequence[str]) -> frozenset[str]:
+    """Who a title may be said to: those `present`, and the last RECENT of `speakers` (the
+    scene's turns so far, in order)."""
+    return frozenset((*present, *speakers[-RECENT:]))
 
 
 def wrong_titles(text: str, speaker: str, present: Iterable[str], keys: Iterable[str]) -> list[str]:

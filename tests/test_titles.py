@@ -8,6 +8,8 @@ from collections import Counter
 from dramatis.agents.titles import (
     FEMALE,
     MALE,
+    hearers,
+    own_sex,
     play_titles,
     profiles,
     takes,
@@ -42,6 +44,15 @@ def test_a_title_in_a_name_or_about_someone_is_not_said_to_them():
     assert titles_in("you have killed a sweet and innocent\nlady. For my part") == []
     # what a speech quotes is not said to anyone here
     assert titles_in('He cried, "Good madam, stay!" and went.') == []
+    # said of someone: a servant's "my master", a title beside a noun or a pronoun
+    assert titles_in("My master, not myself, lacks recompense.") == []
+    assert titles_in("Your cousin, my lady, takes great exceptions.") == []
+    assert titles_in("And she, sweet lady, wept.") == []
+    assert titles_in("I thank you, sir.") == [("sir", MALE)]  # an object is no apposition
+    # dashes, an ellipsis, and a "Yes" that takes no comma
+    assert titles_in("Stay\u2014sir, stay.") == [("sir", MALE)]
+    assert titles_in("\u2014 Madam, good day.") == [("madam", FEMALE)]
+    assert titles_in("Yes sir, I will.") == [("sir", MALE)]
 
 
 def test_the_titles_a_character_takes_come_from_the_plays():
@@ -52,6 +63,12 @@ def test_the_titles_a_character_takes_come_from_the_plays():
     assert tn["Viola"] == {FEMALE, MALE}
     assert play_titles("macbeth")["Lady Macbeth"] == {FEMALE}
     assert play_titles(JC)["Marcus Brutus"] == {MALE}
+    # a persons-list line speaks of others too: "Servant to Juliet's Nurse" is no woman
+    assert own_sex("Servant to Juliet's Nurse") is None
+    assert own_sex("in love with the Duke") is None
+    assert own_sex("Queen of Denmark, and Mother of Hamlet") == FEMALE
+    assert own_sex("a young Lord of Padua") == MALE
+    assert play_titles("romeo_and_juliet")["Peter"] != {FEMALE}
     # a slip of the reading (one "sir" among eight "madam"s) is not enough
     assert takes(Counter(female=8, male=1), FEMALE) == {FEMALE}
     assert takes(Counter(female=3, male=31), None) == {FEMALE, MALE}
@@ -78,6 +95,12 @@ def test_a_wrong_title_is_one_no_one_on_stage_but_the_speaker_takes():
     # no play, or a person of the chat no play knows: nothing is wrong
     assert wrong_titles("A good way, sir.", "Benedick", pair, []) == []
     assert wrong_titles("A good way, sir.", "Benedick", ["Benedick", "You"], [ADO]) == []
+    # those who spoke last may be spoken to: the opening lines' Leonato, for a while
+    opened = ["Leonato", "Beatrice", "Benedick"]
+    assert hearers(pair, opened) == {"Beatrice", "Benedick", "Leonato"}
+    assert wrong_titles("A good way, sir.", "Benedick", hearers(pair, opened), [ADO]) == []
+    later = [*opened, *pair, *pair]
+    assert hearers(pair, later) == set(pair)
 
 
 def test_the_plays_read_by_their_own_titles_say_few_wrong_ones():
@@ -126,13 +149,23 @@ def test_the_guard_draws_again_a_speech_with_a_wrong_title():
         agent, _ = _agent(guard, list(said))
         assert agent.speak(opening, "A hall.", seed=3).text == kept
         assert agent.wrong_titles(said[0], frozenset(agent.cast)) == ["sir"]
-    # a chat that says a man is here too: the "sir" may be his
-    agent, _ = _agent(True, list(said), cast=("Beatrice", "Benedick", "Claudio"))
+    # a chat that says a man is here too (one of no cast): the "sir" may be his
+    agent, _ = _agent(True, list(said))
     utterance = agent.speak(opening, "A hall.", seed=3, present=["Beatrice", "Claudio"])
     assert utterance.text == said[0]
-    # ... and one that says she is alone with him: it is not
+    # ... and one that says she is alone with him, in a cast of three: it is not
     agent, _ = _agent(True, list(said), cast=("Beatrice", "Benedick", "Claudio"))
     assert agent.speak(opening, "A hall.", seed=3, present=["Beatrice"]).text == said[1]
+    # a man who spoke a line ago may be spoken to; one five turns back no longer
+    claudio = make_turn(0, "Claudio", "Speak, count, 'tis your cue.")
+    agent, _ = _agent(True, list(said))
+    assert agent.speak([claudio, *opening], "A hall.", seed=3).text == said[0]
+    back = [
+        claudio,
+        *[make_turn(i, n, "Nay.") for i, n in enumerate(["Beatrice", "Benedick"] * 2, 1)],
+    ]
+    agent, _ = _agent(True, list(said))
+    assert agent.speak(back, "A hall.", seed=3).text == said[1]
 
 
 def test_the_arena_counts_the_turns_with_a_wrong_title():
@@ -152,6 +185,11 @@ def test_the_arena_counts_the_turns_with_a_wrong_title():
     assert score.values["titles"] == 2 / 3  # the person's turn is not counted
     assert score.per_turn == [1.0, 0.0, 1.0, 0.0]
     assert score.extra["said"] == ["madam", "sir"]
-    # with a man on stage, the "sir" may be his
+    # with a man on stage, the "sir" may be his; so with one who spoke the line before
     turns[0]["present"] = [*pair, "Claudio"]
     assert Titles().score(Run("r", pair, turns[:1]), Context.build(cast)).per_turn == [0.0]
+    turns[0]["present"] = pair
+    claudio = {"speaker": "Claudio", "text": "Speak, count.", "source": "play", "present": []}
+    assert Titles().score(Run("r", pair, [claudio, turns[0]]), Context.build(cast)).per_turn == [
+        0.0
+    ]
