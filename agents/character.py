@@ -184,12 +184,13 @@ class AgentSettings:
     no_strangers: bool = True
     # A speech that calls the one it speaks to by a title of the other sex ("sir" to
     # Beatrice alone, "good madam" to Benedick), one no one on stage but the speaker takes
-    # by the plays, is drawn again (agents/titles.py; the arena's `titles`).
-    fit_titles: bool = False
+    # by the plays, is drawn again (agents/titles.py; the arena's `titles`; on since round
+    # 23 of docs/fidelity.md).
+    fit_titles: bool = True
     # A speech holding a word written with a capital that no play uses and the page does
     # not hold, a name of no play ("Sir Maximinus", "Doctor Savin": agents/strangers.py
-    # `invented`), is drawn again.
-    no_invented: bool = False
+    # `invented`), is drawn again (on since round 23 of docs/fidelity.md).
+    no_invented: bool = True
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
     # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
     # `move_on`, `prefer_memory` and the critic choose among those. Off: on the tuning
