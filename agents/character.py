@@ -39,7 +39,7 @@ from dramatis.agents.prompts import (
     person_line,
 )
 from dramatis.agents.recall import memory_cues, takes_up
-from dramatis.agents.strangers import canon_homes, invented, named_strangers
+from dramatis.agents.strangers import canon_homes, invented, named_strangers, plain
 from dramatis.agents.titles import hearers, wrong_titles
 from dramatis.agents.turn import Turn
 from dramatis.agents.wrappers import SEED_STEP, best_of
@@ -183,13 +183,14 @@ class AgentSettings:
     # round 22 of docs/fidelity.md).
     no_strangers: bool = True
     # A speech that calls the one it speaks to by a title of the other sex ("sir" to
-    # Beatrice alone, "good madam" to Benedick), one no one on stage but the speaker takes
-    # by the plays, is drawn again (agents/titles.py; the arena's `titles`; on since round
+    # Beatrice alone, "good madam" to Benedick), one that no one on stage and none of the
+    # last four speakers takes by the plays, is drawn again (agents/titles.py; the arena's `titles`; on since round
     # 23 of docs/fidelity.md).
     fit_titles: bool = True
-    # A speech holding a word written with a capital that no play uses and the page does
-    # not hold, a name of no play ("Sir Maximinus", "Doctor Savin": agents/strangers.py
-    # `invented`), is drawn again (on since round 23 of docs/fidelity.md).
+    # In a scene of the canon's plays, a speech holding a word written with a capital that
+    # no play uses and the page does not hold, a name of no play ("Sir Maximinus", "Doctor
+    # Savin": agents/strangers.py `invented`), is drawn again (on since round 23 of
+    # docs/fidelity.md).
     no_invented: bool = True
     # Words: best-of-n keeps a candidate with the fewest words that no play uses and the
     # page does not hold (personas/vocabulary.py: "anxiety", "burglar", "fearned"), before
@@ -545,7 +546,7 @@ class CharacterAgent(PromptMaker):
         accepted: list[str] = []  # with `keep_candidates`: every acceptable draw, in order
         # what the scene has said: the prompt, and the turns it may have left out
         everything = "\n".join((prompt, *earlier))
-        known = page_words(everything) if self.settings.no_invented else frozenset()
+        known = page_words(plain(everything)) if self.settings.no_invented else frozenset()
 
         def accept(candidate: tuple[str, int]) -> bool:
             ok = self._acceptable(candidate[0], earlier, setting, here, everything, known, titled)
@@ -639,9 +640,9 @@ class CharacterAgent(PromptMaker):
         the speaker's own; with `no_strangers`, no person of another play that neither
         the `page` (the prompt and every turn of the scene) nor the cast and those
         `present` name; with `fit_titles`, no title that none of those `titled` (by
-        default those `present`) takes;
-        with `no_invented`, no name of no play that the page does not hold (`known`: the
-        page's words, `page_words`, when the caller has them)."""
+        default those `present`) takes; with `no_invented`, in a scene of the canon's
+        plays, no name of no play that the page does not hold (`known`: the page's words,
+        `page_words` of its `plain` text, when the caller has them)."""
         if not text or echoes(text, earlier) or narrates(text, self.cast):
             return False
         if self.settings.near_repeats and (
@@ -660,8 +661,10 @@ class CharacterAgent(PromptMaker):
             text, titled or present or frozenset(self.cast)
         ):
             return False
-        if self.settings.no_invented and invented(
-            text, page_words(page or setting) if known is None else known
+        if (
+            self.settings.no_invented
+            and self.canon_plays()
+            and invented(text, page_words(plain(page or setting)) if known is None else known)
         ):
             return False
         sources = (*self.persons, self.persona.card(), setting)

@@ -26,6 +26,7 @@ import functools
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Collection, Container, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -159,15 +160,17 @@ def named_strangers(
     return [w for w in named if w.lower() not in on_page]
 
 
-# A word written with a capital, as a name is ("Maximinus", "Doctor Savin", "O'Brien")
-_CAPITAL = re.compile(r"(?<![\w'])[A-Z][A-Za-z]*(?:'[A-Za-z]+)*")
+# A word written with a capital, as a name is ("Maximinus", "Doctor Savin", "O'Brien",
+# "Zoë"): letters of any script, with inner apostrophes
+_LETTERS = re.compile(r"(?<![\w'])[^\W\d_](?:[^\W\d_]|'(?=[^\W\d_]))*")
+_ROMAN = re.compile(r"[IVXLCDM]+")  # "Henry VIII": a number, not a name
 # Where any word has a capital: a speech's, a sentence's or a line's start, after a dash or
-# an opening quote ("Actually, I go.", "--Maybe")
-_STARTS = re.compile(r"(?:^|[.!?;:\n\u2014\u2026]|--)[\s\"'\u201c\u2018(]*$")
-# ... unless a title stands before it: "Sir Maximinus", "Doctor Savin"
+# an opening quote ("Actually, I go.", "--Maybe", 'He cried "Away!" Okay, ...')
+_STARTS = re.compile(r"(?:^|[.!?;:\n\u2014\u2026]|--)[\s\"'\u201c\u201d\u2018\u2019()\[\]]*$")
+# ... unless a title stands just before it: "Sir Maximinus", "Doctor Savin", "St. Denis"
 _TITLE_BEFORE = re.compile(
-    r"\b(?:Sir|Signior|Signor|Doctor|Master|Mistress|Lady|Lord|Madam|Friar|Captain|Count"
-    r"|Duke|King|Queen|Prince|Princess|Dame|Don|Saint|St)\.?\s+$"
+    r"\b(?:(?:Sir|Signior|Signor|Doctor|Master|Mistress|Lady|Lord|Madam|Friar|Captain|Count"
+    r"|Duke|King|Queen|Prince|Princess|Dame|Don|Saint)|St\.?)\s+$"
 )
 
 
@@ -176,19 +179,31 @@ def invented(text: str, page: Collection[str] = ()) -> list[str]:
     no play uses and that `page` (a scene's own words, `page_words`) does not hold, in
     order: the names of no play a speech makes up ("Sir Maximinus", "Doctor Savin",
     "Covelli"). A word at a sentence's or a line's start counts only after a title, or
-    where the speech writes it with a capital elsewhere too ("Actually, I go" names no one).
+    where the speech writes it with a capital elsewhere too ("Actually, I go" names no
+    one); a roman numeral is no name.
 
     invented("Well, Sir Maximinus, and Signior Benedick!") -> ["Maximinus"]
     invented("Come, Zed.", page={"zed"}) -> []
     """
     from dramatis.personas.vocabulary import unknown
 
+    text = plain(text)
     inner = []  # the capitalised words where no other word would have a capital
-    for m in _CAPITAL.finditer(text):
+    for m in _LETTERS.finditer(text):
+        if not m[0][0].isupper():
+            continue
         head = text[: m.start()]
         if (not _STARTS.search(head) or _TITLE_BEFORE.search(head)) and m[0] not in inner:
             inner.append(m[0])
-    return [word for word in inner if unknown(word, page)]
+    return [w for w in inner if not _ROMAN.fullmatch(w) and unknown(w, page)]
+
+
+def plain(text: str) -> str:
+    """`text` with curly apostrophes straight and accents dropped, as the plays' words
+    are read ("O\u2019Brien" -> "O'Brien", "Zo\u00eb" -> "Zoe")."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def main() -> int:

@@ -42,7 +42,7 @@ _MODS = _MOD_WORDS.split()
 # it and a mark, a dash or the end after it
 _VOCATIVE = re.compile(
     r"(?:^|(?<=[.!?;:,(\u2014\u2026])|(?<=--))\s*(?:O[,!]?\s+)?"
-    r"(?:(?:yes|yea|ay|no|nay|thank you|thanks)\s+)?"
+    r"(?:(?:yes|yea|ay|thank you|thanks)\s+)?"
     rf"(?P<mods>(?:(?:{'|'.join(_MODS)})[ ,]\s*){{0,3}})"
     rf"(?P<title>{'|'.join(sorted(_CLASS, key=len, reverse=True))})"
     r"(?=\s*(?:[,.!?;:)\u2014\u2026]|--|$))",

@@ -160,7 +160,7 @@ def test_a_damaged_names_file_is_one_line_naming_it(tmp_path):
 
 
 def test_a_name_of_no_play_is_invented_unless_the_page_holds_it():
-    from dramatis.agents.strangers import invented
+    from dramatis.agents.strangers import invented, plain
     from dramatis.personas.vocabulary import page_words
 
     assert invented("Well, Sir Maximinus, and Signior Benedick!") == ["Maximinus"]
@@ -171,6 +171,14 @@ def test_a_name_of_no_play_is_invented_unless_the_page_holds_it():
     assert invented("Actually, I go.\nMaybe so. Savin, come!") == []
     assert invented("Sir Maximinus, come.") == ["Maximinus"]
     assert invented("Maximinus! Where is Maximinus?") == ["Maximinus"]
+    # as the model may write a name the page holds: curly apostrophes, accents
+    assert invented("Come, O\u2019Brien, sit.", page_words("O'Brien waits.")) == []
+    assert invented("Come, Zoe, sit.", page_words(plain("Zo\u00eb waits."))) == []
+    # a sentence's start after a closing quote or bracket; a title ending a sentence;
+    # roman numerals
+    assert invented("He cried \u201cAway!\u201d Okay, I go. (So.) Maybe.") == []
+    assert invented("I serve my Lord. Okay, then.") == []
+    assert invented("Henry IV and Henry VIII, Part II.") == []
     assert invented("Come, good Iago; Desdemona sleeps.") == []  # the plays' own people
     assert invented("Where is Maximinus?", page_words("MAXIMINUS: I am here.")) == []
 
@@ -196,3 +204,16 @@ def test_the_guard_draws_again_a_speech_that_names_someone_of_no_play():
             brutus, FakeModel(list(said)), cast=[brutus.name, "Cassius"], settings=settings
         )
         assert agent.speak(opening, setting, seed=3).text == kept
+    # a cast of cards of no play has no canon to hold its names to: nothing is refused
+    import json
+    from pathlib import Path
+
+    from dramatis.personas.cards import card_persona, check_card
+
+    path = Path(__file__).parent / "fixtures" / "cards" / "yorick_v2.json"
+    yorick = card_persona(check_card(json.loads(path.read_text(encoding="utf-8")), "y"), "User")
+    settings = AgentSettings(prompt_format="page", best_of=1, retries=2, length_share=0.0)
+    tokyo = ["Sir Maximinus sails for Tokyo.", "Alas."]
+    agent = CharacterAgent(yorick, FakeModel(tokyo), cast=["Yorick", "User"], settings=settings)
+    assert agent.settings.no_invented and not agent.canon_plays()
+    assert agent.speak(opening, "A churchyard.", seed=3).text == tokyo[0]

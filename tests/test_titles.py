@@ -40,6 +40,7 @@ def test_a_title_in_a_name_or_about_someone_is_not_said_to_them():
     assert titles_in("Your lord is at dinner; the lady sleeps.") == []
     assert titles_in("Lord, how the world goes! O Lord!") == []  # a cry to God
     assert titles_in("Come hither, gentlemen, and ladies.") == []  # many, not one
+    assert titles_in("A crown? Nay, no king!") == []  # "no king" calls on no one
     # a line break in prose starts nothing: "killed a sweet and innocent\nlady."
     assert titles_in("you have killed a sweet and innocent\nlady. For my part") == []
     # what a speech quotes is not said to anyone here
