@@ -12,7 +12,7 @@ from dramatis.agents.length import real_speeches
 from dramatis.agents.turn import make_turn
 from dramatis.personas import find_persona
 
-CAST = ["Hamlet", "Ophelia"]
+CAST = ["Hamlet", "Horatio"]  # men: "my lord" and "sir" are titles Horatio takes
 SETTING = "A room in the castle."
 
 
