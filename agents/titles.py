@@ -196,7 +196,8 @@ def play_titles(key: str) -> Mapping[str, frozenset[str]]:
 
 def takes_in(name: str, keys: Iterable[str]) -> frozenset[str]:
     """The sexes of the titles `name` takes in any of the plays `keys` (both where none of
-    them knows the name: a card of no play, a person in a chat)."""
+    them knows the name: a card of no play, a person in a chat under a name those plays
+    do not use)."""
     sexes: set[str] = set()
     for key in keys:
         sexes |= play_titles(key).get(name, frozenset())

@@ -7,9 +7,10 @@ and a mark after it; agents/titles.py) that no one on stage but the speaker take
 plays says the speaker does not know who is there. Which titles a character takes comes
 from the titles the plays say to them where the one spoken to is plain, and the sex their
 name or persons-list line gives; Viola, "sir" through most of Twelfth Night, takes both,
-and a character no play knows (a card of no play, a person in a chat) takes any. Those
-the title may be said to are those the turn says are present, and whoever spoke in the
-last four turns (the opening lines' Leonato, for a while).
+and a character no play knows (a card of no play, a person in a chat under a name the
+scene's plays do not use) takes any. Those the title may be said to are those the turn
+says are present, and whoever spoke in the last four turns (the opening lines' Leonato,
+for a while).
 
 `titles`: the share of the characters' turns that say such a title (0..1, lower is
 better). Calibration (tests/test_titles.py, docs/arena.md): the 37 plays, each character's
