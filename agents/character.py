@@ -184,8 +184,8 @@ class AgentSettings:
     no_strangers: bool = True
     # A speech that calls the one it speaks to by a title of the other sex ("sir" to
     # Beatrice alone, "good madam" to Benedick), one that no one on stage and none of the
-    # last four speakers takes by the plays, is drawn again (agents/titles.py; the arena's `titles`; on since round
-    # 23 of docs/fidelity.md).
+    # last four speakers takes by the plays, is drawn again (agents/titles.py; the arena's
+    # `titles`; on since round 23 of docs/fidelity.md).
     fit_titles: bool = True
     # In a scene of the canon's plays, a speech holding a word written with a capital that
     # no play uses and the page does not hold, a name of no play ("Sir Maximinus", "Doctor

@@ -27,6 +27,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from dramatis.agents.addressing import beside_noun, play_forms, spoken_to, unquoted
+
 FEMALE = "female"
 MALE = "male"
 _TITLES = {
@@ -76,8 +78,6 @@ def titles_in(text: str) -> list[tuple[str, str]]:
     titles_in("O, sweet, noble lady! Sir Toby comes.") -> [("lady", "female")]
     titles_in("That was my lord's legacy.") -> []
     """
-    from dramatis.agents.addressing import beside_noun, unquoted
-
     text = unquoted(text)
     found = []
     for m in _VOCATIVE.finditer(text):
@@ -123,8 +123,6 @@ def _heard_by(speeches: list, i: int, forms: Mapping[str, frozenset[str]]) -> st
     on stage, or the one who speaks just before and just after it; none where the speech
     calls another by name (`forms`: Titus's "Lavinia, ... sweet girl" to a Lavinia who
     never speaks is not said to Marcus)."""
-    from dramatis.agents.addressing import spoken_to
-
     s = speeches[i]
     others = [n for n in s.on_stage if n not in s.speakers]
     who = None
@@ -175,8 +173,6 @@ def takes(counts: Counter[str] | None, own: str | None) -> frozenset[str]:
 
 def profiles(play, scenes: Iterable | None = None) -> dict[str, frozenset[str]]:
     """`takes` for each character of `play`, heard in `scenes` (all of the play's)."""
-    from dramatis.agents.addressing import play_forms
-
     counts = heard(play.scenes() if scenes is None else scenes, play_forms(play.key))
     out = {}
     for name, c in play.characters.items():

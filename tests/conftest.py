@@ -54,6 +54,23 @@ def asked_sampling(supports=None, **settings):
     return model.samplings[0]
 
 
+def one_draw_agent(persona, cast, replies, plays=(), **settings):
+    """(agent, fake model) for a guard's tests: `persona` (a find_persona role or a
+    Persona) in `cast`, answering with `replies` one draw a turn (page format, best of 1,
+    two retries, no drawn length) with `settings` (AgentSettings fields) on top."""
+    from dramatis.agents.character import AgentSettings, CharacterAgent
+    from dramatis.agents.fake_backend import FakeModel
+    from dramatis.personas import find_persona
+
+    if isinstance(persona, str):
+        persona = find_persona(persona)
+    options = {"prompt_format": "page", "best_of": 1, "retries": 2, "length_share": 0.0}
+    model = FakeModel(list(replies))
+    settings = AgentSettings(**{**options, **settings})
+    agent = CharacterAgent(persona, model, cast=list(cast), settings=settings, plays=list(plays))
+    return agent, model
+
+
 @pytest.fixture
 def staged_critic(tmp_path):
     """critic(**agent settings) -> Iago's best-of-n critic as `scene_agents` builds it for

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import one_draw_agent
+
 from dramatis.agents.strangers import (
     NAMES_FILE,
     SHARED,
@@ -72,17 +74,9 @@ def test_a_play_the_rule_has_not_read_seldom_names_a_stranger():
 
 
 def _agent(no_strangers: bool, replies: list[str]):
-    from dramatis.agents.character import AgentSettings, CharacterAgent
-    from dramatis.agents.fake_backend import FakeModel
-    from dramatis.personas import find_persona
-
-    model = FakeModel(replies)
-    brutus = find_persona("julius_caesar:Brutus")
-    settings = AgentSettings(
-        prompt_format="page", best_of=1, retries=2, no_strangers=no_strangers, length_share=0.0
+    return one_draw_agent(
+        "julius_caesar:Brutus", ["Marcus Brutus", "Cassius"], replies, no_strangers=no_strangers
     )
-    agent = CharacterAgent(brutus, model, cast=[brutus.name, "Cassius"], settings=settings)
-    return agent, model
 
 
 def test_the_guard_draws_again_a_speech_that_names_a_stranger():
@@ -184,12 +178,12 @@ def test_a_name_of_no_play_is_invented_unless_the_page_holds_it():
 
 
 def test_the_guard_draws_again_a_speech_that_names_someone_of_no_play():
-    from dramatis.agents.character import AgentSettings, CharacterAgent
-    from dramatis.agents.fake_backend import FakeModel
-    from dramatis.agents.turn import make_turn
-    from dramatis.personas import find_persona
+    from pathlib import Path
 
-    brutus = find_persona("julius_caesar:Brutus")
+    from dramatis.agents.turn import make_turn
+    from dramatis.personas.cards import card_persona, check_card
+
+    cast = ["Marcus Brutus", "Cassius"]
     said = ["Sir Maximinus, thou art welcome.", "Cassius, thou art welcome."]
     opening = [make_turn(0, "Cassius", "Will you go see the order of the course?")]
     for guard, setting, kept in (
@@ -197,23 +191,12 @@ def test_the_guard_draws_again_a_speech_that_names_someone_of_no_play():
         (False, "A public place.", said[0]),
         (True, "A public place; Maximinus waits.", said[0]),  # the page holds the name
     ):
-        settings = AgentSettings(
-            prompt_format="page", best_of=1, retries=2, no_invented=guard, length_share=0.0
-        )
-        agent = CharacterAgent(
-            brutus, FakeModel(list(said)), cast=[brutus.name, "Cassius"], settings=settings
-        )
+        agent, _ = one_draw_agent("julius_caesar:Brutus", cast, said, no_invented=guard)
         assert agent.speak(opening, setting, seed=3).text == kept
     # a cast of cards of no play has no canon to hold its names to: nothing is refused
-    import json
-    from pathlib import Path
-
-    from dramatis.personas.cards import card_persona, check_card
-
     path = Path(__file__).parent / "fixtures" / "cards" / "yorick_v2.json"
     yorick = card_persona(check_card(json.loads(path.read_text(encoding="utf-8")), "y"), "User")
-    settings = AgentSettings(prompt_format="page", best_of=1, retries=2, length_share=0.0)
     tokyo = ["Sir Maximinus sails for Tokyo.", "Alas."]
-    agent = CharacterAgent(yorick, FakeModel(tokyo), cast=["Yorick", "User"], settings=settings)
+    agent, _ = one_draw_agent(yorick, ["Yorick", "User"], tokyo)
     assert agent.settings.no_invented and not agent.canon_plays()
     assert agent.speak(opening, "A churchyard.", seed=3).text == tokyo[0]

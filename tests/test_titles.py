@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from conftest import one_draw_agent
+
 from dramatis.agents.titles import (
     FEMALE,
     MALE,
@@ -128,17 +130,7 @@ def test_the_plays_read_by_their_own_titles_say_few_wrong_ones():
 
 
 def _agent(fit_titles: bool, replies: list[str], cast=("Beatrice", "Benedick")):
-    from dramatis.agents.character import AgentSettings, CharacterAgent
-    from dramatis.agents.fake_backend import FakeModel
-    from dramatis.personas import find_persona
-
-    model = FakeModel(replies)
-    benedick = find_persona(f"{ADO}:Benedick")
-    settings = AgentSettings(
-        prompt_format="page", best_of=1, retries=2, fit_titles=fit_titles, length_share=0.0
-    )
-    agent = CharacterAgent(benedick, model, cast=list(cast), settings=settings, plays=[ADO])
-    return agent, model
+    return one_draw_agent(f"{ADO}:Benedick", cast, replies, plays=[ADO], fit_titles=fit_titles)
 
 
 def test_the_guard_draws_again_a_speech_with_a_wrong_title():
